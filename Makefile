@@ -1,0 +1,189 @@
+# unetmap - top-level Makefile.
+#
+#   make                 library (static + shared), unmd, tools, tests
+#   make check           run the whole test suite (tests/run.sh)
+#   make check SANITIZE=1   the same under ASan + UBSan (separate build dir)
+#   make demo            the main job: unm-pktgen tx -> vale0 -> rx, rates
+#   make bench           benchmarks in bench/ (slow, noisy: ratios only)
+#   make fuzz            each libFuzzer target for FUZZ_TIME seconds (clang)
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Sources are found by wildcard, so adding a file needs no edit here:
+#   lib/*.c lib/*/*.c        -> libunm
+#   daemon/*.c               -> unmd
+#   tools/NAME/*.c           -> NAME (one program per directory)
+#   tests/{unit,mp,hostile}/*.c -> one test program per file
+#   tests/fuzz/*_fuzz.c      -> a replay program (gcc) and a libFuzzer binary
+#   bench/*.c                -> one benchmark program per file
+
+SHELL := /bin/bash
+
+ifeq ($(wildcard config-host.mak),)
+$(shell ./configure >&2)
+endif
+-include config-host.mak
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LIBVER  := 0.1.0
+SONAME  := libunm.so.0
+
+ifeq ($(SANITIZE),1)
+B       ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B       ?= build
+SANFLAGS :=
+endif
+
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-D_GNU_SOURCE -Iinclude -Ilib -I. -MMD -MP -fvisibility=hidden $(SANFLAGS)
+# -Wno-unused-parameter: ops tables give every backend the same signatures;
+# most backends ignore some arguments.
+override LDFLAGS += $(SANFLAGS)
+LDLIBS  := -lpthread
+
+LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_LIBS := $(XDP_LIBS) -lpthread
+DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
+TOOL_DIRS := $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
+TOOLS    := $(TOOL_DIRS:%=$(B)/%)
+TEST_SRCS := $(sort $(wildcard tests/unit/*.c tests/mp/*.c tests/hostile/*.c))
+TESTS    := $(TEST_SRCS:%.c=$(B)/%)
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(B)/%.o)
+FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
+FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%_fuzz.c=$(B)/fuzz/%-replay)
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCHES  := $(BENCH_SRCS:%.c=$(B)/%)
+
+STATIC   := $(B)/libunm.a
+SHARED   := $(B)/libunm.so.$(LIBVER)
+
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+UNMD := $(if $(DAEMON_SRCS),$(B)/unmd)
+
+all: $(STATIC) $(SHARED) $(UNMD) $(TOOLS) $(TESTS) $(FUZZ_REPLAY) $(BENCHES)
+
+$(B)/%.o: %.c config-host.mak
+	@mkdir -p $(dir $@)
+	@[ "$(Q)" = "" ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -fPIC $(XDP_CFLAGS) $(PCAP_CFLAGS) -c -o $@ $<
+
+$(STATIC): $(LIB_OBJS)
+	@[ "$(Q)" = "" ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJS) lib/libunm.map
+	@[ "$(Q)" = "" ] || echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libunm.map \
+		-Wl,-z,defs $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_LIBS)
+	$(Q)ln -sf libunm.so.$(LIBVER) $(B)/$(SONAME) && ln -sf $(SONAME) $(B)/libunm.so
+
+$(B)/unmd: $(DAEMON_OBJS) $(STATIC)
+	@[ "$(Q)" = "" ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(STATIC) $(LIB_LIBS) $(LDLIBS)
+
+# One program per tools/NAME directory, linked statically with libunm.
+.SECONDEXPANSION:
+$(TOOLS): $(B)/%: $$(patsubst %.c,$(B)/%.o,$$(wildcard tools/%/*.c)) $(STATIC)
+	@[ "$(Q)" = "" ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
+
+$(TESTS): $(B)/%: $(B)/%.o $(TESTLIB_OBJS) $(STATIC)
+	@[ "$(Q)" = "" ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
+
+$(BENCHES): $(B)/%: $(B)/%.o $(STATIC)
+	@[ "$(Q)" = "" ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS) $(LDLIBS) -lm
+
+$(B)/fuzz/%-replay: $(B)/tests/fuzz/%_fuzz.o $(B)/tests/fuzz/replay_main.o $(STATIC)
+	@mkdir -p $(dir $@)
+	@[ "$(Q)" = "" ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
+
+# ---- tests ------------------------------------------------------------------
+
+check: all
+	@B=$(B) ./tests/run.sh $(TESTS_ARGS)
+
+# ---- fuzzing (clang + libFuzzer) -----------------------------------------------
+FUZZ_TIME ?= 60
+FUZZ_B := build-fuzz
+fuzz:
+ifeq ($(HAVE_LIBFUZZER),1)
+	@for f in $(FUZZ_SRCS); do \
+		t=$$(basename $$f _fuzz.c); \
+		$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang SANITIZE=1 \
+			$(FUZZ_B)/libunm.a >/dev/null || exit 1; \
+		echo "  FUZZ    $$t ($(FUZZ_TIME)s)"; \
+		clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ilib -I. \
+			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+			-o $(FUZZ_B)/$$t-fuzz $$f $(FUZZ_B)/libunm.a $(LIB_LIBS) || exit 1; \
+		mkdir -p $(FUZZ_B)/corpus-$$t; \
+		$(FUZZ_B)/$$t-fuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			$(FUZZ_B)/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' ; \
+		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
+	done
+else
+	@echo "SKIP: make fuzz needs clang with libFuzzer (apt-get install clang libclang-rt-14-dev)"
+endif
+
+# ---- demo and benchmarks ---------------------------------------------------
+demo: all
+	@B=$(B) ./bench/demo.sh
+
+bench: all
+	@B=$(B) ./bench/run-all.sh
+
+# ---- install ------------------------------------------------------------------
+INSTALL_TOOLS := $(filter-out $(B)/unm-hostile,$(TOOLS))
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/unm $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 include/unm.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/unm/*.h $(DESTDIR)$(PREFIX)/include/unm/
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libunm.so.$(LIBVER) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libunm.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBVER)|' lib/libunm.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libunm.pc
+	$(if $(UNMD),install -m 755 $(UNMD) $(DESTDIR)$(PREFIX)/sbin/)
+	install -m 755 $(INSTALL_TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(wildcard man/man3/*.3); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done
+	for m in $(wildcard man/man7/*.7); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/; done
+	for m in $(wildcard man/man8/*.8 tools/*/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/unm.h
+	rm -rf $(DESTDIR)$(PREFIX)/include/unm
+	rm -f $(DESTDIR)$(PREFIX)/lib/libunm.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/libunm.pc
+	rm -f $(DESTDIR)$(PREFIX)/sbin/unmd
+	rm -f $(INSTALL_TOOLS:$(B)/%=$(DESTDIR)$(PREFIX)/bin/%)
+	for m in $(notdir $(wildcard man/man3/*.3)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man3/$$m; done
+	for m in $(notdir $(wildcard man/man7/*.7)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man7/$$m; done
+	for m in $(notdir $(wildcard man/man8/*.8 tools/*/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$m; done
+
+clean:
+	rm -rf build build-san build-fuzz
+
+distclean: clean
+	rm -f config-host.mak config-host.h config.log
+
+.PHONY: all check fuzz demo bench install uninstall clean distclean
+.DELETE_ON_ERROR:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

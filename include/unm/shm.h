@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * unm/shm.h - the shared-memory ABI of unetmap: region header, port
+ * descriptor (unm_if), ring, slot, CSB and pipe control blocks.
+ *
+ * Everything here is mapped by more than one process (and later by a VM),
+ * each at its own address, so nothing in a region is a pointer: the header
+ * locates port descriptors by offset from the region start, a descriptor
+ * locates its rings by offset from itself, a ring locates the buffer pool by
+ * offset from itself, and a slot names its buffer by index.
+ *
+ *   region (memfd)
+ *   +--------------------+ 0
+ *   | unm_region_hdr     |  magic, version, sizes, offsets
+ *   +--------------------+ if_ofs[0]
+ *   | unm_if (port 0)    |  name, ring counts, ring_ofs[] (from this unm_if)
+ *   +--------------------+ if_ofs[1] (pipes: the second end)
+ *   | unm_if (port 1)    |
+ *   +--------------------+ ring_ofs[..]
+ *   | unm_ring + slots[] |  one per ring; buf_ofs = pool - ring
+ *   | ...                |
+ *   +--------------------+ csb_ofs
+ *   | CSB / pipe control |  64-byte entries, each written by one side only
+ *   +--------------------+ buf_pool_ofs
+ *   | buffer 0, 1        |  reserved: index 0 and 1 are never valid
+ *   | buffer 2 ... N-1   |  buf_size bytes each
+ *   +--------------------+ size
+ *
+ * unm_if, unm_ring and unm_slot are laid out byte for byte like netmap's
+ * struct netmap_if, netmap_ring and netmap_slot (pinned by the static
+ * asserts at the end), so netmap's own inline helpers work on our rings.
+ *
+ * Version: UNM_SHM_VERSION changes whenever any size or offset here changes;
+ * it is independent of the library's SONAME.
+ *
+ * Trust: whoever maps a region can write all of it. Every reader of a
+ * region written by another process validates what it reads (see
+ * unm_region_validate() and the sync code); the fields tagged W:/R: below
+ * say who is expected to write and read each one.
+ */
+#ifndef UNM_SHM_H
+#define UNM_SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UNM_REGION_MAGIC   0x524d4e55u /* "UNMR" little-endian */
+#define UNM_SHM_VERSION    1
+#define UNM_REGION_MAX_IFS 2           /* a pipe region holds both ends */
+#define UNM_CACHELINE      64
+
+/* Limits enforced when a region is created and when one is mapped. */
+#define UNM_MAX_RINGS      16          /* per direction */
+#define UNM_MIN_SLOTS      64
+#define UNM_MAX_SLOTS      4096        /* any value in between; not a power of 2 */
+#define UNM_MIN_BUF_SIZE   64
+#define UNM_MAX_BUF_SIZE   65536
+#define UNM_DEF_BUF_SIZE   2048
+#define UNM_DEF_SLOTS      1024
+#define UNM_MAX_FRAGS      64          /* slots in one MOREFRAG chain */
+#define UNM_MAX_FRAME      65535       /* bytes in one frame (all fragments) */
+#define UNM_IFNAMSIZ       16
+
+/* Slot flags: netmap's values where netmap has the meaning. */
+#define UNM_NS_BUF_CHANGED 0x0001 /* buf_idx was replaced (swap) */
+#define UNM_NS_REPORT      0x0002 /* ask for a completion report (TX) */
+#define UNM_NS_FORWARD     0x0004 /* pass to the peer ring (netmap host rings) */
+#define UNM_NS_NO_LEARN    0x0008 /* VALE: do not learn the source MAC */
+#define UNM_NS_INDIRECT    0x0010 /* data at user address ptr (not supported: dropped) */
+#define UNM_NS_MOREFRAG    0x0020 /* frame continues in the next slot */
+#define UNM_NS_TXMON       0x0040 /* monitor: copy of a TX frame */
+#define UNM_NS_PORT_SHIFT  8
+#define UNM_NS_PORT_MASK   0xff00
+
+/* Ring flags (unm_ring.flags), netmap's values. */
+#define UNM_NR_TIMESTAMP   0x0002 /* update ts on every sync */
+#define UNM_NR_FORWARD     0x0004
+
+/* unm_if.ni_flags */
+#define UNM_NI_PRIV_MEM    0x1    /* the region is private to this port */
+
+/* Slot: 16 bytes, netmap_slot. W: the ring's current owner (see unm_ring). */
+struct unm_slot {
+	uint32_t buf_idx;  /* buffer index in the region's pool; 0 and 1 invalid */
+	uint16_t len;      /* bytes in this slot's buffer (this fragment) */
+	uint16_t flags;    /* UNM_NS_* */
+	uint64_t ptr;      /* INDIRECT address or aux data; never a region pointer */
+};
+
+/*
+ * Ring: 256-byte header then num_slots slots (netmap_ring).
+ *
+ * Ownership (netmap's rule): slots [head, tail) and their buffers belong to
+ * the application, [tail, head) to the port. Indexes run 0..num_slots-1 and
+ * wrap (not free-running); one slot is always left empty.
+ *   TX: the application fills slots from head and advances head (and cur);
+ *       txsync hands [old head, head) to the port and moves tail forward
+ *       over slots whose transmission completed.
+ *   RX: rxsync releases [old head, head) to the port and moves tail forward
+ *       over newly received slots.
+ * cur is the wake-up point: a port is "blocked" while cur == tail.
+ * head and cur: W:app R:port.  tail: W:port R:app.  The const fields are
+ * written once when the region is built.
+ */
+struct unm_ring {
+	const int64_t  buf_ofs;     /* pool start minus this ring's address */
+	const uint32_t num_slots;
+	const uint32_t nr_buf_size;
+	const uint16_t ringid;
+	const uint16_t dir;         /* 0 = TX, 1 = RX */
+	uint32_t head;
+	uint32_t cur;
+	uint32_t tail;
+	uint32_t flags;             /* UNM_NR_* */
+	uint32_t __pad0;
+	struct timeval ts;          /* time of the last sync (UNM_NR_TIMESTAMP) */
+	const uint64_t offset_mask; /* always 0: buffer offsets are not used */
+	const uint64_t buf_align;
+	uint8_t __pad1[56];
+	uint8_t sem[128];           /* opaque, unused */
+	struct unm_slot slot[];
+};
+
+/* Port descriptor: 56 bytes then ring_ofs[] (netmap_if). */
+struct unm_if {
+	char           ni_name[UNM_IFNAMSIZ];
+	const uint32_t ni_version;       /* UNM_SHM_VERSION */
+	const uint32_t ni_flags;         /* UNM_NI_* */
+	const uint32_t ni_tx_rings;
+	const uint32_t ni_rx_rings;
+	uint32_t       ni_bufs_head;     /* extra buffers, chained by first u32 */
+	const uint32_t ni_host_tx_rings; /* always 0 */
+	const uint32_t ni_host_rx_rings; /* always 0 */
+	uint32_t       ni_spare1[3];
+	const int64_t  ring_ofs[];       /* TX rings then RX rings, from this unm_if */
+};
+
+/* Kinds of region (unm_region_hdr.kind). */
+#define UNM_REGION_PIPE 1 /* two ends, pipe control blocks */
+#define UNM_REGION_PORT 2 /* one port served through a CSB (unmd, VMs) */
+#define UNM_REGION_SELF 3 /* one port driven in-process (backends) */
+
+/* Region header: 256 bytes at offset 0. Written once by the creator. */
+struct unm_region_hdr {
+	uint32_t magic;                          /* UNM_REGION_MAGIC */
+	uint16_t version;                        /* UNM_SHM_VERSION */
+	uint16_t hdr_size;                       /* sizeof(struct unm_region_hdr) */
+	uint64_t size;                           /* bytes in the region */
+	uint32_t kind;                           /* UNM_REGION_* */
+	uint32_t n_ifs;                          /* 1..UNM_REGION_MAX_IFS */
+	uint64_t if_ofs[UNM_REGION_MAX_IFS];     /* from region start */
+	uint64_t csb_ofs;                        /* from region start, 0 = none */
+	uint32_t csb_entries;                    /* 64-byte entries at csb_ofs */
+	uint32_t buf_size;                       /* bytes per buffer */
+	uint64_t buf_pool_ofs;                   /* from region start */
+	uint32_t buf_count;                      /* buffers, 0 and 1 included */
+	uint32_t vnet_hdr_len;                   /* 0, 10 or 12 */
+	uint8_t  mac[6];                         /* port MAC (informational) */
+	uint16_t mtu;
+	uint32_t flags;
+	uint8_t  __pad[256 - 84];
+};
+
+/*
+ * CSB (Communication Status Block), one pair per ring, TX rings first.
+ * Entry r of a port region lives at csb_ofs + r * 128: the a2h half in the
+ * first cache line, h2a in the second, so the two writers never share a
+ * line. Field semantics are netmap's nm_csb_atok / nm_csb_ktoa.
+ */
+struct unm_csb_a2h {                 /* application -> host */
+	uint32_t head;               /* W:app R:host  [A1] release / [H1] acquire */
+	uint32_t cur;                /* W:app R:host  written before head */
+	uint32_t appl_need_kick;     /* W:app R:host  app sleeps: interrupt it */
+	uint32_t sync_flags;         /* W:app R:host  reserved */
+	uint32_t __pad[12];
+};
+
+struct unm_csb_h2a {                 /* host -> application */
+	uint32_t hwcur;              /* W:host R:app */
+	uint32_t hwtail;             /* W:host R:app  [H2] release / [A2] acquire */
+	uint32_t kern_need_kick;     /* W:host R:app  host sleeps: kick it */
+	uint32_t host_flags;         /* W:host R:app  UNM_CSB_F_* */
+	uint32_t __pad[12];
+};
+
+#define UNM_CSB_F_ERROR 0x1          /* host marked this port as errored */
+
+struct unm_csb {
+	struct unm_csb_a2h a2h;
+	struct unm_csb_h2a h2a;
+};
+
+/*
+ * Pipe control: one block per direction of each ring pair. Direction d of
+ * pair i moves frames from one end's TX ring i into the other end's RX ring
+ * i. Block index: 2 * i + (0 for master->slave, 1 for slave->master).
+ * The producer (TX end) owns the first line, the consumer (RX end) the
+ * second. Indexes are the consumer RX ring's slot indexes.
+ */
+struct unm_pipe_ctl {
+	/* W:producer R:consumer */
+	uint32_t rx_hwtail;          /* RX slots [.., rx_hwtail) filled  [P1]/[C1] */
+	uint32_t prod_need_wake;     /* producer sleeps waiting for space */
+	uint32_t prod_state;         /* UNM_PIPE_* of the producer end */
+	uint32_t __pad0[13];
+	/* W:consumer R:producer */
+	uint32_t rx_hwcur;           /* RX slots [.., rx_hwcur) released  [P2]/[C2] */
+	uint32_t cons_need_wake;     /* consumer sleeps waiting for frames */
+	uint32_t cons_state;         /* UNM_PIPE_* of the consumer end */
+	uint32_t __pad1[13];
+};
+
+#define UNM_PIPE_OPEN   1
+#define UNM_PIPE_CLOSED 2
+
+/* Layout pins: changing any of these is an UNM_SHM_VERSION bump. */
+#define UNM__PIN(t, f, o) _Static_assert(offsetof(t, f) == (o), #t "." #f)
+_Static_assert(sizeof(struct unm_slot) == 16, "unm_slot size");
+UNM__PIN(struct unm_slot, buf_idx, 0);
+UNM__PIN(struct unm_slot, len, 4);
+UNM__PIN(struct unm_slot, flags, 6);
+UNM__PIN(struct unm_slot, ptr, 8);
+_Static_assert(sizeof(struct unm_ring) == 256, "unm_ring size");
+UNM__PIN(struct unm_ring, buf_ofs, 0);
+UNM__PIN(struct unm_ring, num_slots, 8);
+UNM__PIN(struct unm_ring, nr_buf_size, 12);
+UNM__PIN(struct unm_ring, ringid, 16);
+UNM__PIN(struct unm_ring, dir, 18);
+UNM__PIN(struct unm_ring, head, 20);
+UNM__PIN(struct unm_ring, cur, 24);
+UNM__PIN(struct unm_ring, tail, 28);
+UNM__PIN(struct unm_ring, flags, 32);
+UNM__PIN(struct unm_ring, ts, 40);
+UNM__PIN(struct unm_ring, offset_mask, 56);
+UNM__PIN(struct unm_ring, buf_align, 64);
+UNM__PIN(struct unm_ring, sem, 128);
+UNM__PIN(struct unm_ring, slot, 256);
+_Static_assert(sizeof(struct unm_if) == 56, "unm_if size");
+UNM__PIN(struct unm_if, ni_version, 16);
+UNM__PIN(struct unm_if, ni_flags, 20);
+UNM__PIN(struct unm_if, ni_tx_rings, 24);
+UNM__PIN(struct unm_if, ni_rx_rings, 28);
+UNM__PIN(struct unm_if, ni_bufs_head, 32);
+UNM__PIN(struct unm_if, ni_host_tx_rings, 36);
+UNM__PIN(struct unm_if, ni_host_rx_rings, 40);
+UNM__PIN(struct unm_if, ring_ofs, 56);
+_Static_assert(sizeof(struct unm_region_hdr) == 256, "unm_region_hdr size");
+UNM__PIN(struct unm_region_hdr, if_ofs, 24);
+UNM__PIN(struct unm_region_hdr, csb_ofs, 40);
+UNM__PIN(struct unm_region_hdr, buf_pool_ofs, 56);
+UNM__PIN(struct unm_region_hdr, mac, 72);
+_Static_assert(sizeof(struct unm_csb_a2h) == 64, "csb a2h");
+_Static_assert(sizeof(struct unm_csb_h2a) == 64, "csb h2a");
+_Static_assert(sizeof(struct unm_pipe_ctl) == 128, "pipe ctl");
+UNM__PIN(struct unm_pipe_ctl, rx_hwcur, 64);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UNM_SHM_H */

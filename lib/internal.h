@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * internal.h - libunm's private structures: parsed port names, regions,
+ * the port object and the per-type ops table.
+ *
+ * Nothing here is shared memory: struct unm_port and struct unm_kring live
+ * in the process that opened the port and hold the trusted copies of every
+ * value the shared region also contains (ring geometry, hwcur/hwtail).
+ * Shared values are read into locals, validated against these copies, and
+ * never re-read (marked "untrusted" where it happens).
+ */
+#ifndef UNM_INTERNAL_H
+#define UNM_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "unm.h"
+
+#define UNM_HIDDEN __attribute__((visibility("hidden")))
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- port names (name.c) ------------------------------------------------ */
+
+enum unm_kind {
+	UNM_KIND_NONE = 0,
+	UNM_KIND_PIPE,      /* NAME{ID / NAME}ID */
+	UNM_KIND_VALE,      /* valeX:PORT */
+	UNM_KIND_TAP,       /* tap:IF */
+	UNM_KIND_AFPACKET,  /* afpacket:IF */
+	UNM_KIND_AFXDP,     /* afxdp:IF[-Q] */
+	UNM_KIND_SHMIF,     /* shmif:PATH */
+	UNM_KIND_MONITOR,   /* monitor:PORT (or PORT/t /r /z) */
+	UNM_KIND_IVSHMEM,   /* ivshmem:PCI-ADDRESS (reserved) */
+	UNM_KIND_VHOST,     /* vhost-user:PATH (reserved: unmd only) */
+	UNM_KIND_NULL,      /* null: discards TX, never receives */
+	UNM_KIND__COUNT
+};
+
+#define UNM_PIPE_MASTER 1
+#define UNM_PIPE_SLAVE  2
+
+#define UNM_SPEC_TX_ONLY   0x01 /* /T */
+#define UNM_SPEC_RX_ONLY   0x02 /* /R */
+#define UNM_SPEC_MON_TX    0x04 /* /t */
+#define UNM_SPEC_MON_RX    0x08 /* /r */
+#define UNM_SPEC_MON_ZCOPY 0x10 /* /z */
+#define UNM_SPEC_EXCLUSIVE 0x20 /* /x */
+
+#define UNM_NAME_MAX 64         /* switch, port, pipe, interface names */
+#define UNM_PATH_MAX 256        /* shmif/vhost-user paths */
+
+struct unm_spec {
+	enum unm_kind kind;
+	char type[16];              /* "pipe", "vale", "tap", ... */
+	char sw[UNM_NAME_MAX];      /* vale: switch name ("vale0") */
+	char port[UNM_NAME_MAX];    /* vale port / pipe NAME / interface name */
+	char pipe_id[UNM_NAME_MAX]; /* pipe: ID */
+	int pipe_role;              /* UNM_PIPE_MASTER / SLAVE, 0 if not a pipe */
+	char path[UNM_PATH_MAX];    /* shmif / vhost-user path; monitor: inner name */
+	int ring;                   /* -N: ring pair, -1 = all */
+	unsigned flags;             /* UNM_SPEC_* */
+	/* @conf: values, 0 = not given */
+	unsigned tx_rings, rx_rings, tx_slots, rx_slots, buf_size, extra_bufs;
+	int vnet_hdr_len;           /* -1 = not given */
+};
+
+/*
+ * unm_parse_name - parse NAME into *spec. Returns 0, or -EINVAL with a
+ * message "bad port name 'NAME': WHY" in err (errlen bytes), or
+ * -EPROTONOSUPPORT for a well-formed name of an unknown type.
+ */
+UNM_HIDDEN int unm_parse_name(const char *name, struct unm_spec *spec,
+			      char *err, size_t errlen);
+
+/* ---- regions (region.c) ------------------------------------------------- */
+
+struct unm_if_layout {
+	char name[UNM_IFNAMSIZ];
+	unsigned tx_rings, rx_rings;
+	unsigned tx_slots, rx_slots;
+};
+
+struct unm_region_layout {
+	unsigned kind;              /* UNM_REGION_* */
+	unsigned n_ifs;
+	struct unm_if_layout ifs[UNM_REGION_MAX_IFS];
+	unsigned buf_size;
+	unsigned extra_bufs;        /* per unm_if, chained from ni_bufs_head */
+	unsigned csb_entries;       /* 64-byte entries */
+	unsigned vnet_hdr_len;
+	unsigned mtu;
+	uint8_t mac[6];
+};
+
+struct unm_region {
+	void *base;
+	size_t size;
+	int fd;                     /* memfd, -1 once closed */
+};
+
+/*
+ * unm_region_create - build a region for LAYOUT in a new memfd, map it and
+ * initialise every ring (all slots hold distinct valid buffers; TX rings
+ * start empty with tail = num_slots - 1, RX rings start with no frames).
+ * Returns 0 or -EINVAL (layout out of limits, message in err), -ENOMEM.
+ */
+UNM_HIDDEN int unm_region_create(const struct unm_region_layout *layout,
+				 struct unm_region *reg, char *err, size_t errlen);
+
+/*
+ * unm_region_map - map the region in memfd FD (size from fstat) and
+ * validate it with unm_region_validate(). Takes no ownership of FD on
+ * failure; on success reg->fd = FD.
+ */
+UNM_HIDDEN int unm_region_map(int fd, struct unm_region *reg, char *err,
+			      size_t errlen);
+
+/*
+ * unm_region_validate - check every header, descriptor and ring field of
+ * the region at BASE against its mapped SIZE: offsets and sizes in range
+ * and without overflow, ring geometry within limits, rings inside the
+ * region and outside the buffer pool. Returns 0 or -EBADMSG with the
+ * reason in err. Never reads outside [base, base + size).
+ */
+UNM_HIDDEN int unm_region_validate(const void *base, size_t size, char *err,
+				   size_t errlen);
+
+/* unm_region_size - bytes a region for LAYOUT needs (0 if out of limits). */
+UNM_HIDDEN size_t unm_region_size(const struct unm_region_layout *layout);
+
+UNM_HIDDEN void unm_region_unmap(struct unm_region *reg);
+
+static inline struct unm_region_hdr *unm_region_hdr(const struct unm_region *r)
+{
+	return (struct unm_region_hdr *)r->base;
+}
+
+static inline struct unm_if *unm_region_if(const struct unm_region *r, unsigned i)
+{
+	return (struct unm_if *)((char *)r->base + unm_region_hdr(r)->if_ofs[i]);
+}
+
+static inline void *unm_region_csb(const struct unm_region *r, unsigned entry)
+{
+	return (char *)r->base + unm_region_hdr(r)->csb_ofs + (size_t)entry * 64;
+}
+
+/* Buffer free list (buffers chained through their first u32). */
+UNM_HIDDEN uint32_t unm_buf_pop(const struct unm_region *r, uint32_t *head);
+UNM_HIDDEN void unm_buf_push(const struct unm_region *r, uint32_t *head, uint32_t idx);
+
+/* ---- ports (port.c) ----------------------------------------------------- */
+
+/* Private per-ring state: the trusted side of one shared ring. */
+struct unm_kring {
+	struct unm_ring *ring;      /* shared */
+	uint32_t nslots;            /* private copy of ring->num_slots */
+	uint32_t buf_size;          /* private copy of ring->nr_buf_size */
+	int64_t buf_ofs;            /* private copy of ring->buf_ofs */
+	uint32_t hwcur;             /* next slot the port will consume (TX) or
+	                               first slot not yet released (RX) */
+	uint32_t hwtail;            /* first slot the application does not own */
+	uint16_t ringid, dir;
+	bool armed;                 /* notification armed by the last sync */
+	void *priv;                 /* per-ring backend state */
+};
+
+struct unm_port;
+
+struct unm_port_ops {
+	const char *type;
+	/* Fill port->reg, ->nifp, rings, ->epfd. Return 0 or -errno (set a
+	 * message with unm_seterr()). */
+	int (*open)(struct unm_port *p, const struct unm_spec *spec,
+		    const struct unm_open_opts *opts);
+	/* Move [kr->hwcur, head) out; update kr->hwcur/hwtail. HEAD has been
+	 * validated. Return 0 or -errno. Must not block. */
+	int (*txsync)(struct unm_port *p, struct unm_kring *kr, uint32_t head);
+	/* Release [kr->hwcur, head); bring new frames: kr->hwtail. */
+	int (*rxsync)(struct unm_port *p, struct unm_kring *kr, uint32_t head);
+	/* Enable notifications for kr (the ring would block) and return true
+	 * if, re-checked after a full barrier, it no longer would (double
+	 * check). NULL: the port's fd is always armed. */
+	bool (*arm)(struct unm_port *p, struct unm_kring *kr);
+	/* Called after the port's fd woke a waiter: drain eventfds, check the
+	 * peer. Return 0 or -errno (-EPIPE, -ECONNRESET). May be NULL. */
+	int (*wakeup)(struct unm_port *p);
+	void (*close)(struct unm_port *p);
+	/* Optional: fill type-specific info (mac, mtu). */
+	void (*info)(const struct unm_port *p, struct unm_port_info *info);
+};
+
+struct unm_port {
+	const struct unm_port_ops *ops;
+	struct unm_spec spec;
+	char name[128];
+	struct unm_region reg;      /* mapped region (owned) */
+	struct unm_if *nifp;
+	unsigned n_tx, n_rx;        /* rings in the port */
+	unsigned first_tx, last_tx, first_rx, last_rx;  /* bound rings [first,last) */
+	struct unm_kring *tx, *rx;  /* n_tx / n_rx entries */
+	int epfd;                   /* unm_fd(); -1 if none */
+	int error;                  /* sticky negative errno, 0 if fine */
+	unsigned cur_tx, cur_rx;    /* inject/dispatch rotation */
+	struct unm_port_stats st;
+	void *priv;                 /* backend state */
+};
+
+/*
+ * unm_port_bind_rings - allocate p->tx/p->rx for nifp's rings, copy each
+ * ring's geometry into the kring and set hwcur/hwtail from the ring, bind
+ * the rings selected by spec (ring, /T, /R). Return 0 or -ENOMEM/-EINVAL.
+ */
+UNM_HIDDEN int unm_port_bind_rings(struct unm_port *p, struct unm_if *nifp);
+
+/*
+ * unm_port_create_self - build a private region (UNM_REGION_SELF) with the
+ * geometry in opts for a port driven in this process (null, embedded
+ * backends) and bind its rings. Returns 0 or -errno with unm_errmsg() set.
+ */
+UNM_HIDDEN int unm_port_create_self(struct unm_port *p, const struct unm_open_opts *o,
+				    unsigned mtu, const uint8_t mac[6]);
+
+/* Buffer index bounds check against the port's region. */
+static inline bool unm_buf_ok(const struct unm_port *p, uint32_t idx)
+{
+	return idx >= 2 && idx < unm_region_hdr(&p->reg)->buf_count;
+}
+
+/* Circular helpers on a kring (indexes 0..nslots-1). */
+static inline uint32_t kr_next(const struct unm_kring *kr, uint32_t i)
+{
+	return i + 1 == kr->nslots ? 0 : i + 1;
+}
+
+static inline uint32_t kr_dist(const struct unm_kring *kr, uint32_t from, uint32_t to)
+{
+	return to >= from ? to - from : to + kr->nslots - from;
+}
+
+static inline char *kr_buf(const struct unm_kring *kr, uint32_t idx)
+{
+	return (char *)kr->ring + kr->buf_ofs + (uint64_t)idx * kr->buf_size;
+}
+
+/* Port types, one ops table per file. */
+extern const struct unm_port_ops unm_pipe_ops UNM_HIDDEN;
+extern const struct unm_port_ops unm_vale_ops UNM_HIDDEN;
+extern const struct unm_port_ops unm_null_ops UNM_HIDDEN;
+
+/* ---- errors and logging (util.c) ---------------------------------------- */
+
+/* Set this thread's unm_errmsg() text; returns ERR for tail calls. */
+UNM_HIDDEN int unm_seterr(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+UNM_HIDDEN void unm_clearerr(void);
+UNM_HIDDEN void unm_log(enum unm_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Monotonic clock in nanoseconds. */
+UNM_HIDDEN uint64_t unm_now_ns(void);
+
+#endif /* UNM_INTERNAL_H */

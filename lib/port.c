@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * port.c - the port object every port type shares: open by name through the
+ * type registry, generic sync (validation of head/cur, restoring the ring's
+ * constant fields, notification arming), wait, inject/dispatch, info.
+ *
+ * Threads: each ring is synced by one thread at a time (the API contract);
+ * nothing here takes a lock. The per-type work happens in the ops table
+ * (pipe.c, vale.c, lib/backend/).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include "internal.h"
+
+/* Port types by kind. NULL: the kind is reserved but not in this build. */
+static const struct unm_port_ops *const registry[UNM_KIND__COUNT] = {
+	[UNM_KIND_PIPE] = &unm_pipe_ops,
+	[UNM_KIND_VALE] = &unm_vale_ops,
+	[UNM_KIND_NULL] = &unm_null_ops,
+};
+
+static const char *const kind_names[UNM_KIND__COUNT] = {
+	[UNM_KIND_PIPE] = "pipe", [UNM_KIND_VALE] = "vale", [UNM_KIND_TAP] = "tap",
+	[UNM_KIND_AFPACKET] = "afpacket", [UNM_KIND_AFXDP] = "afxdp",
+	[UNM_KIND_SHMIF] = "shmif", [UNM_KIND_MONITOR] = "monitor",
+	[UNM_KIND_IVSHMEM] = "ivshmem", [UNM_KIND_VHOST] = "vhost-user",
+	[UNM_KIND_NULL] = "null",
+};
+
+UNM_API int unm_open(const char *name, struct unm_port **portp,
+		     const struct unm_open_opts *uopts)
+{
+	struct unm_open_opts opts;
+	struct unm_port *p;
+	char err[256];
+	int rc;
+
+	unm_clearerr();
+	if (!name || !portp)
+		return unm_seterr(-EINVAL, "unm_open: NULL argument");
+	memset(&opts, 0, sizeof(opts));
+	if (uopts)
+		memcpy(&opts, uopts, uopts->sz < sizeof(opts) ? uopts->sz : sizeof(opts));
+	opts.sz = sizeof(opts);
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->epfd = -1;
+	p->reg.fd = -1;
+	rc = unm_parse_name(name, &p->spec, err, sizeof(err));
+	if (rc) {
+		free(p);
+		return unm_seterr(rc, "%s", err);
+	}
+	/* @conf: in the name wins over the option struct. */
+	if (p->spec.tx_rings) opts.tx_rings = p->spec.tx_rings;
+	if (p->spec.rx_rings) opts.rx_rings = p->spec.rx_rings;
+	if (p->spec.tx_slots) opts.tx_slots = p->spec.tx_slots;
+	if (p->spec.rx_slots) opts.rx_slots = p->spec.rx_slots;
+	if (p->spec.buf_size) opts.buf_size = p->spec.buf_size;
+	if (p->spec.extra_bufs) opts.extra_bufs = p->spec.extra_bufs;
+	if (p->spec.vnet_hdr_len >= 0) opts.vnet_hdr_len = (unsigned)p->spec.vnet_hdr_len;
+	if (!opts.tx_rings) opts.tx_rings = 1;
+	if (!opts.rx_rings) opts.rx_rings = 1;
+	if (!opts.tx_slots) opts.tx_slots = UNM_DEF_SLOTS;
+	if (!opts.rx_slots) opts.rx_slots = UNM_DEF_SLOTS;
+	if (!opts.buf_size) opts.buf_size = UNM_DEF_BUF_SIZE;
+	if (opts.timeout_ms <= 0) opts.timeout_ms = 5000;
+
+	p->ops = registry[p->spec.kind];
+	if (!p->ops) {
+		const char *k = kind_names[p->spec.kind] ? kind_names[p->spec.kind] : "?";
+
+		free(p);
+		return unm_seterr(-EPROTONOSUPPORT, "port type '%s' is not built in this libunm", k);
+	}
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	rc = p->ops->open(p, &p->spec, &opts);
+	if (rc) {
+		if (!unm_errmsg()[0])
+			unm_seterr(rc, "%s: %s", name, strerror(-rc));
+		free(p->tx);
+		free(p->rx);
+		free(p);
+		return rc;
+	}
+	*portp = p;
+	return 0;
+}
+
+UNM_API void unm_close(struct unm_port *p)
+{
+	if (!p)
+		return;
+	if (p->ops && p->ops->close)
+		p->ops->close(p);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	unm_region_unmap(&p->reg);
+	free(p->tx);
+	free(p->rx);
+	free(p);
+}
+
+static void kring_init(struct unm_kring *kr, struct unm_ring *ring)
+{
+	kr->ring = ring;
+	kr->nslots = ring->num_slots;
+	kr->buf_size = ring->nr_buf_size;
+	kr->buf_ofs = ring->buf_ofs;
+	kr->ringid = ring->ringid;
+	kr->dir = ring->dir;
+	kr->hwcur = ring->head;
+	kr->hwtail = ring->tail;
+}
+
+int unm_port_bind_rings(struct unm_port *p, struct unm_if *nifp)
+{
+	const struct unm_spec *s = &p->spec;
+
+	p->nifp = nifp;
+	p->n_tx = nifp->ni_tx_rings;
+	p->n_rx = nifp->ni_rx_rings;
+	p->tx = calloc(p->n_tx, sizeof(*p->tx));
+	p->rx = calloc(p->n_rx, sizeof(*p->rx));
+	if (!p->tx || !p->rx)
+		return -ENOMEM;
+	for (unsigned i = 0; i < p->n_tx; i++)
+		kring_init(&p->tx[i], unm_txring(nifp, i));
+	for (unsigned i = 0; i < p->n_rx; i++)
+		kring_init(&p->rx[i], unm_rxring(nifp, i));
+	p->first_tx = 0, p->last_tx = p->n_tx;
+	p->first_rx = 0, p->last_rx = p->n_rx;
+	if (s->ring >= 0) {
+		if ((unsigned)s->ring >= p->n_tx && (unsigned)s->ring >= p->n_rx)
+			return unm_seterr(-EINVAL, "%s: ring %d does not exist (%u TX, %u RX rings)",
+					  p->name, s->ring, p->n_tx, p->n_rx);
+		p->first_tx = p->first_rx = (unsigned)s->ring;
+		p->last_tx = (unsigned)s->ring < p->n_tx ? (unsigned)s->ring + 1 : (unsigned)s->ring;
+		p->last_rx = (unsigned)s->ring < p->n_rx ? (unsigned)s->ring + 1 : (unsigned)s->ring;
+	}
+	if (s->flags & UNM_SPEC_RX_ONLY)
+		p->last_tx = p->first_tx;
+	if (s->flags & UNM_SPEC_TX_ONLY)
+		p->last_rx = p->first_rx;
+	p->cur_tx = p->first_tx;
+	p->cur_rx = p->first_rx;
+	return 0;
+}
+
+/*
+ * Restore the ring's constant fields if someone sharing the region wrote
+ * them: the inline helpers of unm/ring.h trust them.
+ */
+static inline void fix_ring(struct unm_port *p, struct unm_kring *kr)
+{
+	struct unm_ring *r = kr->ring;
+
+	if (unlikely(r->num_slots != kr->nslots || r->nr_buf_size != kr->buf_size ||
+		     r->buf_ofs != kr->buf_ofs)) {
+		*(uint32_t *)&r->num_slots = kr->nslots;
+		*(uint32_t *)&r->nr_buf_size = kr->buf_size;
+		*(int64_t *)&r->buf_ofs = kr->buf_ofs;
+		p->st.fixups++;
+		unm_log(UNM_LOG_WARN, "%s: ring %u constant fields overwritten; restored",
+			p->name, kr->ringid);
+	}
+}
+
+/* head/cur are application-owned: valid iff hwcur <= head <= cur <= hwtail
+ * circularly. On error reset them as netmap does (netmap_ring_reinit). */
+static inline int check_head(struct unm_port *p, struct unm_kring *kr,
+			     uint32_t head, uint32_t cur)
+{
+	uint32_t span = kr_dist(kr, kr->hwcur, kr->hwtail);
+
+	if (likely(head < kr->nslots && cur < kr->nslots &&
+		   kr_dist(kr, kr->hwcur, head) <= span &&
+		   kr_dist(kr, kr->hwcur, cur) <= span &&
+		   kr_dist(kr, kr->hwcur, head) <= kr_dist(kr, kr->hwcur, cur)))
+		return 0;
+	p->st.bad_ring++;
+	unm_log(UNM_LOG_WARN, "%s: %s ring %u: head %u cur %u outside [%u, %u]; ring reset",
+		p->name, kr->dir ? "RX" : "TX", kr->ringid, head, cur, kr->hwcur, kr->hwtail);
+	kr->ring->head = kr->ring->cur = kr->hwcur;
+	kr->ring->tail = kr->hwtail;
+	return -EINVAL;
+}
+
+static void stamp(struct unm_ring *r)
+{
+	if (r->flags & UNM_NR_TIMESTAMP)
+		gettimeofday(&r->ts, NULL);
+}
+
+static int sync_ring(struct unm_port *p, struct unm_kring *kr, int tx)
+{
+	struct unm_ring *r = kr->ring;
+	uint32_t head = UNM_READ_ONCE(r->head);
+	uint32_t cur = UNM_READ_ONCE(r->cur);
+	int rc;
+
+	fix_ring(p, kr);
+	rc = check_head(p, kr, head, cur);
+	if (rc)
+		return rc;
+	rc = tx ? p->ops->txsync(p, kr, head) : p->ops->rxsync(p, kr, head);
+	if (tx)
+		p->st.tx_syncs++;
+	else
+		p->st.rx_syncs++;
+	/* The ring blocks while cur == tail: arm, then double check. */
+	if (cur == kr->hwtail && p->ops->arm && rc == 0) {
+		if (p->ops->arm(p, kr)) {
+			int rc2 = tx ? p->ops->txsync(p, kr, head) : p->ops->rxsync(p, kr, head);
+
+			if (rc2)
+				rc = rc2;
+		}
+	}
+	UNM_WRITE_ONCE(r->tail, kr->hwtail);
+	stamp(r);
+	return rc;
+}
+
+static int sync_rings(struct unm_port *p, int ring, int tx)
+{
+	unsigned first = tx ? p->first_tx : p->first_rx;
+	unsigned last = tx ? p->last_tx : p->last_rx;
+	struct unm_kring *krs = tx ? p->tx : p->rx;
+	int rc = 0;
+
+	if (unlikely(p->error) && tx)
+		return p->error;
+	if (ring >= 0) {
+		if ((unsigned)ring < first || (unsigned)ring >= last)
+			return -EINVAL;
+		return sync_ring(p, &krs[ring], tx);
+	}
+	for (unsigned i = first; i < last; i++) {
+		int r = sync_ring(p, &krs[i], tx);
+
+		if (r && !rc)
+			rc = r;
+	}
+	return rc;
+}
+
+UNM_API int unm_txsync(struct unm_port *p, int ring)
+{
+	return sync_rings(p, ring, 1);
+}
+
+UNM_API int unm_rxsync(struct unm_port *p, int ring)
+{
+	return sync_rings(p, ring, 0);
+}
+
+UNM_API int unm_fd(const struct unm_port *p)
+{
+	return p->epfd;
+}
+
+static unsigned ready_events(const struct unm_port *p, unsigned events)
+{
+	unsigned ready = 0;
+
+	if (events & UNM_WAIT_RX)
+		for (unsigned i = p->first_rx; i < p->last_rx; i++)
+			if (p->rx[i].ring->cur != p->rx[i].hwtail) {
+				ready |= UNM_WAIT_RX;
+				break;
+			}
+	if (events & UNM_WAIT_TX)
+		for (unsigned i = p->first_tx; i < p->last_tx; i++)
+			if (p->tx[i].ring->cur != p->tx[i].hwtail) {
+				ready |= UNM_WAIT_TX;
+				break;
+			}
+	return ready;
+}
+
+UNM_API int unm_wait(struct unm_port *p, unsigned events, int timeout_ms)
+{
+	uint64_t deadline = timeout_ms > 0 ? unm_now_ns() + (uint64_t)timeout_ms * 1000000ull : 0;
+
+	for (;;) {
+		int rc = 0, r;
+		unsigned ready;
+
+		if (events & UNM_WAIT_TX) {
+			r = unm_txsync(p, UNM_RING_ALL);
+			if (r && r != -EINVAL)
+				rc = r;
+		}
+		if (events & UNM_WAIT_RX) {
+			r = unm_rxsync(p, UNM_RING_ALL);
+			if (r && r != -EINVAL)
+				rc = r;
+		}
+		ready = ready_events(p, events);
+		if (ready)
+			return (int)ready;
+		if (rc)
+			return rc;
+		if (timeout_ms == 0)
+			return 0;
+
+		int wait = -1;
+
+		if (timeout_ms > 0) {
+			uint64_t now = unm_now_ns();
+
+			if (now >= deadline)
+				return 0;
+			wait = (int)((deadline - now + 999999) / 1000000);
+		}
+		if (p->epfd >= 0) {
+			struct epoll_event ev[4];
+			int n = epoll_wait(p->epfd, ev, 4, wait);
+
+			if (n < 0)
+				return -errno;
+			if (n > 0) {
+				p->st.wakeups++;
+				if (p->ops->wakeup) {
+					r = p->ops->wakeup(p);
+					if (r)
+						return r;
+				}
+			}
+		} else {
+			usleep(wait < 0 || wait > 1 ? 1000 : (useconds_t)wait * 1000);
+		}
+	}
+}
+
+UNM_API struct unm_if *unm_nifp(const struct unm_port *p)
+{
+	return p->nifp;
+}
+
+UNM_API struct unm_ring *unm_ring_get(const struct unm_port *p, int tx, unsigned i)
+{
+	if (tx)
+		return i >= p->first_tx && i < p->last_tx ? p->tx[i].ring : NULL;
+	return i >= p->first_rx && i < p->last_rx ? p->rx[i].ring : NULL;
+}
+
+UNM_API int unm_port_info(const struct unm_port *p, struct unm_port_info *uinfo)
+{
+	struct unm_port_info info;
+	const struct unm_region_hdr *h;
+
+	if (!p || !uinfo || uinfo->sz == 0)
+		return -EINVAL;
+	memset(&info, 0, sizeof(info));
+	info.sz = sizeof(info);
+	snprintf(info.name, sizeof(info.name), "%s", p->name);
+	snprintf(info.type, sizeof(info.type), "%s", p->ops->type);
+	info.tx_rings = p->n_tx;
+	info.rx_rings = p->n_rx;
+	info.first_tx = p->first_tx, info.last_tx = p->last_tx;
+	info.first_rx = p->first_rx, info.last_rx = p->last_rx;
+	info.tx_slots = p->n_tx ? p->tx[0].nslots : 0;
+	info.rx_slots = p->n_rx ? p->rx[0].nslots : 0;
+	if (p->reg.base) {
+		h = unm_region_hdr(&p->reg);
+		info.buf_size = h->buf_size;
+		info.buf_count = h->buf_count;
+		info.vnet_hdr_len = h->vnet_hdr_len;
+		info.mtu = h->mtu;
+		memcpy(info.mac, h->mac, 6);
+		info.mem_size = p->reg.size;
+	}
+	if (p->ops->info)
+		p->ops->info(p, &info);
+	memcpy(uinfo, &info, uinfo->sz < sizeof(info) ? uinfo->sz : sizeof(info));
+	uinfo->sz = uinfo->sz < sizeof(info) ? uinfo->sz : sizeof(info);
+	return 0;
+}
+
+UNM_API int unm_port_stats(const struct unm_port *p, struct unm_port_stats *st)
+{
+	size_t n;
+
+	if (!p || !st || st->sz == 0)
+		return -EINVAL;
+	n = st->sz < sizeof(p->st) ? st->sz : sizeof(p->st);
+	memcpy(st, &p->st, n);
+	st->sz = n;
+	return 0;
+}
+
+UNM_API int unm_inject(struct unm_port *p, const void *buf, size_t len)
+{
+	unsigned nr = p->last_tx - p->first_tx;
+
+	if (nr == 0)
+		return -EINVAL;
+	if (len > UNM_MAX_FRAME)
+		return -EMSGSIZE;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		for (unsigned k = 0; k < nr; k++) {
+			unsigned ri = p->first_tx + (p->cur_tx - p->first_tx + k) % nr;
+			struct unm_ring *r = p->tx[ri].ring;
+			uint32_t bs = p->tx[ri].buf_size;
+			uint32_t need = len ? (uint32_t)((len + bs - 1) / bs) : 1;
+			uint32_t i = r->head;
+			size_t off = 0;
+
+			if (need > UNM_MAX_FRAGS)
+				return -EMSGSIZE;
+			if (unm_ring_space(r) < need)
+				continue;
+			do {
+				struct unm_slot *s = &r->slot[i];
+				size_t n = len - off > bs ? bs : len - off;
+
+				if (!unm_buf_ok(p, s->buf_idx))
+					return -EIO;
+				memcpy(unm_buf(r, s->buf_idx), (const char *)buf + off, n);
+				s->len = (uint16_t)n;
+				off += n;
+				s->flags = off < len ? UNM_NS_MOREFRAG : 0;
+				i = unm_ring_next(r, i);
+			} while (off < len);
+			unm_ring_advance(r, i);
+			p->cur_tx = ri;
+			return (int)len;
+		}
+		if (attempt == 0) {
+			int rc = unm_txsync(p, UNM_RING_ALL);
+
+			if (rc && rc != -EINVAL)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+UNM_API int unm_dispatch(struct unm_port *p, int cnt, unm_frame_cb cb, void *arg)
+{
+	unsigned nr = p->last_rx - p->first_rx;
+	int got = 0, rc;
+
+	if (nr == 0)
+		return -EINVAL;
+	rc = unm_rxsync(p, UNM_RING_ALL);
+	if (rc && rc != -EPIPE)
+		return rc;
+	for (unsigned k = 0; k < nr && (cnt <= 0 || got < cnt); k++) {
+		unsigned ri = p->first_rx + (p->cur_rx - p->first_rx + k) % nr;
+		struct unm_ring *r = p->rx[ri].ring;
+		uint32_t i = r->head;
+
+		while (i != r->tail && (cnt <= 0 || got < cnt)) {
+			struct unm_slot *s = &r->slot[i];
+
+			cb(arg, (const uint8_t *)unm_buf(r, s->buf_idx), s->len, s);
+			got++;
+			/* skip the rest of a MOREFRAG chain */
+			while ((r->slot[i].flags & UNM_NS_MOREFRAG) && unm_ring_next(r, i) != r->tail)
+				i = unm_ring_next(r, i);
+			i = unm_ring_next(r, i);
+		}
+		unm_ring_advance(r, i);
+		if (got)
+			p->cur_rx = ri;
+	}
+	if (got)
+		unm_rxsync(p, UNM_RING_ALL);
+	else if (rc)
+		return rc;
+	return got;
+}
+
+int unm_port_create_self(struct unm_port *p, const struct unm_open_opts *o,
+			 unsigned mtu, const uint8_t mac[6])
+{
+	struct unm_region_layout l;
+	char err[200];
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	l.kind = UNM_REGION_SELF;
+	l.n_ifs = 1;
+	snprintf(l.ifs[0].name, sizeof(l.ifs[0].name), "%.15s", p->spec.port[0] ? p->spec.port : p->spec.type);
+	l.ifs[0].tx_rings = o->tx_rings;
+	l.ifs[0].rx_rings = o->rx_rings;
+	l.ifs[0].tx_slots = o->tx_slots;
+	l.ifs[0].rx_slots = o->rx_slots;
+	l.buf_size = o->buf_size;
+	l.extra_bufs = o->extra_bufs;
+	l.vnet_hdr_len = o->vnet_hdr_len;
+	l.mtu = mtu;
+	if (mac)
+		memcpy(l.mac, mac, 6);
+	rc = unm_region_create(&l, &p->reg, err, sizeof(err));
+	if (rc)
+		return unm_seterr(rc, "%s: %s", p->name, err);
+	return unm_port_bind_rings(p, unm_region_if(&p->reg, 0));
+}
