@@ -297,6 +297,9 @@ static void prog_cleanup(struct afx *x)
 
 	if (x->lock_fd < 0 || flock(x->lock_fd, LOCK_EX | LOCK_NB) < 0)
 		return;
+	/* The interface is gone (its index may be reused by another one). */
+	if ((int)if_nametoindex(x->ifname) != x->ifindex)
+		return;
 	mp = xdp_multiprog__get_from_ifindex(x->ifindex);
 	if (!mp || libxdp_get_error(mp))
 		return;

@@ -32,7 +32,7 @@
 static void on_log(enum unm_log_level lvl, const char *msg, void *arg)
 {
 	(void)arg;
-	if (strstr(msg, "XDP") && lvl == UNM_LOG_INFO)
+	if (lvl == UNM_LOG_INFO && strstr(msg, " XDP") && !strstr(msg, "leftover"))
 		printf("mode: %s\n", msg);
 	else if (lvl <= UNM_LOG_WARN)
 		printf("log: %s\n", msg);
