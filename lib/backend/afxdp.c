@@ -126,6 +126,7 @@ struct afx {
 	uint32_t reserve;         /* free buffers per RX queue (fill ring) */
 	int nl_fd;                /* rtnetlink link events, -1 if none */
 	int lock_fd;              /* per-interface user count (flock) */
+	char lock_path[300];
 	uint64_t nl_next_ns;
 	bool zerocopy, generic;
 };
@@ -264,25 +265,28 @@ static void idle_check(struct unm_port *p)
 static int lock_open(struct afx *x)
 {
 	const char *dir = getenv("UNM_AFXDP_LOCKDIR");
-	struct stat st;
-	char path[300];
-	int fd;
+	struct stat st, fst;
 
 	if (!dir || !*dir)
 		dir = "/run/unetmap";
 	if (stat("/proc/self/ns/net", &st) < 0)
 		st.st_ino = 0;
 	(void)mkdir(dir, 0755);
-	snprintf(path, sizeof(path), "%s/afxdp-%llu-%d.lock", dir,
+	snprintf(x->lock_path, sizeof(x->lock_path), "%s/afxdp-%llu-%d.lock", dir,
 		 (unsigned long long)st.st_ino, x->ifindex);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_SH) < 0) {
+	/* The last user unlinks the file while holding LOCK_EX: a lock taken
+	 * on a file that was unlinked meanwhile counts nobody, so retry. */
+	for (int t = 0; t < 100; t++) {
+		int fd = open(x->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			return -1;
+		if (flock(fd, LOCK_SH) == 0 && fstat(fd, &fst) == 0 &&
+		    stat(x->lock_path, &st) == 0 && st.st_ino == fst.st_ino)
+			return fd;
 		close(fd);
-		return -1;
 	}
-	return fd;
+	return -1;
 }
 
 /*
@@ -297,6 +301,7 @@ static void prog_cleanup(struct afx *x)
 
 	if (x->lock_fd < 0 || flock(x->lock_fd, LOCK_EX | LOCK_NB) < 0)
 		return;
+	unlink(x->lock_path); /* still locked: see lock_open() */
 	/* The interface is gone (its index may be reused by another one). */
 	if ((int)if_nametoindex(x->ifname) != x->ifindex)
 		return;
@@ -391,7 +396,7 @@ static int sockets_open(struct unm_port *p, const struct afx_mode *m)
 
 	x->shift = m->bind == XDP_ZEROCOPY ? 0 : RX_HEADROOM;
 	memset(&uc, 0, sizeof(uc));
-	uc.fill_size = pow2(x->reserve ? x->reserve : 1);
+	uc.fill_size = pow2(2 * (x->reserve ? x->reserve : 1)); /* see afxdp_rxsync */
 	uc.comp_size = pow2(tx_slots);
 	uc.frame_size = x->bs;
 	uc.frame_headroom = 0;
@@ -811,19 +816,21 @@ static int afxdp_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	struct afx *x = p->priv;
 	struct afx_queue *q = &x->q[kr->ringid];
 	uint32_t room = kr->nslots - 1 - kr_dist(kr, head, kr->hwtail);
-	uint32_t at, fat, n, posted = 0;
+	uint32_t at = 0, fat = 0, n, posted = 0;
 
 	/* Released slots [hwcur, head) are port-owned free buffers now:
 	 * each is swapped out when a frame lands in its slot. */
 	kr->hwcur = head;
-	n = xsk_ring_cons__peek(&q->rx, room, &at);
+	/* The fill ring is twice the reserve: the kernel publishes its fill
+	 * consumer index lazily, so up to `reserve` entries it has already
+	 * used may still look occupied. Never take more frames than there
+	 * are fill entries to swap their slots' buffers into. */
+	n = xsk_cons_nb_avail(&q->rx, room);
+	if (n)
+		n = xsk_prod_nb_free(&q->fill, n) < n ? xsk_prod_nb_free(&q->fill, n) : n;
 	if (n) {
-		/* Never short: the kernel holds at most `reserve` buffers and
-		 * took every one of these n from the fill ring. */
-		if (xsk_ring_prod__reserve(&q->fill, n, &fat) != n) {
-			xsk_ring_cons__cancel(&q->rx, n);
-			return -EAGAIN;
-		}
+		xsk_ring_cons__peek(&q->rx, n, &at);
+		xsk_ring_prod__reserve(&q->fill, n, &fat);
 		for (uint32_t k = 0; k < n; k++) {
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, at + k);
 			struct unm_slot *s = &kr->ring->slot[kr->hwtail];
