@@ -709,6 +709,10 @@ static int tx_kick(struct unm_port *p, struct afx_queue *q, uint32_t pending)
 				return -errno;
 			}
 		}
+		/* [XK1] acquire of the kernel's TX consumer index; pairs with
+		 * the kernel's release when it consumes descriptors
+		 * (net/xdp/xsk_queue.h). The XDP rings' other barriers are in
+		 * libxdp's inline xsk_ring_* helpers. */
 		if (__atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE) == *q->tx.producer)
 			return 0;
 		if (__atomic_load_n(q->tx.consumer, __ATOMIC_RELAXED) == before)
@@ -780,7 +784,7 @@ static int afxdp_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		if (sent)
 			xsk_ring_prod__submit(&q->tx, sent);
 	}
-	if (*q->tx.producer != __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE))
+	if (*q->tx.producer != __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE)) /* [XK1] */
 		rc = tx_kick(p, q, *q->tx.producer - *q->tx.consumer);
 	tx_reclaim(p, kr, q);
 	if (!n && kr_next(kr, kr->hwtail) == kr->hwcur)
