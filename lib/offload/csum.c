@@ -287,6 +287,10 @@ int unm_csum_complete(const struct unm_frag *f, unsigned nf,
 	/* the field holds the pseudo-header sum: it is summed as data */
 	c = unm_csum_finish(unm_csum_frags(f, nf, csum_start,
 					   len - csum_start, 0));
+	/* 0 and 0xffff are the same ones'-complement value; 0 would mean
+	 * "no checksum" to UDP (Linux's skb_checksum_help does the same) */
+	if (c == 0)
+		c = 0xffff;
 	unm_frags_write(f, nf, field, &c, 2);
 	return 0;
 }

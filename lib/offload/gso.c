@@ -258,7 +258,7 @@ static int next_copy(struct unm_gso *g, const struct unm_frag *out,
 	 * pseudo-header sum, summed as data */
 	if (h->flags & UNM_VNET_F_NEEDS_CSUM)
 		c = unm_csum_finish(unm_csum_frags(g->in, g->nin, h->csum_start,
-						   len - h->csum_start, 0));
+						   len - h->csum_start, 0)) ?: 0xffff;
 	for (i = 0; i < g->nin && done < len; i++) {
 		size_t n = g->in[i].len;
 

@@ -181,6 +181,7 @@ UNM_HIDDEN uint16_t unm_csum_update32(uint16_t check, uint32_t old_v,
  * csum_start + csum_offset already holds the pseudo-header sum the
  * sender put there, and store the inverted result in that field.
  * Works in place on a chain (the field may straddle two fragments).
+ * A result of 0 is stored as 0xffff (same value; 0 means "none" to UDP).
  * Returns 0, or -EINVAL if the field is not inside the frame.
  */
 UNM_HIDDEN int unm_csum_complete(const struct unm_frag *f, unsigned nf,

@@ -165,16 +165,18 @@ static enum unm_vnet_drop parse_l4(const uint8_t *b, size_t n, unsigned base,
 	const struct unm_vnet_hdr *h = &vi->hdr;
 	size_t l4 = vi->l4_off, l4hl, coff;
 
-	if (base == UNM_VNET_GSO_UDP_L4) {
-		if (vi->l4_proto != 17)
-			return UNM_VNET_DROP_NOT_UDP;
+	if (base == UNM_VNET_GSO_UDP_L4 && vi->l4_proto != 17)
+		return UNM_VNET_DROP_NOT_UDP;
+	if (base != UNM_VNET_GSO_UDP_L4 && vi->l4_proto != 6)
+		return UNM_VNET_DROP_NOT_TCP;
+	coff = vi->l4_proto == 6 ? 16 : 6;
+	if (h->csum_start != l4 || h->csum_offset != coff)
+		return UNM_VNET_DROP_CSUM_L4;
+	if (vi->l4_proto == 17) {
 		if (n < l4 + 8)
 			return UNM_VNET_DROP_SHORT;
 		l4hl = 8;
-		coff = 6;
 	} else {
-		if (vi->l4_proto != 6)
-			return UNM_VNET_DROP_NOT_TCP;
 		if (n < l4 + 20)
 			return UNM_VNET_DROP_SHORT;
 		l4hl = (size_t)(b[l4 + 12] >> 4) * 4;
@@ -182,10 +184,7 @@ static enum unm_vnet_drop parse_l4(const uint8_t *b, size_t n, unsigned base,
 			return UNM_VNET_DROP_BAD_TCP;
 		if (n < l4 + l4hl)
 			return UNM_VNET_DROP_SHORT;
-		coff = 16;
 	}
-	if (h->csum_start != l4 || h->csum_offset != coff)
-		return UNM_VNET_DROP_CSUM_L4;
 	if (h->hdr_len && h->hdr_len < l4)
 		return UNM_VNET_DROP_HDR_LEN;
 	vi->payload_off = (uint16_t)(l4 + l4hl);
