@@ -26,20 +26,57 @@ static uint32_t rs = 42;
 static const char *corpus_dir;
 static int corpus_n;
 
-static void write_seed(const uint8_t *vh, const uint8_t *f, size_t len)
+/* Seed for tests/fuzz/vnet: [ctl][12-byte vnet header][frame]; ctl bit 0
+ * = 12-byte header, ctl >> 1 = how the fuzzer cuts the frame. */
+static void write_file(const char *name, uint8_t ctl, const uint8_t *vh,
+		       const uint8_t *f, size_t len)
 {
 	char path[512];
 	FILE *fp;
 
-	if (!corpus_dir || corpus_n >= 12 || len > 9000)
-		return;
-	snprintf(path, sizeof(path), "%s/gso-%02d", corpus_dir, corpus_n++);
+	snprintf(path, sizeof(path), "%s/%s", corpus_dir, name);
 	fp = fopen(path, "wb");
 	if (!fp)
 		T_FAIL("cannot write %s", path);
+	fwrite(&ctl, 1, 1, fp);
 	fwrite(vh, 1, 12, fp);
 	fwrite(f, 1, len, fp);
 	fclose(fp);
+}
+
+static void write_seed(const uint8_t *vh, const uint8_t *f, size_t len)
+{
+	static const struct { const char *name; int at; uint8_t v; size_t cut; } bad[] = {
+		{ "bad-flags", 0, 0x05, 0 },    { "bad-ufo", 1, 3, 0 },
+		{ "bad-gso-size", 4, 0, 0 },    { "bad-csum-start", 6, 0xff, 0 },
+		{ "bad-type", 1, 0x86, 0 },     { "bad-short", -1, 0, 40 },
+		{ "bad-ipv4-ihl", 13 + 14, 0x43, 0 }, { "bad-l4-proto", 13 + 23, 17, 0 },
+	};
+	char name[32];
+	uint8_t v2[12], f2[256];
+
+	if (!corpus_dir || corpus_n >= 12 || len > 9000)
+		return;
+	snprintf(name, sizeof(name), "gso-%02d", corpus_n);
+	write_file(name, (uint8_t)(corpus_n * 2 + 1), vh, f, len);
+	if (corpus_n++ != 0)
+		return;
+	/* malformed variants of the first (TCPv4) seed */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = bad[i].cut ? bad[i].cut : sizeof(f2);
+
+		memcpy(v2, vh, 12);
+		memcpy(f2, f, sizeof(f2));
+		if (bad[i].at >= 13)
+			f2[bad[i].at - 13] = bad[i].v;
+		else if (bad[i].at >= 0)
+			v2[bad[i].at] = bad[i].v;
+		if (bad[i].at == 4)             /* both bytes of gso_size */
+			v2[5] = 0;
+		if (bad[i].cut)                 /* short in IP, not in csum range */
+			v2[2] = v2[6] = v2[8] = 0;
+		write_file(bad[i].name, 1, v2, f2, n);
+	}
 }
 
 /* Split frame[0..len) into at most maxf fragments at random points,
