@@ -49,7 +49,7 @@ static void write_seed(const uint8_t *vh, const uint8_t *f, size_t len)
 	static const struct { const char *name; int at; uint8_t v; size_t cut; } bad[] = {
 		{ "bad-flags", 0, 0x05, 0 },    { "bad-ufo", 1, 3, 0 },
 		{ "bad-gso-size", 4, 0, 0 },    { "bad-csum-start", 6, 0xff, 0 },
-		{ "bad-type", 1, 0x86, 0 },     { "bad-short", -1, 0, 40 },
+		{ "bad-type", 1, 0x86, 0 },     { "bad-short", -1, 0, 30 },
 		{ "bad-ipv4-ihl", 13 + 14, 0x43, 0 }, { "bad-l4-proto", 13 + 23, 17, 0 },
 	};
 	char name[32];
