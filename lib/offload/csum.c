@@ -53,6 +53,8 @@ size_t unm_frags_read(const struct unm_frag *f, unsigned nf, size_t off,
 
 		if (n > len - done)
 			n = len - done;
+		if (n == 0)             /* empty fragments may have ptr NULL */
+			continue;
 		memcpy((uint8_t *)dst + done, (const uint8_t *)f[i].ptr + o, n);
 		done += n;
 	}
@@ -72,6 +74,8 @@ size_t unm_frags_write(const struct unm_frag *f, unsigned nf, size_t off,
 
 		if (n > len - done)
 			n = len - done;
+		if (n == 0)
+			continue;
 		memcpy((uint8_t *)f[i].ptr + o, (const uint8_t *)src + done, n);
 		done += n;
 	}
@@ -112,7 +116,8 @@ static uint64_t sum64(const uint8_t *p, size_t len)
 	/* tail: zero-padded at the end, which is what RFC 1071 does with an
 	 * odd last byte whatever the host's byte order */
 	w0 = 0;
-	memcpy(&w0, p, len);
+	if (len)                        /* p may be NULL for an empty buffer */
+		memcpy(&w0, p, len);
 	acc += w0;
 	r = (uint64_t)acc;
 	w1 = (uint64_t)(acc >> 64);
@@ -134,7 +139,8 @@ static uint64_t sum64(const uint8_t *p, size_t len)
 		len -= 4;
 	}
 	w = 0;
-	memcpy(&w, p, len);
+	if (len)
+		memcpy(&w, p, len);
 	acc += w;
 	return acc;
 }
@@ -179,6 +185,8 @@ uint32_t unm_csum_frags(const struct unm_frag *f, unsigned nf, size_t off,
 
 		if (n > len - pos)
 			n = len - pos;
+		if (n == 0)
+			continue;
 		s = unm_csum_partial((const uint8_t *)f[i].ptr + o, n, 0);
 		/* this piece starts at an odd offset of the sum: its words
 		 * straddle ours, so its folded sum is byte-swapped */

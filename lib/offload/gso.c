@@ -166,6 +166,11 @@ static uint32_t copy_sum(struct unm_gso *g, const struct unm_frag *out,
 			n = in->len - g->cur_off;
 		if (n > out[oi].len - ooff)
 			n = out[oi].len - ooff;
+		if (n == 0) {           /* empty output buffer */
+			oi++;
+			ooff = 0;
+			continue;
+		}
 		s = unm_csum_partial(src, n, 0);
 		sum = unm_csum_add(sum, (pos & 1) ? unm_csum_shift(s) : s);
 		memcpy((uint8_t *)out[oi].ptr + ooff, src, n);
@@ -264,7 +269,8 @@ static int next_copy(struct unm_gso *g, const struct unm_frag *out,
 
 		if (n > len - done)
 			n = len - done;
-		unm_frags_write(out, nout, done, g->in[i].ptr, n);
+		if (n)
+			unm_frags_write(out, nout, done, g->in[i].ptr, n);
 		done += n;
 	}
 	if (h->flags & UNM_VNET_F_NEEDS_CSUM)

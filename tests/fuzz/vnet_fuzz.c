@@ -38,8 +38,9 @@ static unsigned cut(const uint8_t *d, size_t len, unsigned seed,
 		n = x % 67;                     /* 0..66: empty and odd pieces */
 		if (n > len - pos)
 			n = len - pos;
-		f[nf].ptr = malloc(n ? n : 1);
-		memcpy(f[nf].ptr, d + pos, n);
+		f[nf].ptr = n ? malloc(n) : NULL;   /* empty: no buffer at all */
+		if (n)
+			memcpy(f[nf].ptr, d + pos, n);
 		f[nf++].len = n;
 		pos += n;
 	}
@@ -84,7 +85,7 @@ static int emit(struct unm_gso *g, uint8_t *flat, size_t want, unsigned seed)
 
 		if (n > want - pos)
 			n = want - pos;
-		out[nout].ptr = malloc(n ? n : 1);
+		out[nout].ptr = n ? malloc(n) : NULL;
 		out[nout++].len = n;
 		pos += n;
 	}
