@@ -65,7 +65,16 @@ static bool info_sane(const struct unm_vnet_info *vi, size_t len)
 	    vi->payload_off >= len || vi->payload_len != len - vi->payload_off ||
 	    vi->hdr.gso_size == 0 || (vi->l4_proto != 6 && vi->l4_proto != 17))
 		return false;
-	if (vi->l4_proto == 6 && vi->payload_off - vi->l4_off < 20)
+	/* header sizes decide which header bytes are read and written */
+	if (vi->l3_off != 14 && vi->l3_off != 18)
+		return false;
+	if (vi->ipv6 ? vi->l4_off - vi->l3_off != 40 :
+	    (vi->l4_off - vi->l3_off < 20 || vi->l4_off - vi->l3_off > 60 ||
+	     (vi->l4_off - vi->l3_off) % 4))
+		return false;
+	if (vi->l4_proto == 6 && (vi->payload_off - vi->l4_off < 20 ||
+				  vi->payload_off - vi->l4_off > 60 ||
+				  (vi->payload_off - vi->l4_off) % 4))
 		return false;
 	if (vi->l4_proto == 17 && vi->payload_off - vi->l4_off != 8)
 		return false;

@@ -345,7 +345,26 @@ static void test_enospc_skip(void)
 	expected_seg(&t, 2, 3, 1000, plen);
 	T_ASSERT(memcmp(seg, expect, 1054) == 0);
 	T_ASSERT_EQ(unm_gso_skip(&g), 0);
-	/* info that does not match the chain is refused */
+	/* empty fragments without a buffer, in the input and the output */
+	struct unm_frag in3[3] = { { frame, 20 }, { NULL, 0 }, { frame + 20, in.len - 20 } };
+	struct unm_frag out3[3] = { { seg, 60 }, { NULL, 0 }, { seg + 60, 2000 } };
+	T_ASSERT_EQ(unm_gso_init(&g, &vi, in3, 3), 0);
+	T_ASSERT_EQ(unm_gso_next_frags(&g, out3, 3), 1054);
+	expected_seg(&t, 0, 3, 1000, plen);
+	T_ASSERT(memcmp(seg, expect, 1054) == 0);
+	/* info that does not match the chain, or is inconsistent, is refused */
+	struct unm_vnet_info bad = vi;
+	bad.l4_off = 40;
+	T_ASSERT_EQ(unm_gso_init(&g, &bad, &in, 1), -EINVAL);
+	bad = vi;
+	bad.payload_off = 200;
+	T_ASSERT_EQ(unm_gso_init(&g, &bad, &in, 1), -EINVAL);
+	bad = vi;
+	bad.nsegs++;
+	T_ASSERT_EQ(unm_gso_init(&g, &bad, &in, 1), -EINVAL);
+	bad = vi;
+	bad.ipv6 = 1;
+	T_ASSERT_EQ(unm_gso_init(&g, &bad, &in, 1), -EINVAL);
 	in.len--;
 	T_ASSERT_EQ(unm_gso_init(&g, &vi, &in, 1), -EINVAL);
 }
