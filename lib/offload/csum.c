@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * csum.c - Internet checksum (RFC 1071) helpers: fast partial sums,
+ * fragment chains, IPv4 header, TCP/UDP over IPv4/IPv6, incremental
+ * update (RFC 1624) and virtio NEEDS_CSUM completion.
+ *
+ * Stateless and thread-safe; see offload.h for the byte-order rules.
+ * The sums are computed in memory order: the ones'-complement sum is
+ * invariant under byte swapping (RFC 1071 2.(B)), so adding native
+ * 64-bit loads and folding gives the memory image of the big-endian
+ * result on any host, and no byte swap is needed on the fast path.
+ */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "offload.h"
+
+size_t unm_frags_len(const struct unm_frag *f, unsigned nf)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < nf; i++)
+		n += f[i].len;
+	return n;
+}
+
+/* Move (*i, *off) forward to the fragment holding byte off of the chain.
+ * Returns false if the chain ends before it. */
+static bool frags_seek(const struct unm_frag *f, unsigned nf, size_t off,
+		       unsigned *i, size_t *in_off)
+{
+	unsigned k = 0;
+
+	while (k < nf && off >= f[k].len) {
+		off -= f[k].len;
+		k++;
+	}
+	*i = k;
+	*in_off = off;
+	return k < nf;
+}
+
+size_t unm_frags_read(const struct unm_frag *f, unsigned nf, size_t off,
+		      void *dst, size_t len)
+{
+	unsigned i;
+	size_t o, done = 0;
+
+	if (!frags_seek(f, nf, off, &i, &o))
+		return 0;
+	for (; i < nf && done < len; i++, o = 0) {
+		size_t n = f[i].len - o;
+
+		if (n > len - done)
+			n = len - done;
+		if (n == 0)             /* empty fragments may have ptr NULL */
+			continue;
+		memcpy((uint8_t *)dst + done, (const uint8_t *)f[i].ptr + o, n);
+		done += n;
+	}
+	return done;
+}
+
+size_t unm_frags_write(const struct unm_frag *f, unsigned nf, size_t off,
+		       const void *src, size_t len)
+{
+	unsigned i;
+	size_t o, done = 0;
+
+	if (!frags_seek(f, nf, off, &i, &o))
+		return 0;
+	for (; i < nf && done < len; i++, o = 0) {
+		size_t n = f[i].len - o;
+
+		if (n > len - done)
+			n = len - done;
+		if (n == 0)
+			continue;
+		memcpy((uint8_t *)f[i].ptr + o, (const uint8_t *)src + done, n);
+		done += n;
+	}
+	return done;
+}
+
+/* ---- the fast path ----------------------------------------------------- */
+
+#ifdef __SIZEOF_INT128__
+/*
+ * 64-bit words into a 128-bit accumulator: each addition is add + adc,
+ * the carries pile up in the high half and are folded once at the end.
+ * Overflow of the high half needs 2^64 additions: impossible.
+ */
+static uint64_t sum64(const uint8_t *p, size_t len)
+{
+	unsigned __int128 acc = 0;
+	uint64_t w0, w1, w2, w3, r;
+
+	while (len >= 32) {
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		memcpy(&w2, p + 16, 8);
+		memcpy(&w3, p + 24, 8);
+		acc += w0;
+		acc += w1;
+		acc += w2;
+		acc += w3;
+		p += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		memcpy(&w0, p, 8);
+		acc += w0;
+		p += 8;
+		len -= 8;
+	}
+	/* tail: zero-padded at the end, which is what RFC 1071 does with an
+	 * odd last byte whatever the host's byte order */
+	w0 = 0;
+	if (len)                        /* p may be NULL for an empty buffer */
+		memcpy(&w0, p, len);
+	acc += w0;
+	r = (uint64_t)acc;
+	w1 = (uint64_t)(acc >> 64);
+	r += w1;
+	return r + (r < w1);
+}
+#else
+/* 32-bit hosts: 32-bit words into a 64-bit accumulator (2^32 additions
+ * before it could overflow: more than any buffer we sum). */
+static uint64_t sum64(const uint8_t *p, size_t len)
+{
+	uint64_t acc = 0;
+	uint32_t w;
+
+	while (len >= 4) {
+		memcpy(&w, p, 4);
+		acc += w;
+		p += 4;
+		len -= 4;
+	}
+	w = 0;
+	if (len)
+		memcpy(&w, p, len);
+	acc += w;
+	return acc;
+}
+#endif
+
+uint32_t unm_csum_partial(const void *buf, size_t len, uint32_t sum)
+{
+	uint64_t s = sum64(buf, len);
+	uint32_t lo, hi;
+
+	lo = (uint32_t)s;
+	hi = (uint32_t)(s >> 32);
+	return unm_csum_add(unm_csum_add(lo, hi), sum);
+}
+
+uint32_t unm_csum_partial_naive(const void *buf, size_t len, uint32_t sum)
+{
+	const uint8_t *p = buf;
+	uint32_t acc = 0;
+
+	/* big-endian 16-bit words, one byte at a time */
+	for (size_t i = 0; i < len; i++) {
+		acc += (i & 1) ? p[i] : (uint32_t)p[i] << 8;
+		acc = (acc & 0xffff) + (acc >> 16);
+	}
+	/* back to memory order, to combine with the fast path's sums */
+	acc = htons((uint16_t)acc);
+	return unm_csum_add(acc, sum);
+}
+
+uint32_t unm_csum_frags(const struct unm_frag *f, unsigned nf, size_t off,
+			size_t len, uint32_t sum)
+{
+	unsigned i;
+	size_t o, pos = 0;
+
+	if (!frags_seek(f, nf, off, &i, &o))
+		return sum;
+	for (; i < nf && pos < len; i++, o = 0) {
+		size_t n = f[i].len - o;
+		uint32_t s;
+
+		if (n > len - pos)
+			n = len - pos;
+		if (n == 0)
+			continue;
+		s = unm_csum_partial((const uint8_t *)f[i].ptr + o, n, 0);
+		/* this piece starts at an odd offset of the sum: its words
+		 * straddle ours, so its folded sum is byte-swapped */
+		if (pos & 1)
+			s = unm_csum_shift(s);
+		sum = unm_csum_add(sum, s);
+		pos += n;
+	}
+	return sum;
+}
+
+/* ---- protocol helpers -------------------------------------------------- */
+
+uint16_t unm_csum_ipv4_hdr(const void *iph, size_t hlen)
+{
+	uint16_t check;
+	uint32_t s = unm_csum_partial(iph, hlen, 0);
+
+	/* subtract the stored checksum: adding its complement */
+	memcpy(&check, (const uint8_t *)iph + 10, 2);
+	return unm_csum_finish(unm_csum_add(s, (uint16_t)~check));
+}
+
+bool unm_csum_ipv4_hdr_ok(const void *iph, size_t hlen)
+{
+	return unm_csum_fold(unm_csum_partial(iph, hlen, 0)) == 0xffff;
+}
+
+uint32_t unm_csum_pseudo_v4(const void *saddr, const void *daddr,
+			    uint8_t proto, uint32_t l4len)
+{
+	uint32_t a, b;
+	uint64_t s;
+
+	memcpy(&a, saddr, 4);
+	memcpy(&b, daddr, 4);
+	/* words {0, proto} and {len} in memory order: htons() of each */
+	s = (uint64_t)a + b + htons(proto) + htons((uint16_t)l4len);
+	s = (s & 0xffffffff) + (s >> 32);
+	return (uint32_t)s + (uint32_t)(s >> 32);
+}
+
+uint32_t unm_csum_pseudo_v6(const void *saddr, const void *daddr,
+			    uint8_t proto, uint32_t l4len)
+{
+	/* addresses, 32-bit length, 24 zero bits, next header */
+	uint32_t s = unm_csum_partial(saddr, 16, 0);
+
+	s = unm_csum_partial(daddr, 16, s);
+	s = unm_csum_add(s, htonl(l4len));
+	return unm_csum_add(s, htonl(proto));
+}
+
+static uint16_t l4_finish(uint32_t s, uint8_t proto, const void *l4,
+			  size_t l4len)
+{
+	size_t coff = proto == 6 ? 16 : 6;
+	uint16_t check = 0, r;
+
+	if (l4len >= coff + 2)
+		memcpy(&check, (const uint8_t *)l4 + coff, 2);
+	s = unm_csum_partial(l4, l4len, s);
+	r = unm_csum_finish(unm_csum_add(s, (uint16_t)~check));
+	return (proto == 17 && r == 0) ? 0xffff : r;
+}
+
+uint16_t unm_csum_tcpudp_v4(const void *saddr, const void *daddr,
+			    uint8_t proto, const void *l4, size_t l4len)
+{
+	return l4_finish(unm_csum_pseudo_v4(saddr, daddr, proto, (uint32_t)l4len),
+			 proto, l4, l4len);
+}
+
+uint16_t unm_csum_tcpudp_v6(const void *saddr, const void *daddr,
+			    uint8_t proto, const void *l4, size_t l4len)
+{
+	return l4_finish(unm_csum_pseudo_v6(saddr, daddr, proto, (uint32_t)l4len),
+			 proto, l4, l4len);
+}
+
+uint16_t unm_csum_update16(uint16_t check, uint16_t old_v, uint16_t new_v)
+{
+	uint32_t s = (uint32_t)(uint16_t)~check + (uint16_t)~old_v + new_v;
+
+	return unm_csum_finish(s);
+}
+
+uint16_t unm_csum_update32(uint16_t check, uint32_t old_v, uint32_t new_v)
+{
+	uint32_t o = ~old_v;
+	uint64_t s = (uint64_t)(uint16_t)~check + (o & 0xffff) + (o >> 16) +
+		     (new_v & 0xffff) + (new_v >> 16);
+
+	return unm_csum_finish((uint32_t)s);
+}
+
+int unm_csum_complete(const struct unm_frag *f, unsigned nf,
+		      size_t csum_start, size_t csum_offset)
+{
+	size_t len = unm_frags_len(f, nf);
+	size_t field = csum_start + csum_offset;
+	uint16_t c;
+
+	if (len < 2 || csum_start >= len || field < csum_start || field > len - 2)
+		return -EINVAL;
+	/* the field holds the pseudo-header sum: it is summed as data */
+	c = unm_csum_finish(unm_csum_frags(f, nf, csum_start,
+					   len - csum_start, 0));
+	/* 0 and 0xffff are the same ones'-complement value; 0 would mean
+	 * "no checksum" to UDP (Linux's skb_checksum_help does the same) */
+	if (c == 0)
+		c = 0xffff;
+	unm_frags_write(f, nf, field, &c, 2);
+	return 0;
+}
