@@ -124,6 +124,7 @@ ifeq ($(HAVE_LIBFUZZER),1)
 	@for f in $(FUZZ_SRCS); do \
 		t=$$(basename $$f _fuzz.c); \
 		$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang SANITIZE=1 \
+			CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
 			$(FUZZ_B)/libunm.a >/dev/null || exit 1; \
 		echo "  FUZZ    $$t ($(FUZZ_TIME)s)"; \
 		clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ilib -I. \
@@ -131,9 +132,12 @@ ifeq ($(HAVE_LIBFUZZER),1)
 			-o $(FUZZ_B)/$$t-fuzz $$f $(FUZZ_B)/libunm.a $(LIB_LIBS) || exit 1; \
 		mkdir -p $(FUZZ_B)/corpus-$$t; \
 		$(FUZZ_B)/$$t-fuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-			$(FUZZ_B)/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
-			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' ; \
-		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
+			-artifact_prefix=$(FUZZ_B)/$$t- \
+			$(FUZZ_B)/corpus-$$t tests/fuzz/corpus/$$t > $(FUZZ_B)/$$t.log 2>&1; \
+		rc=$$?; \
+		grep -E 'stat::number_of_executed_units|stat::peak_rss|cov:.*ft:' \
+			$(FUZZ_B)/$$t.log | tail -n 3; \
+		if [ $$rc -ne 0 ]; then tail -n 40 $(FUZZ_B)/$$t.log; exit 1; fi; \
 	done
 else
 	@echo "SKIP: make fuzz needs clang with libFuzzer (apt-get install clang libclang-rt-14-dev)"
