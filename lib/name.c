@@ -64,6 +64,14 @@ static bool ifname_char(char ch)
 	return isgraph((unsigned char)ch) && !strchr("/@:{}", ch);
 }
 
+/* True if S ends in '-' followed by one or more digits. */
+static bool ends_in_ring(const char *s)
+{
+	const char *dash = strrchr(s, '-');
+
+	return dash && dash[1] && strspn(dash + 1, "0123456789") == strlen(dash + 1);
+}
+
 /* Copy [s, e) into dst (size n); fail if empty or too long. */
 static int take(struct pctx *c, char *dst, size_t n, const char *s, const char *e,
 		const char *what)
@@ -301,6 +309,12 @@ static int parse_ifname(struct pctx *c, const char *s, const char *e, struct unm
 		return rc;
 	if (!strcmp(sp->port, ".") || !strcmp(sp->port, ".."))
 		return bad(c, "'%s' is not an interface name", sp->port);
+	/* "-DIGITS" at the end always reads as the ring (netmap's rule), so
+	 * an interface so named could not be written without one, and the
+	 * name alone (a monitor's target) would mean another port. */
+	if (ends_in_ring(sp->port))
+		return bad(c, "interface name '%s' ends in -N, which reads as a ring number",
+			   sp->port);
 	return parse_suffixes(c, be, e, sp, ring_ok, true);
 }
 

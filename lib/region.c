@@ -284,6 +284,8 @@ static int check_header(const struct unm_region_hdr *h, size_t size, char *err,
 			   h->buf_count, h->buf_size, (unsigned long long)h->buf_pool_ofs);
 	if (h->csb_entries > 4 * UNM_MAX_RINGS * UNM_REGION_MAX_IFS)
 		return BAD("%u CSB entries", h->csb_entries);
+	if (!h->csb_entries && h->csb_ofs)
+		return BAD("CSB offset %llu with no CSB entries", (unsigned long long)h->csb_ofs);
 	if (h->csb_entries && (h->csb_ofs < sizeof(*h) || h->csb_ofs % 64 ||
 			       h->csb_ofs > h->buf_pool_ofs ||
 			       (uint64_t)h->csb_entries * 64 > h->buf_pool_ofs - h->csb_ofs))

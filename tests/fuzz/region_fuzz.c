@@ -45,7 +45,8 @@ static void walk(char *base, size_t size)
 		.buf_count = h->buf_count, .buf_size = h->buf_size,
 	};
 
-	touch(base + h->csb_ofs, (size_t)h->csb_entries * 64);
+	if (h->csb_entries)
+		touch(base + h->csb_ofs, (size_t)h->csb_entries * 64);
 	for (unsigned i = 0; i < h->n_ifs; i++) {
 		struct unm_if *nifp = (struct unm_if *)(base + h->if_ofs[i]);
 		unsigned ntx = nifp->ni_tx_rings, nrx = nifp->ni_rx_rings;

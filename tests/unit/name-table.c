@@ -155,7 +155,10 @@ static const struct tcase cases[] = {
 	GOOD("tap:tap0", UNM_KIND_TAP, "tap", .port = "tap0"),
 	GOOD("afpacket:veth-a", UNM_KIND_AFPACKET, "afpacket", .port = "veth-a"),
 	GOOD("afpacket:eth0-2", UNM_KIND_AFPACKET, "afpacket", .port = "eth0", RING(2)),
-	GOOD("afpacket:veth-1-2", UNM_KIND_AFPACKET, "afpacket", .port = "veth-1", RING(2)),
+	GOOD("afpacket:veth-1a-2", UNM_KIND_AFPACKET, "afpacket", .port = "veth-1a", RING(2)),
+	/* name_fuzz find: as a monitor target "afpacket:veth-1" meant ring 1 of veth */
+	BAD("afpacket:veth-1-2", "interface name 'veth-1' ends in -N, which reads as a ring number"),
+	BAD("afpacket:.-0-2/t", "interface name '.-0' ends in -N, which reads as a ring number"),
 	GOOD("afpacket:veth.10", UNM_KIND_AFPACKET, "afpacket", .port = "veth.10"),
 	GOOD("afxdp:eth0-3", UNM_KIND_AFXDP, "afxdp", .port = "eth0", RING(3)),
 	GOOD("afxdp:eth0/x@conf:slots=2048", UNM_KIND_AFXDP, "afxdp", .port = "eth0",

@@ -271,6 +271,7 @@ static void test_corruption(void)
 	HDR->csb_ofs = UINT64_MAX - 63;     BAD("csb wraps", "outside the control area");
 	HDR->csb_ofs = 0;                   BAD("csb at 0", "outside the control area");
 	HDR->csb_ofs += 8;                  BAD("csb misaligned", "outside the control area");
+	HDR->csb_entries = 0;               BAD("csb without entries", "CSB offset");
 	HDR->vnet_hdr_len = 7;              BAD("vnet", "virtio-net header length 7");
 
 	/* port descriptors */
