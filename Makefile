@@ -166,7 +166,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBVER)|' lib/libunm.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libunm.pc
 	$(if $(UNMD),install -m 755 $(UNMD) $(DESTDIR)$(PREFIX)/sbin/)
-	install -m 755 $(INSTALL_TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(INSTALL_TOOLS),install -m 755 $(INSTALL_TOOLS) $(DESTDIR)$(PREFIX)/bin/)
 	for m in $(wildcard man/man3/*.3); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done
 	for m in $(wildcard man/man7/*.7); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/; done
 	for m in $(wildcard man/man8/*.8 tools/*/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
