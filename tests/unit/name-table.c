@@ -358,6 +358,18 @@ static int run_limits(void)
 	strcat(name, "x");
 	LIM_BAD("longer than 400 characters");
 	T_ASSERT(strlen(name) == 401);
+	/* a very long name: refused by length before anything else */
+	{
+		char *big = malloc(4097);
+
+		T_ASSERT(big);
+		memset(big, 'a', 4096);
+		memcpy(big, "tap:", 4);
+		big[4096] = '\0';
+		t = (struct tcase){ .name = big, .rc = -EINVAL, .msg = "longer than 400 characters" };
+		bad += run_case(&t);
+		free(big);
+	}
 	/* NULL name, and a tiny or absent error buffer */
 	{
 		struct unm_spec s;
