@@ -53,7 +53,8 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
 TOOL_DIRS := $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
 TOOLS    := $(TOOL_DIRS:%=$(B)/%)
 TEST_SRCS := $(sort $(wildcard tests/unit/*.c tests/mp/*.c tests/hostile/*.c))
-TESTS    := $(TEST_SRCS:%.c=$(B)/%)
+# not TESTS: that name is the runner's filter (TESTS="a b" make check)
+TEST_PROGS := $(TEST_SRCS:%.c=$(B)/%)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(B)/%.o)
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
@@ -71,7 +72,7 @@ endif
 
 UNMD := $(if $(DAEMON_SRCS),$(B)/unmd)
 
-all: $(STATIC) $(SHARED) $(UNMD) $(TOOLS) $(TESTS) $(FUZZ_REPLAY) $(BENCHES)
+all: $(STATIC) $(SHARED) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES)
 
 $(B)/%.o: %.c config-host.mak
 	@mkdir -p $(dir $@)
@@ -98,7 +99,7 @@ $(TOOLS): $(B)/%: $$(patsubst %.c,$(B)/%.o,$$(wildcard tools/%/*.c)) $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
 
-$(TESTS): $(B)/%: $(B)/%.o $(TESTLIB_OBJS) $(STATIC)
+$(TEST_PROGS): $(B)/%: $(B)/%.o $(TESTLIB_OBJS) $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
 
