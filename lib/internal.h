@@ -100,6 +100,12 @@ struct unm_region {
 	void *base;
 	size_t size;
 	int fd;                     /* memfd, -1 once closed */
+	/* Trusted copies of the validated header, taken once by create/map:
+	 * a peer can rewrite the shared header at any time, so code that
+	 * turns an index into an address uses these, never the header. */
+	uint64_t if_ofs[UNM_REGION_MAX_IFS];
+	uint64_t csb_ofs, pool_ofs;
+	uint32_t n_ifs, csb_entries, buf_count, buf_size;
 };
 
 /*
@@ -141,15 +147,19 @@ static inline struct unm_region_hdr *unm_region_hdr(const struct unm_region *r)
 
 static inline struct unm_if *unm_region_if(const struct unm_region *r, unsigned i)
 {
-	return (struct unm_if *)((char *)r->base + unm_region_hdr(r)->if_ofs[i]);
+	return (struct unm_if *)((char *)r->base + r->if_ofs[i]);
 }
 
 static inline void *unm_region_csb(const struct unm_region *r, unsigned entry)
 {
-	return (char *)r->base + unm_region_hdr(r)->csb_ofs + (size_t)entry * 64;
+	return (char *)r->base + r->csb_ofs + (size_t)entry * 64;
 }
 
-/* Buffer free list (buffers chained through their first u32). */
+/*
+ * Buffer free list (buffers chained through their first u32, LIFO). HEAD
+ * may be in shared memory: pop returns 0 when the list is empty or its
+ * head is not a valid index; push ignores an invalid index.
+ */
 UNM_HIDDEN uint32_t unm_buf_pop(const struct unm_region *r, uint32_t *head);
 UNM_HIDDEN void unm_buf_push(const struct unm_region *r, uint32_t *head, uint32_t idx);
 
@@ -228,7 +238,7 @@ UNM_HIDDEN int unm_port_create_self(struct unm_port *p, const struct unm_open_op
 /* Buffer index bounds check against the port's region. */
 static inline bool unm_buf_ok(const struct unm_port *p, uint32_t idx)
 {
-	return idx >= 2 && idx < unm_region_hdr(&p->reg)->buf_count;
+	return idx >= 2 && idx < p->reg.buf_count;
 }
 
 /* Circular helpers on a kring (indexes 0..nslots-1). */

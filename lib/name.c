@@ -8,14 +8,19 @@
  *             | 'vale' [A-Za-z0-9_]* ':' PORT       VALE switch port
  *             | ('tap'|'afpacket'|'afxdp') ':' IFNAME
  *             | ('shmif'|'vhost-user') ':' PATH     (PATH ends at "@conf")
- *             | 'ivshmem' ':' PCI-ADDRESS
+ *             | 'ivshmem' ':' [HHHH ':'] HH ':' HH '.' H
  *             | 'monitor' ':' name                  (copy monitor, TX+RX)
- *             | 'null'
+ *             | 'null' [':']
  *   suffix   := '-' DIGITS                          one ring pair
  *             | '/' [xztrRT]+                       flags
  *             | '@conf' ('=' N | ':' KEY '=' N (',' KEY '=' N)*)
- * A name with /t, /r or /z opens a monitor of the port it names (netmap).
- * Every error is "bad port name 'NAME': WHY".
+ * '-N' and '/FLAGS' may come in any order; an @conf option runs to the next
+ * '@' or the end. The whole name is at most NAME_LEN_MAX printable ASCII
+ * characters. A name with /t, /r or /z opens a monitor of the port it names
+ * (netmap): for every monitor, spec.path is the monitored port's name
+ * without its suffixes, and spec.sw/port/pipe_id/pipe_role describe that
+ * port, so the monitor code can re-parse path to find its target.
+ * Every error is "bad port name 'NAME': WHY" (NAME cut at 96 characters).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -24,10 +29,13 @@
 #include <string.h>
 #include "internal.h"
 
+#define NAME_LEN_MAX 400
+
 struct pctx {
 	const char *name;
 	char *err;
 	size_t errlen;
+	const char *sfx;    /* where the suffixes of the last base parsed begin */
 };
 
 static int bad(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,6 +62,14 @@ static bool ident_char(char ch)
 static bool ifname_char(char ch)
 {
 	return isgraph((unsigned char)ch) && !strchr("/@:{}", ch);
+}
+
+/* True if S ends in '-' followed by one or more digits. */
+static bool ends_in_ring(const char *s)
+{
+	const char *dash = strrchr(s, '-');
+
+	return dash && dash[1] && strspn(dash + 1, "0123456789") == strlen(dash + 1);
 }
 
 /* Copy [s, e) into dst (size n); fail if empty or too long. */
@@ -114,6 +130,8 @@ static int parse_conf(struct pctx *c, const char *s, const char *e, struct unm_s
 		unsigned v;
 		int rc;
 
+		if (end == s)
+			return bad(c, "empty @conf option");
 		if (!eq)
 			return bad(c, "@conf option '%.*s' has no value", (int)(end - s), s);
 #define KEY(k) ((size_t)(eq - s) == strlen(k) && !memcmp(s, k, strlen(k)))
@@ -167,6 +185,7 @@ static int parse_conf(struct pctx *c, const char *s, const char *e, struct unm_s
 static int parse_suffixes(struct pctx *c, const char *s, const char *e, struct unm_spec *sp,
 			  bool allow_ring, bool allow_flags)
 {
+	c->sfx = s;
 	while (s < e) {
 		if (*s == '-' && allow_ring) {
 			const char *q = s + 1;
@@ -205,7 +224,8 @@ static int parse_suffixes(struct pctx *c, const char *s, const char *e, struct u
 			const char *q = s + 1;
 			int rc;
 
-			if ((size_t)(e - q) >= 4 && !memcmp(q, "conf", 4)) {
+			if ((size_t)(e - q) >= 4 && !memcmp(q, "conf", 4) &&
+			    (q + 4 == e || strchr(":=@", q[4]))) {
 				const char *end = q + 4;
 
 				/* @conf runs to the next '@' (another option) or the end */
@@ -219,7 +239,8 @@ static int parse_suffixes(struct pctx *c, const char *s, const char *e, struct u
 			} else {
 				const char *end = q;
 
-				while (end < e && isalnum((unsigned char)*end))
+				while (end < e && (isalnum((unsigned char)*end) || *end == '-' ||
+						   *end == '_'))
 					end++;
 				return bad(c, "unknown option '@%.*s' (supported: @conf)", (int)(end - q), q);
 			}
@@ -286,6 +307,14 @@ static int parse_ifname(struct pctx *c, const char *s, const char *e, struct unm
 			return bad(c, "interface name may not contain '%c'", *q);
 	if ((rc = take(c, sp->port, UNM_IFNAMSIZ, s, be, "interface name")))
 		return rc;
+	if (!strcmp(sp->port, ".") || !strcmp(sp->port, ".."))
+		return bad(c, "'%s' is not an interface name", sp->port);
+	/* "-DIGITS" at the end always reads as the ring (netmap's rule), so
+	 * an interface so named could not be written without one, and the
+	 * name alone (a monitor's target) would mean another port. */
+	if (ends_in_ring(sp->port))
+		return bad(c, "interface name '%s' ends in -N, which reads as a ring number",
+			   sp->port);
 	return parse_suffixes(c, be, e, sp, ring_ok, true);
 }
 
@@ -302,6 +331,41 @@ static int parse_path(struct pctx *c, const char *s, const char *e, struct unm_s
 	return parse_suffixes(c, at, e, sp, false, false);
 }
 
+/* [DDDD:]BB:DD.F in hex, as lspci prints it; device <= 0x1f, function <= 7. */
+static bool pci_address_ok(const char *a)
+{
+	unsigned len = (unsigned)strlen(a);
+	const char *f = len == 12 ? "hhhh:hh:hh.h" : len == 7 ? "hh:hh.h" : NULL;
+
+	if (!f)
+		return false;
+	for (unsigned i = 0; i < len; i++)
+		if (f[i] == 'h' ? !isxdigit((unsigned char)a[i]) : a[i] != f[i])
+			return false;
+	return strtoul(a + len - 4, NULL, 16) <= 0x1f && a[len - 1] <= '7';
+}
+
+#define MON_FLAGS (UNM_SPEC_MON_TX | UNM_SPEC_MON_RX | UNM_SPEC_MON_ZCOPY)
+
+/*
+ * Turn sp, the parsed spec of the port named at BASE, into a monitor of
+ * that port: path = the port's name up to its suffixes (c->sfx); the
+ * suffixes stay the monitor's own. No /t /r /z means a copy monitor of
+ * both directions.
+ */
+static int make_monitor(struct pctx *c, struct unm_spec *sp, const char *base)
+{
+	int rc = take(c, sp->path, sizeof(sp->path), base, c->sfx, "monitored port");
+
+	if (rc)
+		return rc;
+	sp->kind = UNM_KIND_MONITOR;
+	snprintf(sp->type, sizeof(sp->type), "monitor");
+	if (!(sp->flags & MON_FLAGS))
+		sp->flags |= UNM_SPEC_MON_TX | UNM_SPEC_MON_RX;
+	return 0;
+}
+
 static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 {
 	const char *e = s + strlen(s);
@@ -311,11 +375,20 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 
 	if (s == e)
 		return bad(c, "empty name");
-	if (!strncmp(s, "null", 4) && (s[4] == '\0' || s[4] == '@' || s[4] == '/' || s[4] == '-' ||
-				       (s[4] == ':' && s[5] == '\0'))) {
+	if (!strncmp(s, "null", 4) && s[4] && strchr(":@/-", s[4])) {
+		const char *q = s + 4 + (s[4] == ':');
+
+		if (q < e && !strchr("@/-", *q))
+			return bad(c, "the null port takes no argument");
 		sp->kind = UNM_KIND_NULL;
 		snprintf(sp->type, sizeof(sp->type), "null");
-		return parse_suffixes(c, s + (s[4] == ':' ? 5 : 4), e, sp, true, true);
+		return parse_suffixes(c, q, e, sp, true, true);
+	}
+	if (!strcmp(s, "null")) {
+		sp->kind = UNM_KIND_NULL;
+		snprintf(sp->type, sizeof(sp->type), "null");
+		c->sfx = e;
+		return 0;
 	}
 	/* No type prefix: a pipe (the only untyped form) */
 	if (!colon || (strpbrk(s, "{}") && strpbrk(s, "{}") < colon)) {
@@ -365,32 +438,21 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 	} else if (TYPE("ivshmem")) {
 		const char *be = base_end(colon + 1, e, false);
 
-		for (const char *q = colon + 1; q < be; q++)
-			if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
-				return bad(c, "PCI address may contain only hex digits, ':' and '.'");
 		sp->kind = UNM_KIND_IVSHMEM;
 		if ((rc = take(c, sp->path, sizeof(sp->path), colon + 1, be, "PCI address")))
 			return rc;
+		if (!pci_address_ok(sp->path))
+			return bad(c, "'%s' is not a PCI address ([DDDD:]BB:DD.F, hex)", sp->path);
 		rc = parse_suffixes(c, be, e, sp, false, false);
 	} else if (TYPE("monitor")) {
-		struct unm_spec inner;
-
 		if (depth > 0)
 			return bad(c, "a monitor of a monitor");
-		memset(&inner, 0, sizeof(inner));
-		inner.ring = -1;
-		inner.vnet_hdr_len = -1;
-		if ((rc = parse(c, colon + 1, &inner, depth + 1)))
+		/* The inner name fills sp (its suffixes are the monitor's). */
+		if ((rc = parse(c, colon + 1, sp, depth + 1)))
 			return rc;
-		if ((rc = take(c, sp->path, sizeof(sp->path), colon + 1, e, "monitored port")))
-			return rc;
-		sp->kind = UNM_KIND_MONITOR;
-		sp->flags = inner.flags & (UNM_SPEC_MON_TX | UNM_SPEC_MON_RX | UNM_SPEC_MON_ZCOPY);
-		if (!sp->flags)
-			sp->flags = UNM_SPEC_MON_TX | UNM_SPEC_MON_RX;
-		sp->ring = inner.ring;
-		snprintf(sp->type, sizeof(sp->type), "monitor");
-		return 0;
+		if (sp->kind == UNM_KIND_MONITOR)
+			return bad(c, "a monitor of a monitor");
+		return make_monitor(c, sp, colon + 1);
 	} else {
 		char t[24];
 
@@ -413,7 +475,7 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 
 int unm_parse_name(const char *name, struct unm_spec *sp, char *err, size_t errlen)
 {
-	struct pctx c = { name ? name : "", err, errlen };
+	struct pctx c = { name ? name : "", err, errlen, NULL };
 	int rc;
 
 	memset(sp, 0, sizeof(*sp));
@@ -423,21 +485,17 @@ int unm_parse_name(const char *name, struct unm_spec *sp, char *err, size_t errl
 		err[0] = '\0';
 	if (!name)
 		return bad(&c, "NULL");
-	if (strlen(name) > 400)
-		return bad(&c, "longer than 400 characters");
+	if (strlen(name) > NAME_LEN_MAX)
+		return bad(&c, "longer than %d characters", NAME_LEN_MAX);
 	for (const char *q = name; *q; q++)
 		if (!isgraph((unsigned char)*q))
-			return bad(&c, "contains a space or control character at offset %d",
+			return bad(&c, "contains a space, control or non-ASCII character at offset %d",
 				   (int)(q - name));
 	rc = parse(&c, name, sp, 0);
 	if (rc)
 		return rc;
 	/* /t /r /z on a plain port name: open a monitor of that port. */
-	if (sp->kind != UNM_KIND_MONITOR &&
-	    (sp->flags & (UNM_SPEC_MON_TX | UNM_SPEC_MON_RX | UNM_SPEC_MON_ZCOPY))) {
-		snprintf(sp->path, sizeof(sp->path), "%s", name);
-		sp->kind = UNM_KIND_MONITOR;
-		snprintf(sp->type, sizeof(sp->type), "monitor");
-	}
+	if (sp->kind != UNM_KIND_MONITOR && (sp->flags & MON_FLAGS))
+		return make_monitor(&c, sp, name);
 	return 0;
 }

@@ -111,6 +111,20 @@ size_t unm_region_size(const struct unm_region_layout *l)
 	return pos.size;
 }
 
+/* Take the trusted copies of a header that has been validated (or that
+ * this process just wrote). */
+static void snap_header(struct unm_region *reg, const struct unm_region_hdr *h)
+{
+	for (unsigned i = 0; i < UNM_REGION_MAX_IFS; i++)
+		reg->if_ofs[i] = i < h->n_ifs ? h->if_ofs[i] : 0;
+	reg->n_ifs = h->n_ifs;
+	reg->csb_ofs = h->csb_ofs;
+	reg->csb_entries = h->csb_entries;
+	reg->pool_ofs = h->buf_pool_ofs;
+	reg->buf_count = h->buf_count;
+	reg->buf_size = h->buf_size;
+}
+
 /* Initialise one ring in a zeroed region; hands out buffers from *next. */
 static void init_ring(char *base, uint64_t ofs, uint64_t pool_ofs, unsigned slots,
 		      unsigned buf_size, uint16_t id, uint16_t dir, uint32_t *next)
@@ -213,14 +227,16 @@ int unm_region_create(const struct unm_region_layout *l, struct unm_region *reg,
 		for (unsigned e = 0; e < l->extra_bufs; e++) {
 			uint32_t idx = next++;
 
-			*(uint32_t *)(base + pos.pool_ofs + (uint64_t)idx * l->buf_size) =
-				nifp->ni_bufs_head;
+			/* memcpy: buffers are unaligned when buf_size % 4 != 0 */
+			memcpy(base + pos.pool_ofs + (uint64_t)idx * l->buf_size,
+			       &nifp->ni_bufs_head, sizeof(uint32_t));
 			nifp->ni_bufs_head = idx;
 		}
 	}
 	reg->base = base;
 	reg->size = pos.size;
 	reg->fd = fd;
+	snap_header(reg, h);
 	return 0;
 }
 
@@ -228,112 +244,182 @@ int unm_region_create(const struct unm_region_layout *l, struct unm_region *reg,
 
 /*
  * Everything below reads a region another process wrote: each value is
- * read once into a local and range-checked before it is used as an offset,
- * with 64-bit arithmetic so no sum can wrap.
+ * read once into a local and range-checked before it is used as an offset.
+ * Offsets are compared as "ofs <= limit - len" with limit >= len known, so
+ * no sum of untrusted values can wrap.
  */
-int unm_region_validate(const void *vbase, size_t size, char *err, size_t errlen)
+
+/* One object of the control area, for the overlap check. */
+struct span {
+	uint64_t start, end;
+	const char *what;
+	unsigned a, b;
+};
+
+#define MAX_SPANS (1 + UNM_REGION_MAX_IFS * (1 + 2 * UNM_MAX_RINGS) + 1)
+
+static int check_header(const struct unm_region_hdr *h, size_t size, char *err,
+			size_t errlen)
 {
-	const char *base = vbase;
-	struct unm_region_hdr h;
-	uint64_t pool_end;
-
-	if (size < sizeof(h))
-		return BAD("region of %zu bytes is smaller than its header", size);
-	memcpy(&h, base, sizeof(h)); /* untrusted: one snapshot */
-	if (h.magic != UNM_REGION_MAGIC)
-		return BAD("bad magic 0x%08x", h.magic);
-	if (h.version != UNM_SHM_VERSION)
-		return BAD("layout version %u, expected %u", h.version, UNM_SHM_VERSION);
-	if (h.hdr_size != sizeof(h))
-		return BAD("header size %u, expected %zu", h.hdr_size, sizeof(h));
-	if (h.size != size)
+	if (h->magic != UNM_REGION_MAGIC)
+		return BAD("bad magic 0x%08x", h->magic);
+	if (h->version != UNM_SHM_VERSION)
+		return BAD("layout version %u, expected %u", h->version, UNM_SHM_VERSION);
+	if (h->hdr_size != sizeof(*h))
+		return BAD("header size %u, expected %zu", h->hdr_size, sizeof(*h));
+	if (h->size != size)
 		return BAD("header says %llu bytes, mapping has %zu",
-			   (unsigned long long)h.size, size);
-	if (h.n_ifs < 1 || h.n_ifs > UNM_REGION_MAX_IFS)
-		return BAD("%u port descriptors", h.n_ifs);
-	if (h.buf_size < UNM_MIN_BUF_SIZE || h.buf_size > UNM_MAX_BUF_SIZE)
-		return BAD("buffer size %u", h.buf_size);
-	if (h.buf_count < 3)
-		return BAD("%u buffers", h.buf_count);
-	if (h.buf_pool_ofs < sizeof(h) || h.buf_pool_ofs % 64 || h.buf_pool_ofs > size)
-		return BAD("buffer pool offset %llu", (unsigned long long)h.buf_pool_ofs);
-	pool_end = h.buf_pool_ofs + (uint64_t)h.buf_count * h.buf_size;
-	if (pool_end > size)
+			   (unsigned long long)h->size, size);
+	if (h->n_ifs < 1 || h->n_ifs > UNM_REGION_MAX_IFS)
+		return BAD("%u port descriptors", h->n_ifs);
+	if (h->buf_size < UNM_MIN_BUF_SIZE || h->buf_size > UNM_MAX_BUF_SIZE)
+		return BAD("buffer size %u", h->buf_size);
+	if (h->buf_count < 3)
+		return BAD("%u buffers", h->buf_count);
+	if (h->buf_pool_ofs < sizeof(*h) || h->buf_pool_ofs % 64 || h->buf_pool_ofs > size)
+		return BAD("buffer pool offset %llu", (unsigned long long)h->buf_pool_ofs);
+	/* count * size < 2^48: no wrap */
+	if ((uint64_t)h->buf_count * h->buf_size > size - h->buf_pool_ofs)
 		return BAD("buffer pool (%u x %u at %llu) exceeds the region",
-			   h.buf_count, h.buf_size, (unsigned long long)h.buf_pool_ofs);
-	if (h.csb_entries > 4 * UNM_MAX_RINGS * UNM_REGION_MAX_IFS)
-		return BAD("%u CSB entries", h.csb_entries);
-	if (h.csb_entries) {
-		uint64_t end = h.csb_ofs + (uint64_t)h.csb_entries * 64;
+			   h->buf_count, h->buf_size, (unsigned long long)h->buf_pool_ofs);
+	if (h->csb_entries > 4 * UNM_MAX_RINGS * UNM_REGION_MAX_IFS)
+		return BAD("%u CSB entries", h->csb_entries);
+	if (!h->csb_entries && h->csb_ofs)
+		return BAD("CSB offset %llu with no CSB entries", (unsigned long long)h->csb_ofs);
+	if (h->csb_entries && (h->csb_ofs < sizeof(*h) || h->csb_ofs % 64 ||
+			       h->csb_ofs > h->buf_pool_ofs ||
+			       (uint64_t)h->csb_entries * 64 > h->buf_pool_ofs - h->csb_ofs))
+		return BAD("CSB at %llu (%u entries) outside the control area",
+			   (unsigned long long)h->csb_ofs, h->csb_entries);
+	if (h->vnet_hdr_len != 0 && h->vnet_hdr_len != 10 && h->vnet_hdr_len != 12)
+		return BAD("virtio-net header length %u", h->vnet_hdr_len);
+	return 0;
+}
 
-		if (h.csb_ofs < sizeof(h) || h.csb_ofs % 64 || end > h.buf_pool_ofs)
-			return BAD("CSB at %llu (%u entries) outside the control area",
-				   (unsigned long long)h.csb_ofs, h.csb_entries);
-	}
-	if (h.vnet_hdr_len != 0 && h.vnet_hdr_len != 10 && h.vnet_hdr_len != 12)
-		return BAD("virtio-net header length %u", h.vnet_hdr_len);
+/* Port descriptor I and its rings; appends their spans. */
+static int check_if(const char *base, size_t size, const struct unm_region_hdr *h,
+		    unsigned i, struct span *sp, unsigned *nsp, char *err, size_t errlen)
+{
+	uint64_t pool = h->buf_pool_ofs, ifo = h->if_ofs[i];
+	const struct unm_if *nifp;
+	uint32_t ntx, nrx;
 
-	for (unsigned i = 0; i < h.n_ifs; i++) {
-		uint64_t ifo = h.if_ofs[i];
-		const struct unm_if *nifp;
-		uint32_t ntx, nrx;
+	if (ifo < sizeof(*h) || ifo % 8 || ifo > pool - sizeof(struct unm_if))
+		return BAD("port descriptor %u at %llu", i, (unsigned long long)ifo);
+	nifp = (const struct unm_if *)(base + ifo);
+	ntx = UNM_READ_ONCE(*(const uint32_t *)&nifp->ni_tx_rings);
+	nrx = UNM_READ_ONCE(*(const uint32_t *)&nifp->ni_rx_rings);
+	if (ntx < 1 || ntx > UNM_MAX_RINGS || nrx < 1 || nrx > UNM_MAX_RINGS)
+		return BAD("port descriptor %u: %u TX / %u RX rings", i, ntx, nrx);
+	if (nifp->ni_host_tx_rings || nifp->ni_host_rx_rings)
+		return BAD("port descriptor %u: host rings are not supported", i);
+	if (8ull * (ntx + nrx) > pool - sizeof(struct unm_if) - ifo)
+		return BAD("port descriptor %u: ring table exceeds the control area", i);
+	sp[(*nsp)++] = (struct span){ ifo, ifo + sizeof(struct unm_if) + 8ull * (ntx + nrx),
+				      "port descriptor", i, 0 };
+	for (unsigned r = 0; r < ntx + nrx; r++) {
+		int64_t rel = nifp->ring_ofs[r];
+		const struct unm_ring *ring;
+		uint64_t ro;
+		uint32_t ns, bs;
 
-		if (ifo < sizeof(h) || ifo % 8 || ifo + sizeof(struct unm_if) > h.buf_pool_ofs)
-			return BAD("port descriptor %u at %llu", i, (unsigned long long)ifo);
-		nifp = (const struct unm_if *)(base + ifo);
-		ntx = UNM_READ_ONCE(*(const uint32_t *)&nifp->ni_tx_rings);
-		nrx = UNM_READ_ONCE(*(const uint32_t *)&nifp->ni_rx_rings);
-		if (ntx < 1 || ntx > UNM_MAX_RINGS || nrx < 1 || nrx > UNM_MAX_RINGS)
-			return BAD("port descriptor %u: %u TX / %u RX rings", i, ntx, nrx);
-		if (nifp->ni_host_tx_rings || nifp->ni_host_rx_rings)
-			return BAD("port descriptor %u: host rings are not supported", i);
-		if (ifo + sizeof(struct unm_if) + 8ull * (ntx + nrx) > h.buf_pool_ofs)
-			return BAD("port descriptor %u: ring table exceeds the control area", i);
-		for (unsigned r = 0; r < ntx + nrx; r++) {
-			int64_t rel = nifp->ring_ofs[r];
-			uint64_t ro = ifo + (uint64_t)rel;
-			const struct unm_ring *ring;
-			uint32_t ns, bs;
-
-			if (rel < -(int64_t)ifo || rel > (int64_t)size ||
-			    ro < sizeof(h) || ro % 64 || ro + sizeof(*ring) > h.buf_pool_ofs)
-				return BAD("port %u ring %u at offset %lld outside the control area",
-					   i, r, (long long)rel);
-			ring = (const struct unm_ring *)(base + ro);
-			ns = ring->num_slots;
-			bs = ring->nr_buf_size;
-			if (ns < UNM_MIN_SLOTS || ns > UNM_MAX_SLOTS)
-				return BAD("port %u ring %u: %u slots", i, r, ns);
-			if (bs != h.buf_size)
-				return BAD("port %u ring %u: buffer size %u, region has %u",
-					   i, r, bs, h.buf_size);
-			if (ring->buf_ofs != (int64_t)h.buf_pool_ofs - (int64_t)ro)
-				return BAD("port %u ring %u: buffer offset %lld does not reach the pool",
-					   i, r, (long long)ring->buf_ofs);
-			if (ro + sizeof(*ring) + 16ull * ns > h.buf_pool_ofs)
-				return BAD("port %u ring %u: %u slots run into the buffer pool",
-					   i, r, ns);
-			if (ring->dir != (r < ntx ? 0 : 1))
-				return BAD("port %u ring %u: direction %u", i, r, ring->dir);
-		}
+		/* ifo < pool <= size: ro = ifo + rel is in [0, 2 * size] */
+		if (rel < -(int64_t)ifo || rel > (int64_t)size)
+			return BAD("port %u ring %u at offset %lld outside the control area",
+				   i, r, (long long)rel);
+		ro = ifo + (uint64_t)rel;
+		if (ro < sizeof(*h) || ro % 64 || ro > pool - sizeof(*ring))
+			return BAD("port %u ring %u at offset %lld outside the control area",
+				   i, r, (long long)rel);
+		ring = (const struct unm_ring *)(base + ro);
+		ns = ring->num_slots;
+		bs = ring->nr_buf_size;
+		if (ns < UNM_MIN_SLOTS || ns > UNM_MAX_SLOTS)
+			return BAD("port %u ring %u: %u slots", i, r, ns);
+		if (bs != h->buf_size)
+			return BAD("port %u ring %u: buffer size %u, region has %u",
+				   i, r, bs, h->buf_size);
+		if (ring->buf_ofs != (int64_t)pool - (int64_t)ro)
+			return BAD("port %u ring %u: buffer offset %lld does not reach the pool",
+				   i, r, (long long)ring->buf_ofs);
+		if (16ull * ns > pool - sizeof(*ring) - ro)
+			return BAD("port %u ring %u: %u slots run into the buffer pool",
+				   i, r, ns);
+		if (ring->dir != (r < ntx ? 0 : 1))
+			return BAD("port %u ring %u: direction %u", i, r, ring->dir);
+		sp[(*nsp)++] = (struct span){ ro, ro + sizeof(*ring) + 16ull * ns, "ring", i, r };
 	}
 	return 0;
 }
 
+/* No two objects of the control area may share a byte: a ring that
+ * overlaps another ring (or a descriptor) would let one side's writes
+ * corrupt the other's slots. */
+static int check_overlap(const struct span *sp, unsigned n, char *err, size_t errlen)
+{
+	for (unsigned x = 0; x < n; x++)
+		for (unsigned y = x + 1; y < n; y++)
+			if (sp[x].start < sp[y].end && sp[y].start < sp[x].end)
+				return BAD("%s %u.%u [%llu, %llu) overlaps %s %u.%u [%llu, %llu)",
+					   sp[x].what, sp[x].a, sp[x].b,
+					   (unsigned long long)sp[x].start,
+					   (unsigned long long)sp[x].end,
+					   sp[y].what, sp[y].a, sp[y].b,
+					   (unsigned long long)sp[y].start,
+					   (unsigned long long)sp[y].end);
+	return 0;
+}
+
+/* Validate the region at BASE; *h is the header snapshot that was checked. */
+static int validate(const char *base, size_t size, struct unm_region_hdr *h, char *err,
+		    size_t errlen)
+{
+	struct span sp[MAX_SPANS];
+	unsigned nsp = 0;
+	int rc;
+
+	if (size < sizeof(*h))
+		return BAD("region of %zu bytes is smaller than its header", size);
+	memcpy(h, base, sizeof(*h)); /* untrusted: one snapshot */
+	if ((rc = check_header(h, size, err, errlen)))
+		return rc;
+	sp[nsp++] = (struct span){ 0, sizeof(*h), "header", 0, 0 };
+	if (h->csb_entries)
+		sp[nsp++] = (struct span){ h->csb_ofs, h->csb_ofs + 64ull * h->csb_entries,
+					   "CSB", 0, 0 };
+	for (unsigned i = 0; i < h->n_ifs; i++)
+		if ((rc = check_if(base, size, h, i, sp, &nsp, err, errlen)))
+			return rc;
+	return check_overlap(sp, nsp, err, errlen);
+}
+
+int unm_region_validate(const void *base, size_t size, char *err, size_t errlen)
+{
+	struct unm_region_hdr h;
+
+	return validate(base, size, &h, err, errlen);
+}
+
 int unm_region_map(int fd, struct unm_region *reg, char *err, size_t errlen)
 {
+	struct unm_region_hdr h;
 	struct stat st;
 	void *base;
-	int rc;
+	int rc, seals;
 
 	if (fstat(fd, &st) < 0)
 		return snprintf(err, errlen, "fstat: %s", strerror(errno)), -errno;
 	if (st.st_size < (off_t)sizeof(struct unm_region_hdr) || st.st_size > (1ll << 40))
 		return BAD("region file of %lld bytes", (long long)st.st_size);
+	/* An unsealed memfd could be shrunk by its creator after we map it,
+	 * and touching the lost pages would kill us with SIGBUS. */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return BAD("region memfd is not sealed against shrinking");
 	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		return snprintf(err, errlen, "mmap: %s", strerror(errno)), -errno;
-	rc = unm_region_validate(base, (size_t)st.st_size, err, errlen);
+	rc = validate(base, (size_t)st.st_size, &h, err, errlen);
 	if (rc) {
 		munmap(base, (size_t)st.st_size);
 		return rc;
@@ -341,6 +427,7 @@ int unm_region_map(int fd, struct unm_region *reg, char *err, size_t errlen)
 	reg->base = base;
 	reg->size = (size_t)st.st_size;
 	reg->fd = fd;
+	snap_header(reg, &h); /* the values that were validated, not a re-read */
 	return 0;
 }
 
@@ -356,28 +443,32 @@ void unm_region_unmap(struct unm_region *reg)
 }
 
 /* Free list: a LIFO of buffers linked through their first 4 bytes. The
- * head word may live in shared memory: every index read is checked. */
+ * head word and the links live in shared memory: every index read is
+ * checked against the trusted copies. Links are copied with memcpy: a
+ * buffer size that is not a multiple of 4 leaves buffers unaligned. */
+static char *pool_buf(const struct unm_region *r, uint32_t idx)
+{
+	return (char *)r->base + r->pool_ofs + (uint64_t)idx * r->buf_size;
+}
+
 uint32_t unm_buf_pop(const struct unm_region *r, uint32_t *head)
 {
-	const struct unm_region_hdr *h = unm_region_hdr(r);
 	uint32_t idx = UNM_READ_ONCE(*head); /* untrusted */
-	char *buf;
+	uint32_t next;
 
-	if (idx < 2 || idx >= h->buf_count)
+	if (idx < 2 || idx >= r->buf_count)
 		return 0;
-	buf = (char *)r->base + h->buf_pool_ofs + (uint64_t)idx * h->buf_size;
-	*head = *(uint32_t *)buf;
+	memcpy(&next, pool_buf(r, idx), sizeof(next));
+	*head = next;
 	return idx;
 }
 
 void unm_buf_push(const struct unm_region *r, uint32_t *head, uint32_t idx)
 {
-	const struct unm_region_hdr *h = unm_region_hdr(r);
-	char *buf;
+	uint32_t old = UNM_READ_ONCE(*head);
 
-	if (idx < 2 || idx >= h->buf_count)
+	if (idx < 2 || idx >= r->buf_count)
 		return;
-	buf = (char *)r->base + h->buf_pool_ofs + (uint64_t)idx * h->buf_size;
-	*(uint32_t *)buf = *head;
+	memcpy(pool_buf(r, idx), &old, sizeof(old));
 	*head = idx;
 }

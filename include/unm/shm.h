@@ -49,6 +49,23 @@
 extern "C" {
 #endif
 
+/*
+ * C++ has static_assert instead of _Static_assert and no flexible array
+ * members; g++ and clang++ accept those as an extension, marked (g++) or
+ * silenced (clang++) so that the header stays clean under -pedantic.
+ */
+#ifdef __cplusplus
+#define UNM__STATIC_ASSERT(c, m) static_assert(c, m)
+#define UNM__FLEX __extension__
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wc99-extensions"
+#endif
+#else
+#define UNM__STATIC_ASSERT(c, m) _Static_assert(c, m)
+#define UNM__FLEX
+#endif
+
 #define UNM_REGION_MAGIC   0x524d4e55u /* "UNMR" little-endian */
 #define UNM_SHM_VERSION    1
 #define UNM_REGION_MAX_IFS 2           /* a pipe region holds both ends */
@@ -123,7 +140,7 @@ struct unm_ring {
 	const uint64_t buf_align;
 	uint8_t __pad1[56];
 	uint8_t sem[128];           /* opaque, unused */
-	struct unm_slot slot[];
+	UNM__FLEX struct unm_slot slot[];
 };
 
 /* Port descriptor: 56 bytes then ring_ofs[] (netmap_if). */
@@ -137,7 +154,7 @@ struct unm_if {
 	const uint32_t ni_host_tx_rings; /* always 0 */
 	const uint32_t ni_host_rx_rings; /* always 0 */
 	uint32_t       ni_spare1[3];
-	const int64_t  ring_ofs[];       /* TX rings then RX rings, from this unm_if */
+	UNM__FLEX const int64_t ring_ofs[];       /* TX rings then RX rings, from this unm_if */
 };
 
 /* Kinds of region (unm_region_hdr.kind). */
@@ -219,13 +236,13 @@ struct unm_pipe_ctl {
 #define UNM_PIPE_CLOSED 2
 
 /* Layout pins: changing any of these is an UNM_SHM_VERSION bump. */
-#define UNM__PIN(t, f, o) _Static_assert(offsetof(t, f) == (o), #t "." #f)
-_Static_assert(sizeof(struct unm_slot) == 16, "unm_slot size");
+#define UNM__PIN(t, f, o) UNM__STATIC_ASSERT(offsetof(t, f) == (o), #t "." #f)
+UNM__STATIC_ASSERT(sizeof(struct unm_slot) == 16, "unm_slot size");
 UNM__PIN(struct unm_slot, buf_idx, 0);
 UNM__PIN(struct unm_slot, len, 4);
 UNM__PIN(struct unm_slot, flags, 6);
 UNM__PIN(struct unm_slot, ptr, 8);
-_Static_assert(sizeof(struct unm_ring) == 256, "unm_ring size");
+UNM__STATIC_ASSERT(sizeof(struct unm_ring) == 256, "unm_ring size");
 UNM__PIN(struct unm_ring, buf_ofs, 0);
 UNM__PIN(struct unm_ring, num_slots, 8);
 UNM__PIN(struct unm_ring, nr_buf_size, 12);
@@ -240,7 +257,7 @@ UNM__PIN(struct unm_ring, offset_mask, 56);
 UNM__PIN(struct unm_ring, buf_align, 64);
 UNM__PIN(struct unm_ring, sem, 128);
 UNM__PIN(struct unm_ring, slot, 256);
-_Static_assert(sizeof(struct unm_if) == 56, "unm_if size");
+UNM__STATIC_ASSERT(sizeof(struct unm_if) == 56, "unm_if size");
 UNM__PIN(struct unm_if, ni_version, 16);
 UNM__PIN(struct unm_if, ni_flags, 20);
 UNM__PIN(struct unm_if, ni_tx_rings, 24);
@@ -249,16 +266,19 @@ UNM__PIN(struct unm_if, ni_bufs_head, 32);
 UNM__PIN(struct unm_if, ni_host_tx_rings, 36);
 UNM__PIN(struct unm_if, ni_host_rx_rings, 40);
 UNM__PIN(struct unm_if, ring_ofs, 56);
-_Static_assert(sizeof(struct unm_region_hdr) == 256, "unm_region_hdr size");
+UNM__STATIC_ASSERT(sizeof(struct unm_region_hdr) == 256, "unm_region_hdr size");
 UNM__PIN(struct unm_region_hdr, if_ofs, 24);
 UNM__PIN(struct unm_region_hdr, csb_ofs, 40);
 UNM__PIN(struct unm_region_hdr, buf_pool_ofs, 56);
 UNM__PIN(struct unm_region_hdr, mac, 72);
-_Static_assert(sizeof(struct unm_csb_a2h) == 64, "csb a2h");
-_Static_assert(sizeof(struct unm_csb_h2a) == 64, "csb h2a");
-_Static_assert(sizeof(struct unm_pipe_ctl) == 128, "pipe ctl");
+UNM__STATIC_ASSERT(sizeof(struct unm_csb_a2h) == 64, "csb a2h");
+UNM__STATIC_ASSERT(sizeof(struct unm_csb_h2a) == 64, "csb h2a");
+UNM__STATIC_ASSERT(sizeof(struct unm_pipe_ctl) == 128, "pipe ctl");
 UNM__PIN(struct unm_pipe_ctl, rx_hwcur, 64);
 
+#if defined(__cplusplus) && defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 #ifdef __cplusplus
 }
 #endif

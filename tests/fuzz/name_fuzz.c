@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * name_fuzz.c - fuzz target for unm_parse_name(), the port-name parser.
+ *
+ * The input, NUL-terminated (an embedded NUL ends the name), is parsed
+ * twice: into a full error buffer and into a heap buffer of 1..32 bytes
+ * (ASan checks the message is cut, not overrun). The outcomes must agree.
+ * Invariants checked on success: every string field is NUL-terminated
+ * inside its array; kind is a real kind and type its name; ring, flags and
+ * every @conf value are inside the limits the parser promises; a pipe has
+ * a role, a name and an id; a monitor has monitor flags and a path that
+ * parses again as a port that is not a monitor. On failure: -EINVAL or
+ * -EPROTONOSUPPORT and a message starting "bad port name '".
+ * Single-threaded.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define CHECK(c) do { if (!(c)) abort(); } while (0)
+
+static bool terminated(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+static bool conf_ok(unsigned v, unsigned lo, unsigned hi)
+{
+	return v == 0 || (v >= lo && v <= hi);
+}
+
+static void check_spec(const struct unm_spec *s)
+{
+	static const unsigned known = UNM_SPEC_TX_ONLY | UNM_SPEC_RX_ONLY | UNM_SPEC_MON_TX |
+				      UNM_SPEC_MON_RX | UNM_SPEC_MON_ZCOPY | UNM_SPEC_EXCLUSIVE;
+	struct unm_spec again;
+	char err[256];
+
+	CHECK(terminated(s->type, sizeof(s->type)) && terminated(s->sw, sizeof(s->sw)) &&
+	      terminated(s->port, sizeof(s->port)) &&
+	      terminated(s->pipe_id, sizeof(s->pipe_id)) &&
+	      terminated(s->path, sizeof(s->path)));
+	CHECK(s->kind > UNM_KIND_NONE && s->kind < UNM_KIND__COUNT);
+	CHECK(s->type[0]);
+	CHECK(s->ring >= -1 && s->ring < UNM_MAX_RINGS);
+	CHECK(!(s->flags & ~known));
+	CHECK((s->flags & (UNM_SPEC_TX_ONLY | UNM_SPEC_RX_ONLY)) !=
+	      (UNM_SPEC_TX_ONLY | UNM_SPEC_RX_ONLY));
+	CHECK(conf_ok(s->tx_rings, 1, UNM_MAX_RINGS) && conf_ok(s->rx_rings, 1, UNM_MAX_RINGS));
+	CHECK(conf_ok(s->tx_slots, UNM_MIN_SLOTS, UNM_MAX_SLOTS) &&
+	      conf_ok(s->rx_slots, UNM_MIN_SLOTS, UNM_MAX_SLOTS));
+	CHECK(conf_ok(s->buf_size, UNM_MIN_BUF_SIZE, UNM_MAX_BUF_SIZE));
+	CHECK(s->extra_bufs <= 65536);
+	CHECK(s->vnet_hdr_len == -1 || s->vnet_hdr_len == 0 || s->vnet_hdr_len == 10 ||
+	      s->vnet_hdr_len == 12);
+	switch (s->kind) {
+	case UNM_KIND_PIPE:
+		CHECK(!strcmp(s->type, "pipe"));
+		CHECK(s->pipe_role == UNM_PIPE_MASTER || s->pipe_role == UNM_PIPE_SLAVE);
+		CHECK(s->port[0] && s->pipe_id[0]);
+		break;
+	case UNM_KIND_VALE:
+		CHECK(!strcmp(s->type, "vale") && !strncmp(s->sw, "vale", 4) && s->port[0]);
+		CHECK(strlen(s->sw) < UNM_IFNAMSIZ && strlen(s->port) < UNM_IFNAMSIZ);
+		break;
+	case UNM_KIND_TAP:
+	case UNM_KIND_AFPACKET:
+	case UNM_KIND_AFXDP:
+		CHECK(s->port[0] && strlen(s->port) < UNM_IFNAMSIZ);
+		break;
+	case UNM_KIND_SHMIF:
+	case UNM_KIND_VHOST:
+	case UNM_KIND_IVSHMEM:
+		CHECK(s->path[0]);
+		break;
+	case UNM_KIND_MONITOR:
+		CHECK(!strcmp(s->type, "monitor"));
+		CHECK(s->flags & (UNM_SPEC_MON_TX | UNM_SPEC_MON_RX | UNM_SPEC_MON_ZCOPY));
+		/* the target's name alone parses as a port that is not a monitor */
+		CHECK(unm_parse_name(s->path, &again, err, sizeof(err)) == 0);
+		CHECK(again.kind != UNM_KIND_MONITOR && again.kind != UNM_KIND_NONE);
+		break;
+	default:
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *name = malloc(size + 1);
+	size_t small = 1 + (size ? data[0] % 32 : 0);
+	char *serr = malloc(small);
+	struct unm_spec s1, s2;
+	char err[512];
+	int rc1, rc2;
+
+	if (!name || !serr)
+		abort();
+	memcpy(name, data, size);
+	name[size] = '\0';
+	rc1 = unm_parse_name(name, &s1, err, sizeof(err));
+	rc2 = unm_parse_name(name, &s2, serr, small);
+	CHECK(rc1 == rc2);
+	CHECK(!memcmp(&s1, &s2, sizeof(s1)) || rc1); /* deterministic */
+	CHECK(terminated(err, sizeof(err)) && terminated(serr, small));
+	CHECK(!strncmp(err, serr, small - 1));
+	if (rc1 == 0) {
+		CHECK(err[0] == '\0');
+		check_spec(&s1);
+	} else {
+		CHECK(rc1 == -EINVAL || rc1 == -EPROTONOSUPPORT);
+		CHECK(!strncmp(err, "bad port name '", 15));
+	}
+	free(serr);
+	free(name);
+	return 0;
+}
