@@ -109,16 +109,38 @@ UNM_API void unm_close(struct unm_port *p)
 	free(p);
 }
 
-static void kring_init(struct unm_kring *kr, struct unm_ring *ring)
+/*
+ * Take the trusted copy of one ring's geometry. The region was validated,
+ * but a peer sharing it may have rewritten ring_ofs or the ring header
+ * since, so everything is read once here and checked again against the
+ * validated region copies before it is used.
+ */
+static int kring_init(struct unm_port *p, struct unm_kring *kr, int64_t rel, int tx)
 {
+	const struct unm_region *reg = &p->reg;
+	uint64_t ifo = (uint64_t)((char *)p->nifp - (char *)reg->base);
+	uint64_t ro = ifo + (uint64_t)rel;
+	struct unm_ring *ring;
+
+	if (rel < -(int64_t)ifo || ro % 64 || ro < sizeof(struct unm_region_hdr) ||
+	    ro + sizeof(struct unm_ring) > reg->pool_ofs)
+		return unm_seterr(-EBADMSG, "%s: ring offset %lld changed under us", p->name,
+				  (long long)rel);
+	ring = (struct unm_ring *)((char *)reg->base + ro);
 	kr->ring = ring;
-	kr->nslots = ring->num_slots;
-	kr->buf_size = ring->nr_buf_size;
-	kr->buf_ofs = ring->buf_ofs;
+	kr->nslots = UNM_READ_ONCE(*(const uint32_t *)&ring->num_slots);
+	kr->buf_size = UNM_READ_ONCE(*(const uint32_t *)&ring->nr_buf_size);
+	kr->buf_ofs = UNM_READ_ONCE(*(const int64_t *)&ring->buf_ofs);
 	kr->ringid = ring->ringid;
-	kr->dir = ring->dir;
-	kr->hwcur = ring->head;
-	kr->hwtail = ring->tail;
+	kr->dir = tx ? 0 : 1;
+	if (kr->nslots < UNM_MIN_SLOTS || kr->nslots > UNM_MAX_SLOTS ||
+	    kr->buf_size != reg->buf_size ||
+	    kr->buf_ofs != (int64_t)reg->pool_ofs - (int64_t)ro ||
+	    ro + sizeof(struct unm_ring) + 16ull * kr->nslots > reg->pool_ofs)
+		return unm_seterr(-EBADMSG, "%s: ring geometry changed under us", p->name);
+	kr->hwcur = UNM_READ_ONCE(ring->head) % kr->nslots;
+	kr->hwtail = UNM_READ_ONCE(ring->tail) % kr->nslots;
+	return 0;
 }
 
 int unm_port_bind_rings(struct unm_port *p, struct unm_if *nifp)
@@ -126,16 +148,22 @@ int unm_port_bind_rings(struct unm_port *p, struct unm_if *nifp)
 	const struct unm_spec *s = &p->spec;
 
 	p->nifp = nifp;
-	p->n_tx = nifp->ni_tx_rings;
-	p->n_rx = nifp->ni_rx_rings;
+	p->n_tx = UNM_READ_ONCE(*(const uint32_t *)&nifp->ni_tx_rings);
+	p->n_rx = UNM_READ_ONCE(*(const uint32_t *)&nifp->ni_rx_rings);
+	if (p->n_tx < 1 || p->n_tx > UNM_MAX_RINGS || p->n_rx < 1 || p->n_rx > UNM_MAX_RINGS)
+		return unm_seterr(-EBADMSG, "%s: ring counts changed under us", p->name);
 	p->tx = calloc(p->n_tx, sizeof(*p->tx));
 	p->rx = calloc(p->n_rx, sizeof(*p->rx));
 	if (!p->tx || !p->rx)
 		return -ENOMEM;
-	for (unsigned i = 0; i < p->n_tx; i++)
-		kring_init(&p->tx[i], unm_txring(nifp, i));
-	for (unsigned i = 0; i < p->n_rx; i++)
-		kring_init(&p->rx[i], unm_rxring(nifp, i));
+	for (unsigned i = 0; i < p->n_tx + p->n_rx; i++) {
+		int tx = i < p->n_tx;
+		int rc = kring_init(p, tx ? &p->tx[i] : &p->rx[i - p->n_tx],
+				    UNM_READ_ONCE(*(const int64_t *)&nifp->ring_ofs[i]), tx);
+
+		if (rc)
+			return rc;
+	}
 	p->first_tx = 0, p->last_tx = p->n_tx;
 	p->first_rx = 0, p->last_rx = p->n_rx;
 	if (s->ring >= 0) {
