@@ -494,15 +494,19 @@ int unm_shmif_bus_rx_next(struct shmif_bus *b, struct shmif_rec *rec)
 	if (nothing_new(b, &s))
 		return SHMIF_RX_EMPTY;
 	if (!still_valid(b, &s)) {
-		/* Lapped: jump to the oldest intact record. It precedes the wrap
-		 * point (previous generation) iff first > last. */
+		/* Lapped: jump to the oldest intact record. It belongs to the
+		 * previous generation iff the intact records wrap, first >= end.
+		 * (NetBSD tests first > last, which differs only when the newest
+		 * record reaches the end of the ring: then its reader would end
+		 * up one generation ahead of the bus and resync for ever.) The
+		 * sentinel means nothing was ever overwritten: start at 0. */
 		b->st.overruns++;
 		if (s.first == DATASIZE) {
 			b->nextpkt = 0;
 			b->devgen = s.gen;
 		} else {
 			b->nextpkt = s.first;
-			b->devgen = s.first > s.last ? s.gen - 1 : s.gen;
+			b->devgen = s.first >= s.end ? s.gen - 1 : s.gen;
 		}
 	}
 	data_read(b, b->nextpkt, ph, PKTHDR);

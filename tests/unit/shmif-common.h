@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <unm.h>
 #include "../lib/test.h"
 
 /* ---- test frames ------------------------------------------------------------ */
@@ -199,6 +200,8 @@ static inline bool tw_copy(uint8_t *bus, uint32_t *pos, const uint8_t *src, uint
 
 /* Append frame F (LEN bytes) as SENDER; lock held by the caller or not
  * needed. Returns the data offset of the new record. */
+static uint32_t tw_sec = 0x12, tw_usec = 0x34; /* timestamps: anything */
+
 static inline uint32_t tw_send_nolock(uint8_t *bus, uint64_t sender, const uint8_t *f, uint32_t len)
 {
 	uint32_t last = tw_h32(bus, 20);
@@ -212,7 +215,8 @@ static inline uint32_t tw_send_nolock(uint8_t *bus, uint64_t sender, const uint8
 
 	tw_s32(bus, 20, pos);
 	memcpy(ph, &len, 4);
-	ph[4] = 0x12, ph[8] = 0x34;     /* timestamps: anything */
+	memcpy(ph + 4, &tw_sec, 4);
+	memcpy(ph + 8, &tw_usec, 4);
 	memcpy(ph + 16, &sender, 8);
 	wrapped = tw_copy(bus, &pos, ph, TW_PH);
 	wrapped |= tw_copy(bus, &pos, f, len);
@@ -291,6 +295,49 @@ static inline long tw_walk(uint8_t *bus, void (*cb)(const struct tw_pkt *, void 
 			return n;
 	}
 	return -1;
+}
+
+/* ---- receiving test frames from a port ---------------------------------- */
+
+struct rxstate {
+	long next_seq;  /* expected seq, -1 = any */
+	unsigned got, bad;
+	uint32_t len;   /* expected length, 0 = any */
+};
+
+/* Receive every available frame (joining MOREFRAG chains) and check it:
+ * content (tf_check), order (next_seq), length. */
+static inline void rx_all(struct unm_port *p, struct rxstate *st)
+{
+	struct unm_ring *r = unm_ring_get(p, 0, 0);
+	static uint8_t f[4096];
+	uint32_t flen = 0;
+
+	T_ASSERT(unm_rxsync(p, 0) == 0);
+	while (!unm_ring_empty(r)) {
+		struct unm_slot *s = &r->slot[r->head];
+
+		T_ASSERT(flen + s->len <= sizeof(f));
+		memcpy(f + flen, unm_slot_buf(r, r->head), s->len);
+		flen += s->len;
+		if (!(s->flags & UNM_NS_MOREFRAG)) {
+			long seq = tf_check(f, flen);
+
+			if (seq < 0 || (st->next_seq >= 0 && seq != st->next_seq) ||
+			    (st->len && flen != st->len)) {
+				if (st->bad++ < 5)
+					printf("bad frame: seq %ld (expected %ld) len %u\n",
+					       seq, st->next_seq, flen);
+			}
+			st->next_seq = seq + 1;
+			st->got++;
+			flen = 0;
+		}
+		unm_ring_advance(r, unm_ring_next(r, r->head));
+		if (unm_ring_empty(r))
+			T_ASSERT(unm_rxsync(p, 0) == 0);
+	}
+	T_ASSERT_EQ(flen, 0);
 }
 
 #endif
