@@ -124,6 +124,7 @@ ifeq ($(HAVE_LIBFUZZER),1)
 	@for f in $(FUZZ_SRCS); do \
 		t=$$(basename $$f _fuzz.c); \
 		$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang SANITIZE=1 \
+			CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
 			$(FUZZ_B)/libunm.a >/dev/null || exit 1; \
 		echo "  FUZZ    $$t ($(FUZZ_TIME)s)"; \
 		clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ilib -I. \

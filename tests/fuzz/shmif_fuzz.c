@@ -4,7 +4,9 @@
  *
  * The input is written over a zeroed 1 MiB bus image (header + the first
  * bytes of the data area; the rest stays zero, so corpus files stay
- * small), then: attach (magic/header checks, lock), the receive path until
+ * small); its data part is also copied to the very end of the data area
+ * so that small inputs reach the ring-end cases (split headers and
+ * payloads, wrapping generations). Then: attach (magic/header checks, lock), the receive path until
  * it reports nothing new (bounded), a few transmits (advancing shm_first
  * over whatever records the image holds), the receive path again, and a
  * reader placed at an input-chosen position and generation. Every
@@ -52,7 +54,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!img && !(img = aligned_alloc(4096, SHMIF_BUS_SIZE)))
 		return 0;
 	memset(img, 0, SHMIF_BUS_SIZE);
-	memcpy(img, data, size < SHMIF_BUS_SIZE ? size : SHMIF_BUS_SIZE);
+	if (size > SHMIF_BUS_SIZE)
+		size = SHMIF_BUS_SIZE;
+	memcpy(img, data, size);
+	if (size > SHMIF_HDR_SIZE && size <= SHMIF_HDR_SIZE + SHMIF_DATA_SIZE / 2)
+		memcpy(img + SHMIF_BUS_SIZE - (size - SHMIF_HDR_SIZE), data + SHMIF_HDR_SIZE,
+		       size - SHMIF_HDR_SIZE);
 	memcpy(&lockw, img + SHMIF_OFF_LOCK, 4);
 	if (lockw == 1)
 		memset(img + SHMIF_OFF_LOCK, 0, 4);
