@@ -30,8 +30,14 @@
  * then re-checks the bus (double check: an event after the re-check leaves
  * the inotify fd readable).
  *
- * Threads: TX and RX may be synced by two threads; they share only the
- * bus (lock word, fd) and the stats of struct unm_port, as every port type.
+ * Threads: TX and RX may be synced by two threads; they share the bus
+ * (lock word, fd) and the counters (struct unm_port's and the bus's, which
+ * are then approximate), as every port type. One thread per port is exact.
+ *
+ * Counters: overruns -> drops (each one a lap: an unknown number of frames
+ * lost); malformed bus values -> bad_len; frames not sent (size outside
+ * 14..1514, bad slot, lock timeout) -> drops. Bus-level detail through
+ * unm_shmif_port_stats() (shmif_bus.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,7 +86,8 @@ static void fold_stats(struct unm_port *p, struct shmif_port *sp)
 	const struct shmif_bus_stats *n = &sp->bus.st;
 	struct shmif_bus_stats *o = &sp->folded;
 
-	p->st.drops += (n->overruns - o->overruns) + (n->lock_timeouts - o->lock_timeouts);
+	/* lock timeouts are not added: txsync counts each frame it drops */
+	p->st.drops += n->overruns - o->overruns;
 	p->st.bad_len += (n->bad_hdr - o->bad_hdr) + (n->bad_rec - o->bad_rec) +
 			 (n->bad_chain - o->bad_chain);
 	*o = *n;

@@ -28,9 +28,14 @@
  * counted error (struct shmif_bus_stats), never a crash or a hang.
  *
  * Threads: a struct shmif_bus is used by one thread at a time (the port's
- * TX and RX syncs may run in different threads: they share only the bus
- * lock, the fd and the read-only fields; reader state belongs to RX and
- * sender state to TX). Other processes are serialised by the bus lock.
+ * TX and RX syncs may run in different threads: they share the bus lock,
+ * the fd, the read-only fields and the counters in st, which are then
+ * approximate; reader state belongs to RX). Other processes are
+ * serialised by the bus lock.
+ *
+ * Not defended: a peer that truncates the bus file below 1 MiB makes our
+ * accesses to the mapping raise SIGBUS (NetBSD has the same exposure; a
+ * library cannot install a process-wide SIGBUS handler).
  */
 #ifndef UNM_SHMIF_BUS_H
 #define UNM_SHMIF_BUS_H
