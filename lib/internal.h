@@ -262,6 +262,7 @@ extern const struct unm_port_ops unm_pipe_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_vale_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_null_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_afxdp_ops UNM_HIDDEN;
+extern const struct unm_port_ops unm_shmif_ops UNM_HIDDEN;
 
 /* ---- errors and logging (util.c) ---------------------------------------- */
 
