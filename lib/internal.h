@@ -251,6 +251,8 @@ static inline char *kr_buf(const struct unm_kring *kr, uint32_t idx)
 extern const struct unm_port_ops unm_pipe_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_vale_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_null_ops UNM_HIDDEN;
+extern const struct unm_port_ops unm_tap_ops UNM_HIDDEN;      /* backend/tap.c */
+extern const struct unm_port_ops unm_afpacket_ops UNM_HIDDEN; /* backend/afpacket.c */
 
 /* ---- errors and logging (util.c) ---------------------------------------- */
 
