@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <unm.h>
@@ -152,12 +153,22 @@ static int put_frame(struct unm_ring *r, uint32_t seq)
 	return 1;
 }
 
+/* CPU seconds (user + system) used by this process so far. */
+static double cpu_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static int do_tx(const char *name, unsigned n)
 {
 	struct unm_port *p = open_port(name);
 	struct unm_ring *r = unm_ring_get(p, 1, 0);
 	struct unm_port_stats st = { .sz = sizeof(st) };
-	double t0 = t_now(), tend = o_time > 0 ? t0 + o_time : 0;
+	double t0 = t_now(), tend = o_time > 0 ? t0 + o_time : 0, c0 = cpu_now();
 	uint64_t sent = 0;
 	unsigned inburst = 0;
 	int rc;
@@ -195,9 +206,9 @@ static int do_tx(const char *name, unsigned n)
 	if (tend) {
 		double dt = t_now() - t0;
 
-		printf("tx: frames=%llu drops=%llu time=%.3f pps=%.0f\n",
+		printf("tx: frames=%llu drops=%llu time=%.3f pps=%.0f cpu_ns_per_frame=%.0f\n",
 		       (unsigned long long)st.tx_frames, (unsigned long long)st.drops, dt,
-		       st.tx_frames / dt);
+		       st.tx_frames / dt, (cpu_now() - c0) * 1e9 / (st.tx_frames ? st.tx_frames : 1));
 	} else {
 		printf("tx: sent=%llu frames=%llu drops=%llu\n", (unsigned long long)sent,
 		       (unsigned long long)st.tx_frames, (unsigned long long)st.drops);
@@ -247,12 +258,13 @@ static int do_rx(const char *name, unsigned n)
 	struct unm_port *p = open_port(name);
 	unsigned nr = unm_nifp(p)->ni_rx_rings;
 	struct rxcount c = { .n = n, .seen = calloc(n + 1, 1) };
-	double t0, tend, tdone = 0;
+	double t0, tend, tdone = 0, c0;
 	uint64_t frames = 0;
 	int rc;
 
 	ready();
 	t0 = t_now();
+	c0 = cpu_now();
 	tend = t0 + (o_time > 0 ? o_time : o_wait_ms / 1000.0);
 	while (t_now() < tend) {
 		rc = unm_wait(p, UNM_WAIT_RX, 50);
@@ -272,8 +284,9 @@ static int do_rx(const char *name, unsigned n)
 	if (o_time > 0) {
 		double dt = t_now() - t0;
 
-		printf("rx: frames=%llu time=%.3f pps=%.0f\n", (unsigned long long)frames, dt,
-		       frames / dt);
+		printf("rx: frames=%llu time=%.3f pps=%.0f cpu_ns_per_frame=%.0f\n",
+		       (unsigned long long)frames, dt, frames / dt,
+		       (cpu_now() - c0) * 1e9 / (frames ? frames : 1));
 		unm_close(p);
 		return 0;
 	}
