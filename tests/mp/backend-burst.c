@@ -136,10 +136,15 @@ static int put_frame(struct unm_ring *r, uint32_t seq)
 	unsigned total = o_vnet + o_len, need = (total + r->nr_buf_size - 1) / r->nr_buf_size;
 	uint32_t i = r->head;
 
+	static uint32_t built = UINT32_MAX;
+
 	if (unm_ring_space(r) < need)
 		return 0;
-	memset(f, 0, o_vnet);
-	build(f + o_vnet, seq, o_len);
+	if (seq != built) { /* rate mode sends seq 0 only: build it once */
+		memset(f, 0, o_vnet);
+		build(f + o_vnet, seq, o_len);
+		built = seq;
+	}
 	for (unsigned off = 0; off < total;) {
 		unsigned n = total - off > r->nr_buf_size ? r->nr_buf_size : total - off;
 
