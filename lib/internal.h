@@ -263,6 +263,8 @@ extern const struct unm_port_ops unm_vale_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_null_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_afxdp_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_shmif_ops UNM_HIDDEN;
+extern const struct unm_port_ops unm_tap_ops UNM_HIDDEN;      /* backend/tap.c */
+extern const struct unm_port_ops unm_afpacket_ops UNM_HIDDEN; /* backend/afpacket.c */
 
 /* ---- errors and logging (util.c) ---------------------------------------- */
 
