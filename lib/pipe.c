@@ -160,8 +160,24 @@ struct pipe_priv {
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pipe_priv *reg_head;
 
+/* A forked child must not serve its parent's owners (it would accept the
+ * parent's joiners on the inherited listening socket). */
+static void reg_atfork_child(void)
+{
+	pthread_mutex_init(&reg_lock, NULL);
+	reg_head = NULL;
+}
+
+static void reg_init(void)
+{
+	pthread_atfork(NULL, NULL, reg_atfork_child);
+}
+
 static void reg_add(struct pipe_priv *pp)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, reg_init);
 	pthread_mutex_lock(&reg_lock);
 	pp->next = reg_head;
 	reg_head = pp;

@@ -9,6 +9,7 @@
  * once: every ring's stream arrives complete and in order.
  */
 #include <pthread.h>
+#include <sched.h>
 #include "pipe-common.h"
 
 #define LEN    64
@@ -26,6 +27,8 @@ static void send_all(struct unm_port *p, unsigned ring, uint64_t n)
 		unsigned want = n - seq < BATCH ? (unsigned)(n - seq) : BATCH;
 		int rc = pc_send(p, ring, &seq, want, LEN);
 
+		if (rc == 0) /* ring full: sleep until the slave frees slots */
+			rc = unm_wait(p, UNM_WAIT_TX, 100);
 		if (rc < 0)
 			T_FAIL("ring %u: txsync %d after %llu frames", ring, rc, (unsigned long long)seq);
 	}
@@ -40,6 +43,8 @@ static void recv_all(struct unm_port *p, unsigned ring, uint64_t n, uint32_t nbu
 	while (seq < n) {
 		int rc = pc_recv(p, ring, &seq, LEN, nbufs);
 
+		if (rc == 0) /* nothing yet: sleep until the master sends */
+			rc = unm_wait(p, UNM_WAIT_RX, 100);
 		if (rc < 0)
 			T_FAIL("ring %u: rx %d after %llu frames", ring, rc, (unsigned long long)seq);
 	}
@@ -80,19 +85,25 @@ static void *pair_thread(void *arg)
 	uint64_t sseq = 0, rseq = 0;
 
 	while (sseq < t->n || rseq < t->n || unm_tx_pending(tx)) {
+		int moved = 0;
+
 		if (sseq < t->n || unm_tx_pending(tx)) {
 			unsigned want = t->n - sseq < BATCH ? (unsigned)(t->n - sseq) : BATCH;
 			int rc = pc_send(t->p, t->ring, &sseq, want, LEN);
 
 			if (rc < 0)
 				T_FAIL("ring %u: txsync %d", t->ring, rc);
+			moved += rc;
 		}
 		if (rseq < t->n) {
 			int rc = pc_recv(t->p, t->ring, &rseq, LEN, t->nbufs);
 
 			if (rc < 0)
 				T_FAIL("ring %u: rx %d at %llu", t->ring, rc, (unsigned long long)rseq);
+			moved += rc;
 		}
+		if (!moved) /* unm_wait() syncs every ring: not for one thread per ring */
+			sched_yield();
 	}
 	return NULL;
 }
