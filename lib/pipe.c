@@ -384,14 +384,12 @@ static int serve_request(struct pipe_priv *pp, int fd)
 	n = recv_fds(fd, &req, sizeof(req), &efd, 1); /* untrusted */
 	if (n == -EAGAIN)
 		return -EAGAIN;
-	if (n < 0)
-		return 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || cr.uid != geteuid()) {
 		refuse(fd, pp, -EACCES, "pipe %s belongs to uid %u", pp->key, (unsigned)geteuid());
 		goto no;
 	}
 	req.name[sizeof(req.name) - 1] = '\0';
-	if (req.magic != PIPE_MAGIC || req.version != PIPE_PROTO || n != 1 ||
+	if (n < 0 || req.magic != PIPE_MAGIC || req.version != PIPE_PROTO || n != 1 ||
 	    strcmp(req.name, pp->key) || (req.role != UNM_PIPE_MASTER && req.role != UNM_PIPE_SLAVE)) {
 		refuse(fd, pp, -EPROTO, "pipe %s: malformed request", pp->key);
 		goto no;
@@ -581,6 +579,14 @@ static uint64_t swap_slots(struct unm_port *p, const struct pipe_priv *pp, struc
 	return bytes;
 }
 
+/* Peer gone: pending slots are discarded and the ring shows no free slot,
+ * so nothing waits for TX space that will never come. */
+static int tx_dead(struct unm_kring *kr, uint32_t head)
+{
+	kr->hwcur = kr->hwtail = head;
+	return -EPIPE;
+}
+
 static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct pipe_priv *pp = p->priv;
@@ -590,7 +596,7 @@ static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	int st = get_state(pp); /* [L2] */
 
 	if (unlikely(st == PS_GONE))
-		return -EPIPE;
+		return tx_dead(kr, head);
 	n = kr_dist(kr, kr->hwcur, head);
 	m = 0;
 	if (n) {
@@ -624,7 +630,7 @@ static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		return 0;
 	}
 	idle_check(pp, pr);
-	return get_state(pp) == PS_GONE ? -EPIPE : 0;
+	return get_state(pp) == PS_GONE ? tx_dead(kr, head) : 0;
 }
 
 /* Check newly visible RX slots [from, to): bad ones get buffer 1, len 0. */
