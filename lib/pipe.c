@@ -149,6 +149,7 @@ struct pipe_priv {
 	int self_sig;                  /* my_efd holds our own signal */
 	uint32_t nbufs, buf_size;      /* private copies of the region's */
 	uint64_t spin_ns;
+	uint64_t next_service;         /* pipe_wakeup rate limit in the spin phase */
 	char key[PIPE_KEYLEN];         /* "NAME{ID" */
 	struct sockaddr_un addr;
 	socklen_t addrlen;
@@ -412,9 +413,12 @@ static int serve_request(struct pipe_priv *pp, int fd)
 	rep.magic = PIPE_MAGIC;
 	rep.version = PIPE_PROTO;
 	snprintf(rep.name, sizeof(rep.name), "%s", pp->key);
-	if (send_fds(fd, &rep, sizeof(rep), (int[]){ p->reg.fd, pp->my_efd }, 2) < 0 ||
-	    ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN) < 0)
+	if (ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN) < 0)
 		goto no;
+	if (send_fds(fd, &rep, sizeof(rep), (int[]){ p->reg.fd, pp->my_efd }, 2) < 0) {
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
+		goto no;
+	}
 	pp->cfd = fd;
 	pp->peer_efd = efd;
 	set_state(pp, PS_CONNECTED); /* [L1] publishes cfd/peer_efd */
@@ -436,20 +440,19 @@ static void pending_add(struct pipe_priv *pp, int fd)
 	close(fd); /* too many half-open joiners: they retry or time out */
 }
 
+/* FD: a new connection (SLOT < 0) or pending[SLOT], now readable. */
 static void serve_fd(struct pipe_priv *pp, int fd, int slot)
 {
-	int rc = serve_request(pp, fd);
+	int rc;
 
-	if (rc == -EAGAIN) {
-		if (slot < 0)
-			pending_add(pp, fd);
-		return;
-	}
 	if (slot >= 0) {
 		epoll_ctl(pp->p->epfd, EPOLL_CTL_DEL, fd, NULL);
 		pp->pending[slot] = -1;
 	}
-	if (rc == 0)
+	rc = serve_request(pp, fd);
+	if (rc == -EAGAIN)
+		pending_add(pp, fd);
+	else if (rc == 0)
 		close(fd);
 }
 
@@ -485,8 +488,8 @@ static void pipe_service(struct pipe_priv *pp)
 	for (int i = 0; i < n; i++) {
 		uint32_t tag = ev[i].data.u32;
 
-		if (tag == EV_WAKE)
-			drain(pp);
+		if (tag == EV_WAKE && !__atomic_load_n(&pp->self_sig, __ATOMIC_RELAXED))
+			drain(pp); /* (our own signal stays: spin phase, see pipe_arm) */
 		else if (tag == EV_LISTEN)
 			accept_all(pp);
 		else if (tag == EV_CONN)
@@ -633,7 +636,20 @@ static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	return get_state(pp) == PS_GONE ? tx_dead(kr, head) : 0;
 }
 
-/* Check newly visible RX slots [from, to): bad ones get buffer 1, len 0. */
+/* The first 8 bytes of a slot: buf_idx | len << 32 | flags << 48. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "check_rx_slots reads a slot's first 8 bytes as one little-endian word"
+#endif
+typedef uint64_t __attribute__((may_alias)) slot_word;
+
+/*
+ * Check newly visible RX slots [from, to): each slot's buf_idx/len/flags
+ * word is read once, and written back (with buffer 1 and len 0 if bad).
+ * The write-back is also what keeps the swap fast: a line the consumer
+ * has written migrates to the producer in one transfer when it refills
+ * the slot, while a line the consumer only read would need a second
+ * round trip (an invalidation) for the producer's store.
+ */
 static void check_rx_slots(struct unm_port *p, struct unm_kring *kr, uint32_t from, uint32_t to)
 {
 	const struct pipe_priv *pp = p->priv;
@@ -642,8 +658,9 @@ static void check_rx_slots(struct unm_port *p, struct unm_kring *kr, uint32_t fr
 	uint64_t bytes = 0, frags = 0, n = 0;
 
 	for (uint32_t i = from; i != to; i = kr_next(kr, i), n++) {
-		uint32_t idx = UNM_READ_ONCE(s[i].buf_idx); /* untrusted */
-		uint32_t len = UNM_READ_ONCE(s[i].len);    /* untrusted */
+		slot_word *wp = (slot_word *)&s[i];
+		uint64_t w = UNM_READ_ONCE(*wp); /* untrusted */
+		uint32_t idx = (uint32_t)w, len = (uint16_t)(w >> 32);
 
 		if (unlikely(idx - 2 >= nb - 2 || len > bs)) {
 			if (idx - 2 >= nb - 2)
@@ -651,12 +668,12 @@ static void check_rx_slots(struct unm_port *p, struct unm_kring *kr, uint32_t fr
 			else
 				p->st.bad_len++;
 			p->st.drops++;
-			s[i].buf_idx = 1;
-			s[i].len = 0;
+			w = (w & 0xffff000000000000ull) | 1; /* buffer 1, len 0 */
 			len = 0;
 		}
+		UNM_WRITE_ONCE(*wp, w);
 		bytes += len;
-		frags += (UNM_READ_ONCE(s[i].flags) & UNM_NS_MOREFRAG) != 0;
+		frags += (w >> 48 & UNM_NS_MOREFRAG) != 0;
 	}
 	p->st.rx_bytes += bytes;
 	p->st.rx_frames += n - frags;
@@ -739,7 +756,18 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
  * that follow report -EPIPE (after RX drained). */
 static int pipe_wakeup(struct unm_port *p)
 {
-	pipe_service(p->priv);
+	struct pipe_priv *pp = p->priv;
+	uint64_t now;
+
+	/* In the spin phase unm_fd() stays readable on purpose and unm_wait
+	 * loops through here: look at the sockets only every PIPE_CHECK_NS. */
+	if (__atomic_load_n(&pp->self_sig, __ATOMIC_RELAXED)) {
+		now = unm_now_ns();
+		if (now < pp->next_service)
+			return 0;
+		pp->next_service = now + PIPE_CHECK_NS;
+	}
+	pipe_service(pp);
 	return 0;
 }
 

@@ -28,9 +28,14 @@
 #define PC_SANITIZED 0
 #endif
 
+/* Set by a test that wants cheap frames: only the sequence number. */
+static int pc_light;
+
 static inline void pc_fill(char *buf, uint64_t seq, unsigned len)
 {
 	memcpy(buf, &seq, 8);
+	if (pc_light)
+		return;
 	for (unsigned k = 8; k < len; k++)
 		buf[k] = (char)(seq * 31 + k);
 }
@@ -42,6 +47,8 @@ static inline int pc_check(const char *buf, uint64_t seq, unsigned len)
 	memcpy(&got, buf, 8);
 	if (got != seq)
 		return -1;
+	if (pc_light)
+		return 0;
 	for (unsigned k = 8; k < len; k++)
 		if (buf[k] != (char)(seq * 31 + k))
 			return -2;
