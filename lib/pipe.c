@@ -20,6 +20,10 @@
  * process that also owns the other end pumps that owner itself, so both
  * ends can live in one process. Abstract names disappear with the socket:
  * nothing to clean up after SIGKILL. Names are per network namespace.
+ * Consequence of the lazy accept: a joiner's unm_open() completes only
+ * while the owner syncs or waits (any unm_txsync/unm_rxsync/unm_wait);
+ * otherwise it fails with -ETIMEDOUT after opts->timeout_ms. The owner's
+ * unm_open() never waits for the peer (UNM_OPEN_NO_WAIT_PEER is implied).
  *
  * Liveness. The connected socket stays open, in both ends' epoll sets
  * (p->epfd = unm_fd()): POLLHUP means the peer closed or died. A sync that
@@ -36,7 +40,10 @@
  * (the whole 16-byte slot goes over; the RX slot's buffer, released earlier
  * by the consumer, comes back into the TX slot): no copy, one release store
  * of rx_hwtail per batch. The consumer's rxsync releases [hwcur, head) with
- * one release store of rx_hwcur and takes [hwtail, rx_hwtail). TX slots
+ * one release store of rx_hwcur and takes [hwtail, rx_hwtail), reading
+ * and writing back each new slot's first 8 bytes once (check_rx_slots:
+ * validation, and it makes the slot lines migrate back to the producer in
+ * one transfer instead of two). TX slots
  * complete at once, so a TX ring's tail is always hwcur - 1. Each side keeps
  * private copies (kring hwcur/hwtail, prod_tail, cached rx_hwcur refreshed
  * only when the RX ring looks full), so the fast path touches one shared
@@ -60,7 +67,11 @@
  * need_wake flag, full fence, re-checks the peer's index (double check).
  * The peer kicks (eventfd write) only when it published something and saw
  * the flag. spin_ns defaults to 50 us; $UNM_PIPE_SPIN_US overrides it (0 =
- * arm at once). Kicks are counted in st.kicks.
+ * arm at once). Kicks are counted in st.kicks. Our own signal is left in
+ * the eventfd for the whole spin phase (unm_wait then loops with one
+ * epoll_wait per round) and drained when arming for real, before setting
+ * need_wake, so the drain cannot eat a kick that answers it; peer kicks
+ * are drained by pipe_wakeup and by the idle liveness check.
  *
  * Trust. The peer maps the whole region and may write anything at any
  * time. Every value read from it is read once and validated: rx_hwtail
