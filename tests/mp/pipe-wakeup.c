@@ -102,9 +102,7 @@ static void stream(uint64_t n)
 		while (seq < n) {
 			int rc = pc_recv(p, 0, &seq, LEN, pc_nbufs(p));
 
-			if (rc == 0)
-				rc = unm_wait(p, UNM_WAIT_RX, 5000);
-			T_ASSERT(rc >= 0);
+			T_ASSERT(rc >= 0); /* spins: every empty sync arms (port.c) */
 		}
 		k = kicks(p);
 		T_ASSERT_EQ(write(fds[1], &k, sizeof(k)), (int)sizeof(k));
@@ -115,12 +113,10 @@ static void stream(uint64_t n)
 	while (seq < n) {
 		int rc = pc_send(p, 0, &seq, n - seq < 512 ? (unsigned)(n - seq) : 512, LEN);
 
-		if (rc == 0)
-			rc = unm_wait(p, UNM_WAIT_TX, 5000);
 		T_ASSERT(rc >= 0);
 	}
 	while (unm_tx_pending(unm_ring_get(p, 1, 0)))
-		T_ASSERT(unm_wait(p, UNM_WAIT_TX, 5000) >= 0);
+		T_ASSERT(unm_txsync(p, 0) >= 0);
 	T_ASSERT_EQ(read(fds[0], &k, sizeof(k)), (int)sizeof(k));
 	printf("consumer kicks %llu, producer kicks %llu\n", (unsigned long long)k, (unsigned long long)kicks(p));
 	k += kicks(p);
