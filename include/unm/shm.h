@@ -217,18 +217,20 @@ struct unm_csb {
  * pair i moves frames from one end's TX ring i into the other end's RX ring
  * i. Block index: 2 * i + (0 for master->slave, 1 for slave->master).
  * The producer (TX end) owns the first line, the consumer (RX end) the
- * second. Indexes are the consumer RX ring's slot indexes.
+ * second. Indexes are the consumer RX ring's slot indexes (0..num_slots-1).
+ * Each side validates what it reads from the other (lib/pipe.c); tags are
+ * listed in docs/ordering.md.
  */
 struct unm_pipe_ctl {
 	/* W:producer R:consumer */
-	uint32_t rx_hwtail;          /* RX slots [.., rx_hwtail) filled  [P1]/[C1] */
-	uint32_t prod_need_wake;     /* producer sleeps waiting for space */
-	uint32_t prod_state;         /* UNM_PIPE_* of the producer end */
+	uint32_t rx_hwtail;          /* RX slots [.., rx_hwtail) filled: [P1] release / [C1] acquire */
+	uint32_t prod_need_wake;     /* producer sleeps waiting for space: set, [P4] fence, re-check */
+	uint32_t prod_state;         /* UNM_PIPE_* of the producer end (informational) */
 	uint32_t __pad0[13];
 	/* W:consumer R:producer */
-	uint32_t rx_hwcur;           /* RX slots [.., rx_hwcur) released  [P2]/[C2] */
-	uint32_t cons_need_wake;     /* consumer sleeps waiting for frames */
-	uint32_t cons_state;         /* UNM_PIPE_* of the consumer end */
+	uint32_t rx_hwcur;           /* RX slots [.., rx_hwcur) released: [C2] release / [P2] acquire */
+	uint32_t cons_need_wake;     /* consumer sleeps waiting for frames: set, [C4] fence, re-check */
+	uint32_t cons_state;         /* UNM_PIPE_* of the consumer end (informational) */
 	uint32_t __pad1[13];
 };
 
