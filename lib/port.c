@@ -430,6 +430,13 @@ UNM_API int unm_port_stats(const struct unm_port *p, struct unm_port_stats *st)
 	return 0;
 }
 
+/*
+ * inject/dispatch run on the application's side of the rings, but the
+ * rings are shared: a pipe peer may rewrite head, tail or slots at any
+ * time. Both work from the kring's private copies (hwcur/hwtail, nslots,
+ * buf_size) and check every buffer index before turning it into an
+ * address.
+ */
 UNM_API int unm_inject(struct unm_port *p, const void *buf, size_t len)
 {
 	unsigned nr = p->last_tx - p->first_tx;
@@ -441,29 +448,37 @@ UNM_API int unm_inject(struct unm_port *p, const void *buf, size_t len)
 	for (int attempt = 0; attempt < 2; attempt++) {
 		for (unsigned k = 0; k < nr; k++) {
 			unsigned ri = p->first_tx + (p->cur_tx - p->first_tx + k) % nr;
-			struct unm_ring *r = p->tx[ri].ring;
-			uint32_t bs = p->tx[ri].buf_size;
+			struct unm_kring *kr = &p->tx[ri];
+			struct unm_ring *r = kr->ring;
+			uint32_t bs = kr->buf_size;
 			uint32_t need = len ? (uint32_t)((len + bs - 1) / bs) : 1;
-			uint32_t i = r->head;
+			uint32_t head = UNM_READ_ONCE(r->head);
+			uint32_t i;
 			size_t off = 0;
 
 			if (need > UNM_MAX_FRAGS)
 				return -EMSGSIZE;
-			if (unm_ring_space(r) < need)
+			if (head >= kr->nslots ||
+			    kr_dist(kr, kr->hwcur, head) > kr_dist(kr, kr->hwcur, kr->hwtail))
+				return -EINVAL;
+			if (kr_dist(kr, head, kr->hwtail) < need)
 				continue;
+			i = head;
 			do {
 				struct unm_slot *s = &r->slot[i];
+				uint32_t idx = UNM_READ_ONCE(s->buf_idx);
 				size_t n = len - off > bs ? bs : len - off;
 
-				if (!unm_buf_ok(p, s->buf_idx))
+				if (!unm_buf_ok(p, idx))
 					return -EIO;
-				memcpy(unm_buf(r, s->buf_idx), (const char *)buf + off, n);
+				memcpy(kr_buf(kr, idx), (const char *)buf + off, n);
 				s->len = (uint16_t)n;
 				off += n;
 				s->flags = off < len ? UNM_NS_MOREFRAG : 0;
-				i = unm_ring_next(r, i);
+				i = kr_next(kr, i);
 			} while (off < len);
-			unm_ring_advance(r, i);
+			r->cur = i;
+			unm_store_release(&r->head, i);
 			p->cur_tx = ri;
 			return (int)len;
 		}
@@ -489,20 +504,26 @@ UNM_API int unm_dispatch(struct unm_port *p, int cnt, unm_frame_cb cb, void *arg
 		return rc;
 	for (unsigned k = 0; k < nr && (cnt <= 0 || got < cnt); k++) {
 		unsigned ri = p->first_rx + (p->cur_rx - p->first_rx + k) % nr;
-		struct unm_ring *r = p->rx[ri].ring;
-		uint32_t i = r->head;
+		struct unm_kring *kr = &p->rx[ri];
+		struct unm_ring *r = kr->ring;
+		uint32_t i = kr->hwcur; /* == head after the sync above */
 
-		while (i != r->tail && (cnt <= 0 || got < cnt)) {
-			struct unm_slot *s = &r->slot[i];
+		while (i != kr->hwtail && (cnt <= 0 || got < cnt)) {
+			struct unm_slot s = r->slot[i]; /* one snapshot */
 
-			cb(arg, (const uint8_t *)unm_buf(r, s->buf_idx), s->len, s);
-			got++;
+			if (unm_buf_ok(p, s.buf_idx) && s.len <= kr->buf_size) {
+				cb(arg, (const uint8_t *)kr_buf(kr, s.buf_idx), s.len, &r->slot[i]);
+				got++;
+			} else {
+				p->st.drops++;
+			}
 			/* skip the rest of a MOREFRAG chain */
-			while ((r->slot[i].flags & UNM_NS_MOREFRAG) && unm_ring_next(r, i) != r->tail)
-				i = unm_ring_next(r, i);
-			i = unm_ring_next(r, i);
+			while ((UNM_READ_ONCE(r->slot[i].flags) & UNM_NS_MOREFRAG) &&
+			       kr_next(kr, i) != kr->hwtail)
+				i = kr_next(kr, i);
+			i = kr_next(kr, i);
 		}
-		unm_ring_advance(r, i);
+		r->head = r->cur = i;
 		if (got)
 			p->cur_rx = ri;
 	}
