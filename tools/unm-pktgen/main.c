@@ -313,8 +313,13 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < c.threads; i++)
 			pthread_join(th[i].tid, NULL);
 		status = pg_report_summary(&c, th, c.threads);
-		if (c.func == PG_PING)
+		if (c.func == PG_PING) {
 			pg_report_rtt(&c, &th[0]);
+			if (th[0].c.pkts && !th[0].rtt_count) {
+				fprintf(stderr, PG_NAME ": no reply to any ping\n");
+				status = 1;
+			}
+		}
 	}
 	for (unsigned i = 0; i < c.threads; i++) {
 		unm_close(th[i].port);
