@@ -39,6 +39,11 @@ uint64_t pg_claim(uint64_t want)
 	return want;
 }
 
+bool pg_budget_spent(void)
+{
+	return budget_on && __atomic_load_n(&budget, __ATOMIC_RELAXED) == 0;
+}
+
 void pg_unclaim(uint64_t n)
 {
 	if (budget_on && n)

@@ -144,7 +144,7 @@ void *pg_ping_main(void *arg)
 		if (pg_peer_gone(rc))
 			pg_note_closed(t, rc, pkts);
 		else
-			t->err = rc;
+			pg_fatal_sync(t, "sync", rc);
 	}
 	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
 	return NULL;
@@ -247,7 +247,7 @@ void *pg_pong_main(void *arg)
 		if (pg_peer_gone(rc))
 			pg_note_closed(t, rc, pkts);
 		else
-			t->err = rc;
+			pg_fatal_sync(t, "sync", rc);
 	}
 	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
 	return NULL;

@@ -185,6 +185,8 @@ uint64_t pg_now_ns(void);
  * back what was claimed but not used. Without -n, claims always succeed. */
 uint64_t pg_claim(uint64_t want);
 void pg_unclaim(uint64_t n);
+/* True once -n COUNT frames have all been claimed (and used). */
+bool pg_budget_spent(void);
 
 /* Slots a frame of LEN bytes (vnet header included) takes, and writing it
  * into ring R from slot *I on (advancing *I). Shared by tx and ping. */
@@ -202,6 +204,8 @@ void *pg_pong_main(void *arg);
 /* Shared by tx and ping: the peer-gone test and its message. */
 bool pg_peer_gone(int rc);
 void pg_note_closed(struct pg_thread *t, int rc, uint64_t frames);
+/* Any other sync failure: message, t->err = rc. */
+void pg_fatal_sync(struct pg_thread *t, const char *what, int rc);
 
 /* ---- reporting (stats.c) -------------------------------------------------- */
 

@@ -51,7 +51,7 @@ void pg_note_closed(struct pg_thread *t, int rc, uint64_t frames)
 			frames, unm_strerror(rc));
 }
 
-static void fatal_sync(struct pg_thread *t, const char *what, int rc)
+void pg_fatal_sync(struct pg_thread *t, const char *what, int rc)
 {
 	t->err = rc;
 	fprintf(stderr, PG_NAME ": %s: %s%s%s\n", what, unm_strerror(rc),
@@ -251,7 +251,7 @@ void *pg_tx_main(void *arg)
 			if (pg_peer_gone(rc))
 				pg_note_closed(t, rc, s.sent);
 			else
-				fatal_sync(t, "txsync", rc);
+				pg_fatal_sync(t, "txsync", rc);
 			break;
 		}
 	}
@@ -362,10 +362,14 @@ void *pg_rx_main(void *arg)
 		rc = unm_rxsync(t->port, UNM_RING_ALL);
 	}
 	if (rc < 0 && rc != -EINTR) {
-		if (pg_peer_gone(rc))
+		/* the sender may leave as soon as our last frame is in: that is
+		 * no news when we have all we wanted */
+		if (pg_peer_gone(rc) && pg_budget_spent())
+			unm_rxsync(t->port, UNM_RING_ALL);
+		else if (pg_peer_gone(rc))
 			pg_note_closed(t, rc, s.got);
 		else
-			fatal_sync(t, "rxsync", rc);
+			pg_fatal_sync(t, "rxsync", rc);
 	} else {
 		unm_rxsync(t->port, UNM_RING_ALL); /* release what we consumed */
 	}
