@@ -18,7 +18,12 @@
  * count; the producer index and the consumer index live on separate cache
  * lines; each side keeps a cached copy of the other's index and reloads it
  * only when the ring looks full / empty; one release store per batch.
- * Both sides busy-poll (with a pause hint) and are pinned to CPUs.
+ * Both sides move whole batches only (a side chasing the other slot by
+ * slot would write cache lines the other is still reading), prefetch the
+ * buffers a few slots ahead, busy-poll (with a pause hint) and are pinned
+ * to CPUs. On this kind of host a ring of 4096 slots (-n 4096) runs two to
+ * three times faster than the default 1024 (more slack between the sides);
+ * the default matches a unetmap port's ring so the ratio to a pipe is fair.
  *
  * Modes: tput (one ring, frames verified by sequence number, Mpps) and
  * ping (ring 0 there, ring 1 back, one frame in flight, RTT median/p99).
@@ -42,6 +47,7 @@
 #include <unm/shm.h>
 
 #define CL 64
+#define PREFETCH 8             /* slots ahead to prefetch buffers */
 #define HIST_NS 100000          /* RTT histogram: 1 ns buckets up to 100 us */
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -131,7 +137,9 @@ static void producer(const struct cfg *c, struct shm *m)
 			 * (their buffers may be reused); pairs with [RR-C3]. */
 			cons_cache = load_acquire(&ctl->cons);
 			space = c->slots - (prod - cons_cache);
-			if (space == 0) {
+			/* fill whole batches only: writing slots the consumer is
+			 * still reading a line away makes both sides bounce lines */
+			if (space < batch) {
 				cpu_relax();
 				if (++spins & 1023)
 					continue;
@@ -140,10 +148,15 @@ static void producer(const struct cfg *c, struct shm *m)
 				continue;
 			}
 		}
-		n = space < batch ? space : batch;
+		n = batch;
 		for (uint32_t k = 0; k < n; k++) {
 			struct unm_slot *s = &sl[(prod + k) & mask];
 			uint8_t *b = buf(m, spare, bufsz);
+			uint32_t ahead = sl[(prod + k + PREFETCH) & mask].buf_idx;
+
+			/* our spare after a few more swaps: get the line for writing */
+			if (ahead < m->nbufs)
+				__builtin_prefetch(buf(m, ahead, bufsz), 1);
 
 			if (len == 64)
 				memcpy(b, tmpl, 64);   /* constant size: inlined stores */
@@ -183,11 +196,13 @@ static void consumer(const struct cfg *c, struct shm *m)
 	for (;;) {
 		uint32_t avail = prod_cache - cons, n;
 
-		if (avail == 0) {
+		if (avail < batch) {
 			/* [RR-C1] acquire: slots before prod are filled; pairs with [RR-P1]. */
 			prod_cache = load_acquire(&ctl->prod);
 			avail = prod_cache - cons;
-			if (avail == 0) {
+			/* whole batches only (see the producer), but the last
+			 * partial one once the producer has stopped */
+			if (avail < batch && !(avail && load_acquire(&ctl->stop))) {
 				/* [RR-C2] acquire: pairs with [RR-P2]; prod re-read after it */
 				if (load_acquire(&ctl->stop) && load_relaxed(&ctl->prod) == cons)
 					break;
@@ -198,8 +213,13 @@ static void consumer(const struct cfg *c, struct shm *m)
 		n = avail < batch ? avail : batch;
 		for (uint32_t k = 0; k < n; k++) {
 			struct unm_slot *s = &sl[(cons + k) & mask];
-			uint32_t idx = s->buf_idx;
+			uint32_t idx = s->buf_idx, ahead = sl[(cons + k + PREFETCH) & mask].buf_idx;
 			uint64_t seq;
+
+			/* the buffer a few slots on is on its way while we work
+			 * (only a hint: a stale or bad index is harmless here) */
+			if (ahead < nbufs)
+				__builtin_prefetch(buf(m, ahead, bufsz));
 
 			if (idx < 2 || idx >= nbufs) {   /* never trust a shared index */
 				bad++;
