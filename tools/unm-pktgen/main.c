@@ -231,10 +231,12 @@ static void sum_counters(const struct pg_thread *th, unsigned n, struct pg_total
 	}
 }
 
+/* A hint for the report loop only: the results a worker leaves in its
+ * pg_thread are read after pthread_join(), which orders them. */
 static bool all_done(const struct pg_thread *th, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (!__atomic_load_n(&th[i].done, __ATOMIC_ACQUIRE))
+		if (!__atomic_load_n(&th[i].done, __ATOMIC_RELAXED))
 			return false;
 	return true;
 }

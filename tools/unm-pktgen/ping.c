@@ -146,7 +146,7 @@ void *pg_ping_main(void *arg)
 		else
 			pg_fatal_sync(t, "sync", rc);
 	}
-	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->done, true, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -249,6 +249,6 @@ void *pg_pong_main(void *arg)
 		else
 			pg_fatal_sync(t, "sync", rc);
 	}
-	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->done, true, __ATOMIC_RELAXED);
 	return NULL;
 }

@@ -259,7 +259,7 @@ void *pg_tx_main(void *arg)
 		tx_drain(t);
 	t->t_last = pg_now_ns();
 	tx_publish(t, &s);
-	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->done, true, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -374,6 +374,6 @@ void *pg_rx_main(void *arg)
 		unm_rxsync(t->port, UNM_RING_ALL); /* release what we consumed */
 	}
 	rx_publish(t, &s);
-	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->done, true, __ATOMIC_RELAXED);
 	return NULL;
 }
