@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * txrx.c - the sender (tx, txseq) and receiver (rx, rxseq) loops.
+ *
+ * Each worker thread owns one port handle and the rings it binds; it is
+ * the only thread that touches those rings. Per batch it fills or consumes
+ * slots between head and tail with the unm/ring.h inline helpers and makes
+ * one sync call: no library call per frame. When the ring has no room (TX)
+ * or no frame (RX) it sleeps in unm_wait() instead of spinning, and wakes
+ * at least every WAIT_MS to notice the stop flag.
+ *
+ * Counters are published to main (pg_counters) once per batch.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "pktgen.h"
+
+#define WAIT_MS 100
+
+uint64_t pg_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void pg_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+
+	nanosleep(&ts, NULL);
+}
+
+bool pg_peer_gone(int rc)
+{
+	return rc == -EPIPE || rc == -ECONNRESET || rc == -EIO;
+}
+
+void pg_note_closed(struct pg_thread *t, int rc, uint64_t frames)
+{
+	t->peer_closed_at = frames;
+	if (t->conf->threads > 1)
+		fprintf(stderr, PG_NAME ": thread %d: peer closed after %" PRIu64 " frames (%s)\n",
+			t->id, frames, unm_strerror(rc));
+	else
+		fprintf(stderr, PG_NAME ": peer closed after %" PRIu64 " frames (%s)\n",
+			frames, unm_strerror(rc));
+}
+
+void pg_fatal_sync(struct pg_thread *t, const char *what, int rc)
+{
+	t->err = rc;
+	fprintf(stderr, PG_NAME ": %s: %s%s%s\n", what, unm_strerror(rc),
+		unm_errmsg()[0] ? ": " : "", unm_errmsg());
+}
+
+/* ---- frames into slots ------------------------------------------------------ */
+
+/* Bytes per fragment but the last: -M, or the frame split in -F equal
+ * parts, or whole buffers. */
+static unsigned frag_size(const struct pg_thread *t, unsigned len)
+{
+	const struct pg_conf *c = t->conf;
+
+	if (c->frag_size)
+		return c->frag_size;
+	if (c->frags)
+		return len / c->frags;
+	return t->buf_size;
+}
+
+unsigned pg_frame_slots(const struct pg_thread *t, unsigned len)
+{
+	const struct pg_conf *c = t->conf;
+
+	if (c->frags)
+		return c->frags;
+	if (len <= t->buf_size && !c->frag_size)
+		return 1;
+	unsigned m = frag_size(t, len);
+
+	return (len + m - 1) / m;
+}
+
+void pg_put_frame(struct pg_thread *t, struct unm_ring *r, uint32_t *i, unsigned len,
+		  uint64_t seq, uint64_t ts)
+{
+	unsigned nf = pg_frame_slots(t, len), m, off = 0;
+	uint32_t k = *i;
+
+	if (nf == 1) {
+		pg_gen_write(&t->gen, (uint8_t *)unm_slot_buf(r, k), len, seq, ts);
+		r->slot[k].len = (uint16_t)len;
+		r->slot[k].flags = 0;
+		*i = unm_ring_next(r, k);
+		return;
+	}
+	/* Fragmented: build the whole frame once, then cut it into slots. */
+	pg_gen_write(&t->gen, t->scratch, len, seq, ts);
+	m = frag_size(t, len);
+	for (unsigned f = 0; f < nf; f++) {
+		unsigned n = f + 1 == nf ? len - off : m;
+
+		memcpy(unm_slot_buf(r, k), t->scratch + off, n);
+		r->slot[k].len = (uint16_t)n;
+		r->slot[k].flags = f + 1 == nf ? 0 : UNM_NS_MOREFRAG;
+		off += n;
+		k = unm_ring_next(r, k);
+	}
+	*i = k;
+}
+
+/* ---- sender ------------------------------------------------------------------- */
+
+struct tx_state {
+	unsigned pending_len;   /* a frame that did not fit last time */
+	uint64_t seq, sent, bytes, batches;
+};
+
+/* Fill up to MAX frames into R from head; returns the frames written. */
+static unsigned tx_fill(struct pg_thread *t, struct tx_state *s, struct unm_ring *r,
+			unsigned max)
+{
+	uint32_t i = r->head, space = unm_ring_space(r);
+	unsigned n = 0, vnet = t->conf->vnet_hdr_len;
+	bool seq = t->conf->func == PG_TXSEQ;
+
+	while (n < max) {
+		unsigned len = s->pending_len ? s->pending_len : pg_gen_len(&t->gen);
+		unsigned nf = pg_frame_slots(t, len);
+
+		if (nf > space) {
+			s->pending_len = len;
+			break;
+		}
+		s->pending_len = 0;
+		pg_put_frame(t, r, &i, len, seq ? s->seq++ : 0, 0);
+		space -= nf;
+		s->bytes += len - vnet;
+		n++;
+	}
+	unm_ring_advance(r, i);
+	return n;
+}
+
+/* Frames the rate limit allows now (per thread share of -R). */
+static uint64_t rate_allow(const struct pg_thread *t, uint64_t t0, uint64_t sent, uint64_t *wait_ns)
+{
+	double rate = t->conf->rate / t->conf->threads;
+	double due = (pg_now_ns() - t0) * 1e-9 * rate + 1;
+
+	if (due > (double)sent)
+		return (uint64_t)(due - (double)sent);
+	*wait_ns = (uint64_t)(((double)sent + 1 - due) / rate * 1e9) + 1;
+	return 0;
+}
+
+/* Sleep until some TX ring of ours has room for a frame of LEN bytes: set
+ * cur to tail (netmap's idiom: "wake me when tail moves") so unm_wait()
+ * does not return at once when there is room for less than a frame. */
+static int tx_wait(struct pg_thread *t, int timeout_ms)
+{
+	int rc;
+
+	for (unsigned ri = t->first_tx; ri < t->last_tx; ri++) {
+		struct unm_ring *r = unm_ring_get(t->port, 1, ri);
+
+		r->cur = r->tail;
+	}
+	rc = unm_wait(t->port, UNM_WAIT_TX, timeout_ms);
+	for (unsigned ri = t->first_tx; ri < t->last_tx; ri++) {
+		struct unm_ring *r = unm_ring_get(t->port, 1, ri);
+
+		r->cur = r->head;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static bool tx_pending(struct pg_thread *t)
+{
+	for (unsigned ri = t->first_tx; ri < t->last_tx; ri++)
+		if (unm_tx_pending(unm_ring_get(t->port, 1, ri)))
+			return true;
+	return false;
+}
+
+/* After the last frame: give the port up to a second to complete what it
+ * still holds (a pipe whose peer ring was full keeps frames in ours). */
+static void tx_drain(struct pg_thread *t)
+{
+	uint64_t deadline = pg_now_ns() + 1000000000ull;
+
+	while (tx_pending(t) && !pg_stopping() && pg_now_ns() < deadline) {
+		int rc = tx_wait(t, WAIT_MS);
+
+		if (rc < 0 && rc != -EINTR)
+			break;
+	}
+}
+
+static void tx_publish(struct pg_thread *t, const struct tx_state *s)
+{
+	pg_publish(&t->c.pkts, s->sent);
+	pg_publish(&t->c.bytes, s->bytes);
+	pg_publish(&t->c.batches, s->batches);
+}
+
+void *pg_tx_main(void *arg)
+{
+	struct pg_thread *t = arg;
+	const struct pg_conf *c = t->conf;
+	struct tx_state s = { 0 };
+	uint64_t t0 = pg_now_ns();
+	int rc = 0;
+
+	t->t_first = t0;
+	while (!pg_stopping()) {
+		uint64_t want = c->batch, wait_ns = 0, got;
+		unsigned filled = 0;
+
+		if (c->rate > 0) {
+			uint64_t allow = rate_allow(t, t0, s.sent, &wait_ns);
+
+			if (!allow) {
+				pg_sleep_ns(wait_ns < 50000000 ? wait_ns : 50000000);
+				continue;
+			}
+			want = allow < want ? allow : want;
+		}
+		want = pg_claim(want);
+		if (!want)
+			break;
+		for (unsigned ri = t->first_tx; ri < t->last_tx && filled < want; ri++)
+			filled += tx_fill(t, &s, unm_ring_get(t->port, 1, ri), (unsigned)(want - filled));
+		got = filled;
+		if (got < want)
+			pg_unclaim(want - got);
+		if (filled) {
+			rc = unm_txsync(t->port, UNM_RING_ALL);
+			s.sent += filled;
+			s.batches++;
+			tx_publish(t, &s);
+		} else {
+			rc = tx_wait(t, WAIT_MS);
+		}
+		if (rc < 0 && rc != -EINTR) {
+			if (pg_peer_gone(rc))
+				pg_note_closed(t, rc, s.sent);
+			else
+				pg_fatal_sync(t, "txsync", rc);
+			break;
+		}
+	}
+	if (rc >= 0 || rc == -EINTR)
+		tx_drain(t);
+	t->t_last = pg_now_ns();
+	tx_publish(t, &s);
+	__atomic_store_n(&t->done, true, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* ---- receiver ------------------------------------------------------------------ */
+
+struct rx_state {
+	uint64_t got, bytes, batches;
+	unsigned frame_bytes;   /* bytes of the chain being received */
+};
+
+/* The first slot of a frame: rxseq reads its sequence number. */
+static void rx_first(struct pg_thread *t, struct unm_ring *r, const struct unm_slot *sl)
+{
+	uint64_t seq;
+	unsigned len = sl->len < r->nr_buf_size ? sl->len : r->nr_buf_size;
+
+	if (pg_parse((const uint8_t *)unm_buf(r, sl->buf_idx), len, t->conf->vnet_hdr_len,
+		     &seq, NULL) < 0)
+		t->seq.bad++;
+	else
+		pg_seq_check(&t->seq, seq);
+}
+
+/* Consume up to MAX complete frames from R; returns the frames counted.
+ * A chain cut by tail is continued at the next call. */
+static unsigned rx_consume(struct pg_thread *t, struct rx_state *s, struct unm_ring *r,
+			   uint64_t max)
+{
+	uint32_t i = r->head, tail = r->tail;
+	unsigned n = 0, vnet = t->conf->vnet_hdr_len;
+	bool seq = t->conf->func == PG_RXSEQ;
+
+	while (i != tail && n < max) {
+		const struct unm_slot *sl = &r->slot[i];
+
+		if (s->frame_bytes == 0 && seq)
+			rx_first(t, r, sl);
+		s->frame_bytes += sl->len;
+		if (!(sl->flags & UNM_NS_MOREFRAG)) {
+			s->bytes += s->frame_bytes > vnet ? s->frame_bytes - vnet : 0;
+			s->frame_bytes = 0;
+			n++;
+		} else if (s->frame_bytes == 0) {
+			s->frame_bytes = 1; /* empty first fragment: still inside a chain */
+		}
+		i = unm_ring_next(r, i);
+	}
+	unm_ring_advance(r, i);
+	return n;
+}
+
+static uint64_t rx_avail(struct pg_thread *t)
+{
+	uint64_t n = 0;
+
+	for (unsigned ri = t->first_rx; ri < t->last_rx; ri++)
+		n += unm_ring_space(unm_ring_get(t->port, 0, ri));
+	return n;
+}
+
+static void rx_publish(struct pg_thread *t, const struct rx_state *s)
+{
+	pg_publish(&t->c.pkts, s->got);
+	pg_publish(&t->c.bytes, s->bytes);
+	pg_publish(&t->c.batches, s->batches);
+	pg_publish(&t->c.drops, t->seq.lost);
+}
+
+void *pg_rx_main(void *arg)
+{
+	struct pg_thread *t = arg;
+	struct rx_state s = { 0 };
+	int rc = 0;
+
+	rc = unm_rxsync(t->port, UNM_RING_ALL);
+	while (!pg_stopping() && (rc >= 0 || rc == -EINTR)) {
+		uint64_t avail = rx_avail(t), want, got = 0;
+
+		if (!avail) {
+			rc = unm_wait(t->port, UNM_WAIT_RX, WAIT_MS);
+			continue;
+		}
+		want = pg_claim(avail);
+		if (!want)
+			break;
+		for (unsigned ri = t->first_rx; ri < t->last_rx && got < want; ri++)
+			got += rx_consume(t, &s, unm_ring_get(t->port, 0, ri), want - got);
+		if (got < want)
+			pg_unclaim(want - got);
+		if (got) {
+			uint64_t now = pg_now_ns();
+
+			if (!t->t_first)
+				t->t_first = now;
+			t->t_last = now;
+			s.got += got;
+			s.batches++;
+			rx_publish(t, &s);
+		}
+		rc = unm_rxsync(t->port, UNM_RING_ALL);
+	}
+	if (rc < 0 && rc != -EINTR) {
+		/* the sender may leave as soon as our last frame is in: that is
+		 * no news when we have all we wanted */
+		if (pg_peer_gone(rc) && pg_budget_spent())
+			unm_rxsync(t->port, UNM_RING_ALL);
+		else if (pg_peer_gone(rc))
+			pg_note_closed(t, rc, s.got);
+		else
+			pg_fatal_sync(t, "rxsync", rc);
+	} else {
+		unm_rxsync(t->port, UNM_RING_ALL); /* release what we consumed */
+	}
+	rx_publish(t, &s);
+	__atomic_store_n(&t->done, true, __ATOMIC_RELAXED);
+	return NULL;
+}
