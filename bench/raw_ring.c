@@ -413,8 +413,8 @@ static void report_tput(const struct cfg *c, const struct shm *m)
 	else
 		printf("raw_ring tput: %u-byte frames, batch %u, %u slots, %u-byte buffers: "
 		       "%.2f Mpps over %.3f s (%" PRIu64 " frames, %" PRIu64 " verified, %" PRIu64
-		       " errors)\n", c->len, c->batch, c->slots, c->bufsz, mpps, secs, x->sent,
-		       x->received, x->errors + x->bad_idx);
+		       " errors) rate=%.2f\n", c->len, c->batch, c->slots, c->bufsz, mpps, secs, x->sent,
+		       x->received, x->errors + x->bad_idx, mpps);
 }
 
 static uint64_t quantile(const uint64_t *h, uint64_t total, double q)
@@ -447,7 +447,7 @@ static void report_ping(const struct cfg *c, const struct shm *m)
 	else
 		printf("raw_ring ping: %u-byte frames: %" PRIu64 " round trips in %.3f s: "
 		       "min %" PRIu64 " ns, median %" PRIu64 " ns, p99 %" PRIu64 " ns (%" PRIu64
-		       " errors)\n", c->len, n, secs, mn, med, p99, m->ctl[1]->errors);
+		       " errors) rtt_ns=%" PRIu64 "\n", c->len, n, secs, mn, med, p99, m->ctl[1]->errors, med);
 }
 
 static void usage(FILE *f)

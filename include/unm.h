@@ -81,7 +81,9 @@ struct unm_open_opts {
 	unsigned flags;               /* UNM_OPEN_* */
 };
 
-#define UNM_OPEN_NO_WAIT_PEER 0x1 /* pipes: do not wait for the peer at open */
+/* No flags are defined yet. A pipe end's open never waits for its peer:
+ * frames sent before the peer joins wait in the peer's RX ring, and are
+ * lost if this end closes before the peer joins. */
 
 /*
  * unm_open - open the port NAME and map its rings.

@@ -23,7 +23,7 @@
  * Consequence of the lazy accept: a joiner's unm_open() completes only
  * while the owner syncs or waits (any unm_txsync/unm_rxsync/unm_wait);
  * otherwise it fails with -ETIMEDOUT after opts->timeout_ms. The owner's
- * unm_open() never waits for the peer (UNM_OPEN_NO_WAIT_PEER is implied).
+ * unm_open() never waits for the peer.
  *
  * Liveness. The connected socket stays open, in both ends' epoll sets
  * (p->epfd = unm_fd()): POLLHUP means the peer closed or died. A sync that
