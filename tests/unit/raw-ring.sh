@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 for args in "" "-n 64 -b 7 -l 100" "-n 2 -b 1 -l 8 -s 64 -c none"; do
 	out=$("$RR" -t 0.2 $args) || fail "raw_ring $args: exit $?: $out"
-	echo "$out" | grep -q ', 0 errors)$' || fail "raw_ring $args: $out"
+	echo "$out" | grep -q ', 0 errors)' || fail "raw_ring $args: $out"
 	echo "$out"
 done
 out=$("$RR" -m ping -t 0.2 -j) || fail "ping: exit $?: $out"
