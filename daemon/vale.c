@@ -315,11 +315,12 @@ static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct
 				complete = true;
 				break;
 			}
-			if (nf == UNM_MAX_FRAGS) {
-				e->reason = UNM_DROP_TOO_LONG;
-				e->skip_after = complete = true;
-				break;
-			}
+			if (nf >= UNM_MAX_FRAGS)
+				e->reason = UNM_DROP_TOO_LONG; /* consume the rest, unrecorded */
+		}
+		if (!complete && nf >= UNM_MAX_FRAGS) {
+			/* over-long and still open: drop what we have, skip the rest later */
+			e->skip_after = complete = true;
 		}
 		if (!complete) {
 			b->n_frag = f0; /* open chain: wait for the rest */
