@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -254,4 +255,51 @@ int t_list_ports(const char *sw, struct unm_ctl_port_info *out, int max)
 		}
 	free(it);
 	return k;
+}
+
+long t_blast(struct unm_port *p, const uint8_t dst[6], unsigned src_id, uint32_t seq0,
+	     unsigned n, size_t len, int timeout_ms)
+{
+	struct unm_ring *r = unm_ring_get(p, 1, 0);
+	double end = t_now() + timeout_ms / 1000.0;
+	unsigned sent = 0;
+	int rc;
+
+	while (sent < n) {
+		uint32_t i = r->head;
+
+		while (sent < n && !unm_ring_empty(r) && i != r->tail) {
+			t_frame((uint8_t *)unm_buf(r, r->slot[i].buf_idx), len, dst, src_id,
+				seq0 + sent);
+			r->slot[i].len = (uint16_t)len;
+			r->slot[i].flags = 0;
+			i = unm_ring_next(r, i);
+			sent++;
+		}
+		unm_ring_advance(r, i);
+		rc = unm_txsync(p, 0);
+		if (rc < 0)
+			return rc;
+		if (t_now() > end)
+			return -ETIMEDOUT;
+		if (unm_ring_empty(r) && (rc = unm_wait(p, UNM_WAIT_TX, 200)) < 0)
+			return rc;
+	}
+	while (unm_tx_pending(r)) {
+		if (t_now() > end)
+			return -ETIMEDOUT;
+		usleep(200);
+		if ((rc = unm_txsync(p, 0)) < 0)
+			return rc;
+	}
+	return sent;
+}
+
+void *t_shared(size_t size)
+{
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		T_FAIL("mmap: %s", strerror(errno));
+	return m;
 }

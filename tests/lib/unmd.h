@@ -48,4 +48,13 @@ int t_list_ports(const char *sw, struct unm_ctl_port_info *out, int max);
 /* One control request without a reply payload (PORT_ADD, SWITCH_SET...). */
 int t_ctl(unsigned op, const char *name, const char *arg, uint32_t value);
 
+
+
+/* Send N frames of LEN bytes to DST (seq0, seq0+1, ...) as fast as the TX
+ * ring allows, then wait until the switch consumed them all (or timeout).
+ * Returns the number queued, or <0. */
+long t_blast(struct unm_port *p, const uint8_t dst[6], unsigned src_id, uint32_t seq0,
+	     unsigned n, size_t len, int timeout_ms);
+/* Shared page for forked test processes (MAP_SHARED, zeroed). */
+void *t_shared(size_t size);
 #endif
