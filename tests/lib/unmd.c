@@ -43,14 +43,22 @@ const char *t_unmd_sock(void)
 
 pid_t t_unmd_start(const char *const *extra)
 {
-	const char *bin = t_prog("unmd");
 	static int gen;
+	char path[108];
+
+	snprintf(path, sizeof(path), "/tmp/unm-test-%d-%d.sock", (int)getpid(), gen++);
+	unlink(path);
+	return t_unmd_start_at(path, extra);
+}
+
+pid_t t_unmd_start_at(const char *path, const char *const *extra)
+{
+	const char *bin = t_prog("unmd");
 	pid_t pid;
 
 	if (access(bin, X_OK) != 0)
 		T_SKIP("no unmd binary at %s", bin);
-	snprintf(sock_path, sizeof(sock_path), "/tmp/unm-test-%d-%d.sock", (int)getpid(), gen++);
-	unlink(sock_path);
+	snprintf(sock_path, sizeof(sock_path), "%s", path);
 	pid = fork();
 	if (pid < 0)
 		T_FAIL("fork: %s", strerror(errno));
