@@ -24,6 +24,7 @@ static const struct unm_port_ops *const registry[UNM_KIND__COUNT] = {
 	[UNM_KIND_NULL] = &unm_null_ops,
 	[UNM_KIND_AFXDP] = &unm_afxdp_ops,
 	[UNM_KIND_SHMIF] = &unm_shmif_ops,
+	[UNM_KIND_IVSHMEM] = &unm_ivshmem_ops,
 };
 
 static const char *const kind_names[UNM_KIND__COUNT] = {
