@@ -34,7 +34,7 @@ wait "$PEER_PID"
 hrc=$?
 PEER_PID=
 
-sed -n '/^guest:/p; /^[tr]x:/p' "$WORK/console.log" | sed 's/^/  guest| /'
+sed -n '/guest:/p; /^[tr]x:/p; /^stats:/p' "$WORK/console.log" | sed 's/^/  guest| /'
 sed 's/^/  host | /' "$WORK/host.log"
 echo "  build $(vm_dt "$t0" "$t_build") s, boot+run+poweroff $(vm_dt "$t_boot" "$t_end") s (qemu exit $qrc)"
 grep 'unm-ivshmem' "$WORK/ivsh.log" | sed 's/^/  /'

@@ -15,7 +15,8 @@
  *   of "tx"/"txrx" is id 1 and of "rxtx" id 2, so a learning switch
  *   unicasts the replies.
  * One line per phase: "tx: N frames LEN bytes in S s = R pps" or
- * "rx: N frames ... bad B" (B = frames out of order or corrupt).
+ * "rx: N frames ... bad B" (B = frames out of order or corrupt), then
+ * "stats: ..." with the port's sync and notification counters.
  *
  * Single-threaded; the whole run is bounded by -t (default 60 s).
  */
@@ -196,6 +197,14 @@ int main(int argc, char **argv)
 		rc = do_rx(p, n, len) || do_tx(p, n, len, 2, 1);
 	else
 		rc = (fprintf(stderr, "pt-peer: unknown mode %s\n", mode), 2);
+	{
+		struct unm_port_stats st = { .sz = sizeof(st) };
+
+		if (!unm_port_stats(p, &st))
+			printf("stats: txsyncs %llu rxsyncs %llu kicks %llu wakeups %llu\n",
+			       (unsigned long long)st.tx_syncs, (unsigned long long)st.rx_syncs,
+			       (unsigned long long)st.kicks, (unsigned long long)st.wakeups);
+	}
 	unm_close(p);
 	return rc ? 1 : 0;
 }
