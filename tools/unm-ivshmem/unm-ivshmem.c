@@ -23,9 +23,11 @@
  * unmd: unmd removes it when unm-ivshmem exits.
  *
  * One guest per port: a second QEMU connecting is refused. When the QEMU
- * connection closes (the VM is gone) unm-ivshmem exits 0; if unmd goes
- * away it exits 1 (QEMU then sees its server vanish; the guest's rings
- * stop moving). SIGINT/SIGTERM: clean exit.
+ * connection closes (the VM is gone) unm-ivshmem exits 0. If unmd goes
+ * away, nobody serves the rings any more: unm-ivshmem sets
+ * UNM_CSB_F_ERROR in every CSB entry (as unmd does for a port it stops
+ * serving), so the guest's next sync fails with -EIO instead of waiting
+ * forever, and exits 1. SIGINT/SIGTERM: clean exit.
  *
  * Single-threaded.
  */
@@ -94,7 +96,20 @@ struct server {
 	int lsock;               /* listening, for QEMU */
 	int guest;               /* QEMU's connection, -1 if none */
 	uint64_t region_size;
+	struct unm_region reg;   /* our own validated mapping, for the CSB */
 };
+
+/* The host side is gone: tell the guest through every CSB entry. */
+static void csb_error_all(struct server *s)
+{
+	if (!s->reg.base)
+		return;
+	for (unsigned e = 0; e < s->n && 2 * e + 1 < s->reg.csb_entries; e++) {
+		struct unm_csb *c = unm_region_csb(&s->reg, 2 * e);
+
+		__atomic_fetch_or(&c->h2a.host_flags, UNM_CSB_F_ERROR, __ATOMIC_SEQ_CST);
+	}
+}
 
 static int open_port(struct server *s, const char *sock, const char *name)
 {
@@ -132,6 +147,20 @@ static int open_port(struct server *s, const char *sock, const char *name)
 		return unm_seterr(-EPROTO, "region of %llu bytes is not a power of two "
 				  "(unmd too old for UNM_CTL_GEOM_POW2?)",
 				  (unsigned long long)s->region_size);
+	/* Our own mapping, validated like any client's, only to flag the CSB
+	 * if unmd dies; a region we cannot map is not one to serve. */
+	{
+		char err[256];
+		int dfd = dup(s->region);
+
+		if (dfd < 0)
+			return -errno;
+		rc = unm_region_map(dfd, &s->reg, err, sizeof(err));
+		if (rc) {
+			close(dfd);
+			return unm_seterr(rc, "region from unmd refused: %s", err);
+		}
+	}
 	return 0;
 }
 
@@ -238,7 +267,8 @@ static int poll_once(struct server *s)
 		return errno == EINTR ? -1 : 1;
 	if (pf[1].revents) {
 		/* unmd never speaks first: anything here is a hang-up */
-		logm("unmd closed the connection; the port is gone");
+		logm("unmd closed the connection; the port is gone (CSB flagged errored)");
+		csb_error_all(s);
 		return 1;
 	}
 	if (s->guest >= 0 && pf[2].revents) {
@@ -266,7 +296,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct server s = { .ctl = -1, .region = -1, .lsock = -1, .guest = -1 };
+	struct server s = { .ctl = -1, .region = -1, .lsock = -1, .guest = -1, .reg.fd = -1 };
 	const char *sock = NULL, *lpath = NULL, *id = "ivsh0";
 	char defpath[300];
 	struct sigaction sa = { .sa_handler = on_signal };
