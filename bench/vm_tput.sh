@@ -60,7 +60,7 @@ h_rate=$(rate_of "$WORK/h-rx.log")
 h_ns=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v n="$N" 'BEGIN{printf "%.0f", t / hz * 1e9 / n}')
 h_kicks=$(sed -n 's/^stats: .*kicks \([0-9]*\).*/\1/p' "$WORK/h-tx.log")
 
-accel=$(cat "$BUILD"/vm/accel-* 2>/dev/null | head -n 1)
+accel=$(cat "$UNM_VM_CACHE"/accel-* 2>/dev/null | head -n 1)
 printf 'vm_tput: %u frames of %u bytes, guest accel %s\n' "$N" "$LEN" "${accel:-?}"
 printf '  passthrough (guest)  %10s pps  unmd %5s ns/frame  doorbells %s\n' "$pt_rate" "$pt_ns" "${kicks:-?}"
 printf '  host process         %10s pps  unmd %5s ns/frame  kicks %s\n' "$h_rate" "$h_ns" "${h_kicks:-?}"
