@@ -87,7 +87,7 @@ static int parse_port(const char *name, const struct unm_ctl_geom *in, char *sw,
 		return fail(rep, -EINVAL, "%s: geometry out of range (rings 1..%u, slots %u..%u, "
 			    "bufsize %u..%u)", name, UNM_MAX_RINGS, UNM_MIN_SLOTS, UNM_MAX_SLOTS,
 			    UNM_MIN_BUF_SIZE, UNM_MAX_BUF_SIZE);
-	g->__pad = 0;
+	g->flags &= UNM_CTL_GEOM_POW2;
 	return 0;
 }
 
@@ -145,6 +145,10 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 		rc = fail(rep, -EBUSY, "%s:%s is an in-daemon port", sw, port);
 	} else if (p && p->owner) {
 		rc = fail(rep, -EBUSY, "%s:%s is in use by pid %d", sw, port, (int)p->owner->pid);
+	} else if (p && (g.flags & UNM_CTL_GEOM_POW2) &&
+		   (p->region_size & (p->region_size - 1))) {
+		rc = fail(rep, -EINVAL, "%s:%s: region of %llu bytes is not a power of two",
+			  sw, port, (unsigned long long)p->region_size);
 	} else if (p) {
 		vport_csb_reset(p); /* persistent port: new client */
 		rc = 0;

@@ -275,6 +275,7 @@ int vport_csb_create(struct vport **pp, const char *port, const struct unm_ctl_g
 	l.vnet_hdr_len = g->vnet_hdr_len;
 	l.csb_entries = 2 * (g->tx_rings + g->rx_rings);
 	l.mtu = 1500;
+	l.pow2 = !!(g->flags & UNM_CTL_GEOM_POW2);
 	rc = unm_region_create(&l, &c->reg, err, errlen);
 	if (rc) {
 		vport_free(p);

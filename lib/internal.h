@@ -94,6 +94,8 @@ struct unm_region_layout {
 	unsigned vnet_hdr_len;
 	unsigned mtu;
 	uint8_t mac[6];
+	bool pow2;                  /* round the region size up to a power of two
+	                               (QEMU ivshmem BAR); the tail is unused */
 };
 
 struct unm_region {
@@ -124,6 +126,16 @@ UNM_HIDDEN int unm_region_create(const struct unm_region_layout *layout,
  */
 UNM_HIDDEN int unm_region_map(int fd, struct unm_region *reg, char *err,
 			      size_t errlen);
+
+/*
+ * unm_region_attach - validate a region that is already mapped at BASE
+ * (SIZE bytes) and take the trusted copies. For memory that cannot shrink
+ * under us and has no memfd to check seals on: a QEMU guest's ivshmem BAR2
+ * (the host sealed the memfd behind it). On success reg->fd = -1 and
+ * unm_region_unmap() unmaps BASE. Returns 0 or -EBADMSG (reason in err).
+ */
+UNM_HIDDEN int unm_region_attach(void *base, size_t size, struct unm_region *reg,
+				 char *err, size_t errlen);
 
 /*
  * unm_region_validate - check every header, descriptor and ring field of
@@ -265,6 +277,7 @@ extern const struct unm_port_ops unm_afxdp_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_shmif_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_tap_ops UNM_HIDDEN;      /* backend/tap.c */
 extern const struct unm_port_ops unm_afpacket_ops UNM_HIDDEN; /* backend/afpacket.c */
+extern const struct unm_port_ops unm_ivshmem_ops UNM_HIDDEN;
 
 /* ---- errors and logging (util.c) ---------------------------------------- */
 

@@ -98,6 +98,13 @@ static void place(const struct unm_region_layout *l, struct layout_pos *pos)
 	pos->pool_ofs = ALIGN_UP(off, PAGE);
 	pos->buf_count = (uint32_t)nbufs;
 	pos->size = ALIGN_UP(pos->pool_ofs + nbufs * l->buf_size, PAGE);
+	if (l->pow2) {
+		uint64_t p2 = PAGE;
+
+		while (p2 < pos->size)
+			p2 <<= 1;
+		pos->size = p2;
+	}
 }
 
 size_t unm_region_size(const struct unm_region_layout *l)
@@ -428,6 +435,21 @@ int unm_region_map(int fd, struct unm_region *reg, char *err, size_t errlen)
 	reg->size = (size_t)st.st_size;
 	reg->fd = fd;
 	snap_header(reg, &h); /* the values that were validated, not a re-read */
+	return 0;
+}
+
+int unm_region_attach(void *base, size_t size, struct unm_region *reg, char *err,
+		      size_t errlen)
+{
+	struct unm_region_hdr h;
+	int rc = validate(base, size, &h, err, errlen);
+
+	if (rc)
+		return rc;
+	reg->base = base;
+	reg->size = size;
+	reg->fd = -1;
+	snap_header(reg, &h);
 	return 0;
 }
 

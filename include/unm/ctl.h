@@ -73,8 +73,12 @@ struct unm_ctl_geom {
 	uint32_t buf_size;
 	uint32_t extra_bufs;
 	uint32_t vnet_hdr_len;
-	uint32_t __pad;
+	uint32_t flags;                 /* UNM_CTL_GEOM_*; unknown bits ignored */
 };
+
+/* The region memfd is sized to a power of two (the tail is unused): QEMU's
+ * ivshmem-doorbell maps it as a PCI BAR, which must be a power of two. */
+#define UNM_CTL_GEOM_POW2 0x1
 
 /* Request: client -> unmd, 640 bytes. */
 struct unm_ctl_req {
