@@ -339,6 +339,8 @@ void *pg_rx_main(void *arg)
 		uint64_t avail = rx_avail(t), want, got = 0;
 
 		if (!avail) {
+			if (pg_budget_spent())
+				break; /* -n reached: nothing left to wait for */
 			rc = unm_wait(t->port, UNM_WAIT_RX, WAIT_MS);
 			continue;
 		}
