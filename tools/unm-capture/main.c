@@ -347,6 +347,66 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
+/* Everything after option parsing. Returns the exit status. */
+static int capture(struct cap *c, const char *pname, const char *filter, int quiet)
+{
+	struct sigaction sa;
+	int status;
+
+#ifndef CONFIG_HAVE_PCAP
+	/* pcapng would not need libpcap, but the filter and pcap output do:
+	 * one simple rule for users and tests. */
+	fprintf(stderr, PROG ": not built with libpcap: install libpcap-dev\n");
+	return 1;
+#else
+	if (filter) {
+		pcap_t *dead = pcap_open_dead(DLT_EN10MB, (int)c->snaplen);
+
+		if (!dead || pcap_compile(dead, &c->prog, filter, 1, PCAP_NETMASK_UNKNOWN)) {
+			fprintf(stderr, PROG ": bad filter '%s': %s\n", filter,
+				dead ? pcap_geterr(dead) : "pcap_open_dead failed");
+			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+			if (dead)
+				pcap_close(dead);
+			return 2;
+		}
+		pcap_close(dead);
+		c->have_filter = 1;
+	}
+#endif
+	status = unm_open(pname, &c->port, NULL);
+	if (status) {
+		const char *m = unm_errmsg();
+
+		fprintf(stderr, PROG ": %s: %s\n", pname, m[0] ? m : unm_strerror(status));
+		return 1;
+	}
+	c->out.snaplen = c->snaplen;
+	c->out.ifname = pname;
+	if (out_open(&c->out)) {
+		fprintf(stderr, PROG ": %s\n", c->out.err);
+		unm_close(c->port);
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: the sleep returns -EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	status = run(c, pname, quiet);
+	if (out_close(&c->out)) {
+		fprintf(stderr, PROG ": %s\n", c->out.err);
+		status = 1;
+	}
+	summary(c);
+	unm_close(c->port);
+#ifdef CONFIG_HAVE_PCAP
+	if (c->have_filter)
+		pcap_freecode(&c->prog);
+#endif
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -366,7 +426,6 @@ int main(int argc, char **argv)
 	const char *pname = NULL;
 	char *filter = NULL;
 	int quiet = 0, opt, status;
-	struct sigaction sa;
 
 	c.snaplen = DEF_SNAPLEN;
 	while ((opt = getopt_long(argc, argv, "+i:w:c:s:C:W:qh", lopts, NULL)) != -1) {
@@ -404,52 +463,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;
 	}
-#ifndef CONFIG_HAVE_PCAP
-	fprintf(stderr, PROG ": not built with libpcap: install libpcap-dev\n");
-	free(filter);
-	return 1;
-#else
-	if (filter) {
-		pcap_t *dead = pcap_open_dead(DLT_EN10MB, (int)c.snaplen);
-
-		if (!dead || pcap_compile(dead, &c.prog, filter, 1, PCAP_NETMASK_UNKNOWN)) {
-			fprintf(stderr, PROG ": bad filter '%s': %s\n", filter,
-				dead ? pcap_geterr(dead) : "pcap_open_dead failed");
-			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
-			return 2;
-		}
-		pcap_close(dead);
-		c.have_filter = 1;
-	}
-	status = unm_open(pname, &c.port, NULL);
-	if (status) {
-		const char *m = unm_errmsg();
-
-		fprintf(stderr, PROG ": %s: %s\n", pname, m[0] ? m : unm_strerror(status));
-		return 1;
-	}
-	c.out.snaplen = c.snaplen;
-	c.out.ifname = pname;
-	if (out_open(&c.out)) {
-		fprintf(stderr, PROG ": %s\n", c.out.err);
-		unm_close(c.port);
-		return 1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: the sleep returns -EINTR */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	status = run(&c, pname, quiet);
-	if (out_close(&c.out)) {
-		fprintf(stderr, PROG ": %s\n", c.out.err);
-		status = 1;
-	}
-	summary(&c);
-	unm_close(c.port);
-	if (c.have_filter)
-		pcap_freecode(&c.prog);
+	status = capture(&c, pname, filter, quiet);
 	free(filter);
 	return status;
-#endif
 }
