@@ -165,18 +165,31 @@ static int recv_some(struct peer *pr)
 	return got ? got : (rc == -EPIPE ? -EPIPE : 0);
 }
 
+/* Slots queued on a TX ring but not yet taken by the port (peer full). */
+static int tx_pending(struct peer *pr)
+{
+	struct unm_port_info info = { .sz = sizeof(info) };
+
+	unm_port_info(pr->p, &info);
+	for (unsigned i = info.first_tx; i < info.last_tx; i++)
+		if (unm_tx_pending(unm_ring_get(pr->p, 1, i)))
+			return 1;
+	return 0;
+}
+
 static int do_send(struct peer *pr, int linger)
 {
 	int rc;
 
-	while (pr->sent < pr->n) {
+	while (pr->sent < pr->n || tx_pending(pr)) {
 		rc = send_some(pr);
 		if (rc < 0) {
 			printf("send: %s after %llu frames\n", unm_strerror(rc),
 			       (unsigned long long)pr->sent);
 			return 1;
 		}
-		if (pr->sent < pr->n && (rc = unm_wait(pr->p, UNM_WAIT_TX, 100)) < 0) {
+		if ((pr->sent < pr->n || tx_pending(pr)) &&
+		    (rc = unm_wait(pr->p, UNM_WAIT_TX, 100)) < 0) {
 			printf("wait: %s\n", unm_strerror(rc));
 			return 1;
 		}
@@ -194,8 +207,8 @@ static int do_send(struct peer *pr, int linger)
 
 static int do_duplex(struct peer *pr)
 {
-	while (pr->sent < pr->n || pr->rcvd < pr->n) {
-		int rc = pr->sent < pr->n ? send_some(pr) : 0, got;
+	while (pr->sent < pr->n || pr->rcvd < pr->n || tx_pending(pr)) {
+		int rc = pr->sent < pr->n || tx_pending(pr) ? send_some(pr) : 0, got;
 
 		if (rc < 0) {
 			printf("send: %s after %llu frames\n", unm_strerror(rc),
@@ -209,7 +222,8 @@ static int do_duplex(struct peer *pr)
 			return 1;
 		}
 		if (!got)
-			unm_wait(pr->p, UNM_WAIT_RX | (pr->sent < pr->n ? UNM_WAIT_TX : 0), 10);
+			unm_wait(pr->p, UNM_WAIT_RX | (pr->sent < pr->n || tx_pending(pr) ?
+							UNM_WAIT_TX : 0), 10);
 	}
 	printf("sent=%llu received=%llu\n", (unsigned long long)pr->sent,
 	       (unsigned long long)pr->rcvd);
