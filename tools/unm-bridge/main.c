@@ -115,7 +115,17 @@ struct bridge {
 	struct fwd_dir dir[2];           /* 0: A -> B, 1: B -> A */
 	int done[2];                     /* direction finished (a pipe peer left) */
 	uint64_t sleeps, timeouts;       /* poll() calls, and those that timed out */
+	int gone[2];                     /* "peer closed" already said for port k */
 };
+
+static void say_gone(struct bridge *br, const struct fwd_port *fp)
+{
+	int k = fp == &br->port[1];
+
+	if (!br->gone[k])
+		fprintf(stderr, PROG ": %s: peer closed\n", fp->name);
+	br->gone[k] = 1;
+}
 
 /* Are frames left in the bound RX rings of P (consumed or not)? */
 static int rx_left(const struct fwd_port *fp)
@@ -129,10 +139,23 @@ static int rx_left(const struct fwd_port *fp)
 	return 0;
 }
 
+/* Are slots queued on the bound TX rings of P, not yet taken by the port? */
+static int tx_left(const struct fwd_port *fp)
+{
+	for (unsigned i = fp->first_tx; i < fp->last_tx; i++) {
+		struct unm_ring *r = unm_ring_get(fp->p, 1, i);
+
+		if (r && unm_tx_pending(r))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * One round in direction D. Returns frames moved, or -1 on a fatal error
  * (message printed). A direction ends when its source's pipe peer left
- * and nothing is left to read, or its destination's peer left.
+ * and everything it sent has been handed to the destination, or when the
+ * destination's peer left.
  */
 static int round_dir(struct bridge *br, int k)
 {
@@ -152,14 +175,14 @@ static int round_dir(struct bridge *br, int k)
 	moved = fwd_move(d);
 	rc = unm_txsync(d->dst->p, UNM_RING_ALL);
 	if (rc == -EPIPE) {
-		fprintf(stderr, PROG ": %s: peer closed\n", d->dst->name);
+		say_gone(br, d->dst);
 		br->done[k] = 1;
 	} else if (rc) {
 		fprintf(stderr, PROG ": %s: %s\n", d->dst->name, unm_strerror(rc));
 		return -1;
 	}
-	if (src_gone && !moved && !rx_left(d->src)) {
-		fprintf(stderr, PROG ": %s: peer closed\n", d->src->name);
+	if (src_gone && !moved && !rx_left(d->src) && !tx_left(d->dst)) {
+		say_gone(br, d->src);
 		br->done[k] = 1;
 	}
 	return (int)moved;
