@@ -37,4 +37,4 @@ sed 's/^/  /' "/tmp/$tag.bridge"; rm -f "/tmp/$tag.bridge"
 m1=$(echo "$direct" | sed -n 's/.*mpps=\([0-9.]*\).*/\1/p')
 m2=$(echo "$bridged" | sed -n 's/.*mpps=\([0-9.]*\).*/\1/p')
 awk -v a="$m2" -v b="$m1" -v l="$LEN" -v n="$BATCH" \
-	'BEGIN { printf "ratio bridge/direct=%.3f (len %s, batch %s)\n", b > 0 ? a / b : 0, l, n }'
+	'BEGIN { printf "ratio bridge/direct=%.3f (len %s, batch %s)\n", (b > 0 ? a / b : 0), l, n }'
