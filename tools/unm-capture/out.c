@@ -47,7 +47,8 @@ static size_t ng_opt(uint8_t *p, uint16_t code, const void *val, uint16_t len)
 {
 	memcpy(p, &code, 2);
 	memcpy(p + 2, &len, 2);
-	memcpy(p + 4, val, len);
+	if (len)
+		memcpy(p + 4, val, len);
 	memset(p + 4 + len, 0, pad4(len) - len);
 	return 4 + pad4(len);
 }
