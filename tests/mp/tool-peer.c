@@ -11,7 +11,8 @@
  *       -m mixes UDP port 9, UDP port 10 and TCP port 9; prints
  *       "frames=N bytes=B udp9=K" (B = sum of frame lengths, K = frames
  *       that "udp port 9" matches); -x then keeps the port open until the
- *       peer closes (pipes: a capture that joins late still gets them).
+ *       peer closes (pipes: a capture that joins late still gets them);
+ *       -H LEN puts LEN zero bytes (a virtio-net header) before each frame.
  *   tool-peer duplex PORT [-n N] [-l MAXLEN]
  *       send N frames and receive N frames at the same time, checking
  *       that every received frame is the next in sequence, with the
@@ -29,8 +30,9 @@ struct peer {
 	uint64_t n;
 	unsigned maxlen;
 	int mix;
+	unsigned vhl;                  /* -H: zero virtio-net header before each frame */
 	uint64_t sent, bytes, udp9, rcvd;
-	uint8_t frame[UNM_MAX_FRAME + 1], asm_buf[UNM_MAX_FRAME + 1];
+	uint8_t frame[UNM_MAX_FRAME + 13], asm_buf[UNM_MAX_FRAME + 1];
 };
 
 static unsigned frame_len(uint64_t seq, unsigned maxlen)
@@ -87,9 +89,10 @@ static int send_some(struct peer *pr)
 {
 	while (pr->sent < pr->n) {
 		unsigned len = frame_len(pr->sent, pr->maxlen);
-		int kind = build(pr->frame, pr->sent, len, pr->mix), rc;
+		int kind = build(pr->frame + pr->vhl, pr->sent, len, pr->mix), rc;
 
-		rc = unm_inject(pr->p, pr->frame, len);
+		memset(pr->frame, 0, pr->vhl);
+		rc = unm_inject(pr->p, pr->frame, len + pr->vhl);
 		if (rc == 0)
 			break;
 		if (rc < 0)
@@ -286,17 +289,19 @@ int main(int argc, char **argv)
 	pr.n = 1000;
 	pr.maxlen = 64;
 	optind = 3;
-	while ((opt = getopt(argc, argv, "n:l:mx")) != -1) {
+	while ((opt = getopt(argc, argv, "n:l:mxH:")) != -1) {
 		switch (opt) {
 		case 'n': pr.n = strtoull(optarg, NULL, 0); break;
 		case 'l': pr.maxlen = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'm': pr.mix = 1; break;
 		case 'x': linger = 1; break;
+		case 'H': pr.vhl = (unsigned)strtoul(optarg, NULL, 0) > 12 ? 12 :
+				   (unsigned)strtoul(optarg, NULL, 0); break;
 		default: return 2;
 		}
 	}
-	if (pr.maxlen > UNM_MAX_FRAME)
-		pr.maxlen = UNM_MAX_FRAME;
+	if (pr.maxlen > UNM_MAX_FRAME - 12)
+		pr.maxlen = UNM_MAX_FRAME - 12;
 	rc = unm_open(argv[2], &p, NULL);
 	if (rc) {
 		printf("open %s: %s\n", argv[2], unm_errmsg());
