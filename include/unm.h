@@ -82,6 +82,8 @@ struct unm_open_opts {
 };
 
 #define UNM_OPEN_NO_WAIT_PEER 0x1 /* pipes: do not wait for the peer at open */
+#define UNM_OPEN_VHOST_CLIENT 0x2 /* vhost-user: connect to PATH instead of
+                                     listening on it (also UNM_VHOST_CLIENT=1) */
 
 /*
  * unm_open - open the port NAME and map its rings.
@@ -169,6 +171,8 @@ struct unm_port_info {
 	uint8_t mac[6];                 /* all-zero if none */
 	uint64_t mem_size;              /* bytes in the mapped region */
 	int zero_copy_peer;             /* 1 for pipes: peer shares the region */
+	unsigned link_up;               /* vhost-user: a device is connected and
+	                                   both its queues run */
 };
 
 /* unm_port_info - fill *info (info->sz must be set). Returns 0 or -EINVAL. */

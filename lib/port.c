@@ -23,6 +23,7 @@ static const struct unm_port_ops *const registry[UNM_KIND__COUNT] = {
 	[UNM_KIND_VALE] = &unm_vale_ops,
 	[UNM_KIND_NULL] = &unm_null_ops,
 	[UNM_KIND_AFXDP] = &unm_afxdp_ops,
+	[UNM_KIND_VHOST] = &unm_vhost_ops,
 };
 
 static const char *const kind_names[UNM_KIND__COUNT] = {
