@@ -112,6 +112,8 @@ void vu_ctl_disconnect(struct vu_dev *d, const char *why)
 	d->features_set = false;
 	d->guest_hdr_len = 12;
 	d->disconnects++;
+	if (d->listen_fd >= 0)
+		ep_add(d, d->listen_fd, TAG_LISTEN);
 	/* A broken queue errored the port; the next device starts clean. */
 	d->port->error = 0;
 	timer_set(d, d->client);
@@ -473,6 +475,11 @@ static void set_conn(struct vu_dev *d, int fd)
 	d->have = 0;
 	d->connects++;
 	ep_add(d, fd, TAG_CONN);
+	/* One frontend at a time: later ones wait in the listen backlog, and
+	 * the listening socket leaves the epoll set meanwhile (it would stay
+	 * readable and make every wait spin). */
+	if (d->listen_fd >= 0)
+		epoll_ctl(d->port->epfd, EPOLL_CTL_DEL, d->listen_fd, NULL);
 	timer_set(d, false);
 	unm_log(UNM_LOG_INFO, "%s: vhost-user frontend connected", d->port->name);
 }
@@ -519,14 +526,18 @@ void vu_ctl_poll(struct vu_dev *d)
 			if (fd >= 0)
 				set_conn(d, fd);
 		}
-	} else if (!d->client) {
-		/* One frontend at a time: refuse others at once. */
-		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd >= 0)
-			close(fd);
 	}
 	ctl_read(d);
+	/* A frontend that connected while its predecessor was still being
+	 * torn down waits in the backlog: serve it now. */
+	if (d->conn_fd < 0 && !d->client) {
+		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			set_conn(d, fd);
+			ctl_read(d);
+		}
+	}
 }
 
 /* Remove a stale socket file at PATH (nobody accepts on it). */

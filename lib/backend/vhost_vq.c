@@ -416,8 +416,10 @@ void vu_vq_to_port(struct unm_port *p, struct unm_kring *kr)
 		if (head < 0)
 			break;
 		r = tx_frame(d, &w, (uint16_t)head);
-		if (r == FR_BROKEN)
+		if (r == FR_BROKEN) {
+			w.j = start; /* nothing of a broken chain is delivered */
 			break;
+		}
 		if (r == FR_NOSPACE && w.frags < kr->nslots - 1) {
 			w.j = start; /* wait for the application to free slots */
 			break;
