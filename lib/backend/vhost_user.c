@@ -43,10 +43,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include "backend/vhost_user.h"
 
 #define CTL_POLL_NS 1000000ull /* syncs look at the control socket every 1 ms */
+#define IDLE_NS     100000     /* a waiter gets kicks after 100 us without progress */
 
 static void ctl_maybe(struct vu_dev *d)
 {
@@ -70,10 +72,51 @@ static void drain_kicks(struct vu_dev *d)
 	}
 }
 
-/* Push [hwcur, tx_head) into the guest; keep kicks on while frames wait. */
+/*
+ * Kick policy. A kick costs the driver a system call per batch, so kicks
+ * stay off while we are polling a queue and making progress, and are
+ * turned on only once something has waited on the queue for IDLE_NS
+ * without a sync having made progress (the idle timer, handled by
+ * wakeup), or at once when they are on already. A waiter that sleeps right
+ * after arming is therefore woken by the idle timer at the latest, which
+ * turns kicks on and re-checks the queue (no lost wake-up; at most IDLE_NS
+ * of extra latency for the frames of that moment).
+ */
+static void idle_start(struct vu_dev *d)
+{
+	struct itimerspec it = { .it_value.tv_nsec = IDLE_NS };
+	uint64_t now = unm_now_ns();
+
+	if (d->idle_pending && now < d->idle_deadline)
+		return;
+	if (timerfd_settime(d->idle_fd, 0, &it, NULL) == 0) {
+		d->idle_pending = true;
+		d->idle_deadline = now + IDLE_NS;
+	}
+}
+
+/* Someone waits on vq QI: true if, kicks being on, it has work already. */
+static bool want_kick(struct vu_dev *d, unsigned qi)
+{
+	d->waiting[qi] = true;
+	if (d->vq[qi].kick_on)
+		return vu_vq_kicks(d, qi, true); /* refresh avail_event, double check */
+	idle_start(d);
+	return false;
+}
+
+static void progress(struct vu_dev *d, unsigned qi)
+{
+	d->waiting[qi] = false;
+	if (d->vq[qi].kick_on)
+		vu_vq_kicks(d, qi, false);
+}
+
+/* Push [hwcur, tx_head) into the guest; frames that wait want a kick. */
 static void tx_push(struct unm_port *p, struct unm_kring *kr)
 {
 	struct vu_dev *d = p->priv;
+	uint32_t before = kr->hwcur;
 
 	if (!vu_connected(d)) {
 		for (uint32_t i = kr->hwcur; i != d->tx_head; i = kr_next(kr, i))
@@ -82,12 +125,10 @@ static void tx_push(struct unm_port *p, struct unm_kring *kr)
 		kr->hwcur = d->tx_head;
 	} else {
 		vu_port_to_vq(p, kr, d->tx_head);
-		/* Frames wait for guest buffers: ask for a kick, then double
-		 * check (buffers may have come before the request). */
-		if (kr->hwcur != d->tx_head && vu_vq_kicks(d, VU_VQ_RX, true))
+		if (kr->hwcur != before)
+			progress(d, VU_VQ_RX);
+		if (kr->hwcur != d->tx_head && want_kick(d, VU_VQ_RX))
 			vu_port_to_vq(p, kr, d->tx_head);
-		if (kr->hwcur == d->tx_head && !kr->armed)
-			vu_vq_kicks(d, VU_VQ_RX, false);
 	}
 	kr->hwtail = kr_prev(kr, kr->hwcur);
 }
@@ -110,15 +151,18 @@ static int vhost_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 static int vhost_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct vu_dev *d = p->priv;
+	uint32_t before;
 	int rc;
 
 	pthread_mutex_lock(&d->lock);
 	ctl_maybe(d);
 	kr->hwcur = head;
-	if (kr->armed || d->vq[VU_VQ_TX].kick_on)
-		vu_vq_kicks(d, VU_VQ_TX, false); /* we are polling: no kicks */
 	kr->armed = false;
+	d->waiting[VU_VQ_TX] = false;
+	before = kr->hwtail;
 	vu_vq_to_port(p, kr);
+	if (kr->hwtail != before)
+		progress(d, VU_VQ_TX);
 	rc = kr->hwtail == kr->hwcur ? p->error : 0;
 	pthread_mutex_unlock(&d->lock);
 	return rc;
@@ -137,9 +181,9 @@ static bool vhost_arm(struct unm_port *p, struct unm_kring *kr)
 	pthread_mutex_lock(&d->lock);
 	kr->armed = true;
 	if (kr->dir == 0)
-		again = vu_vq_kicks(d, VU_VQ_RX, true) && kr->hwcur != d->tx_head;
+		again = kr->hwcur != d->tx_head && want_kick(d, VU_VQ_RX);
 	else
-		again = vu_vq_kicks(d, VU_VQ_TX, true) &&
+		again = want_kick(d, VU_VQ_TX) &&
 			kr_dist(kr, kr->hwcur, kr->hwtail) < kr->nslots - 1;
 	pthread_mutex_unlock(&d->lock);
 	return again;
@@ -150,8 +194,18 @@ static int vhost_wakeup(struct unm_port *p)
 	struct vu_dev *d = p->priv;
 
 	pthread_mutex_lock(&d->lock);
+	uint64_t ticks;
+
 	vu_ctl_poll(d);
 	drain_kicks(d);
+	if (read(d->idle_fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks)) {
+		/* Still waiting after IDLE_NS: the waiter may sleep; turn
+		 * kicks on. The caller syncs after wakeup (double check). */
+		d->idle_pending = false;
+		for (unsigned qi = 0; qi < VU_NVQ; qi++)
+			if (d->waiting[qi])
+				vu_vq_kicks(d, qi, true);
+	}
 	if (p->n_tx && p->tx[0].hwcur != d->tx_head)
 		tx_push(p, &p->tx[0]);
 	pthread_mutex_unlock(&d->lock);
@@ -169,6 +223,8 @@ static void vhost_info(const struct unm_port *p, struct unm_port_info *info)
 static void vhost_free(struct vu_dev *d)
 {
 	vu_ctl_close(d);
+	if (d->idle_fd >= 0)
+		close(d->idle_fd);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -182,6 +238,8 @@ static void vhost_close(struct unm_port *p)
 	pthread_mutex_lock(&d->lock);
 	vu_ctl_close(d);
 	pthread_mutex_unlock(&d->lock);
+	if (d->idle_fd >= 0)
+		close(d->idle_fd);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 	p->priv = NULL;
@@ -207,7 +265,7 @@ static int vhost_open(struct unm_port *p, const struct unm_spec *s,
 	d->port = p;
 	snprintf(d->path, sizeof(d->path), "%s", s->path);
 	d->client = (o->flags & UNM_OPEN_VHOST_CLIENT) || (env && strcmp(env, "1") == 0);
-	d->listen_fd = d->conn_fd = d->timer_fd = -1;
+	d->listen_fd = d->conn_fd = d->timer_fd = d->idle_fd = -1;
 	for (unsigned qi = 0; qi < VU_NVQ; qi++)
 		d->vq[qi].kick_fd = d->vq[qi].call_fd = d->vq[qi].err_fd = -1;
 	d->port_hdr_len = o->vnet_hdr_len;
@@ -226,6 +284,19 @@ static int vhost_open(struct unm_port *p, const struct unm_spec *s,
 	if (p->epfd < 0) {
 		rc = -errno;
 		goto fail;
+	}
+	d->idle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->idle_fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 4 };
+
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, d->idle_fd, &ev) < 0) {
+			rc = -errno;
+			goto fail;
+		}
 	}
 	rc = vu_ctl_open(d, why, sizeof(why));
 	if (rc) {

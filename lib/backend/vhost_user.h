@@ -256,6 +256,11 @@ struct vu_dev {
 	uint64_t connects, disconnects, msgs, bad_msgs, calls, kicks_seen;
 	uint64_t last_ctl_ns;       /* last control poll from a sync */
 	uint32_t tx_head;           /* TX ring head at the last txsync */
+	/* kick policy (vhost_user.c) */
+	int idle_fd;                /* one-shot timer: a waiter may sleep */
+	bool idle_pending;
+	uint64_t idle_deadline;
+	bool waiting[VU_NVQ];       /* a blocked ring waits on this vq */
 };
 
 /* vhost_msg.c: the control connection. */

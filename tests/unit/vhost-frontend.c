@@ -79,7 +79,10 @@ static void basic(struct fe *f)
 	T_ASSERT_EQ(unm_inject(f->port, frame, 100), 100);
 	T_ASSERT_EQ(unm_txsync(f->port, 0), 0);
 	T_ASSERT_EQ(fe_used_idx(f, 0), 4);
-	/* kicks were requested: avail_event == our last_avail (event idx) */
+	/* after the idle delay (100 us) kicks are requested: avail_event ==
+	 * our last_avail (event idx) */
+	for (int i = 0; i < 5; i++)
+		unm_wait(f->port, UNM_WAIT_RX, 1);
 	T_ASSERT_EQ(*(uint16_t *)((uint8_t *)(f->vq[0].used + 2) + 8 * 256), 4);
 	fe_rx_post(f, 4, FE_BUFS + 65536 + 8192, 2048);
 	for (int i = 0; i < 100 && fe_used_idx(f, 0) == 4; i++)
