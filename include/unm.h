@@ -81,9 +81,11 @@ struct unm_open_opts {
 	unsigned flags;               /* UNM_OPEN_* */
 };
 
-/* No flags are defined yet. A pipe end's open never waits for its peer:
- * frames sent before the peer joins wait in the peer's RX ring, and are
- * lost if this end closes before the peer joins. */
+/* A pipe end's open never waits for its peer: frames sent before the peer
+ * joins wait in the peer's RX ring, and are lost if this end closes before
+ * the peer joins. Flag 0x1 is retired (it once meant "do not wait"). */
+#define UNM_OPEN_VHOST_CLIENT 0x2 /* vhost-user: connect to PATH instead of
+                                     listening on it (also UNM_VHOST_CLIENT=1) */
 
 /*
  * unm_open - open the port NAME and map its rings.
@@ -171,6 +173,8 @@ struct unm_port_info {
 	uint8_t mac[6];                 /* all-zero if none */
 	uint64_t mem_size;              /* bytes in the mapped region */
 	int zero_copy_peer;             /* 1 for pipes: peer shares the region */
+	unsigned link_up;               /* vhost-user: a device is connected and
+	                                   both its queues run */
 };
 
 /* unm_port_info - fill *info (info->sz must be set). Returns 0 or -EINVAL. */

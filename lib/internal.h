@@ -35,7 +35,7 @@ enum unm_kind {
 	UNM_KIND_SHMIF,     /* shmif:PATH */
 	UNM_KIND_MONITOR,   /* monitor:PORT (or PORT/t /r /z) */
 	UNM_KIND_IVSHMEM,   /* ivshmem:PCI-ADDRESS (reserved) */
-	UNM_KIND_VHOST,     /* vhost-user:PATH (reserved: unmd only) */
+	UNM_KIND_VHOST,     /* vhost-user:PATH (lib/backend/vhost_user.c) */
 	UNM_KIND_NULL,      /* null: discards TX, never receives */
 	UNM_KIND__COUNT
 };
@@ -278,6 +278,7 @@ extern const struct unm_port_ops unm_shmif_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_tap_ops UNM_HIDDEN;      /* backend/tap.c */
 extern const struct unm_port_ops unm_afpacket_ops UNM_HIDDEN; /* backend/afpacket.c */
 extern const struct unm_port_ops unm_ivshmem_ops UNM_HIDDEN;
+extern const struct unm_port_ops unm_vhost_ops UNM_HIDDEN;
 
 /* ---- errors and logging (util.c) ---------------------------------------- */
 

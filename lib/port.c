@@ -27,6 +27,7 @@ static const struct unm_port_ops *const registry[UNM_KIND__COUNT] = {
 	[UNM_KIND_TAP] = &unm_tap_ops,
 	[UNM_KIND_AFPACKET] = &unm_afpacket_ops,
 	[UNM_KIND_IVSHMEM] = &unm_ivshmem_ops,
+	[UNM_KIND_VHOST] = &unm_vhost_ops,
 };
 
 static const char *const kind_names[UNM_KIND__COUNT] = {
