@@ -197,7 +197,8 @@ static void port_item(struct unm_ctl_item *it, const struct vport *p)
 	pi->irqs_tx = p->st.irqs_tx;
 }
 
-static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, const char *port)
+static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, const char *port,
+			bool offload)
 {
 	struct unm_ctl_item *x;
 
@@ -214,14 +215,17 @@ static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, cons
 	for (unsigned i = 0; i < VS_MAX_PORTS; i++) {
 		if (!sw->ports[i] || (port && strcmp(sw->ports[i]->name, port)))
 			continue;
-		if (!(x = item_new(it, UNM_CTL_ITEM_PORT)))
+		if (!(x = item_new(it, offload ? UNM_CTL_ITEM_OFFLOAD : UNM_CTL_ITEM_PORT)))
 			return -ENOMEM;
-		port_item(x, sw->ports[i]);
+		if (offload)
+			vo_item(&x->u.off, sw->ports[i]);
+		else
+			port_item(x, sw->ports[i]);
 	}
 	return 0;
 }
 
-/* LIST and PORT_STATS: name "" (all), "valeX" or "valeX:P". */
+/* LIST, PORT_STATS, PORT_OFFLOAD: name "" (all), "valeX" or "valeX:P". */
 static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl_rep *rep,
 		   struct items *it)
 {
@@ -243,7 +247,8 @@ static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl
 	unmd_lock(d);
 	for (unsigned i = 0; i < VS_MAX_SWITCHES && !rc; i++)
 		if (d->sw[i] && (!sw[0] || !strcmp(sw, d->sw[i]->name)))
-			rc = switch_items(d->sw[i], it, with_sw, port[0] ? port : NULL);
+			rc = switch_items(d->sw[i], it, with_sw, port[0] ? port : NULL,
+					  req->op == UNM_CTL_PORT_OFFLOAD);
 	unmd_unlock(d);
 	if (rc)
 		return fail(rep, rc, "out of memory");
@@ -444,7 +449,8 @@ static int dispatch(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req
 	switch (req->op) {
 	case UNM_CTL_OPEN_PORT: return do_open(d, c, req, rep, fds, nfds);
 	case UNM_CTL_LIST:
-	case UNM_CTL_PORT_STATS: return do_list(d, req, rep, it);
+	case UNM_CTL_PORT_STATS:
+	case UNM_CTL_PORT_OFFLOAD: return do_list(d, req, rep, it);
 	case UNM_CTL_MAC_TABLE: return do_mac(d, req, rep, it);
 	case UNM_CTL_PORT_ADD: return do_port_add(d, c, req, rep);
 	case UNM_CTL_PORT_DEL: return do_port_del(d, c, req, rep);

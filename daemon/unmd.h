@@ -24,6 +24,7 @@
 #include <sys/types.h>
 #include "internal.h"
 #include "unm/ctl.h"
+#include "vale_offload.h"
 
 #define VS_MAX_PORTS    254  /* per switch (netmap's NM_BDG_MAXPORTS) */
 #define VS_BCAST        254  /* lookup result: every port but the source */
@@ -109,6 +110,7 @@ struct vport {
 	unsigned n_in, n_out;
 	struct vring *in, *out;
 	struct vport_stats st;
+	struct vo_stats vo;         /* offload counters (vale_offload.c) */
 	bool errored;               /* the forwarding thread stopped serving it */
 	bool blocked;               /* lossless: its input waits for room */
 	bool persistent, attached;

@@ -27,6 +27,14 @@
  * taken from a ring is delivered or counted under one drop reason, per
  * copy for floods (see unm/ctl.h).
  *
+ * Offloads: ports with a virtio-net header (geom.vnet_hdr_len) go through
+ * three hooks into vale_offload.c: vo_in() validates the header in pass 1
+ * (a bad one is a bad_vnet drop), vo_slots() sizes a copy for lossless
+ * reservations, and vo_deliver() replaces fwd_copy() in pass 2 whenever
+ * the source or the destination has a header (header conversion,
+ * segmentation, checksum completion). The lookup sees the frame after
+ * the header.
+ *
  * Overload: by default a full destination ring drops (dst_full). In
  * lossless mode pass 1 reserves room in every destination before it
  * accepts a frame and stops the batch at the first frame that does not
@@ -50,11 +58,6 @@
 
 static struct unmd *the_unmd; /* for vs_port_error from port ops */
 
-struct fwd_frag {
-	const char *buf;
-	uint32_t len;
-};
-
 struct fwd_ent {
 	uint32_t frag;       /* first fragment in fwd_batch.frag[] */
 	uint32_t len;        /* bytes in the whole frame */
@@ -71,6 +74,7 @@ struct fwd_ent {
 struct fwd_batch {
 	struct fwd_ent ent[VS_BATCH];
 	struct fwd_frag frag[VS_BATCH];
+	struct unm_vnet_info vi[VS_BATCH]; /* pass 1 parse, sources with a vnet header */
 	unsigned n_ent, n_frag;
 	uint32_t start;                    /* first slot of the first frame */
 	uint16_t lhead[VS_MAX_PORTS + 1], ltail[VS_MAX_PORTS + 1];
@@ -270,6 +274,7 @@ void vs_port_error(struct unmd *d, struct vport *p, const char *fmt, ...)
 static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct fwd_batch *b)
 {
 	uint32_t i = vr->hwcur, budget = VS_BATCH;
+	uint32_t max_len = UNM_MAX_FRAME + src->geom.vnet_hdr_len;
 
 	b->n_ent = b->n_frag = 0;
 	/* finish dropping an over-long chain from the previous round */
@@ -307,7 +312,7 @@ static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct
 					b->frag[b->n_frag].buf = buf;
 					b->frag[b->n_frag++].len = s.len;
 					e->len += s.len;
-					if (e->len > UNM_MAX_FRAME)
+					if (e->len > max_len)
 						e->reason = UNM_DROP_TOO_LONG;
 				}
 			}
@@ -328,6 +333,8 @@ static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct
 		}
 		if (e->reason == 0xff && b->frag[f0].len < 14)
 			e->reason = UNM_DROP_BAD_LEN; /* runt: no Ethernet header */
+		if (e->reason == 0xff && src->geom.vnet_hdr_len) /* offload hook */
+			e->reason = vo_in(src, &b->frag[f0], b->n_frag - f0, &b->vi[b->n_ent]);
 		e->frag = f0;
 		e->nfrags = (uint16_t)(b->n_frag - f0);
 		e->slot_end = j;
@@ -354,8 +361,12 @@ static bool fwd_reserve(struct vswitch *sw, struct vport *src, struct vring *vr,
 			if (!dp || dp == src || dp->errored)
 				continue;
 			o = &dp->out[vr->id % dp->n_out];
-			need = slots_for(e->len, o->buf_size);
-			if (need > o->nslots - 1 || need > UNM_MAX_FRAGS)
+			if (src->geom.vnet_hdr_len || dp->geom.vnet_hdr_len) /* offload hook */
+				need = vo_slots(src, dp, o, e->len, &b->vi[e - b->ent]);
+			else if ((need = slots_for(e->len, o->buf_size)) > o->nslots - 1 ||
+				 need > UNM_MAX_FRAGS)
+				need = 0;
+			if (!need)
 				continue; /* can never fit: dropped as no_room in pass 2 */
 			if (!b->room_ok[d]) {
 				b->room[d] = dp->ops->out_space(dp, o, &oend) ? 0 :
@@ -383,8 +394,10 @@ static unsigned fwd_lookup(struct vswitch *sw, struct vport *src, struct vring *
 
 		if (e->dst == VS_DROP)
 			continue;
-		dst = sw->lookup->lookup(sw->lt, (const uint8_t *)b->frag[e->frag].buf,
-					 e->len, src->idx, now);
+		/* after the vnet header (vo_in checked 14 bytes follow it) */
+		dst = sw->lookup->lookup(sw->lt, (const uint8_t *)b->frag[e->frag].buf +
+					 src->geom.vnet_hdr_len, e->len - src->geom.vnet_hdr_len,
+					 src->idx, now);
 		if (dst != VS_BCAST && (dst >= VS_MAX_PORTS || dst == src->idx)) {
 			e->dst = VS_DROP;
 			e->reason = UNM_DROP_NO_DST;
@@ -443,6 +456,7 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 	uint16_t u = b->lhead[dp->idx], f = b->lhead[VS_BCAST];
 	uint32_t end = 0, k, avail = 0;
 	bool ok = !dp->errored && dp->ops->out_space(dp, o, &end) == 0;
+	bool vo = src->geom.vnet_hdr_len || dp->geom.vnet_hdr_len;
 
 	if (ok) {
 		k = o->hwtail;
@@ -462,9 +476,25 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 		}
 		const struct fwd_ent *e = &b->ent[n];
 		uint32_t need = ok ? slots_for(e->len, o->buf_size) : 0;
+		int r;
 
 		if (!ok) {
 			src->st.drops[UNM_DROP_DST_ERR]++;
+		} else if (vo) { /* offload hook: header copy/add/strip, segmentation */
+			r = vo_deliver(src, dp, o, &b->frag[e->frag], e->nfrags, e->len, &b->vi[n],
+				       &k, &avail);
+			if (r < 0) {
+				vs_port_error(NULL, dp, "RX slot with buffer index outside [2, %u)",
+					      o->buf_count);
+				src->st.drops[UNM_DROP_DST_ERR]++;
+				ok = false;
+			} else if (r > 0) {
+				src->st.drops[r]++;
+			} else {
+				src->st.tx_delivered++;
+				dp->st.rx_frames++;
+				dp->st.rx_bytes += e->len;
+			}
 		} else if (need > o->nslots - 1 || need > UNM_MAX_FRAGS) {
 			src->st.drops[UNM_DROP_NO_ROOM]++;
 		} else if (need > avail) {

@@ -210,6 +210,10 @@ int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_g
 	p->geom.tx_slots = up->n_tx ? up->tx[0].nslots : 0;
 	p->geom.rx_slots = up->n_rx ? up->rx[0].nslots : 0;
 	p->geom.buf_size = up->n_tx ? up->tx[0].buf_size : 0;
+	/* the opened port's own header (@conf:vnet= in the name, or opts) */
+	p->geom.vnet_hdr_len = UNM_READ_ONCE(unm_region_hdr(&up->reg)->vnet_hdr_len);
+	if (p->geom.vnet_hdr_len != 10 && p->geom.vnet_hdr_len != 12)
+		p->geom.vnet_hdr_len = 0;
 	for (unsigned i = 0; i < up->n_rx; i++)
 		ring_setup(&p->in[i], up, &up->rx[i]);
 	for (unsigned i = 0; i < up->n_tx; i++)

@@ -192,6 +192,10 @@ struct unm_port_stats {
 	uint64_t bad_len;               /* slot length larger than the buffer */
 	uint64_t fixups;                /* constant ring fields restored */
 	uint64_t drops;                 /* frames dropped by this end */
+	/* Ports with a virtio-net header (vnet_hdr_len != 0): */
+	uint64_t gso_rx_frames;         /* received with gso_type != NONE */
+	uint64_t gso_tx_frames;         /* sent with gso_type != NONE */
+	uint64_t vnet_drops;            /* TX frames with a bad header (also in drops) */
 };
 
 /* unm_port_stats - fill *st (st->sz must be set). Returns 0 or -EINVAL. */

@@ -63,6 +63,8 @@ enum unm_ctl_op {
 	UNM_CTL_DETACH,        /* name = switch, arg = the attached port's name */
 	UNM_CTL_SWITCH_SET,    /* name = switch, arg = key ("lossless"), value */
 	UNM_CTL_BYE,           /* no reply: the connection is closing on purpose */
+	UNM_CTL_PORT_OFFLOAD,  /* name as PORT_STATS: items OFFLOAD (virtio-net
+	                          header offload counters of each port) */
 	UNM_CTL__OP_MAX
 };
 
@@ -122,11 +124,12 @@ enum unm_ctl_drop {
 	                          can ever hold (per copy) */
 	UNM_DROP_NO_DST,       /* destination is the sender itself, or no other port */
 	UNM_DROP_DST_ERR,      /* destination errored while copying (per copy) */
+	UNM_DROP_BAD_VNET,     /* bad virtio-net header (reasons: PORT_OFFLOAD) */
 	UNM_DROP__COUNT = 8
 };
 
 #define UNM_CTL_DROP_NAMES { "dst_full", "bad_buf", "bad_len", "too_long", \
-	"no_room", "no_dst", "dst_err", "spare" }
+	"no_room", "no_dst", "dst_err", "bad_vnet" }
 
 #define UNM_CTL_PORT_PERSISTENT 0x1 /* created by PORT_ADD */
 #define UNM_CTL_PORT_ATTACHED   0x2 /* in-daemon port (ATTACH) */
@@ -160,6 +163,31 @@ struct unm_ctl_port_info {
 	uint64_t __spare;
 };
 
+/*
+ * Offload counters of a port (PORT_OFFLOAD), counted on the port that
+ * sent the frames into the switch, as drops are (see daemon/vale_offload.h):
+ * vnet_drops[r] counts frames whose header was refused for reason r of
+ * UNM_CTL_VNET_DROP_NAMES; they are also in drops[UNM_DROP_BAD_VNET].
+ */
+#define UNM_CTL_VNET_DROPS 24
+#define UNM_CTL_VNET_DROP_NAMES { "ok", "hdr_size", "flags", "gso_type", "ufo", \
+	"csum_range", "gso_no_csum", "gso_size", "hdr_len", "short", "l2", "gso_l3", \
+	"bad_ipv4", "bad_ipv6", "ipv6_ext", "not_tcp", "not_udp", "bad_tcp", "csum_l4", \
+	"no_payload", "too_long" }
+
+struct unm_ctl_offload_info {
+	char sw[UNM_CTL_SW_MAX];
+	char name[64];
+	uint32_t idx;
+	uint32_t vnet_hdr_len;          /* 0, 10 or 12 */
+	uint64_t gso_in;                /* GSO frames it sent (valid header) */
+	uint64_t segmented;             /* copies of them the switch segmented */
+	uint64_t segments_out;          /* segments those produced */
+	uint64_t csum_completed;        /* NEEDS_CSUM checksums completed */
+	uint64_t zero_hdr;              /* frames given a zero header */
+	uint64_t vnet_drops[UNM_CTL_VNET_DROPS];
+};
+
 struct unm_ctl_switch_info {
 	char sw[UNM_CTL_SW_MAX];
 	char lookup[16];                /* lookup function in use */
@@ -182,6 +210,7 @@ enum unm_ctl_item_kind {
 	UNM_CTL_ITEM_SWITCH = 1,
 	UNM_CTL_ITEM_PORT,
 	UNM_CTL_ITEM_MAC,
+	UNM_CTL_ITEM_OFFLOAD,
 };
 
 /* Reply record: unmd -> client, 384 bytes. */
@@ -195,6 +224,7 @@ struct unm_ctl_item {
 		struct unm_ctl_port_info port;
 		struct unm_ctl_switch_info sw;
 		struct unm_ctl_mac mac;
+		struct unm_ctl_offload_info off;
 		uint8_t __raw[368];
 	} u;
 };
@@ -203,6 +233,7 @@ _Static_assert(sizeof(struct unm_ctl_req) == 640, "unm_ctl_req size");
 _Static_assert(sizeof(struct unm_ctl_rep) == 256, "unm_ctl_rep size");
 _Static_assert(sizeof(struct unm_ctl_item) == 384, "unm_ctl_item size");
 _Static_assert(sizeof(struct unm_ctl_port_info) <= 368, "port info fits");
+_Static_assert(sizeof(struct unm_ctl_offload_info) <= 368, "offload info fits");
 
 #ifdef __cplusplus
 }

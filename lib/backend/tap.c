@@ -15,12 +15,20 @@
  * surprises. An existing device (persistent, or held by another process in
  * multi-queue mode) is attached to and left as it was, up or down.
  *
- * virtio-net header: with @conf:vnet=10 or 12 the device gets IFF_VNET_HDR
- * and TUNSETVNETHDRSZ, and the header travels as the first vnet_hdr_len
- * bytes of every frame in the slots, untouched in both directions. The
- * offloads the kernel may hand us (TUNSETOFFLOAD) are all off for now:
- * tap_set_offload() is the one place to enable them once the switch can
- * segment and checksum.
+ * virtio-net header and offloads: with @conf:vnet=10 or 12 the device gets
+ * IFF_VNET_HDR and TUNSETVNETHDRSZ, and the header travels as the first
+ * vnet_hdr_len bytes of the first slot of every frame. TUNSETOFFLOAD then
+ * turns on what our side accepts (tap_set_offload()): TUN_F_CSUM, TSO4,
+ * TSO6, TSO_ECN, and USO4/USO6 when the kernel knows them (tried, then
+ * retried without), so Linux hands us partially checksummed frames and TCP
+ * (and UDP) GSO frames of up to ~64 KiB, and takes the same back. RX reads
+ * such a frame into a MOREFRAG chain of up to max_iov slots with one
+ * readv; the kernel's header is trusted and only counted (gso_rx_frames).
+ * TX validates every header the application wrote with unm_vnet_parse()
+ * before the kernel sees it, and hands the kernel a private copy of the
+ * validated header (iovec 0), not the shared bytes, so the application
+ * cannot change it between the check and the kernel's read; a bad header
+ * is a drop counted in drops and vnet_drops (reason logged at DEBUG).
  *
  * Data path: tap moves one frame per read()/write() system call, so a sync
  * loops over the batch, one syscall per frame and no other per-frame cost
@@ -81,9 +89,22 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "internal.h"
+#include "offload/offload.h"
 
 #define TAP_URING_BATCH 128   /* writes per io_uring_enter */
-#define TAP_URING_IOV   (TAP_URING_BATCH + UNM_MAX_FRAGS)
+/* Per frame: its slots plus, with a vnet header, the private header copy. */
+#define TAP_FRAME_IOV   (UNM_MAX_FRAGS + 1)
+#define TAP_URING_IOV   (2 * TAP_URING_BATCH + TAP_FRAME_IOV)
+
+/* Offload bits missing from older <linux/if_tun.h> (Debian 12 lacks USO). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+#define TAP_OFFLOADS     (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+#define TAP_OFFLOADS_USO (TUN_F_USO4 | TUN_F_USO6)
 
 /* Raw io_uring for TX (no liburing): SQ/CQ rings shared with the kernel. */
 struct tap_uring {
@@ -97,6 +118,8 @@ struct tap_uring {
 	uint32_t nslots[TAP_URING_BATCH]; /* slots in it */
 	uint32_t bytes[TAP_URING_BATCH];
 	int32_t res[TAP_URING_BATCH];     /* completion result of each write */
+	uint8_t gso[TAP_URING_BATCH];     /* 1: a GSO frame */
+	uint8_t hdr[TAP_URING_BATCH][UNM_VNET_HDR_LEN_MRG]; /* validated vnet headers */
 	struct iovec iov[TAP_URING_IOV];  /* stable until the batch completes */
 };
 
@@ -110,6 +133,8 @@ struct tap_priv {
 	char ifname[IFNAMSIZ];
 	unsigned nq;             /* ring pairs = max(tx_rings, rx_rings) */
 	unsigned vnet;           /* 0, 10 or 12 */
+	unsigned tun_f;          /* TUN_F_* accepted by TUNSETOFFLOAD */
+	uint64_t vnet_why[UNM_VNET_DROP__COUNT]; /* TX header drops by reason */
 	unsigned max_iov;        /* slots the largest expected frame needs */
 	unsigned mtu;
 	bool created;            /* we created the device (it dies with us) */
@@ -122,18 +147,23 @@ static struct tap_uring *tap_uring_new(void);
 static void tap_uring_free(struct tap_uring *u);
 
 /*
- * tap_set_offload - tell the kernel which offloads (TUN_F_CSUM, TUN_F_TSO4,
- * ...) our side accepts in frames we read: with TUN_F_CSUM the kernel may
- * hand us partially checksummed frames, with TSO up to 64 KiB frames, both
- * described by the virtio-net header. Only meaningful with a vnet header;
- * 0 (all off) until the offload code can segment and checksum.
+ * tap_set_offload - tell the kernel which offloads our side accepts in
+ * frames we read: with TUN_F_CSUM the kernel may hand us partially
+ * checksummed frames, with TSO/USO up to 64 KiB GSO frames, both described
+ * by the virtio-net header (and it then also takes them from us, which it
+ * does whatever we set). Everything we can segment and checksum in
+ * software (lib/offload) is asked for; USO4/6 (Linux 6.2) are retried
+ * without when the kernel refuses them. Without a vnet header nothing can
+ * be described, so everything stays off. Records the result in tp->tun_f.
  */
-static int tap_set_offload(struct tap_priv *tp, int fd, unsigned tun_f)
+static int tap_set_offload(struct tap_priv *tp, int fd)
 {
-	if (!tp->vnet)
-		tun_f = 0;
-	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tun_f) < 0)
+	unsigned long f = tp->vnet ? TAP_OFFLOADS | TAP_OFFLOADS_USO : 0;
+
+	if (ioctl(fd, TUNSETOFFLOAD, f) < 0 && (errno != EINVAL || !f ||
+						ioctl(fd, TUNSETOFFLOAD, f &= ~TAP_OFFLOADS_USO) < 0))
 		return -errno;
+	tp->tun_f = (unsigned)f;
 	return 0;
 }
 
@@ -180,7 +210,7 @@ static int tap_open_queue(struct unm_port *p, struct tap_priv *tp, unsigned qi, 
 			return unm_seterr(-errno, "tap: %s: TUNSETVNETHDRSZ %d: %s", tp->ifname,
 					  len, strerror(errno));
 	}
-	e = tap_set_offload(tp, fd, 0);
+	e = tap_set_offload(tp, fd);
 	if (e)
 		return unm_seterr(e, "tap: %s: TUNSETOFFLOAD: %s", tp->ifname, strerror(-e));
 	return 0;
@@ -328,9 +358,12 @@ static int tap_open(struct unm_port *p, const struct unm_spec *s, const struct u
 		}
 	}
 	tap_query_dev(tp, mac);
-	/* Ethernet header, a VLAN tag and the vnet header around the MTU; a
-	 * larger frame is counted as a drop when it arrives. */
+	/* Ethernet header, a VLAN tag and the vnet header around the MTU, or
+	 * a whole GSO frame when the kernel may send those; a larger frame is
+	 * counted as a drop when it arrives. */
 	frame_max = tp->vnet + 14 + 4 + tp->mtu;
+	if (tp->tun_f & (TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6))
+		frame_max = tp->vnet + UNM_MAX_FRAME;
 	tp->max_iov = (frame_max + o->buf_size - 1) / o->buf_size;
 	if (tp->max_iov > UNM_MAX_FRAGS)
 		tp->max_iov = UNM_MAX_FRAGS;
@@ -424,17 +457,60 @@ static int tap_gather(struct unm_port *p, struct unm_kring *kr, uint32_t i, uint
 	return bad ? -n : n;
 }
 
+/*
+ * tap_vnet_tx - check the vnet header of a gathered frame of niov iovecs
+ * (the header is the first tp->vnet bytes of iov[0]) with
+ * unm_vnet_parse(), write the validated values into HDR (private) and
+ * make iov {HDR, frame after the header, ...}: *niov grows by one, iov
+ * must have room for it. Returns 1 for a GSO frame, 0 for another valid
+ * one, -1 for a bad header (counted: drops, vnet_drops, by reason).
+ */
+static int tap_vnet_tx(struct unm_port *p, struct tap_priv *tp, struct iovec *iov, int *niov,
+		       uint8_t *hdr)
+{
+	struct unm_frag f[TAP_FRAME_IOV];
+	struct unm_vnet_info info;
+	enum unm_vnet_drop why = UNM_VNET_DROP_SHORT;
+	uint8_t raw[UNM_VNET_HDR_LEN_MRG];
+	int n = *niov;
+
+	if (iov[0].iov_len >= tp->vnet) {
+		memcpy(raw, iov[0].iov_base, tp->vnet); /* untrusted: one copy */
+		f[0].ptr = (char *)iov[0].iov_base + tp->vnet;
+		f[0].len = iov[0].iov_len - tp->vnet;
+		for (int k = 1; k < n; k++)
+			f[k].ptr = iov[k].iov_base, f[k].len = iov[k].iov_len;
+		if (unm_vnet_parse(raw, tp->vnet, f, (unsigned)n, &info, &why) == 0) {
+			unm_vnet_hdr_encode(hdr, tp->vnet, &info.hdr);
+			memmove(&iov[1], &iov[0], (size_t)n * sizeof(iov[0]));
+			iov[1].iov_base = f[0].ptr;
+			iov[1].iov_len = f[0].len;
+			iov[0].iov_base = hdr;
+			iov[0].iov_len = tp->vnet;
+			*niov = n + 1;
+			return info.hdr.gso_type != UNM_VNET_GSO_NONE;
+		}
+	}
+	p->st.drops++;
+	p->st.vnet_drops++;
+	if (tp->vnet_why[why]++ == 0)
+		unm_log(UNM_LOG_DEBUG, "tap: %s: TX frame dropped, bad virtio-net header (%s)",
+			tp->ifname, unm_vnet_drop_name(why));
+	return -1;
+}
+
 static int tap_txsync_write(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct tap_priv *tp = p->priv;
 	int fd = tp->q[kr->ringid].fd;
-	struct iovec iov[UNM_MAX_FRAGS];
+	struct iovec iov[TAP_FRAME_IOV];
+	uint8_t hdr[UNM_VNET_HDR_LEN_MRG];
 	uint32_t i = kr->hwcur;
 	int rc = 0;
 
 	while (i != head) {
 		size_t total;
-		int n = tap_gather(p, kr, i, head, iov, &total);
+		int n = tap_gather(p, kr, i, head, iov, &total), niov = n, gso = 0;
 		ssize_t w;
 
 		if (n == 0)
@@ -444,7 +520,9 @@ static int tap_txsync_write(struct unm_port *p, struct unm_kring *kr, uint32_t h
 			n = -n;
 			goto next;
 		}
-		w = n == 1 ? write(fd, iov[0].iov_base, iov[0].iov_len) : writev(fd, iov, n);
+		if (tp->vnet && (gso = tap_vnet_tx(p, tp, iov, &niov, hdr)) < 0)
+			goto next;
+		w = niov == 1 ? write(fd, iov[0].iov_base, iov[0].iov_len) : writev(fd, iov, niov);
 		if (w < 0) {
 			int e = errno;
 
@@ -461,6 +539,7 @@ static int tap_txsync_write(struct unm_port *p, struct unm_kring *kr, uint32_t h
 		} else {
 			p->st.tx_frames++;
 			p->st.tx_bytes += total;
+			p->st.gso_tx_frames += (unsigned)gso;
 		}
 next:
 		while (n--)
@@ -483,15 +562,16 @@ static inline uint32_t kr_adv(const struct unm_kring *kr, uint32_t i, unsigned n
 static unsigned tap_uring_fill(struct unm_port *p, struct unm_kring *kr, struct tap_queue *q,
 			       uint32_t *ip, uint32_t head, uint32_t *endp, bool *incomplete)
 {
+	struct tap_priv *tp = p->priv;
 	struct tap_uring *u = q->ur;
 	unsigned n = 0, niov = 0, tail = *u->sq_tail;
 	uint32_t j = *ip;
 
 	*incomplete = false;
-	while (j != head && n < TAP_URING_BATCH && niov + UNM_MAX_FRAGS <= TAP_URING_IOV) {
+	while (j != head && n < TAP_URING_BATCH && niov + TAP_FRAME_IOV <= TAP_URING_IOV) {
 		struct io_uring_sqe *e;
 		size_t total;
-		int k = tap_gather(p, kr, j, head, &u->iov[niov], &total);
+		int k = tap_gather(p, kr, j, head, &u->iov[niov], &total), fiov = k, gso = 0;
 
 		if (k == 0) {
 			*incomplete = true;
@@ -504,19 +584,26 @@ static unsigned tap_uring_fill(struct unm_port *p, struct unm_kring *kr, struct 
 				*ip = j;
 			continue;
 		}
+		if (tp->vnet && (gso = tap_vnet_tx(p, tp, &u->iov[niov], &fiov, u->hdr[n])) < 0) {
+			j = kr_adv(kr, j, (unsigned)k);
+			if (n == 0)
+				*ip = j;
+			continue;
+		}
 		e = &u->sqes[tail & *u->sq_mask];
 		memset(e, 0, sizeof(*e));
-		e->opcode = k == 1 ? IORING_OP_WRITE : IORING_OP_WRITEV;
-		e->addr = k == 1 ? (uintptr_t)u->iov[niov].iov_base : (uintptr_t)&u->iov[niov];
-		e->len = k == 1 ? (uint32_t)u->iov[niov].iov_len : (uint32_t)k;
+		e->opcode = fiov == 1 ? IORING_OP_WRITE : IORING_OP_WRITEV;
+		e->addr = fiov == 1 ? (uintptr_t)u->iov[niov].iov_base : (uintptr_t)&u->iov[niov];
+		e->len = fiov == 1 ? (uint32_t)u->iov[niov].iov_len : (uint32_t)fiov;
 		e->fd = q->fd;
 		e->off = (uint64_t)-1;
 		e->user_data = n;
 		u->sq_array[tail & *u->sq_mask] = tail & *u->sq_mask;
 		u->start[n] = j;
 		u->bytes[n] = (uint32_t)total;
+		u->gso[n] = (uint8_t)gso;
 		u->res[n] = -ECANCELED;
-		tail++, n++, niov += (unsigned)k;
+		tail++, n++, niov += (unsigned)fiov;
 		j = kr_adv(kr, j, (unsigned)k);
 	}
 	/* [TU1] release: the SQEs are written before the kernel sees the new
@@ -589,6 +676,7 @@ static int tap_txsync_uring(struct unm_port *p, struct unm_kring *kr, uint32_t h
 			if (r >= 0) {
 				p->st.tx_frames++;
 				p->st.tx_bytes += u->bytes[k];
+				p->st.gso_tx_frames += u->gso[k];
 			} else if (tap_dev_gone_errno(-r)) {
 				rc = tap_gone(p);
 				break;
@@ -678,6 +766,10 @@ static int tap_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		}
 		p->st.rx_frames++;
 		p->st.rx_bytes += (uint64_t)n;
+		/* byte 1 of the (kernel-written) vnet header: gso_type */
+		if (tp->vnet && (size_t)n > tp->vnet &&
+		    ((const uint8_t *)iov[0].iov_base)[1] != UNM_VNET_GSO_NONE)
+			p->st.gso_rx_frames++;
 		for (size_t left = (size_t)n;;) {
 			struct unm_slot *sl = &kr->ring->slot[kr->hwtail];
 			size_t len = left > kr->buf_size ? kr->buf_size : left;

@@ -261,6 +261,20 @@ int t_port_info(const char *name, struct unm_ctl_port_info *pi)
 	return rc;
 }
 
+int t_port_offload(const char *name, struct unm_ctl_offload_info *oi)
+{
+	struct unm_ctl_item *it = NULL;
+	unsigned n = 0;
+	int rc = call(UNM_CTL_PORT_OFFLOAD, name, NULL, 0, &it, &n);
+
+	if (!rc && (n != 1 || it[0].kind != UNM_CTL_ITEM_OFFLOAD))
+		rc = -ENOENT;
+	if (!rc)
+		*oi = it[0].u.off;
+	free(it);
+	return rc;
+}
+
 int t_list_ports(const char *sw, struct unm_ctl_port_info *out, int max)
 {
 	struct unm_ctl_item *it = NULL;

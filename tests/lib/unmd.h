@@ -45,6 +45,8 @@ int t_send(struct unm_port *p, const void *buf, size_t len, int timeout_ms);
 
 /* Port stats from unmd (PORT_STATS for "valeX:P"). Returns 0 or <0. */
 int t_port_info(const char *name, struct unm_ctl_port_info *pi);
+/* Offload counters from unmd (PORT_OFFLOAD for "valeX:P"). Returns 0 or <0. */
+int t_port_offload(const char *name, struct unm_ctl_offload_info *oi);
 /* Count of ports on switch SW per LIST (0 if none / no such switch). */
 int t_list_ports(const char *sw, struct unm_ctl_port_info *out, int max);
 /* One control request without a reply payload (PORT_ADD, SWITCH_SET...). */

@@ -6,6 +6,7 @@
  *   unm-ctl port add vale0:p1[@conf:...] | port del vale0:p1
  *   unm-ctl attach vale0 PORTNAME | detach vale0 PORTNAME
  *   unm-ctl stats [PORT|SWITCH] [-w SECONDS]
+ *   unm-ctl offload [PORT|SWITCH]
  *   unm-ctl mac vale0
  *   unm-ctl switch set vale0 lossless on|off
  *
@@ -33,6 +34,7 @@ static const char usage_text[] =
 "  attach SWITCH PORTNAME               open PORTNAME inside unmd, add it\n"
 "  detach SWITCH PORTNAME               remove an attached port\n"
 "  stats [SWITCH|SWITCH:PORT] [-w SEC]  port counters; -w: live, every SEC s\n"
+"  offload [SWITCH|SWITCH:PORT]         virtio-net header offload counters\n"
 "  mac SWITCH                           the learning table\n"
 "  switch set SWITCH lossless on|off    backpressure instead of drops\n"
 "\n"
@@ -259,6 +261,7 @@ static void print_port(const struct unm_ctl_port_info *p, bool counters)
 	print_u64("tx_slots", " slots %llu", p->geom.tx_slots);
 	print_u64("rx_slots", "/%llu", p->geom.rx_slots);
 	print_u64("buf_size", " bufsize %llu", p->geom.buf_size);
+	print_u64("vnet_hdr_len", " vnet %llu", p->geom.vnet_hdr_len);
 	print_u64("region_bytes", " memory %llu\n", p->region_size);
 	if (counters) {
 		text("    ");
@@ -270,7 +273,7 @@ static void print_port(const struct unm_ctl_port_info *p, bool counters)
 		print_u64("rx_bytes", " %llu bytes\n    ", p->rx_bytes);
 		print_u64("drops", "drops %llu", drops_total(p));
 		open_obj("drop_reasons");
-		for (unsigned i = 0; i < UNM_DROP__COUNT - 1; i++) {
+		for (unsigned i = 0; i < UNM_DROP__COUNT; i++) {
 			char fmt[40];
 
 			snprintf(fmt, sizeof(fmt), " %s %%llu", drop_names[i]);
@@ -390,6 +393,48 @@ static int cmd_stats(const char *name, double watch)
 	return 0;
 }
 
+static const char *const vnet_drop_names[] = UNM_CTL_VNET_DROP_NAMES;
+
+/* Offload counters; only the nonzero vnet drop reasons in text mode. */
+static int cmd_offload(const char *name)
+{
+	struct reply r;
+
+	request(UNM_CTL_PORT_OFFLOAD, name, NULL, 0, &r);
+	open_arr(NULL);
+	for (unsigned i = 0; i < r.n; i++) {
+		const struct unm_ctl_offload_info *o = &r.it[i].u.off;
+
+		if (r.it[i].kind != UNM_CTL_ITEM_OFFLOAD)
+			continue;
+		open_obj(NULL);
+		text("  ");
+		print_u64("idx", "%llu: ", o->idx);
+		print_str("switch", "%s:", o->sw);
+		print_str("name", "%s", o->name);
+		print_u64("vnet_hdr_len", " vnet %llu\n    ", o->vnet_hdr_len);
+		print_u64("gso_in", "gso_in %llu", o->gso_in);
+		print_u64("segmented", " segmented %llu", o->segmented);
+		print_u64("segments_out", " segments_out %llu", o->segments_out);
+		print_u64("csum_completed", " csum_completed %llu", o->csum_completed);
+		print_u64("zero_hdr", " zero_hdr %llu\n", o->zero_hdr);
+		open_obj("vnet_drops");
+		for (unsigned k = 1; k < sizeof(vnet_drop_names) / sizeof(vnet_drop_names[0]); k++) {
+			char fmt[48];
+
+			if (!json && !o->vnet_drops[k])
+				continue;
+			snprintf(fmt, sizeof(fmt), "    vnet_drop %s %%llu\n", vnet_drop_names[k]);
+			print_u64(vnet_drop_names[k], fmt, o->vnet_drops[k]);
+		}
+		close_('}');
+		close_('}');
+	}
+	close_(']');
+	free(r.it);
+	return 0;
+}
+
 static int cmd_mac(const char *sw)
 {
 	struct reply r;
@@ -439,7 +484,7 @@ static int run(int argc, char **argv, double watch)
 
 #define NEED(n, u) do { if (argc != (n)) usage_error("usage: unm-ctl " u); } while (0)
 	if (!obj)
-		usage_error("missing OBJECT (list, port, attach, detach, stats, mac, switch)");
+		usage_error("missing OBJECT (list, port, attach, detach, stats, offload, mac, switch)");
 	if (!strcmp(obj, "list")) {
 		NEED(1, "list");
 		return cmd_list();
@@ -467,6 +512,11 @@ static int run(int argc, char **argv, double watch)
 		if (argc > 2)
 			usage_error("usage: unm-ctl stats [SWITCH|SWITCH:PORT] [-w SECONDS]");
 		return cmd_stats(argc == 2 ? argv[1] : NULL, watch);
+	}
+	if (!strcmp(obj, "offload")) {
+		if (argc > 2)
+			usage_error("usage: unm-ctl offload [SWITCH|SWITCH:PORT]");
+		return cmd_offload(argc == 2 ? argv[1] : NULL);
 	}
 	if (!strcmp(obj, "mac")) {
 		NEED(2, "mac SWITCH");

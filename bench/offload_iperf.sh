@@ -1,0 +1,127 @@
+#!/bin/bash
+# offload_iperf.sh - iperf3 TCP throughput, 1 and 4 streams, between two
+# network namespaces joined by
+#   bridge   veth <-> Linux bridge <-> veth (the reference, same run)
+#   vnet12   tap <-> vale0 in unmd <-> tap, both @conf:vnet=12 (TSO/CSUM)
+#   plain    tap <-> vale0 in unmd <-> tap, no virtio-net header
+#   mixed    tap with offloads -> vale0 -> tap without (switch segments)
+# and prints Gbit/s per case and the ratio to the bridge. Each case runs
+# ROUNDS times, interleaved (the machine is noisy), and reports the median.
+#
+# usage: [B=build] bench/offload_iperf.sh [-t SECONDS] [-n ROUNDS]
+# Root; namespaces with a random suffix, deleted on exit. Verify the script
+# with -t 2 -n 1; real measurements want -t 10 -n 5 on an idle machine.
+set -u
+B=${B:-build}
+UNMD=$PWD/$B/unmd
+CTL=$PWD/$B/unm-ctl
+T=10 ROUNDS=3
+while getopts "t:n:" o; do
+	case $o in t) T=$OPTARG ;; n) ROUNDS=$OPTARG ;; *) exit 2 ;; esac
+done
+die() { echo "offload_iperf: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root"
+for c in ip iperf3; do command -v $c >/dev/null || die "$c not installed"; done
+[ -x "$UNMD" ] && [ -x "$CTL" ] || die "build unmd and unm-ctl first (make)"
+SUF=$(printf '%04x%04x' $RANDOM $RANDOM)
+NS0=unmb0$SUF NS1=unmb1$SUF NS2=unmb2$SUF
+TMPD=$(mktemp -d /tmp/unm-obench.XXXXXX)
+SOCK=$TMPD/unmd.sock
+PIDS=()
+
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	for ns in $NS0 $NS1 $NS2; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+
+for ns in $NS0 $NS1 $NS2; do
+	ip netns add $ns || die "cannot create namespaces"
+	ip -n $ns link set lo up
+	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
+done
+ip netns exec $NS0 "$UNMD" -f -s "$SOCK" 2>"$TMPD/unmd.log" &
+PIDS+=($!)
+for ((i = 0; i < 300; i++)); do [ -S "$SOCK" ] && break; sleep 0.01; done
+[ -S "$SOCK" ] || die "unmd did not start"
+ctl() { ip netns exec $NS0 "$CTL" -s "$SOCK" "$@" >/dev/null; }
+
+# Links between NS1 (10.78.0.1) and NS2 (10.78.0.2) for one case; the
+# "unlink" half removes them again.
+link_bridge() {
+	ip -n $NS0 link add br0 type bridge
+	ip -n $NS0 link set br0 up
+	for k in 1 2; do
+		ip -n $NS0 link add v$k type veth peer name e$k netns $([ $k = 1 ] && echo $NS1 || echo $NS2)
+		ip -n $NS0 link set v$k master br0 up
+	done
+	ip -n $NS1 addr add 10.78.0.1/24 dev e1 && ip -n $NS1 link set e1 up
+	ip -n $NS2 addr add 10.78.0.2/24 dev e2 && ip -n $NS2 link set e2 up
+}
+unlink_bridge() { ip -n $NS0 link del v1; ip -n $NS0 link del v2; ip -n $NS0 link del br0; }
+
+# link_taps OPTS1 OPTS2: tap:t1 (NS1) and tap:t2 (NS2) attached to vale0
+link_taps() {
+	local k ns opt
+	for k in 1 2; do
+		ns=$([ $k = 1 ] && echo $NS1 || echo $NS2)
+		opt=$([ $k = 1 ] && echo "$1" || echo "$2")
+		ctl attach vale0 "tap:t$k$SUF$opt" || die "attach: $(tail -2 "$TMPD/unmd.log")"
+		ip -n $NS0 link set t$k$SUF netns $ns
+		ip -n $ns addr add 10.78.0.$k/24 dev t$k$SUF
+		ip -n $ns link set t$k$SUF up
+	done
+}
+unlink_taps() { ctl detach vale0 "tap:t1$SUF$1"; ctl detach vale0 "tap:t2$SUF$2"; }
+
+# run_iperf STREAMS -> Gbit/s (receiver side)
+run_iperf() {
+	ip netns exec $NS2 iperf3 -s -1 -B 10.78.0.2 >/dev/null 2>&1 &
+	local sp=$!
+	for ((i = 0; i < 200; i++)); do
+		ip netns exec $NS2 ss -ltn 2>/dev/null | grep -q 10.78.0.2:5201 && break
+		sleep 0.02
+	done
+	ip netns exec $NS1 ping -c 1 -W 2 10.78.0.2 >/dev/null 2>&1
+	ip netns exec $NS1 timeout $((T + 20)) iperf3 -c 10.78.0.2 -t "$T" -P "$1" -f g 2>&1 |
+		awk '/receiver/ { v = $(NF-2) } END { print (v == "") ? "0" : v }'
+	wait $sp 2>/dev/null
+}
+
+# case NAME -> set up, measure 1 and 4 streams, tear down
+measure() {
+	case $1 in
+	bridge) link_bridge ;;
+	vnet12) link_taps "@conf:vnet=12" "@conf:vnet=12" ;;
+	plain) link_taps "" "" ;;
+	mixed) link_taps "@conf:vnet=12" "" ;;
+	esac
+	echo "$1 1 $(run_iperf 1)" >>"$TMPD/res"
+	echo "$1 4 $(run_iperf 4)" >>"$TMPD/res"
+	case $1 in
+	bridge) unlink_bridge ;;
+	vnet12) unlink_taps "@conf:vnet=12" "@conf:vnet=12" ;;
+	plain) unlink_taps "" "" ;;
+	mixed) unlink_taps "@conf:vnet=12" "" ;;
+	esac
+}
+
+CASES="bridge vnet12 plain mixed"
+for r in $(seq 1 "$ROUNDS"); do
+	for c in $CASES; do measure $c; done
+done
+echo "# iperf3 TCP, $T s per run, median of $ROUNDS rounds (Gbit/s; ratio to bridge)"
+printf '%-8s %10s %8s %10s %8s\n' case 1-stream ratio 4-streams ratio
+med() { grep "^$1 $2 " "$TMPD/res" | awk '{print $3}' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
+b1=$(med bridge 1) b4=$(med bridge 4)
+for c in $CASES; do
+	v1=$(med $c 1) v4=$(med $c 4)
+	printf '%-8s %10s %8s %10s %8s\n' $c "$v1" \
+		"$(awk -v a="$v1" -v b="$b1" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')" "$v4" \
+		"$(awk -v a="$v4" -v b="$b4" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')"
+done
