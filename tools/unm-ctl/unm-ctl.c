@@ -571,7 +571,7 @@ int main(int argc, char **argv)
 				usage_error("-w takes a positive number of seconds");
 			break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': printf("unm-ctl %s\n", unm_version()); return 0;
+		case 'V': printf("unm-ctl (libunm %s)\n", unm_version()); return 0;
 		default: usage_error("bad option");
 		}
 	}

@@ -51,14 +51,15 @@ static const char usage_text[] =
 "Usage: unm-ivshmem [OPTIONS] SWITCH:PORT[@conf:...]\n"
 "Pass a VALE switch port through to a QEMU guest (ivshmem-doorbell).\n"
 "\n"
+"Options:\n"
 "  -s, --socket PATH   unmd socket (default $UNM_SOCKET, then\n"
-"                      /run/unetmap/unmd.sock)\n"
+"                      /run/unetmap/unmd.sock).\n"
 "  -l, --listen PATH   socket QEMU's chardev connects to (default\n"
-"                      /run/unetmap/ivshmem-SWITCH-PORT.sock)\n"
-"  -i, --id ID         chardev id in the printed QEMU options (default ivsh0)\n"
-"  -q, --quiet         no log lines on stderr\n"
-"  -h, --help          this text\n"
-"      --version       print the version\n"
+"                      /run/unetmap/ivshmem-SWITCH-PORT.sock).\n"
+"  -i, --id ID         chardev id in the printed QEMU options (default ivsh0).\n"
+"  -q, --quiet         no log lines on standard error.\n"
+"  -h, --help          print the usage text and exit.\n"
+"      --version       print the library version and exit.\n"
 "\n"
 "Prints one line of QEMU options once ready, serves one guest, and exits\n"
 "when that guest's QEMU disconnects. In the guest, open the port as\n"
@@ -309,7 +310,7 @@ int main(int argc, char **argv)
 		case 'i': id = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': printf("unm-ivshmem %s\n", unm_version()); return 0;
+		case 'V': printf("unm-ivshmem (libunm %s)\n", unm_version()); return 0;
 		default:
 			fprintf(stderr, "unm-ivshmem: try --help\n");
 			return 2;
