@@ -20,13 +20,13 @@ N=2000
 "$CTL" attach vale0 "shmif:$BUS" || fail "attach shmif:$BUS"
 # two bus readers (separate processes), then a sender on a switch port
 for i in 1 2; do
-	timeout 20 "$PG" -f rx -i "shmif:$BUS" -n $N -T 0 > "$TMPD/rx$i" 2>&1 & PIDS+=($!)
+	timeout 20 "$PG" -f rx -i "shmif:$BUS" -n $N -T 0 > "$TMPD/rx$i" 2>&1 & PIDS+=($!); RX[$i]=$!
 done
 sleep 0.5
 # a rate the bus readers sustain (the bus has no flow control, by design)
 timeout 20 "$PG" -f tx -i vale0:a -n $N -R 20000 -T 0 > "$TMPD/tx" 2>&1 || { cat "$TMPD/tx"; fail "tx on vale0:a"; }
 for i in 1 2; do
-	wait "${PIDS[$((i-1))]}" || { cat "$TMPD/rx$i"; fail "bus reader $i did not get $N frames"; }
+	wait "${RX[$i]}" || { cat "$TMPD/rx$i"; fail "bus reader $i did not get $N frames"; }
 	grep -q "Received $N packets" "$TMPD/rx$i" || { cat "$TMPD/rx$i"; fail "bus reader $i count"; }
 done
 echo "switch -> bus: both readers got exactly $N"
