@@ -98,7 +98,8 @@ $(B)/unmd: $(DAEMON_OBJS) $(STATIC)
 
 # One program per tools/NAME directory, linked statically with libunm.
 .SECONDEXPANSION:
-$(TOOLS): $(B)/%: $$(patsubst %.c,$(B)/%.o,$$(wildcard tools/%/*.c)) $(STATIC)
+# (no % inside the secondary expansion: a static pattern rule would replace it)
+$(TOOLS): $(B)/%: $$(addprefix $(B)/,$$(subst .c,.o,$$(wildcard tools/$$*/*.c))) $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
 

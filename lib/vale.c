@@ -1,12 +1,278 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* vale.c - placeholder until the unmd client implementation lands. */
+/*
+ * vale.c - VALE switch ports served by unmd: the client side.
+ *
+ * unm_open("vale0:p1") connects to unmd's control socket, sends OPEN_PORT,
+ * and receives the port's region memfd plus one kick eventfd (client ->
+ * unmd) and one irq eventfd (unmd -> client) per ring. The region is
+ * validated (unm_region_map) before anything in it is used; rings are then
+ * driven through the CSB protocol (csb.c).
+ *
+ * The control connection stays open for the port's lifetime: unmd removes
+ * an ephemeral port when it closes, and the client sees unmd die as a
+ * hang-up on it. It sits in the port's epoll set (unm_fd()) next to the irq
+ * eventfds, and a ring that would block checks it (at most once per
+ * millisecond), so a dead unmd yields -ECONNRESET instead of a hang.
+ *
+ * Threads: the unm_port contract (one thread per ring); the liveness check
+ * and close touch only this port's fds.
+ */
 #include <errno.h>
-#include "internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "csb.h"
+#include "ctlmsg.h"
 
-static int vale_open(struct unm_port *p, const struct unm_spec *s,
-		     const struct unm_open_opts *o)
+struct vale_priv {
+	int sock;
+	unsigned n;              /* rings: n_tx + n_rx */
+	int kick[2 * UNM_MAX_RINGS];
+	int irq[2 * UNM_MAX_RINGS];
+	uint64_t last_alive_ns;
+	struct unm_csb_client csb;
+};
+
+static int vale_kick(void *arg, unsigned e)
 {
-	return unm_seterr(-EPROTONOSUPPORT, "switch ports are not implemented yet");
+	struct vale_priv *v = arg;
+	uint64_t one = 1;
+
+	if (e >= v->n)
+		return -EINVAL;
+	if (write(v->kick[e], &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
 }
 
-const struct unm_port_ops unm_vale_ops = { .type = "vale", .open = vale_open };
+/* -ECONNRESET once unmd has closed its end (it died or dropped us). */
+static int sock_check(struct vale_priv *v)
+{
+	char b;
+	ssize_t n = recv(v->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		return -ECONNRESET;
+	return 0;
+}
+
+static int vale_alive(void *arg)
+{
+	struct vale_priv *v = arg;
+	uint64_t now = unm_now_ns();
+
+	if (now - v->last_alive_ns < 1000000)
+		return 0;
+	v->last_alive_ns = now;
+	return sock_check(v);
+}
+
+static void priv_free(struct vale_priv *v)
+{
+	if (!v)
+		return;
+	for (unsigned i = 0; i < v->n; i++) {
+		close(v->kick[i]);
+		close(v->irq[i]);
+	}
+	if (v->sock >= 0)
+		close(v->sock);
+	free(v);
+}
+
+static int open_request(struct unm_port *p, const struct unm_open_opts *o, struct vale_priv *v,
+			int *fds, struct unm_ctl_rep *rep)
+{
+	struct unm_ctl_req req;
+
+	unm_ctl_req_init(&req, UNM_CTL_OPEN_PORT, 1);
+	snprintf(req.name, sizeof(req.name), "%s", p->name);
+	req.geom.tx_rings = o->tx_rings;
+	req.geom.rx_rings = o->rx_rings;
+	req.geom.tx_slots = o->tx_slots;
+	req.geom.rx_slots = o->rx_slots;
+	req.geom.buf_size = o->buf_size;
+	req.geom.extra_bufs = o->extra_bufs;
+	req.geom.vnet_hdr_len = o->vnet_hdr_len;
+	return unm_ctl_call(v->sock, &req, rep, fds, UNM_CTL_MAX_FDS, o->timeout_ms);
+}
+
+/* Check the reply against the mapped region; every number came from unmd. */
+static int check_port(struct unm_port *p, const struct unm_ctl_rep *rep)
+{
+	const struct unm_region_hdr *h = unm_region_hdr(&p->reg);
+	struct unm_if *nifp;
+
+	if (h->kind != UNM_REGION_PORT || h->n_ifs != 1 ||
+	    h->csb_entries < 2 * (rep->n_tx + rep->n_rx))
+		return unm_seterr(-EBADMSG, "%s: unmd sent a region that is not a CSB port region",
+				  p->name);
+	nifp = unm_region_if(&p->reg, 0);
+	if (nifp->ni_tx_rings != rep->n_tx || nifp->ni_rx_rings != rep->n_rx)
+		return unm_seterr(-EBADMSG, "%s: ring counts disagree with the region", p->name);
+	for (unsigned i = 0; i < rep->n_tx + rep->n_rx; i++) {
+		struct unm_ring *r = i < rep->n_tx ? unm_txring(nifp, i) : unm_rxring(nifp, i - rep->n_tx);
+		uint32_t head = UNM_READ_ONCE(r->head), tail = UNM_READ_ONCE(r->tail);
+
+		if (head >= r->num_slots || tail >= r->num_slots)
+			return unm_seterr(-EBADMSG, "%s: ring %u starts with head %u tail %u",
+					  p->name, i, head, tail);
+		r->cur = head;
+	}
+	return 0;
+}
+
+static int vale_setup(struct unm_port *p, struct vale_priv *v, const struct unm_ctl_rep *rep,
+		      int *fds)
+{
+	char err[256];
+	struct epoll_event ev = { .events = EPOLLIN };
+	int rc;
+
+	rc = unm_region_map(fds[0], &p->reg, err, sizeof(err));
+	if (rc)
+		return unm_seterr(rc, "%s: region from unmd refused: %s", p->name, err);
+	fds[0] = -1; /* owned by p->reg now */
+	if ((rc = check_port(p, rep)))
+		return rc;
+	if ((rc = unm_port_bind_rings(p, unm_region_if(&p->reg, 0))))
+		return rc;
+	v->csb.csb = unm_region_csb(&p->reg, 0);
+	v->csb.n_tx = rep->n_tx;
+	v->csb.n_rx = rep->n_rx;
+	v->csb.kick = vale_kick;
+	v->csb.alive = vale_alive;
+	v->csb.arg = v;
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd < 0)
+		return unm_seterr(-errno, "epoll_create1: %s", strerror(errno));
+	for (unsigned i = 0; i < v->n; i++) {
+		ev.data.u32 = i;
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, v->irq[i], &ev) < 0)
+			return unm_seterr(-errno, "epoll_ctl: %s", strerror(errno));
+	}
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.u32 = ~0u;
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, v->sock, &ev) < 0)
+		return unm_seterr(-errno, "epoll_ctl: %s", strerror(errno));
+	return 0;
+}
+
+static int vale_open(struct unm_port *p, const struct unm_spec *s, const struct unm_open_opts *o)
+{
+	struct unm_ctl_rep rep;
+	int fds[UNM_CTL_MAX_FDS];
+	struct vale_priv *v;
+	unsigned n;
+	int rc;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->sock = unm_ctl_connect(unm_ctl_path(o->socket_path));
+	if (v->sock < 0) {
+		rc = v->sock;
+		free(v);
+		return rc;
+	}
+	rc = open_request(p, o, v, fds, &rep);
+	if (rc) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", unm_errmsg());
+		priv_free(v);
+		return unm_seterr(rc, "%s: %s", p->name, why);
+	}
+	n = rep.n_tx + rep.n_rx;
+	if (rep.n_tx < 1 || rep.n_tx > UNM_MAX_RINGS || rep.n_rx < 1 || rep.n_rx > UNM_MAX_RINGS ||
+	    rep.n_fds != 1 + 2 * n) {
+		for (unsigned i = 0; i < rep.n_fds; i++)
+			close(fds[i]);
+		priv_free(v);
+		return unm_seterr(-EBADMSG, "%s: unmd sent %u fds for %u/%u rings", p->name,
+				  rep.n_fds, rep.n_tx, rep.n_rx);
+	}
+	v->n = n;
+	memcpy(v->kick, fds + 1, n * sizeof(int));
+	memcpy(v->irq, fds + 1 + n, n * sizeof(int));
+	rc = vale_setup(p, v, &rep, fds);
+	if (rc) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		unm_region_unmap(&p->reg);
+		if (p->epfd >= 0)
+			close(p->epfd);
+		p->epfd = -1;
+		priv_free(v);
+		return rc;
+	}
+	p->priv = v;
+	return 0;
+}
+
+static int vale_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct vale_priv *v = p->priv;
+
+	return unm_csb_txsync(&v->csb, p, kr, head);
+}
+
+static int vale_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct vale_priv *v = p->priv;
+
+	return unm_csb_rxsync(&v->csb, p, kr, head);
+}
+
+static bool vale_arm(struct unm_port *p, struct unm_kring *kr)
+{
+	struct vale_priv *v = p->priv;
+
+	return unm_csb_arm(&v->csb, p, kr);
+}
+
+static int vale_wakeup(struct unm_port *p)
+{
+	struct vale_priv *v = p->priv;
+	uint64_t cnt;
+	int rc;
+
+	for (unsigned i = 0; i < v->n; i++)
+		while (read(v->irq[i], &cnt, sizeof(cnt)) == sizeof(cnt))
+			;
+	if (unm_csb_errored(&v->csb))
+		return p->error = -EIO;
+	rc = sock_check(v);
+	if (rc && !p->error)
+		p->error = rc;
+	return rc;
+}
+
+static void vale_close(struct unm_port *p)
+{
+	struct vale_priv *v = p->priv;
+
+	if (!v)
+		return;
+	if (v->sock >= 0 && !p->error) {
+		struct unm_ctl_req req;
+
+		unm_ctl_req_init(&req, UNM_CTL_BYE, 2);
+		unm_ctl_send(v->sock, &req, sizeof(req), NULL, 0);
+	}
+	priv_free(v);
+	p->priv = NULL;
+}
+
+const struct unm_port_ops unm_vale_ops = {
+	.type = "vale",
+	.open = vale_open,
+	.txsync = vale_txsync,
+	.rxsync = vale_rxsync,
+	.arm = vale_arm,
+	.wakeup = vale_wakeup,
+	.close = vale_close,
+};

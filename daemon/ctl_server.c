@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * ctl_server.c - unmd's control requests (include/unm/ctl.h): one
+ * handler per operation, each validating what the client sent before
+ * acting on it.
+ *
+ * Threads: control thread only. Handlers take d->lock just around the
+ * in-memory work and snapshots, never while sending a reply or opening an
+ * in-daemon port (unm_open may block), so the forwarding thread is never
+ * held up by a slow client.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "unmd.h"
+#include "ctlmsg.h"
+
+struct items {
+	struct unm_ctl_item *v;
+	unsigned n, cap;
+	uint32_t seq;
+};
+
+static struct unm_ctl_item *item_new(struct items *it, unsigned kind)
+{
+	if (it->n == it->cap) {
+		unsigned cap = it->cap ? 2 * it->cap : 64;
+		struct unm_ctl_item *v = realloc(it->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		it->v = v;
+		it->cap = cap;
+	}
+	unm_ctl_item_init(&it->v[it->n], kind, it->seq);
+	return &it->v[it->n++];
+}
+
+static int fail(struct unm_ctl_rep *rep, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct unm_ctl_rep *rep, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rep->msg, sizeof(rep->msg), fmt, ap);
+	va_end(ap);
+	rep->status = err;
+	return err;
+}
+
+/* "valeX:P[@conf...]" -> switch, port, geometry (defaults filled in). */
+static int parse_port(const char *name, const struct unm_ctl_geom *in, char *sw, char *port,
+		      struct unm_ctl_geom *g, struct unm_ctl_rep *rep)
+{
+	struct unm_spec s;
+	char err[256];
+	int rc = unm_parse_name(name, &s, err, sizeof(err));
+
+	if (rc)
+		return fail(rep, rc, "%s", err);
+	if (s.kind != UNM_KIND_VALE)
+		return fail(rep, -EINVAL, "'%s' is not a switch port (valeX:PORT)", name);
+	snprintf(sw, UNM_CTL_SW_MAX, "%.15s", s.sw);
+	snprintf(port, 64, "%s", s.port);
+	*g = in ? *in : (struct unm_ctl_geom){ 0 };
+	if (s.tx_rings) g->tx_rings = s.tx_rings;
+	if (s.rx_rings) g->rx_rings = s.rx_rings;
+	if (s.tx_slots) g->tx_slots = s.tx_slots;
+	if (s.rx_slots) g->rx_slots = s.rx_slots;
+	if (s.buf_size) g->buf_size = s.buf_size;
+	if (s.extra_bufs) g->extra_bufs = s.extra_bufs;
+	if (s.vnet_hdr_len >= 0) g->vnet_hdr_len = (uint32_t)s.vnet_hdr_len;
+	if (!g->tx_rings) g->tx_rings = 1;
+	if (!g->rx_rings) g->rx_rings = 1;
+	if (!g->tx_slots) g->tx_slots = UNM_DEF_SLOTS;
+	if (!g->rx_slots) g->rx_slots = UNM_DEF_SLOTS;
+	if (!g->buf_size) g->buf_size = UNM_DEF_BUF_SIZE;
+	if (g->tx_rings > UNM_MAX_RINGS || g->rx_rings > UNM_MAX_RINGS ||
+	    g->tx_slots < UNM_MIN_SLOTS || g->tx_slots > UNM_MAX_SLOTS ||
+	    g->rx_slots < UNM_MIN_SLOTS || g->rx_slots > UNM_MAX_SLOTS ||
+	    g->buf_size < UNM_MIN_BUF_SIZE || g->buf_size > UNM_MAX_BUF_SIZE ||
+	    g->extra_bufs > 65536 ||
+	    (g->vnet_hdr_len != 0 && g->vnet_hdr_len != 10 && g->vnet_hdr_len != 12))
+		return fail(rep, -EINVAL, "%s: geometry out of range (rings 1..%u, slots %u..%u, "
+			    "bufsize %u..%u)", name, UNM_MAX_RINGS, UNM_MIN_SLOTS, UNM_MAX_SLOTS,
+			    UNM_MIN_BUF_SIZE, UNM_MAX_BUF_SIZE);
+	g->__pad = 0;
+	return 0;
+}
+
+/* Create a CSB port charged to UID on switch SW. Lock held. */
+static int new_csb_port(struct unmd *d, const char *sw, const char *port,
+			const struct unm_ctl_geom *g, uid_t uid, struct vport **pp,
+			struct unm_ctl_rep *rep)
+{
+	char err[256];
+	uint64_t mem;
+	unsigned n = vs_uid_ports(d, uid, &mem);
+	struct vport *p;
+	int rc;
+
+	if (n >= d->max_ports_uid)
+		return fail(rep, -EDQUOT, "uid %u already has %u ports (limit %u, unmd --max-ports)",
+			    (unsigned)uid, n, d->max_ports_uid);
+	rc = vport_csb_create(&p, port, g, err, sizeof(err));
+	if (rc)
+		return fail(rep, rc, "%s:%s: %s", sw, port, err);
+	if (mem + p->region_size > d->max_mem_uid) {
+		p->ops->destroy(p);
+		return fail(rep, -EDQUOT, "uid %u would use %llu bytes of port memory (limit %llu, "
+			    "unmd --max-mem)", (unsigned)uid,
+			    (unsigned long long)(mem + p->region_size),
+			    (unsigned long long)d->max_mem_uid);
+	}
+	p->uid = uid;
+	rc = vs_port_add(d, sw, p, err, sizeof(err));
+	if (rc) {
+		p->ops->destroy(p);
+		return fail(rep, rc, "%s", err);
+	}
+	*pp = p;
+	return 0;
+}
+
+static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+		   struct unm_ctl_rep *rep, int *fds, unsigned *nfds)
+{
+	char sw[UNM_CTL_SW_MAX], port[64];
+	struct unm_ctl_geom g;
+	struct vswitch *s;
+	struct vport *p;
+	int rc;
+
+	if (c->port)
+		return fail(rep, -EBUSY, "this connection already has a port");
+	if ((rc = parse_port(req->name, &req->geom, sw, port, &g, rep)))
+		return rc;
+	unmd_lock(d);
+	s = vs_find(d, sw);
+	p = s ? vs_port_find(s, port) : NULL;
+	if (p && p->attached) {
+		rc = fail(rep, -EBUSY, "%s:%s is an in-daemon port", sw, port);
+	} else if (p && p->owner) {
+		rc = fail(rep, -EBUSY, "%s:%s is in use by pid %d", sw, port, (int)p->owner->pid);
+	} else if (p) {
+		vport_csb_reset(p); /* persistent port: new client */
+		rc = 0;
+	} else {
+		rc = new_csb_port(d, sw, port, &g, c->uid, &p, rep);
+	}
+	if (!rc) {
+		p->owner = c;
+		c->port = p;
+		*nfds = vport_csb_fds(p, fds, UNM_CTL_MAX_FDS);
+		rep->n_tx = p->n_in;
+		rep->n_rx = p->n_out;
+		rep->port_idx = p->idx;
+		rep->region_size = p->region_size;
+	}
+	unmd_unlock(d);
+	if (!rc)
+		ulog("port %s:%s attached by pid %d uid %u", sw, port, (int)c->pid, (unsigned)c->uid);
+	return rc;
+}
+
+static void port_item(struct unm_ctl_item *it, const struct vport *p)
+{
+	struct unm_ctl_port_info *pi = &it->u.port;
+
+	snprintf(pi->sw, sizeof(pi->sw), "%s", p->sw->name);
+	snprintf(pi->name, sizeof(pi->name), "%s", p->name);
+	snprintf(pi->type, sizeof(pi->type), "%s", p->type);
+	pi->idx = p->idx;
+	pi->flags = (p->persistent ? UNM_CTL_PORT_PERSISTENT : 0) |
+		    (p->attached ? UNM_CTL_PORT_ATTACHED : 0) |
+		    (p->errored ? UNM_CTL_PORT_ERRORED : 0) |
+		    (p->owner ? UNM_CTL_PORT_CLIENT : 0);
+	pi->pid = p->owner ? p->owner->pid : 0;
+	pi->uid = (uint32_t)p->uid;
+	pi->geom = p->geom;
+	pi->region_size = p->region_size;
+	pi->tx_frames = p->st.tx_frames;
+	pi->tx_bytes = p->st.tx_bytes;
+	pi->rx_frames = p->st.rx_frames;
+	pi->rx_bytes = p->st.rx_bytes;
+	pi->tx_delivered = p->st.tx_delivered;
+	pi->tx_extra_copies = p->st.tx_extra_copies;
+	memcpy(pi->drops, p->st.drops, sizeof(pi->drops));
+	pi->bad_ring = p->st.bad_ring;
+	pi->irqs_tx = p->st.irqs_tx;
+}
+
+static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, const char *port)
+{
+	struct unm_ctl_item *x;
+
+	if (with_sw) {
+		if (!(x = item_new(it, UNM_CTL_ITEM_SWITCH)))
+			return -ENOMEM;
+		snprintf(x->u.sw.sw, sizeof(x->u.sw.sw), "%s", sw->name);
+		snprintf(x->u.sw.lookup, sizeof(x->u.sw.lookup), "%s", sw->lookup->name);
+		x->u.sw.n_ports = sw->n_active;
+		x->u.sw.lossless = sw->lossless;
+		x->u.sw.mac_entries = sw->lookup->count(sw->lt, unm_now_ns());
+		x->u.sw.frames = sw->frames;
+	}
+	for (unsigned i = 0; i < VS_MAX_PORTS; i++) {
+		if (!sw->ports[i] || (port && strcmp(sw->ports[i]->name, port)))
+			continue;
+		if (!(x = item_new(it, UNM_CTL_ITEM_PORT)))
+			return -ENOMEM;
+		port_item(x, sw->ports[i]);
+	}
+	return 0;
+}
+
+/* LIST and PORT_STATS: name "" (all), "valeX" or "valeX:P". */
+static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl_rep *rep,
+		   struct items *it)
+{
+	char sw[UNM_CTL_SW_MAX] = "", port[64] = "";
+	bool with_sw = req->op == UNM_CTL_LIST;
+	const char *colon = strchr(req->name, ':');
+	int rc = 0;
+
+	if (colon) {
+		struct unm_ctl_geom g;
+
+		if ((rc = parse_port(req->name, NULL, sw, port, &g, rep)))
+			return rc;
+	} else if (req->name[0]) {
+		if (!vs_name_ok(req->name))
+			return fail(rep, -EINVAL, "bad switch name '%.64s'", req->name);
+		snprintf(sw, sizeof(sw), "%.15s", req->name);
+	}
+	unmd_lock(d);
+	for (unsigned i = 0; i < VS_MAX_SWITCHES && !rc; i++)
+		if (d->sw[i] && (!sw[0] || !strcmp(sw, d->sw[i]->name)))
+			rc = switch_items(d->sw[i], it, with_sw, port[0] ? port : NULL);
+	unmd_unlock(d);
+	if (rc)
+		return fail(rep, rc, "out of memory");
+	if (sw[0] && !it->n)
+		return fail(rep, -ENOENT, "no such %s: %.100s", port[0] ? "port" : "switch",
+			    req->name);
+	return 0;
+}
+
+struct mac_ctx {
+	struct items *it;
+	struct vswitch *sw;
+	int rc;
+};
+
+static void mac_cb(void *arg, const uint8_t mac[6], unsigned port, uint32_t age_ms)
+{
+	struct mac_ctx *m = arg;
+	struct unm_ctl_item *x = item_new(m->it, UNM_CTL_ITEM_MAC);
+
+	if (!x) {
+		m->rc = -ENOMEM;
+		return;
+	}
+	snprintf(x->u.mac.sw, sizeof(x->u.mac.sw), "%s", m->sw->name);
+	memcpy(x->u.mac.mac, mac, 6);
+	x->u.mac.port_idx = (uint16_t)port;
+	x->u.mac.age_ms = age_ms;
+	if (port < VS_MAX_PORTS && m->sw->ports[port])
+		snprintf(x->u.mac.port, sizeof(x->u.mac.port), "%s", m->sw->ports[port]->name);
+}
+
+static int do_mac(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl_rep *rep,
+		  struct items *it)
+{
+	struct mac_ctx m = { it, NULL, 0 };
+
+	unmd_lock(d);
+	m.sw = vs_find(d, req->name);
+	if (m.sw)
+		m.sw->lookup->dump(m.sw->lt, unm_now_ns(), mac_cb, &m);
+	unmd_unlock(d);
+	if (!m.sw)
+		return fail(rep, -ENOENT, "no such switch: %.64s", req->name);
+	return m.rc ? fail(rep, m.rc, "out of memory") : 0;
+}
+
+static int do_port_add(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+		       struct unm_ctl_rep *rep)
+{
+	char sw[UNM_CTL_SW_MAX], port[64];
+	struct unm_ctl_geom g;
+	struct vswitch *s;
+	struct vport *p;
+	int rc;
+
+	if ((rc = parse_port(req->name, &req->geom, sw, port, &g, rep)))
+		return rc;
+	unmd_lock(d);
+	s = vs_find(d, sw);
+	if (s && vs_port_find(s, port))
+		rc = fail(rep, -EEXIST, "%s:%s exists", sw, port);
+	else if (!(rc = new_csb_port(d, sw, port, &g, c->uid, &p, rep)))
+		p->persistent = true;
+	unmd_unlock(d);
+	if (!rc)
+		ulog("persistent port %s:%s created by pid %d uid %u", sw, port, (int)c->pid,
+		     (unsigned)c->uid);
+	return rc;
+}
+
+static int do_port_del(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+		       struct unm_ctl_rep *rep)
+{
+	char sw[UNM_CTL_SW_MAX], port[64];
+	struct unm_ctl_geom g;
+	struct vswitch *s;
+	struct vport *p = NULL;
+	int rc;
+
+	if ((rc = parse_port(req->name, NULL, sw, port, &g, rep)))
+		return rc;
+	unmd_lock(d);
+	s = vs_find(d, sw);
+	p = s ? vs_port_find(s, port) : NULL;
+	if (!p)
+		rc = fail(rep, -ENOENT, "no such port: %s:%s", sw, port);
+	else if (!p->persistent)
+		rc = fail(rep, -EINVAL, "%s:%s is not persistent (it goes when its client closes;"
+			  " in-daemon ports go with detach)", sw, port);
+	else if (p->owner)
+		rc = fail(rep, -EBUSY, "%s:%s is in use by pid %d", sw, port, (int)p->owner->pid);
+	else
+		vs_port_remove(d, p);
+	unmd_unlock(d);
+	if (rc)
+		return rc;
+	p->ops->destroy(p);
+	ulog("persistent port %s:%s deleted by pid %d", sw, port, (int)c->pid);
+	return 0;
+}
+
+static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+		     struct unm_ctl_rep *rep)
+{
+	char err[256];
+	struct unm_spec s;
+	struct vswitch *sw;
+	struct vport *p;
+	int rc;
+
+	if (!vs_name_ok(req->name))
+		return fail(rep, -EINVAL, "bad switch name '%.64s'", req->name);
+	if (strlen(req->arg) >= sizeof(p->name))
+		return fail(rep, -ENAMETOOLONG, "port name longer than %zu characters",
+			    sizeof(p->name) - 1);
+	rc = unm_parse_name(req->arg, &s, err, sizeof(err));
+	if (rc)
+		return fail(rep, rc, "%s", err);
+	if (s.kind == UNM_KIND_VALE)
+		return fail(rep, -EINVAL, "%s: switch ports cannot be attached to a switch "
+			    "(connect the switches with a pipe or a backend)", req->arg);
+	unmd_lock(d);
+	sw = vs_find(d, req->name);
+	rc = sw && vs_port_find(sw, req->arg) ? -EEXIST : 0;
+	unmd_unlock(d);
+	if (rc)
+		return fail(rep, rc, "%s already has a port %s", req->name, req->arg);
+	rc = vport_unm_create(&p, req->arg, &req->geom, err, sizeof(err));
+	if (rc)
+		return fail(rep, rc, "%s", err);
+	p->uid = c->uid;
+	unmd_lock(d);
+	sw = vs_find(d, req->name);
+	if (sw && vs_port_find(sw, req->arg))
+		rc = fail(rep, -EEXIST, "%s already has a port %s", req->name, req->arg);
+	else if ((rc = vs_port_add(d, req->name, p, err, sizeof(err))))
+		fail(rep, rc, "%s", err);
+	unmd_unlock(d);
+	if (rc) {
+		p->ops->destroy(p);
+		return rc;
+	}
+	ulog("port %s (%s) attached to %s by pid %d", req->arg, p->type, req->name, (int)c->pid);
+	return 0;
+}
+
+static int do_detach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+		     struct unm_ctl_rep *rep)
+{
+	struct vswitch *sw;
+	struct vport *p;
+	int rc = 0;
+
+	unmd_lock(d);
+	sw = vs_find(d, req->name);
+	p = sw ? vs_port_find(sw, req->arg) : NULL;
+	if (!p)
+		rc = fail(rep, -ENOENT, "%.64s has no port %.100s", req->name, req->arg);
+	else if (!p->attached)
+		rc = fail(rep, -EINVAL, "%s:%s is a client port, not an attached one",
+			  req->name, req->arg);
+	else
+		vs_port_remove(d, p);
+	unmd_unlock(d);
+	if (rc)
+		return rc;
+	p->ops->destroy(p);
+	ulog("port %s detached from %s by pid %d", req->arg, req->name, (int)c->pid);
+	return 0;
+}
+
+static int do_switch_set(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl_rep *rep)
+{
+	struct vswitch *sw;
+	int rc = 0;
+
+	if (strcmp(req->arg, "lossless"))
+		return fail(rep, -EINVAL, "unknown switch setting '%.64s' (known: lossless)",
+			    req->arg);
+	if (req->value > 1)
+		return fail(rep, -EINVAL, "lossless takes 0 or 1");
+	unmd_lock(d);
+	sw = vs_find(d, req->name);
+	if (sw)
+		sw->lossless = req->value;
+	else
+		rc = fail(rep, -ENOENT, "no such switch: %.64s", req->name);
+	unmd_unlock(d);
+	if (!rc)
+		ulog("switch %s: lossless %s", req->name, req->value ? "on" : "off");
+	return rc;
+}
+
+static int dispatch(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+		    struct unm_ctl_rep *rep, struct items *it, int *fds, unsigned *nfds)
+{
+	switch (req->op) {
+	case UNM_CTL_OPEN_PORT: return do_open(d, c, req, rep, fds, nfds);
+	case UNM_CTL_LIST:
+	case UNM_CTL_PORT_STATS: return do_list(d, req, rep, it);
+	case UNM_CTL_MAC_TABLE: return do_mac(d, req, rep, it);
+	case UNM_CTL_PORT_ADD: return do_port_add(d, c, req, rep);
+	case UNM_CTL_PORT_DEL: return do_port_del(d, c, req, rep);
+	case UNM_CTL_ATTACH: return do_attach(d, c, req, rep);
+	case UNM_CTL_DETACH: return do_detach(d, c, req, rep);
+	case UNM_CTL_SWITCH_SET: return do_switch_set(d, req, rep);
+	}
+	return fail(rep, -EOPNOTSUPP, "unknown operation");
+}
+
+int ctl_handle(struct unmd *d, struct ctl_conn *c)
+{
+	struct unm_ctl_req req;
+	struct unm_ctl_rep rep;
+	struct items it = { 0 };
+	int fds[UNM_CTL_MAX_FDS];
+	unsigned nfds = 0;
+	char err[160];
+	int rc;
+
+	rc = unm_ctl_recv(c->fd, &req, sizeof(req), NULL, 0, NULL, 0);
+	if (rc == -ETIMEDOUT || rc == -EAGAIN)
+		return 0;
+	if (rc == -ECONNRESET)
+		return rc;
+	unm_ctl_rep_init(&rep, &req);
+	if (rc)
+		fail(&rep, rc, "malformed request (%s)", strerror(-rc));
+	else if ((rc = unm_ctl_check_req(&req, sizeof(req), err, sizeof(err))))
+		fail(&rep, rc, "%s", err);
+	if (rc) {
+		udebug(d, "bad request from pid %d: %s", (int)c->pid, rep.msg);
+		if (rep.magic == req.magic)
+			unm_ctl_send(c->fd, &rep, sizeof(rep), NULL, 0);
+		return -EBADMSG; /* one bad message and the connection is cut */
+	}
+	if (req.op == UNM_CTL_BYE) {
+		c->bye = true;
+		return 0;
+	}
+	it.seq = req.seq;
+	dispatch(d, c, &req, &rep, &it, fds, &nfds);
+	rep.n_items = rep.status ? 0 : it.n;
+	rep.n_fds = rep.status ? 0 : nfds;
+	rc = unm_ctl_send(c->fd, &rep, sizeof(rep), fds, rep.n_fds);
+	for (unsigned i = 0; !rc && i < rep.n_items; i++)
+		rc = unm_ctl_send(c->fd, &it.v[i], sizeof(it.v[i]), NULL, 0);
+	free(it.v);
+	if (rc)
+		udebug(d, "reply to pid %d: %s", (int)c->pid, strerror(-rc));
+	return rc;
+}
+
+void ctl_conn_gone(struct unmd *d, struct ctl_conn *c, const char *why)
+{
+	struct vport *p = c->port;
+	char name[UNM_CTL_SW_MAX + 70];
+	bool persistent;
+
+	if (!p)
+		return;
+	unmd_lock(d);
+	snprintf(name, sizeof(name), "%s:%s", p->sw->name, p->name);
+	persistent = p->persistent;
+	p->owner = NULL;
+	if (persistent)
+		vport_csb_reset(p);
+	else
+		vs_port_remove(d, p);
+	unmd_unlock(d);
+	c->port = NULL;
+	if (!persistent)
+		p->ops->destroy(p);
+	if (why)
+		ulog("client pid %d %s: port %s %s", (int)c->pid, why, name,
+		     persistent ? "kept (persistent)" : "removed");
+	else if (c->bye)
+		ulog("port %s closed by pid %d%s", name, (int)c->pid,
+		     persistent ? " (persistent: kept)" : "");
+	else
+		ulog("client pid %d died: port %s %s", (int)c->pid, name,
+		     persistent ? "kept (persistent)" : "removed");
+}

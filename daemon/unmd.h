@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * unmd.h - unmd's internal interfaces: switches, switch ports (one
+ * abstraction, two implementations), the lookup-function ops, the daemon
+ * object and its lock.
+ *
+ * Threads and locking (see vale.c for why there is one forwarding thread):
+ *   - the control thread (main.c, ctl_server.c) accepts connections,
+ *     parses requests, creates and destroys ports and switches;
+ *   - the forwarding thread (vale.c) runs every switch.
+ * d->lock protects the switch table, every switch, every port and all
+ * counters. The forwarding thread holds it while it forwards and drops it
+ * only to sleep in epoll_wait or to let the control thread in (between
+ * rounds, when d->ctl_waiting is set). The control thread holds it only
+ * for in-memory changes and snapshots: never across a socket send, a
+ * unm_open() or anything else that may block.
+ */
+#ifndef UNMD_H
+#define UNMD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "internal.h"
+#include "unm/ctl.h"
+
+#define VS_MAX_PORTS    254  /* per switch (netmap's NM_BDG_MAXPORTS) */
+#define VS_BCAST        254  /* lookup result: every port but the source */
+#define VS_DROP         255  /* lookup result: nobody */
+#define VS_MAX_SWITCHES 64
+#define VS_BATCH        512  /* slots taken from one source ring per round */
+
+/*
+ * One ring of a switch port as the switch sees it: "in" rings are those
+ * the switch reads frames from (a client's TX rings, an in-daemon port's
+ * RX rings), "out" rings those it writes into. Everything here is the
+ * switch's own, trusted copy; only ->slot[] and the buffers at ->pool are
+ * shared with whoever else maps the region, and are read once and
+ * validated (buf_idx in [2, buf_count), len <= buf_size).
+ */
+struct vring {
+	struct unm_ring *ring;     /* shared ring (header values never trusted) */
+	struct unm_slot *slot;     /* ring->slot */
+	char *pool;                /* buffer 0 */
+	uint32_t nslots, buf_size, buf_count;
+	uint32_t hwcur;            /* in: next slot to take; out: first slot the
+	                              owner has not released (its head) */
+	uint32_t hwtail;           /* in: hwcur - 1; out: next slot to fill */
+	uint32_t seen_head;        /* out: owner's head when last looked at */
+	unsigned id;               /* ring index within its direction */
+	struct unm_csb *csb;       /* CSB entry (client ports), else NULL */
+	int kick_fd, irq_fd;       /* eventfds (client ports), else -1 */
+	bool progress;             /* moved this round: interrupt may be owed */
+	bool dirty;                /* in-daemon port: a sync is owed */
+	bool skip;                 /* in: inside an over-long chain being dropped */
+};
+
+struct vport;
+
+/*
+ * Switch port operations: the single internal interface behind which a
+ * client served through a CSB (vport_csb.c) and a port opened inside unmd
+ * with unm_open() (vport_unm.c) look the same to the forwarding code.
+ * All are called by the forwarding thread with d->lock held, except
+ * destroy (control thread, after the port left its switch).
+ */
+struct vport_ops {
+	const char *type;
+	/* Frames are waiting in [vr->hwcur, *end). Returns 0 or -errno (the
+	 * port is then errored: e.g. an impossible head). */
+	int (*in_fetch)(struct vport *p, struct vring *vr, uint32_t *end);
+	/* Slots before upto are consumed: give them back to the owner. */
+	void (*in_release)(struct vport *p, struct vring *vr, uint32_t upto);
+	/* Free slots are [vr->hwtail, *end). Returns 0 or -errno. */
+	int (*out_space)(struct vport *p, struct vring *vr, uint32_t *end);
+	/* Slots [vr->hwtail, upto) have been filled: hand them to the owner. */
+	void (*out_publish)(struct vport *p, struct vring *vr, uint32_t upto);
+	/* End of a forwarding round: send owed notifications/syncs. */
+	int (*round_end)(struct vport *p);
+	/* Going to sleep (on) / awake again (off): ask the owner for kicks on
+	 * in rings, and on out rings too when out_too (lossless backpressure). */
+	void (*kicks)(struct vport *p, bool on, bool out_too);
+	/* After kicks(on) and a full fence: is there work (double check)? */
+	bool (*pending)(struct vport *p, bool out_too);
+	/* The forwarding thread woke up: drain this port's notifications. */
+	int (*on_wake)(struct vport *p);
+	/* Mark errored for the owner to see (CSB: UNM_CSB_F_ERROR + irq). */
+	void (*set_error)(struct vport *p);
+	void (*destroy)(struct vport *p);
+};
+
+struct vport_stats {
+	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
+	uint64_t tx_delivered, tx_extra_copies;
+	uint64_t drops[UNM_DROP__COUNT];
+	uint64_t bad_ring, irqs_tx;
+};
+
+struct ctl_conn;
+struct vswitch;
+
+struct vport {
+	const struct vport_ops *ops;
+	struct vswitch *sw;
+	unsigned idx;               /* index on the switch */
+	char name[64];              /* "p1" (CSB ports) or the unm_open() name */
+	char type[16];
+	unsigned n_in, n_out;
+	struct vring *in, *out;
+	struct vport_stats st;
+	bool errored;               /* the forwarding thread stopped serving it */
+	bool blocked;               /* lossless: its input waits for room */
+	bool persistent, attached;
+	struct ctl_conn *owner;     /* connected client, or NULL */
+	uid_t uid;                  /* charged for limits (creator or client) */
+	uint64_t region_size;
+	struct unm_ctl_geom geom;
+	void *priv;
+};
+
+/*
+ * Lookup function of a switch (netmap's bdg_ops.lookup): pluggable so the
+ * learning bridge can be replaced (a static table, an OpenFlow-ish match,
+ * a monitor). Called by the forwarding thread with d->lock held, once per
+ * frame in pass 1 of a batch; FRAME is the first fragment (>= 14 bytes,
+ * in memory the sender can still write: read what you need once). Return
+ * the destination port index, VS_BCAST or VS_DROP. It may learn from the
+ * frame (source MAC -> SRC). port_gone forgets a departing port so its
+ * index can be reused; dump lists entries for MAC_TABLE.
+ */
+struct vs_lookup_ops {
+	const char *name;
+	void *(*create)(void);
+	void (*destroy)(void *t);
+	unsigned (*lookup)(void *t, const uint8_t *frame, unsigned len, unsigned src,
+			   uint64_t now_ns);
+	void (*port_gone)(void *t, unsigned port);
+	void (*dump)(void *t, uint64_t now_ns,
+		     void (*cb)(void *arg, const uint8_t mac[6], unsigned port, uint32_t age_ms),
+		     void *arg);
+	unsigned (*count)(void *t, uint64_t now_ns);
+};
+
+extern const struct vs_lookup_ops vs_learning_ops;
+
+struct vswitch {
+	char name[UNM_CTL_SW_MAX];
+	struct vport *ports[VS_MAX_PORTS];
+	uint8_t active[VS_MAX_PORTS];  /* indexes of ports[] in use, compact */
+	unsigned n_active;
+	const struct vs_lookup_ops *lookup;
+	void *lt;
+	bool lossless;
+	uint64_t frames;
+};
+
+struct unmd {
+	pthread_mutex_t lock;
+	int ctl_waiting;            /* atomic: the control thread wants the lock */
+	struct vswitch *sw[VS_MAX_SWITCHES];
+	int ep;                     /* forwarding thread's epoll (kicks, ports) */
+	int wake_fd;                /* eventfd: wake the forwarding thread */
+	int reap_fd;                /* eventfd: a port errored (to the control thread) */
+	int stop;                   /* atomic */
+	pthread_t worker;
+	bool verbose;
+	unsigned max_ports_uid;
+	uint64_t max_mem_uid;
+};
+
+/* main.c */
+void ulog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void udebug(struct unmd *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void unmd_lock(struct unmd *d);
+void unmd_unlock(struct unmd *d);
+
+/* vale.c: switches and forwarding */
+int vs_start(struct unmd *d);
+void vs_stop(struct unmd *d);
+struct vswitch *vs_find(struct unmd *d, const char *name);
+/* Add P to switch NAME (created on demand). Lock held. Returns 0 or -errno
+ * (-ENOSPC switch full / too many switches). */
+int vs_port_add(struct unmd *d, const char *name, struct vport *p, char *err, size_t errlen);
+/* Take P off its switch (freed when empty). Lock held. Destroy P after. */
+void vs_port_remove(struct unmd *d, struct vport *p);
+struct vport *vs_port_find(struct vswitch *sw, const char *name);
+/* Forwarding thread: stop serving P, tell its owner, log WHY. Lock held. */
+void vs_port_error(struct unmd *d, struct vport *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool vs_name_ok(const char *name);
+unsigned vs_uid_ports(struct unmd *d, uid_t uid, uint64_t *mem);
+
+/* vport_csb.c: a client port served through its own region and a CSB */
+int vport_csb_create(struct vport **pp, const char *port, const struct unm_ctl_geom *g,
+		     char *err, size_t errlen);
+/* Bring rings and CSB to a consistent start for a (new) client. Lock held. */
+void vport_csb_reset(struct vport *p);
+/* Fds for the OPEN_PORT reply: memfd, kicks, irqs. Returns the count. */
+unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max);
+
+/* vport_unm.c: any port type opened inside unmd */
+int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_geom *g,
+		     char *err, size_t errlen);
+int vport_unm_fd(struct vport *p);
+
+/* common */
+struct vport *vport_alloc(unsigned n_in, unsigned n_out, size_t priv_size);
+void vport_free(struct vport *p);
+
+/* ctl_server.c */
+struct ctl_conn {
+	int fd;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	struct vport *port;         /* the port this connection opened */
+	bool bye;
+	struct ctl_conn *next;
+};
+/* Serve one request; < 0: the connection must go (closed or misbehaving). */
+int ctl_handle(struct unmd *d, struct ctl_conn *c);
+/* Connection gone (closed, died, or cut because its port errored). */
+void ctl_conn_gone(struct unmd *d, struct ctl_conn *c, const char *why);
+
+#endif

@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * vale.c - VALE switches inside unmd: the switch table, port membership,
+ * and the forwarding thread that copies frames between ports.
+ *
+ * Threading model: ONE forwarding thread serves every ring of every port
+ * of every switch. This machine class has 2 vCPUs that the forwarding
+ * thread shares with the clients it serves; a thread per switch or per
+ * ring would only add context switches and cache-line ping-pong between
+ * threads competing for the same two CPUs, and a per-switch thread can
+ * always be added later by giving each switch its own lock and epoll. The
+ * thread busy-polls while rounds make progress (no syscall on the fast
+ * path: clients see kern_need_kick == 0 and do not kick), and when a
+ * round finds nothing it does netmap's double check: set kern_need_kick
+ * on every ring, full fence [H3], re-read every head; only if still
+ * nothing is pending does it sleep in epoll_wait on all kick eventfds
+ * (edge-triggered: a kick is never read, the write itself wakes us).
+ * Clients are interrupted (irq eventfd) at most once per ring per round,
+ * and only if they asked (appl_need_kick) and the ring moved.
+ *
+ * Forwarding (netmap's nm_bdg_flush, split in its two passes): for each
+ * source ring, take up to VS_BATCH slots; pass 1 (fwd_gather +
+ * fwd_lookup) validates every slot, builds frames from MOREFRAG chains,
+ * prefetches the buffers, then looks up every frame's destination; pass 2
+ * (fwd_deliver, once per destination) copies that destination's frames,
+ * re-fragmenting to its buffer size. Accounting is exact: every frame
+ * taken from a ring is delivered or counted under one drop reason, per
+ * copy for floods (see unm/ctl.h).
+ *
+ * Overload: by default a full destination ring drops (dst_full). In
+ * lossless mode pass 1 reserves room in every destination before it
+ * accepts a frame and stops the batch at the first frame that does not
+ * fit: the sender's TX ring is left unconsumed (backpressure) and the
+ * thread then sleeps with kern_need_kick also set on out rings, so a
+ * receiver releasing slots wakes it.
+ *
+ * Locking: see unmd.h. The forwarding thread holds d->lock except while
+ * sleeping and while yielding to the control thread between rounds.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "unmd.h"
+
+static struct unmd *the_unmd; /* for vs_port_error from port ops */
+
+struct fwd_frag {
+	const char *buf;
+	uint32_t len;
+};
+
+struct fwd_ent {
+	uint32_t frag;       /* first fragment in fwd_batch.frag[] */
+	uint32_t len;        /* bytes in the whole frame */
+	uint32_t slot_end;   /* source slot after the frame */
+	uint16_t nfrags;
+	uint8_t dst;         /* port, VS_BCAST or VS_DROP */
+	uint8_t reason;      /* UNM_DROP_* when dst == VS_DROP */
+	uint16_t next;       /* next entry in its destination list */
+	bool skip_after;     /* over-long chain continues after slot_end */
+};
+
+#define FWD_NONE 0xffff
+
+struct fwd_batch {
+	struct fwd_ent ent[VS_BATCH];
+	struct fwd_frag frag[VS_BATCH];
+	unsigned n_ent, n_frag;
+	uint32_t start;                    /* first slot of the first frame */
+	uint16_t lhead[VS_MAX_PORTS + 1], ltail[VS_MAX_PORTS + 1];
+	uint32_t room[VS_MAX_PORTS];       /* lossless: free slots left */
+	bool room_ok[VS_MAX_PORTS];
+};
+
+static inline uint32_t vr_next(const struct vring *vr, uint32_t i)
+{
+	return i + 1 == vr->nslots ? 0 : i + 1;
+}
+
+static inline uint32_t vr_dist(const struct vring *vr, uint32_t from, uint32_t to)
+{
+	return to >= from ? to - from : to + vr->nslots - from;
+}
+
+static inline uint32_t slots_for(uint32_t len, uint32_t buf_size)
+{
+	return len ? (len + buf_size - 1) / buf_size : 1;
+}
+
+/* ---- switch table (control thread, lock held) ---------------------------- */
+
+bool vs_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 4 || n >= UNM_CTL_SW_MAX || strncmp(name, "vale", 4))
+		return false;
+	for (size_t i = 4; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return false;
+	return true;
+}
+
+struct vswitch *vs_find(struct unmd *d, const char *name)
+{
+	for (unsigned i = 0; i < VS_MAX_SWITCHES; i++)
+		if (d->sw[i] && !strcmp(d->sw[i]->name, name))
+			return d->sw[i];
+	return NULL;
+}
+
+struct vport *vs_port_find(struct vswitch *sw, const char *name)
+{
+	for (unsigned k = 0; k < sw->n_active; k++)
+		if (!strcmp(sw->ports[sw->active[k]]->name, name))
+			return sw->ports[sw->active[k]];
+	return NULL;
+}
+
+unsigned vs_uid_ports(struct unmd *d, uid_t uid, uint64_t *mem)
+{
+	unsigned n = 0;
+
+	*mem = 0;
+	for (unsigned i = 0; i < VS_MAX_SWITCHES; i++) {
+		struct vswitch *sw = d->sw[i];
+
+		for (unsigned k = 0; sw && k < sw->n_active; k++) {
+			struct vport *p = sw->ports[sw->active[k]];
+
+			if (p->uid == uid && !p->attached) {
+				n++;
+				*mem += p->region_size;
+			}
+		}
+	}
+	return n;
+}
+
+static struct vswitch *vs_create(struct unmd *d, const char *name)
+{
+	struct vswitch *sw;
+	unsigned slot = VS_MAX_SWITCHES;
+
+	for (unsigned i = 0; i < VS_MAX_SWITCHES && slot == VS_MAX_SWITCHES; i++)
+		if (!d->sw[i])
+			slot = i;
+	if (slot == VS_MAX_SWITCHES)
+		return NULL;
+	sw = calloc(1, sizeof(*sw));
+	if (!sw)
+		return NULL;
+	snprintf(sw->name, sizeof(sw->name), "%s", name);
+	sw->lookup = &vs_learning_ops;
+	sw->lt = sw->lookup->create();
+	if (!sw->lt) {
+		free(sw);
+		return NULL;
+	}
+	d->sw[slot] = sw;
+	return sw;
+}
+
+static void epoll_port(struct unmd *d, struct vport *p, int op)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	int fd = vport_unm_fd(p);
+
+	for (unsigned i = 0; i < p->n_in + p->n_out; i++) {
+		struct vring *vr = i < p->n_in ? &p->in[i] : &p->out[i - p->n_in];
+
+		if (vr->kick_fd >= 0)
+			epoll_ctl(d->ep, op, vr->kick_fd, &ev);
+	}
+	if (fd >= 0)
+		epoll_ctl(d->ep, op, fd, &ev);
+}
+
+int vs_port_add(struct unmd *d, const char *name, struct vport *p, char *err, size_t errlen)
+{
+	struct vswitch *sw = vs_find(d, name);
+	unsigned idx = VS_MAX_PORTS;
+	uint64_t one = 1;
+
+	if (!sw && !(sw = vs_create(d, name)))
+		return snprintf(err, errlen, "cannot create switch %s: %u switches exist or no memory",
+				name, VS_MAX_SWITCHES), -ENOSPC;
+	for (unsigned i = 0; i < VS_MAX_PORTS && idx == VS_MAX_PORTS; i++)
+		if (!sw->ports[i])
+			idx = i;
+	if (idx == VS_MAX_PORTS)
+		return snprintf(err, errlen, "switch %s is full (%u ports)", name, VS_MAX_PORTS),
+		       -ENOSPC;
+	p->sw = sw;
+	p->idx = idx;
+	sw->ports[idx] = p;
+	sw->active[sw->n_active++] = (uint8_t)idx;
+	epoll_port(d, p, EPOLL_CTL_ADD);
+	/* a sleeping forwarding thread re-arms with the new port included */
+	if (write(d->wake_fd, &one, sizeof(one)) < 0)
+		return 0;
+	return 0;
+}
+
+void vs_port_remove(struct unmd *d, struct vport *p)
+{
+	struct vswitch *sw;
+
+	if (!p)
+		return;
+	sw = p->sw;
+	epoll_port(d, p, EPOLL_CTL_DEL);
+	sw->ports[p->idx] = NULL;
+	for (unsigned k = 0; k < sw->n_active; k++)
+		if (sw->active[k] == p->idx) {
+			sw->active[k] = sw->active[--sw->n_active];
+			break;
+		}
+	sw->lookup->port_gone(sw->lt, p->idx);
+	p->sw = NULL;
+	if (sw->n_active == 0) {
+		for (unsigned i = 0; i < VS_MAX_SWITCHES; i++)
+			if (d->sw[i] == sw)
+				d->sw[i] = NULL;
+		sw->lookup->destroy(sw->lt);
+		free(sw);
+	}
+}
+
+void vs_port_error(struct unmd *d, struct vport *p, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	uint64_t one = 1;
+
+	if (!d)
+		d = the_unmd;
+	if (p->errored)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	p->errored = true;
+	if (p->owner)
+		ulog("bad ring values from pid %d on %s:%s: %s; port errored",
+		     (int)p->owner->pid, p->sw ? p->sw->name : "?", p->name, why);
+	else
+		ulog("port %s on %s failed: %s; port errored", p->name,
+		     p->sw ? p->sw->name : "?", why);
+	p->ops->set_error(p);
+	if (write(d->reap_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+/* ---- pass 1: gather, validate, look up ------------------------------------ */
+
+/*
+ * Take frames from [vr->hwcur, end), at most VS_BATCH slots. Each slot is
+ * read once (untrusted) and checked; bad frames are kept as entries with
+ * dst = VS_DROP so they are consumed and counted. A chain still open at
+ * `end` is left for the next round (its sender is still writing it).
+ */
+static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct fwd_batch *b)
+{
+	uint32_t i = vr->hwcur, budget = VS_BATCH;
+
+	b->n_ent = b->n_frag = 0;
+	/* finish dropping an over-long chain from the previous round */
+	while (vr->skip && i != end && budget) {
+		uint16_t fl = UNM_READ_ONCE(vr->slot[i].flags); /* untrusted */
+
+		i = vr_next(vr, i);
+		budget--;
+		vr->skip = fl & UNM_NS_MOREFRAG;
+	}
+	b->start = i;
+	while (i != end && budget) {
+		struct fwd_ent *e = &b->ent[b->n_ent];
+		uint32_t j = i, nf = 0, f0 = b->n_frag;
+		bool complete = false;
+
+		e->len = 0;
+		e->reason = 0xff;
+		e->skip_after = false;
+		while (j != end && nf < budget) {
+			struct unm_slot s;
+
+			memcpy(&s, &vr->slot[j], sizeof(s)); /* untrusted: one copy */
+			j = vr_next(vr, j);
+			nf++;
+			if (e->reason == 0xff) {
+				if (s.buf_idx < 2 || s.buf_idx >= vr->buf_count) {
+					e->reason = UNM_DROP_BAD_BUF;
+				} else if (s.len > vr->buf_size) {
+					e->reason = UNM_DROP_BAD_LEN;
+				} else {
+					const char *buf = vr->pool + (uint64_t)s.buf_idx * vr->buf_size;
+
+					__builtin_prefetch(buf);
+					b->frag[b->n_frag].buf = buf;
+					b->frag[b->n_frag++].len = s.len;
+					e->len += s.len;
+					if (e->len > UNM_MAX_FRAME)
+						e->reason = UNM_DROP_TOO_LONG;
+				}
+			}
+			if (!(s.flags & UNM_NS_MOREFRAG)) {
+				complete = true;
+				break;
+			}
+			if (nf >= UNM_MAX_FRAGS)
+				e->reason = UNM_DROP_TOO_LONG; /* consume the rest, unrecorded */
+		}
+		if (!complete && nf >= UNM_MAX_FRAGS) {
+			/* over-long and still open: drop what we have, skip the rest later */
+			e->skip_after = complete = true;
+		}
+		if (!complete) {
+			b->n_frag = f0; /* open chain: wait for the rest */
+			break;
+		}
+		if (e->reason == 0xff && b->frag[f0].len < 14)
+			e->reason = UNM_DROP_BAD_LEN; /* runt: no Ethernet header */
+		e->frag = f0;
+		e->nfrags = (uint16_t)(b->n_frag - f0);
+		e->slot_end = j;
+		e->dst = e->reason == 0xff ? 0 : VS_DROP;
+		budget -= nf;
+		b->n_ent++;
+		i = j;
+	}
+}
+
+/* Lossless: can every destination of frame E take it? Reserve if so. */
+static bool fwd_reserve(struct vswitch *sw, struct vport *src, struct vring *vr,
+			struct fwd_ent *e, struct fwd_batch *b)
+{
+	unsigned first = e->dst == VS_BCAST ? 0 : e->dst;
+	unsigned last = e->dst == VS_BCAST ? VS_MAX_PORTS : e->dst + 1u;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned d = first; d < last; d++) {
+			struct vport *dp = sw->ports[d];
+			struct vring *o;
+			uint32_t need, oend;
+
+			if (!dp || dp == src || dp->errored)
+				continue;
+			o = &dp->out[vr->id % dp->n_out];
+			need = slots_for(e->len, o->buf_size);
+			if (need > o->nslots - 1 || need > UNM_MAX_FRAGS)
+				continue; /* can never fit: dropped as no_room in pass 2 */
+			if (!b->room_ok[d]) {
+				b->room[d] = dp->ops->out_space(dp, o, &oend) ? 0 :
+					     vr_dist(o, o->hwtail, oend);
+				b->room_ok[d] = true;
+			}
+			if (pass == 0 && b->room[d] < need)
+				return false;
+			if (pass == 1)
+				b->room[d] -= need;
+		}
+	return true;
+}
+
+static unsigned fwd_lookup(struct vswitch *sw, struct vport *src, struct vring *vr,
+			   struct fwd_batch *b, uint64_t now)
+{
+	unsigned n;
+
+	if (sw->lossless)
+		memset(b->room_ok, 0, sizeof(b->room_ok));
+	for (n = 0; n < b->n_ent; n++) {
+		struct fwd_ent *e = &b->ent[n];
+		unsigned dst;
+
+		if (e->dst == VS_DROP)
+			continue;
+		dst = sw->lookup->lookup(sw->lt, (const uint8_t *)b->frag[e->frag].buf,
+					 e->len, src->idx, now);
+		if (dst != VS_BCAST && (dst >= VS_MAX_PORTS || dst == src->idx)) {
+			e->dst = VS_DROP;
+			e->reason = UNM_DROP_NO_DST;
+			continue;
+		}
+		e->dst = (uint8_t)dst;
+		if (sw->lossless && !fwd_reserve(sw, src, vr, e, b))
+			break; /* backpressure: the rest stays in the sender's ring */
+	}
+	return n;
+}
+
+/* ---- pass 2: copy per destination ------------------------------------------ */
+
+/* Copy frame E into dst slots from *k; false if a dst slot is bad. */
+static bool fwd_copy(struct vring *o, const struct fwd_ent *e, const struct fwd_batch *b,
+		     uint32_t *k)
+{
+	const struct fwd_frag *f = &b->frag[e->frag], *fend = f + e->nfrags;
+	uint32_t foff = 0, left = e->len;
+
+	do {
+		struct unm_slot *s = &o->slot[*k];
+		uint32_t idx = UNM_READ_ONCE(s->buf_idx); /* untrusted */
+		uint32_t room = o->buf_size, n = 0;
+		char *dbuf;
+
+		if (idx < 2 || idx >= o->buf_count)
+			return false;
+		dbuf = o->pool + (uint64_t)idx * o->buf_size;
+		while (room && f < fend) {
+			uint32_t c = f->len - foff < room ? f->len - foff : room;
+
+			memcpy(dbuf + n, f->buf + foff, c);
+			n += c;
+			room -= c;
+			foff += c;
+			if (foff == f->len) {
+				f++;
+				foff = 0;
+			}
+		}
+		left -= n;
+		UNM_WRITE_ONCE(s->len, (uint16_t)n);
+		UNM_WRITE_ONCE(s->flags, left ? UNM_NS_MOREFRAG : 0);
+		*k = vr_next(o, *k);
+	} while (left);
+	return true;
+}
+
+/* Deliver the frames of list L (and the flood list) to port DP. */
+static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
+			struct fwd_batch *b)
+{
+	struct vring *o = &dp->out[vr->id % dp->n_out];
+	uint16_t u = b->lhead[dp->idx], f = b->lhead[VS_BCAST];
+	uint32_t end = 0, k, avail = 0;
+	bool ok = !dp->errored && dp->ops->out_space(dp, o, &end) == 0;
+
+	if (ok) {
+		k = o->hwtail;
+		avail = vr_dist(o, k, end);
+	} else {
+		k = 0;
+	}
+	while (u != FWD_NONE || f != FWD_NONE) {
+		uint16_t n;
+
+		if (f == FWD_NONE || (u != FWD_NONE && u < f)) {
+			n = u;
+			u = b->ent[u].next;
+		} else {
+			n = f;
+			f = b->ent[f].next;
+		}
+		const struct fwd_ent *e = &b->ent[n];
+		uint32_t need = ok ? slots_for(e->len, o->buf_size) : 0;
+
+		if (!ok) {
+			src->st.drops[UNM_DROP_DST_ERR]++;
+		} else if (need > o->nslots - 1 || need > UNM_MAX_FRAGS) {
+			src->st.drops[UNM_DROP_NO_ROOM]++;
+		} else if (need > avail) {
+			src->st.drops[UNM_DROP_DST_FULL]++;
+		} else if (!fwd_copy(o, e, b, &k)) {
+			vs_port_error(NULL, dp, "RX slot with buffer index outside [2, %u)",
+				      o->buf_count);
+			src->st.drops[UNM_DROP_DST_ERR]++;
+			ok = false;
+		} else {
+			avail -= need;
+			src->st.tx_delivered++;
+			dp->st.rx_frames++;
+			dp->st.rx_bytes += e->len;
+		}
+	}
+	if (ok && k != o->hwtail)
+		dp->ops->out_publish(dp, o, k);
+}
+
+static void fwd_pass2(struct vswitch *sw, struct vport *src, struct vring *vr,
+		      struct fwd_batch *b, unsigned n)
+{
+	unsigned ndst = 0;
+
+	for (unsigned k = 0; k < sw->n_active; k++) {
+		b->lhead[sw->active[k]] = FWD_NONE;
+		ndst += sw->ports[sw->active[k]] != src && !sw->ports[sw->active[k]]->errored;
+	}
+	b->lhead[VS_BCAST] = FWD_NONE;
+	for (unsigned i = 0; i < n; i++) {
+		struct fwd_ent *e = &b->ent[i];
+
+		src->st.tx_frames++;
+		src->st.tx_bytes += e->len;
+		if (e->dst == VS_BCAST && ndst == 0) {
+			e->dst = VS_DROP;
+			e->reason = UNM_DROP_NO_DST;
+		}
+		if (e->dst == VS_DROP) {
+			src->st.drops[e->reason]++;
+			continue;
+		}
+		if (!sw->ports[e->dst]) {
+			src->st.drops[UNM_DROP_NO_DST]++;
+			continue;
+		}
+		if (e->dst == VS_BCAST)
+			src->st.tx_extra_copies += ndst - 1;
+		e->next = FWD_NONE;
+		if (b->lhead[e->dst] == FWD_NONE)
+			b->lhead[e->dst] = (uint16_t)i;
+		else
+			b->ent[b->ltail[e->dst]].next = (uint16_t)i;
+		b->ltail[e->dst] = (uint16_t)i;
+	}
+	for (unsigned k = 0; k < sw->n_active; k++) {
+		struct vport *dp = sw->ports[sw->active[k]];
+
+		if (dp == src || (dp->errored && b->lhead[dp->idx] == FWD_NONE))
+			continue;
+		if (b->lhead[dp->idx] != FWD_NONE || b->lhead[VS_BCAST] != FWD_NONE)
+			fwd_deliver(src, vr, dp, b);
+	}
+}
+
+/* One source ring: returns the number of slots consumed. */
+static unsigned fwd_ring(struct vswitch *sw, struct vport *src, struct vring *vr,
+			 struct fwd_batch *b, uint64_t now)
+{
+	uint32_t end, done, moved;
+	unsigned n;
+
+	if (src->ops->in_fetch(src, vr, &end))
+		return 0;
+	if (end == vr->hwcur)
+		return 0;
+	fwd_gather(src, vr, end, b);
+	n = fwd_lookup(sw, src, vr, b, now);
+	fwd_pass2(sw, src, vr, b, n);
+	done = n ? b->ent[n - 1].slot_end : b->start;
+	if (n)
+		vr->skip = b->ent[n - 1].skip_after;
+	src->blocked = n < b->n_ent;
+	if (done == vr->hwcur)
+		return 0;
+	moved = vr_dist(vr, vr->hwcur, done);
+	sw->frames += n;
+	src->ops->in_release(src, vr, done);
+	return moved;
+}
+
+/* ---- the forwarding thread ------------------------------------------------ */
+
+static unsigned round_all(struct unmd *d, struct fwd_batch *b, uint64_t now)
+{
+	unsigned work = 0;
+
+	for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
+		struct vswitch *sw = d->sw[s];
+
+		for (unsigned k = 0; sw && k < sw->n_active; k++) {
+			struct vport *p = sw->ports[sw->active[k]];
+
+			for (unsigned r = 0; r < p->n_in && !p->errored; r++)
+				work += fwd_ring(sw, p, &p->in[r], b, now);
+		}
+		for (unsigned k = 0; sw && k < sw->n_active; k++) {
+			struct vport *p = sw->ports[sw->active[k]];
+			int rc;
+
+			if (!p->errored && (rc = p->ops->round_end(p)) < 0)
+				vs_port_error(d, p, "sync: %s", strerror(-rc));
+		}
+	}
+	return work;
+}
+
+static void kicks_all(struct unmd *d, bool on)
+{
+	for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
+		struct vswitch *sw = d->sw[s];
+
+		for (unsigned k = 0; sw && k < sw->n_active; k++) {
+			struct vport *p = sw->ports[sw->active[k]];
+
+			if (!p->errored)
+				p->ops->kicks(p, on, sw->lossless);
+		}
+	}
+}
+
+static bool pending_all(struct unmd *d)
+{
+	for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
+		struct vswitch *sw = d->sw[s];
+
+		for (unsigned k = 0; sw && k < sw->n_active; k++) {
+			struct vport *p = sw->ports[sw->active[k]];
+
+			if (!p->errored && p->ops->pending(p, sw->lossless))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Nothing moved: double check, then sleep until a kick. Lock held. */
+static void vs_sleep(struct unmd *d)
+{
+	struct epoll_event ev[64];
+
+	kicks_all(d, true);
+	/* [H3] full fence: kern_need_kick stores / head loads (double check);
+	 * pairs with [A3] in lib/csb.c. */
+	unm_smp_mb();
+	if (!pending_all(d) && !__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
+		unmd_unlock(d);
+		if (epoll_wait(d->ep, ev, 64, 1000) < 0 && errno != EINTR)
+			ulog("epoll_wait: %s", strerror(errno));
+		unmd_lock(d);
+		for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
+			struct vswitch *sw = d->sw[s];
+
+			for (unsigned k = 0; sw && k < sw->n_active; k++) {
+				struct vport *p = sw->ports[sw->active[k]];
+				int rc;
+
+				if (p->ops->on_wake && !p->errored && (rc = p->ops->on_wake(p)) < 0)
+					vs_port_error(d, p, "%s", strerror(-rc));
+			}
+		}
+	}
+	kicks_all(d, false);
+}
+
+#define IDLE_ROUNDS 8
+
+static void *vs_thread(void *arg)
+{
+	struct unmd *d = arg;
+	struct fwd_batch *b = calloc(1, sizeof(*b));
+	unsigned idle = 0;
+
+	if (!b) {
+		ulog("forwarding thread: out of memory");
+		return NULL;
+	}
+	unmd_lock(d);
+	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&d->ctl_waiting, __ATOMIC_ACQUIRE)) {
+			unmd_unlock(d);
+			while (__atomic_load_n(&d->ctl_waiting, __ATOMIC_ACQUIRE))
+				sched_yield();
+			unmd_lock(d);
+		}
+		if (round_all(d, b, unm_now_ns())) {
+			idle = 0;
+			continue;
+		}
+		if (++idle < IDLE_ROUNDS) {
+			sched_yield(); /* let a client on this CPU refill */
+			continue;
+		}
+		vs_sleep(d);
+		idle = 0;
+	}
+	unmd_unlock(d);
+	free(b);
+	return NULL;
+}
+
+int vs_start(struct unmd *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	int rc;
+
+	the_unmd = d;
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->ep < 0 || d->wake_fd < 0)
+		return -errno;
+	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, d->wake_fd, &ev) < 0)
+		return -errno;
+	rc = pthread_create(&d->worker, NULL, vs_thread, d);
+	return -rc;
+}
+
+void vs_stop(struct unmd *d)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
+	if (write(d->wake_fd, &one, sizeof(one)) < 0)
+		ulog("wake: %s", strerror(errno));
+	pthread_join(d->worker, NULL);
+	close(d->ep);
+	close(d->wake_fd);
+}

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * vport_csb.c - host side of the CSB passthrough protocol: a switch port
+ * whose rings live in their own region (memfd, UNM_REGION_PORT) mapped by
+ * an isolated client (lib/vale.c + lib/csb.c), with a kick and an irq
+ * eventfd per ring. netmap's kloop, in userspace.
+ *
+ * The client can write anything anywhere in its region at any time. This
+ * file therefore never reads a ring header field after creation (geometry
+ * and pool address are kept in struct vring), reads each a2h index once
+ * with acquire and validates it against its own hwcur/hwtail before use,
+ * and leaves slot and buffer validation to the forwarding code (vale.c).
+ * An impossible index errors the port (UNM_CSB_F_ERROR): the client's
+ * syncs then fail with -EIO and unmd drops its connection.
+ *
+ * Barriers (partners in lib/csb.c):
+ *   [H1] acquire of a2h.head          pairs with [A1] (client release)
+ *   [H2] release of h2a.hwtail        pairs with [A2] (client acquire)
+ *   [H3] kern_need_kick = 1, full fence (vale.c: vs_sleep), re-read
+ *        a2h.head (pending)           pairs with [A3]
+ *   [H4] hwtail published, full fence, read appl_need_kick (round_end)
+ *                                      pairs with [A4]
+ * Threads: forwarding thread for the ops; control thread for create,
+ * reset (lock held) and destroy (port already off its switch).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "unmd.h"
+
+struct csb_priv {
+	struct unm_region reg;
+};
+
+static inline uint32_t vr_next(const struct vring *vr, uint32_t i)
+{
+	return i + 1 == vr->nslots ? 0 : i + 1;
+}
+
+static inline uint32_t vr_prev(const struct vring *vr, uint32_t i)
+{
+	return i == 0 ? vr->nslots - 1 : i - 1;
+}
+
+static inline uint32_t vr_dist(const struct vring *vr, uint32_t from, uint32_t to)
+{
+	return to >= from ? to - from : to + vr->nslots - from;
+}
+
+static void publish(struct vring *vr)
+{
+	UNM_WRITE_ONCE(vr->csb->h2a.hwcur, vr->hwcur);
+	/* [H2] release: slots consumed (TX) or filled (RX) before hwtail are
+	 * visible to the client; pairs with [A2]. */
+	unm_store_release(&vr->csb->h2a.hwtail, vr->hwtail);
+	vr->progress = true;
+}
+
+static int csb_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
+{
+	/* [H1] acquire: the slots before head are written; pairs with [A1].
+	 * untrusted: any value < nslots is a legal TX head (the client owns
+	 * every slot but hwtail.. after a copy switch consumed them). */
+	uint32_t head = unm_load_acquire(&vr->csb->a2h.head);
+
+	if (head >= vr->nslots) {
+		p->st.bad_ring++;
+		vs_port_error(NULL, p, "head %u > %u", head, vr->nslots - 1);
+		return -EIO;
+	}
+	*end = head;
+	return 0;
+}
+
+static void csb_in_release(struct vport *p, struct vring *vr, uint32_t upto)
+{
+	vr->hwcur = upto;
+	vr->hwtail = vr_prev(vr, upto);
+	publish(vr);
+}
+
+static int csb_out_space(struct vport *p, struct vring *vr, uint32_t *end)
+{
+	/* [H1] acquire: the client is done with RX slots before head; pairs
+	 * with [A1]. untrusted: it may only release what we gave it. */
+	uint32_t head = unm_load_acquire(&vr->csb->a2h.head);
+
+	if (head != vr->hwcur) {
+		if (head >= vr->nslots ||
+		    vr_dist(vr, vr->hwcur, head) > vr_dist(vr, vr->hwcur, vr->hwtail)) {
+			p->st.bad_ring++;
+			vs_port_error(NULL, p, "RX head %u outside [%u, %u]", head, vr->hwcur,
+				      vr->hwtail);
+			return -EIO;
+		}
+		vr->hwcur = head;
+	}
+	vr->seen_head = head;
+	*end = vr_prev(vr, vr->hwcur);
+	return 0;
+}
+
+static void csb_out_publish(struct vport *p, struct vring *vr, uint32_t upto)
+{
+	vr->hwtail = upto;
+	publish(vr);
+}
+
+static void irq(struct vport *p, struct vring *vr)
+{
+	uint64_t one = 1;
+
+	if (write(vr->irq_fd, &one, sizeof(one)) == sizeof(one))
+		p->st.irqs_tx++;
+}
+
+static int csb_round_end(struct vport *p)
+{
+	struct vring *rings[2] = { p->in, p->out };
+	unsigned counts[2] = { p->n_in, p->n_out };
+	bool any = false;
+
+	for (int d = 0; d < 2 && !any; d++)
+		for (unsigned i = 0; i < counts[d]; i++)
+			any |= rings[d][i].progress;
+	if (!any)
+		return 0;
+	/* [H4] full fence: hwtail stores / appl_need_kick loads; pairs with
+	 * [A4] (client: set appl_need_kick, fence, re-read hwtail). */
+	unm_smp_mb();
+	for (int d = 0; d < 2; d++)
+		for (unsigned i = 0; i < counts[d]; i++) {
+			struct vring *vr = &rings[d][i];
+
+			if (vr->progress && UNM_READ_ONCE(vr->csb->a2h.appl_need_kick))
+				irq(p, vr);
+			vr->progress = false;
+		}
+	return 0;
+}
+
+static void csb_kicks(struct vport *p, bool on, bool out_too)
+{
+	for (unsigned i = 0; i < p->n_in; i++)
+		UNM_WRITE_ONCE(p->in[i].csb->h2a.kern_need_kick, on);
+	for (unsigned i = 0; i < p->n_out; i++)
+		UNM_WRITE_ONCE(p->out[i].csb->h2a.kern_need_kick, on && out_too);
+}
+
+/* After kicks(on) and the [H3] fence in vs_sleep: re-read the heads. */
+static bool csb_pending(struct vport *p, bool out_too)
+{
+	if (!p->blocked)
+		for (unsigned i = 0; i < p->n_in; i++)
+			if (UNM_READ_ONCE(p->in[i].csb->a2h.head) != p->in[i].hwcur || p->in[i].skip)
+				return true;
+	if (out_too)
+		for (unsigned i = 0; i < p->n_out; i++)
+			if (UNM_READ_ONCE(p->out[i].csb->a2h.head) != p->out[i].seen_head)
+				return true;
+	return false;
+}
+
+static void csb_set_error(struct vport *p)
+{
+	for (unsigned i = 0; i < p->n_in + p->n_out; i++) {
+		struct vring *vr = i < p->n_in ? &p->in[i] : &p->out[i - p->n_in];
+
+		__atomic_fetch_or(&vr->csb->h2a.host_flags, UNM_CSB_F_ERROR, __ATOMIC_SEQ_CST);
+		irq(p, vr);
+	}
+}
+
+static void csb_destroy(struct vport *p)
+{
+	struct csb_priv *c = p->priv;
+
+	for (unsigned i = 0; i < p->n_in + p->n_out; i++) {
+		struct vring *vr = i < p->n_in ? &p->in[i] : &p->out[i - p->n_in];
+
+		if (vr->kick_fd >= 0)
+			close(vr->kick_fd);
+		if (vr->irq_fd >= 0)
+			close(vr->irq_fd);
+	}
+	unm_region_unmap(&c->reg);
+	vport_free(p);
+}
+
+static const struct vport_ops csb_ops = {
+	.type = "csb",
+	.in_fetch = csb_in_fetch,
+	.in_release = csb_in_release,
+	.out_space = csb_out_space,
+	.out_publish = csb_out_publish,
+	.round_end = csb_round_end,
+	.kicks = csb_kicks,
+	.pending = csb_pending,
+	.set_error = csb_set_error,
+	.destroy = csb_destroy,
+};
+
+/* Every ring back to a state both sides agree on; the client maps it next. */
+void vport_csb_reset(struct vport *p)
+{
+	for (unsigned i = 0; i < p->n_in + p->n_out; i++) {
+		bool in = i < p->n_in;
+		struct vring *vr = in ? &p->in[i] : &p->out[i - p->n_in];
+		struct unm_csb *e = vr->csb;
+
+		if (in)
+			vr->hwtail = vr_prev(vr, vr->hwcur); /* pending TX is dropped */
+		vr->seen_head = vr->hwcur;
+		vr->skip = false;
+		vr->progress = false;
+		vr->ring->head = vr->ring->cur = vr->hwcur;
+		vr->ring->tail = vr->hwtail;
+		e->a2h.head = e->a2h.cur = vr->hwcur;
+		e->a2h.appl_need_kick = 1;
+		e->a2h.sync_flags = 0;
+		e->h2a.hwcur = vr->hwcur;
+		e->h2a.hwtail = vr->hwtail;
+		e->h2a.kern_need_kick = 1;
+		e->h2a.host_flags = 0;
+	}
+	p->errored = false;
+	p->blocked = false;
+}
+
+static int ring_setup(struct vport *p, struct vring *vr, struct unm_ring *ring,
+		      const struct unm_region *reg, unsigned entry)
+{
+	const struct unm_region_hdr *h = unm_region_hdr(reg);
+
+	vr->ring = ring;
+	vr->slot = ring->slot;
+	vr->pool = (char *)reg->base + h->buf_pool_ofs;
+	vr->nslots = ring->num_slots;
+	vr->buf_size = h->buf_size;
+	vr->buf_count = h->buf_count;
+	vr->hwcur = ring->head;
+	vr->hwtail = ring->tail;
+	vr->csb = unm_region_csb(reg, 2 * entry);
+	vr->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vr->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return vr->kick_fd < 0 || vr->irq_fd < 0 ? -errno : 0;
+}
+
+int vport_csb_create(struct vport **pp, const char *port, const struct unm_ctl_geom *g,
+		     char *err, size_t errlen)
+{
+	struct unm_region_layout l;
+	struct csb_priv *c;
+	struct vport *p;
+	struct unm_if *nifp;
+	int rc;
+
+	p = vport_alloc(g->tx_rings, g->rx_rings, sizeof(*c));
+	if (!p)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	c = p->priv;
+	c->reg.fd = -1;
+	p->ops = &csb_ops;
+	snprintf(p->name, sizeof(p->name), "%s", port);
+	snprintf(p->type, sizeof(p->type), "csb");
+	p->geom = *g;
+	memset(&l, 0, sizeof(l));
+	l.kind = UNM_REGION_PORT;
+	l.n_ifs = 1;
+	snprintf(l.ifs[0].name, sizeof(l.ifs[0].name), "%.15s", port);
+	l.ifs[0].tx_rings = g->tx_rings;
+	l.ifs[0].rx_rings = g->rx_rings;
+	l.ifs[0].tx_slots = g->tx_slots;
+	l.ifs[0].rx_slots = g->rx_slots;
+	l.buf_size = g->buf_size;
+	l.extra_bufs = g->extra_bufs;
+	l.vnet_hdr_len = g->vnet_hdr_len;
+	l.csb_entries = 2 * (g->tx_rings + g->rx_rings);
+	l.mtu = 1500;
+	rc = unm_region_create(&l, &c->reg, err, errlen);
+	if (rc) {
+		vport_free(p);
+		return rc;
+	}
+	p->region_size = c->reg.size;
+	nifp = unm_region_if(&c->reg, 0);
+	for (unsigned i = 0; i < p->n_in + p->n_out; i++) {
+		bool in = i < p->n_in;
+		struct vring *vr = in ? &p->in[i] : &p->out[i - p->n_in];
+		struct unm_ring *ring = in ? unm_txring(nifp, i) : unm_rxring(nifp, i - p->n_in);
+
+		vr->id = in ? i : i - p->n_in;
+		if ((rc = ring_setup(p, vr, ring, &c->reg, i))) {
+			snprintf(err, errlen, "eventfd: %s", strerror(-rc));
+			csb_destroy(p);
+			return rc;
+		}
+	}
+	vport_csb_reset(p);
+	*pp = p;
+	return 0;
+}
+
+unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max)
+{
+	struct csb_priv *c = p->priv;
+	unsigned n = p->n_in + p->n_out, k = 0;
+
+	if (1 + 2 * n > max)
+		return 0;
+	fds[k++] = c->reg.fd;
+	for (unsigned i = 0; i < n; i++)
+		fds[k++] = i < p->n_in ? p->in[i].kick_fd : p->out[i - p->n_in].kick_fd;
+	for (unsigned i = 0; i < n; i++)
+		fds[k++] = i < p->n_in ? p->in[i].irq_fd : p->out[i - p->n_in].irq_fd;
+	return k;
+}
+
+struct vport *vport_alloc(unsigned n_in, unsigned n_out, size_t priv_size)
+{
+	struct vport *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->in = calloc(n_in ? n_in : 1, sizeof(*p->in));
+	p->out = calloc(n_out ? n_out : 1, sizeof(*p->out));
+	p->priv = priv_size ? calloc(1, priv_size) : NULL;
+	if (!p->in || !p->out || (priv_size && !p->priv)) {
+		vport_free(p);
+		return NULL;
+	}
+	p->n_in = n_in;
+	p->n_out = n_out;
+	for (unsigned i = 0; i < n_in; i++)
+		p->in[i].kick_fd = p->in[i].irq_fd = -1;
+	for (unsigned i = 0; i < n_out; i++)
+		p->out[i].kick_fd = p->out[i].irq_fd = -1;
+	return p;
+}
+
+void vport_free(struct vport *p)
+{
+	if (!p)
+		return;
+	free(p->in);
+	free(p->out);
+	free(p->priv);
+	free(p);
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * vport_unm.c - a switch port backed by any port type opened inside unmd
+ * with unm_open() (null, a pipe end, and the tap/afpacket/afxdp/shmif
+ * backends as they land): ATTACH. unmd is that port's application: the
+ * switch reads frames from its RX rings and writes frames into its TX
+ * rings, then calls unm_rxsync()/unm_txsync() once per round.
+ *
+ * The port's slots may still be shared with another process (a pipe's
+ * peer), so the forwarding code validates them exactly as for a client
+ * port; ring head/cur/tail are ours (libunm keeps them sane on each sync).
+ *
+ * Threads: forwarding thread for the ops (lock held); control thread for
+ * create (no lock: unm_open may block) and destroy (port off its switch).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include "unmd.h"
+
+struct unm_priv {
+	struct unm_port *port;
+};
+
+static inline struct unm_port *P(struct vport *p)
+{
+	return ((struct unm_priv *)p->priv)->port;
+}
+
+static int unm_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
+{
+	int rc = unm_rxsync(P(p), (int)vr->id);
+
+	if (rc < 0 && !(rc == -EPIPE && vr->ring->tail != vr->hwcur)) {
+		vs_port_error(NULL, p, "rxsync: %s", strerror(-rc));
+		return rc;
+	}
+	*end = vr->ring->tail;
+	return 0;
+}
+
+static void unm_in_release(struct vport *p, struct vring *vr, uint32_t upto)
+{
+	vr->hwcur = upto;
+	vr->ring->head = vr->ring->cur = upto;
+	vr->dirty = true;
+}
+
+static int unm_out_space(struct vport *p, struct vring *vr, uint32_t *end)
+{
+	struct unm_ring *r = vr->ring;
+
+	if (r->head == r->tail || vr->dirty) {
+		int rc = unm_txsync(P(p), (int)vr->id);
+
+		vr->dirty = false;
+		if (rc < 0) {
+			vs_port_error(NULL, p, "txsync: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	vr->hwtail = r->head;
+	*end = r->tail;
+	return 0;
+}
+
+static void unm_out_publish(struct vport *p, struct vring *vr, uint32_t upto)
+{
+	vr->hwtail = upto;
+	vr->ring->head = vr->ring->cur = upto;
+	vr->dirty = true;
+}
+
+static int unm_round_end(struct vport *p)
+{
+	int rc;
+
+	for (unsigned i = 0; i < p->n_out; i++)
+		if (p->out[i].dirty) {
+			p->out[i].dirty = false;
+			if ((rc = unm_txsync(P(p), (int)i)) < 0)
+				return rc;
+		}
+	for (unsigned i = 0; i < p->n_in; i++)
+		if (p->in[i].dirty) {
+			p->in[i].dirty = false;
+			if ((rc = unm_rxsync(P(p), (int)i)) < 0 && rc != -EPIPE)
+				return rc;
+		}
+	return 0;
+}
+
+static void unm_kicks(struct vport *p, bool on, bool out_too)
+{
+	/* libunm arms the port's notification in every sync that would block */
+}
+
+static bool unm_pending(struct vport *p, bool out_too)
+{
+	if (p->blocked)
+		return false;
+	for (unsigned i = 0; i < p->n_in; i++) {
+		int rc = unm_rxsync(P(p), (int)i);
+
+		if (rc < 0 && rc != -EPIPE)
+			return true; /* let in_fetch report it */
+		if (p->in[i].ring->tail != p->in[i].hwcur)
+			return true;
+	}
+	return false;
+}
+
+static int unm_on_wake(struct vport *p)
+{
+	struct unm_port *up = P(p);
+	struct epoll_event ev[16];
+
+	if (up->epfd >= 0)
+		while (epoll_wait(up->epfd, ev, 16, 0) == 16)
+			;
+	if (up->ops->wakeup) {
+		int rc = up->ops->wakeup(up);
+
+		if (rc < 0 && rc != -EPIPE)
+			return rc;
+	}
+	return 0;
+}
+
+static void unm_set_error(struct vport *p)
+{
+}
+
+static void unm_destroy(struct vport *p)
+{
+	unm_close(P(p));
+	vport_free(p);
+}
+
+static const struct vport_ops unm_vport_ops = {
+	.type = "unm",
+	.in_fetch = unm_in_fetch,
+	.in_release = unm_in_release,
+	.out_space = unm_out_space,
+	.out_publish = unm_out_publish,
+	.round_end = unm_round_end,
+	.kicks = unm_kicks,
+	.pending = unm_pending,
+	.on_wake = unm_on_wake,
+	.set_error = unm_set_error,
+	.destroy = unm_destroy,
+};
+
+static void ring_setup(struct vring *vr, const struct unm_port *up, const struct unm_kring *kr)
+{
+	const struct unm_region_hdr *h = unm_region_hdr(&up->reg);
+
+	vr->ring = kr->ring;
+	vr->slot = kr->ring->slot;
+	vr->pool = (char *)kr->ring + kr->buf_ofs;
+	vr->nslots = kr->nslots;
+	vr->buf_size = kr->buf_size;
+	vr->buf_count = h->buf_count;
+	vr->id = kr->ringid;
+	vr->hwcur = kr->ring->head;
+	vr->hwtail = kr->ring->head;
+	vr->seen_head = vr->hwcur;
+}
+
+int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_geom *g,
+		     char *err, size_t errlen)
+{
+	struct unm_open_opts o = { .sz = sizeof(o) };
+	struct unm_port *up;
+	struct vport *p;
+	int rc;
+
+	o.tx_rings = g->tx_rings;
+	o.rx_rings = g->rx_rings;
+	o.tx_slots = g->tx_slots;
+	o.rx_slots = g->rx_slots;
+	o.buf_size = g->buf_size;
+	o.extra_bufs = g->extra_bufs;
+	o.vnet_hdr_len = g->vnet_hdr_len;
+	o.timeout_ms = 3000;
+	o.flags = UNM_OPEN_NO_WAIT_PEER;
+	rc = unm_open(name, &up, &o);
+	if (rc)
+		return snprintf(err, errlen, "%s", unm_errmsg()), rc;
+	/* Only whole ports: the switch drives every ring. */
+	if (up->first_tx != 0 || up->last_tx != up->n_tx || up->first_rx != 0 ||
+	    up->last_rx != up->n_rx) {
+		unm_close(up);
+		return snprintf(err, errlen, "%s: attach the whole port (no -N, /T, /R)", name),
+		       -EINVAL;
+	}
+	p = vport_alloc(up->n_rx, up->n_tx, sizeof(struct unm_priv));
+	if (!p) {
+		unm_close(up);
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
+	((struct unm_priv *)p->priv)->port = up;
+	p->ops = &unm_vport_ops;
+	p->attached = true;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->type, sizeof(p->type), "%s", up->ops->type);
+	p->region_size = up->reg.size;
+	p->geom.tx_rings = up->n_tx;
+	p->geom.rx_rings = up->n_rx;
+	p->geom.tx_slots = up->n_tx ? up->tx[0].nslots : 0;
+	p->geom.rx_slots = up->n_rx ? up->rx[0].nslots : 0;
+	p->geom.buf_size = up->n_tx ? up->tx[0].buf_size : 0;
+	for (unsigned i = 0; i < up->n_rx; i++)
+		ring_setup(&p->in[i], up, &up->rx[i]);
+	for (unsigned i = 0; i < up->n_tx; i++)
+		ring_setup(&p->out[i], up, &up->tx[i]);
+	*pp = p;
+	return 0;
+}
+
+int vport_unm_fd(struct vport *p)
+{
+	return p->ops == &unm_vport_ops ? unm_fd(P(p)) : -1;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * unm/ctl.h - the control protocol between unmd and its clients (libunm's
+ * vale ports, unm-ctl, anything else that speaks it).
+ *
+ * Transport: a SOCK_SEQPACKET Unix socket (default UNM_SOCKET_DEFAULT,
+ * overridden by $UNM_SOCKET or unm_open_opts.socket_path). Message
+ * boundaries are kept by the socket; every message has a fixed size and
+ * starts with magic, version and its own size, so a receiver rejects
+ * anything that is not exactly one of the structs below. File descriptors
+ * travel with SCM_RIGHTS on the reply header only.
+ *
+ *   client                                 unmd
+ *   unm_ctl_req (op, seq)        ----->
+ *                                <-----    unm_ctl_rep (status, n_items, n_fds)
+ *                                <-----    n_items x unm_ctl_item
+ *
+ * One request is outstanding per connection at a time. A connection that
+ * opened a port (OPEN_PORT) stays open for the port's lifetime: unmd
+ * removes an ephemeral port when the connection closes (the client closed
+ * or died) and the client learns that unmd died when the connection
+ * reports a hang-up. UNM_CTL_BYE (no reply) says "closing on purpose".
+ *
+ * Who checks what: unmd validates every field of every request (it may
+ * come from any local user allowed by the socket's permissions); clients
+ * validate replies (magic, version, op/seq echo, counts, fds) the same way.
+ * Strings are NUL-terminated inside their arrays; a receiver forces the
+ * last byte to NUL before use.
+ *
+ * Access control: whoever can connect to the socket may use every request;
+ * the socket file's owner, group and mode decide who can (unmd -m/-g).
+ * Per-uid limits (ports, region bytes) are enforced with SO_PEERCRED.
+ */
+#ifndef UNM_CTL_H
+#define UNM_CTL_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UNM_CTL_MAGIC     0x43544d55u /* "UMTC" little-endian */
+#define UNM_CTL_VERSION   1
+#define UNM_CTL_NAME_MAX  256         /* port names, with @conf suffixes */
+#define UNM_CTL_SW_MAX    16          /* switch names (valeX) */
+#define UNM_CTL_MSG_MAX   200         /* human-readable reply text */
+#define UNM_CTL_MAX_FDS   (1 + 4 * 16) /* memfd + kick and irq per ring */
+
+enum unm_ctl_op {
+	UNM_CTL_OPEN_PORT = 1, /* name = "valeX:P[@conf...]", geom: open (create if
+	                          needed) and attach this connection; reply fds:
+	                          [0] region memfd, [1 .. n] kick eventfds,
+	                          [n+1 .. 2n] irq eventfds, n = n_tx + n_rx, TX
+	                          rings first, in CSB entry order */
+	UNM_CTL_LIST,          /* name = "" or switch: items SWITCH then its PORTs */
+	UNM_CTL_PORT_STATS,    /* name = "" or "valeX:P" or "valeX": items PORT */
+	UNM_CTL_MAC_TABLE,     /* name = switch: items MAC */
+	UNM_CTL_PORT_ADD,      /* name = "valeX:P[@conf...]": persistent port */
+	UNM_CTL_PORT_DEL,      /* name = "valeX:P": delete a persistent port */
+	UNM_CTL_ATTACH,        /* name = switch, arg = any unm_open() name: open
+	                          that port inside unmd and make it a switch port */
+	UNM_CTL_DETACH,        /* name = switch, arg = the attached port's name */
+	UNM_CTL_SWITCH_SET,    /* name = switch, arg = key ("lossless"), value */
+	UNM_CTL_BYE,           /* no reply: the connection is closing on purpose */
+	UNM_CTL__OP_MAX
+};
+
+/* Geometry of a new port; 0 = default. @conf in the name wins. */
+struct unm_ctl_geom {
+	uint32_t tx_rings, rx_rings;
+	uint32_t tx_slots, rx_slots;
+	uint32_t buf_size;
+	uint32_t extra_bufs;
+	uint32_t vnet_hdr_len;
+	uint32_t __pad;
+};
+
+/* Request: client -> unmd, 640 bytes. */
+struct unm_ctl_req {
+	uint32_t magic;                 /* UNM_CTL_MAGIC */
+	uint16_t version;               /* UNM_CTL_VERSION */
+	uint16_t op;                    /* enum unm_ctl_op */
+	uint32_t size;                  /* sizeof(struct unm_ctl_req) */
+	uint32_t seq;                   /* echoed in the reply */
+	char name[UNM_CTL_NAME_MAX];
+	char arg[UNM_CTL_NAME_MAX];
+	struct unm_ctl_geom geom;
+	uint32_t value;                 /* SWITCH_SET */
+	uint32_t flags;                 /* must be 0 */
+	uint8_t __pad[640 - 568];
+};
+
+/* Reply header: unmd -> client, 256 bytes. */
+struct unm_ctl_rep {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t op;                    /* echo */
+	uint32_t size;                  /* sizeof(struct unm_ctl_rep) */
+	uint32_t seq;                   /* echo */
+	int32_t status;                 /* 0 or a negative errno */
+	uint32_t n_items;               /* unm_ctl_item messages that follow */
+	uint32_t n_fds;                 /* fds attached to this message */
+	uint32_t n_tx, n_rx;            /* OPEN_PORT: rings of the port */
+	uint32_t port_idx;              /* OPEN_PORT: index on the switch */
+	uint64_t region_size;           /* OPEN_PORT: bytes of the memfd */
+	char msg[UNM_CTL_MSG_MAX];      /* why, when status != 0; else info */
+	uint8_t __pad[256 - 248];
+};
+
+/* Drop reasons, counted on the port whose frame was dropped (the sender). */
+enum unm_ctl_drop {
+	UNM_DROP_DST_FULL = 0, /* a destination RX ring had no room (per copy) */
+	UNM_DROP_BAD_BUF,      /* slot with a buffer index outside [2, buf_count) */
+	UNM_DROP_BAD_LEN,      /* slot length > buffer size, or a runt (< 14 bytes) */
+	UNM_DROP_TOO_LONG,     /* chain > UNM_MAX_FRAGS slots or > UNM_MAX_FRAME bytes */
+	UNM_DROP_NO_ROOM,      /* frame needs more slots than the destination ring
+	                          can ever hold (per copy) */
+	UNM_DROP_NO_DST,       /* destination is the sender itself, or no other port */
+	UNM_DROP_DST_ERR,      /* destination errored while copying (per copy) */
+	UNM_DROP__COUNT = 8
+};
+
+#define UNM_CTL_DROP_NAMES { "dst_full", "bad_buf", "bad_len", "too_long", \
+	"no_room", "no_dst", "dst_err", "spare" }
+
+#define UNM_CTL_PORT_PERSISTENT 0x1 /* created by PORT_ADD */
+#define UNM_CTL_PORT_ATTACHED   0x2 /* in-daemon port (ATTACH) */
+#define UNM_CTL_PORT_ERRORED    0x4 /* host stopped serving it */
+#define UNM_CTL_PORT_CLIENT     0x8 /* a client is connected */
+
+/*
+ * Per-port counters, from the switch's point of view of that port:
+ * tx = frames the port sent into the switch, rx = frames delivered to it.
+ * Exact accounting, for every port:
+ *   tx_frames + tx_extra_copies == tx_delivered + sum(drops[])
+ * where tx_extra_copies counts the second and later copies of flooded
+ * frames (unicast traffic: tx_frames == tx_delivered + sum(drops)).
+ */
+struct unm_ctl_port_info {
+	char sw[UNM_CTL_SW_MAX];
+	char name[64];                  /* port part ("p1") or attached name */
+	char type[16];                  /* "csb", "null", "pipe", "tap", ... */
+	uint32_t idx;                   /* index on the switch */
+	uint32_t flags;                 /* UNM_CTL_PORT_* */
+	int32_t pid;                    /* client pid, 0 if none */
+	uint32_t uid;
+	struct unm_ctl_geom geom;
+	uint64_t region_size;
+	uint64_t tx_frames, tx_bytes;
+	uint64_t rx_frames, rx_bytes;
+	uint64_t tx_delivered, tx_extra_copies;
+	uint64_t drops[UNM_DROP__COUNT];
+	uint64_t bad_ring;              /* ring index violations seen */
+	uint64_t irqs_tx;               /* interrupts sent to the client */
+	uint64_t __spare;
+};
+
+struct unm_ctl_switch_info {
+	char sw[UNM_CTL_SW_MAX];
+	char lookup[16];                /* lookup function in use */
+	uint32_t n_ports;
+	uint32_t lossless;
+	uint32_t mac_entries;
+	uint32_t __pad;
+	uint64_t frames;                /* frames taken from all ports */
+};
+
+struct unm_ctl_mac {
+	char sw[UNM_CTL_SW_MAX];
+	uint8_t mac[6];
+	uint16_t port_idx;
+	uint32_t age_ms;
+	char port[64];
+};
+
+enum unm_ctl_item_kind {
+	UNM_CTL_ITEM_SWITCH = 1,
+	UNM_CTL_ITEM_PORT,
+	UNM_CTL_ITEM_MAC,
+};
+
+/* Reply record: unmd -> client, 384 bytes. */
+struct unm_ctl_item {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t kind;                  /* enum unm_ctl_item_kind */
+	uint32_t size;                  /* sizeof(struct unm_ctl_item) */
+	uint32_t seq;                   /* echo of the request's seq */
+	union {
+		struct unm_ctl_port_info port;
+		struct unm_ctl_switch_info sw;
+		struct unm_ctl_mac mac;
+		uint8_t __raw[368];
+	} u;
+};
+
+_Static_assert(sizeof(struct unm_ctl_req) == 640, "unm_ctl_req size");
+_Static_assert(sizeof(struct unm_ctl_rep) == 256, "unm_ctl_rep size");
+_Static_assert(sizeof(struct unm_ctl_item) == 384, "unm_ctl_item size");
+_Static_assert(sizeof(struct unm_ctl_port_info) <= 368, "port info fits");
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UNM_CTL_H */

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * ctlmsg.c - framing and validation of unmd control messages (see
+ * include/unm/ctl.h): connect, send with SCM_RIGHTS, receive exactly one
+ * fixed-size message with a timeout, check magic/version/size/echo.
+ * Stateless; the caller owns the socket and uses it from one thread.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "ctlmsg.h"
+
+const char *unm_ctl_path(const char *opt)
+{
+	const char *env;
+
+	if (opt && opt[0])
+		return opt;
+	env = getenv(UNM_SOCKET_ENV);
+	if (env && env[0])
+		return env;
+	return UNM_SOCKET_DEFAULT;
+}
+
+int unm_ctl_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return unm_seterr(-ENAMETOOLONG, "unmd socket path '%s' is too long", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return unm_seterr(-errno, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		close(fd);
+		return unm_seterr(rc, "cannot reach unmd at %s: %s%s", path, strerror(-rc),
+				  rc == -ENOENT || rc == -ECONNREFUSED ? " (is unmd running?)" : "");
+	}
+	return fd;
+}
+
+void unm_ctl_req_init(struct unm_ctl_req *r, unsigned op, uint32_t seq)
+{
+	memset(r, 0, sizeof(*r));
+	r->magic = UNM_CTL_MAGIC;
+	r->version = UNM_CTL_VERSION;
+	r->op = (uint16_t)op;
+	r->size = sizeof(*r);
+	r->seq = seq;
+}
+
+void unm_ctl_rep_init(struct unm_ctl_rep *rep, const struct unm_ctl_req *req)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->magic = UNM_CTL_MAGIC;
+	rep->version = UNM_CTL_VERSION;
+	rep->size = sizeof(*rep);
+	rep->op = req->op;
+	rep->seq = req->seq;
+}
+
+void unm_ctl_item_init(struct unm_ctl_item *it, unsigned kind, uint32_t seq)
+{
+	memset(it, 0, sizeof(*it));
+	it->magic = UNM_CTL_MAGIC;
+	it->version = UNM_CTL_VERSION;
+	it->kind = (uint16_t)kind;
+	it->size = sizeof(*it);
+	it->seq = seq;
+}
+
+int unm_ctl_send(int fd, const void *msg, size_t len, const int *fds, unsigned nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * UNM_CTL_MAX_FDS)];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (nfds > UNM_CTL_MAX_FDS)
+		return -EINVAL;
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EPIPE ? -ECONNRESET : -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static void close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+int unm_ctl_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
+		 unsigned *nfds, int timeout_ms)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * UNM_CTL_MAX_FDS)];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = { .iov_base = msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	int got[UNM_CTL_MAX_FDS];
+	unsigned ngot = 0;
+	ssize_t n;
+
+	if (nfds)
+		*nfds = 0;
+	if (timeout_ms >= 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int r;
+
+		do
+			r = poll(&pfd, 1, timeout_ms);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+	}
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EPIPE ? -ECONNRESET : -errno;
+	/* Collect every fd first so none leaks whatever happens next. */
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < k && ngot < UNM_CTL_MAX_FDS; i++)
+			memcpy(&got[ngot++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+	}
+	if (n == 0) {
+		close_fds(got, ngot);
+		return -ECONNRESET;
+	}
+	if ((size_t)n != len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ngot > max_fds) {
+		close_fds(got, ngot);
+		return -EBADMSG;
+	}
+	if (ngot)
+		memcpy(fds, got, ngot * sizeof(int));
+	if (nfds)
+		*nfds = ngot;
+	return 0;
+}
+
+int unm_ctl_check_req(struct unm_ctl_req *r, size_t n, char *err, size_t errlen)
+{
+	if (n != sizeof(*r))
+		return snprintf(err, errlen, "request of %zu bytes, expected %zu", n, sizeof(*r)),
+		       -EBADMSG;
+	if (r->magic != UNM_CTL_MAGIC)
+		return snprintf(err, errlen, "bad magic 0x%08x", r->magic), -EBADMSG;
+	if (r->version != UNM_CTL_VERSION)
+		return snprintf(err, errlen, "protocol version %u, unmd speaks %u", r->version,
+				UNM_CTL_VERSION), -EPROTO;
+	if (r->size != sizeof(*r))
+		return snprintf(err, errlen, "size field %u", r->size), -EBADMSG;
+	if (r->op < UNM_CTL_OPEN_PORT || r->op >= UNM_CTL__OP_MAX)
+		return snprintf(err, errlen, "unknown operation %u", r->op), -EOPNOTSUPP;
+	if (r->flags)
+		return snprintf(err, errlen, "unknown flags 0x%x", r->flags), -EINVAL;
+	if (!memchr(r->name, '\0', sizeof(r->name)) || !memchr(r->arg, '\0', sizeof(r->arg)))
+		return snprintf(err, errlen, "unterminated string"), -EINVAL;
+	return 0;
+}
+
+static int check_hdr(uint32_t magic, uint16_t version, uint32_t size, size_t want,
+		     uint32_t seq, uint32_t want_seq)
+{
+	if (magic != UNM_CTL_MAGIC || size != want)
+		return unm_seterr(-EBADMSG, "malformed reply from unmd");
+	if (version != UNM_CTL_VERSION)
+		return unm_seterr(-EPROTO, "unmd speaks protocol version %u, we speak %u",
+				  version, UNM_CTL_VERSION);
+	if (seq != want_seq)
+		return unm_seterr(-EBADMSG, "reply from unmd out of sequence");
+	return 0;
+}
+
+int unm_ctl_call(int fd, const struct unm_ctl_req *req, struct unm_ctl_rep *rep,
+		 int *fds, unsigned max_fds, int timeout_ms)
+{
+	unsigned nfds = 0;
+	int rc;
+
+	rc = unm_ctl_send(fd, req, sizeof(*req), NULL, 0);
+	if (rc)
+		return unm_seterr(rc, "sending to unmd: %s", strerror(-rc));
+	rc = unm_ctl_recv(fd, rep, sizeof(*rep), fds, max_fds, &nfds, timeout_ms);
+	if (rc)
+		return unm_seterr(rc, "no reply from unmd: %s", strerror(-rc));
+	rc = check_hdr(rep->magic, rep->version, rep->size, sizeof(*rep), rep->seq, req->seq);
+	if (!rc && (rep->op != req->op || rep->n_fds != nfds || rep->status > 0 ||
+		    rep->status < -4095 || rep->n_items > 1000000))
+		rc = unm_seterr(-EBADMSG, "inconsistent reply from unmd");
+	if (rc) {
+		close_fds(fds, nfds);
+		return rc;
+	}
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	if (rep->status) {
+		close_fds(fds, nfds);
+		return unm_seterr(rep->status, "%s", rep->msg[0] ? rep->msg : strerror(-rep->status));
+	}
+	return 0;
+}
+
+int unm_ctl_recv_item(int fd, struct unm_ctl_item *it, uint32_t seq, int timeout_ms)
+{
+	int rc = unm_ctl_recv(fd, it, sizeof(*it), NULL, 0, NULL, timeout_ms);
+
+	if (rc)
+		return unm_seterr(rc, "receiving from unmd: %s", strerror(-rc));
+	rc = check_hdr(it->magic, it->version, it->size, sizeof(*it), it->seq, seq);
+	if (rc)
+		return rc;
+	if (it->kind < UNM_CTL_ITEM_SWITCH || it->kind > UNM_CTL_ITEM_MAC)
+		return unm_seterr(-EBADMSG, "unknown item kind %u from unmd", it->kind);
+	/* force every string to terminate */
+	switch (it->kind) {
+	case UNM_CTL_ITEM_PORT:
+		it->u.port.sw[UNM_CTL_SW_MAX - 1] = '\0';
+		it->u.port.name[sizeof(it->u.port.name) - 1] = '\0';
+		it->u.port.type[sizeof(it->u.port.type) - 1] = '\0';
+		break;
+	case UNM_CTL_ITEM_SWITCH:
+		it->u.sw.sw[UNM_CTL_SW_MAX - 1] = '\0';
+		it->u.sw.lookup[sizeof(it->u.sw.lookup) - 1] = '\0';
+		break;
+	case UNM_CTL_ITEM_MAC:
+		it->u.mac.sw[UNM_CTL_SW_MAX - 1] = '\0';
+		it->u.mac.port[sizeof(it->u.mac.port) - 1] = '\0';
+		break;
+	}
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ctlmsg.h - helpers for the unmd control protocol (include/unm/ctl.h),
+ * shared by libunm's vale client, unmd and unm-ctl (all link libunm.a).
+ * Every receive validates the fixed-size message it gets; every call
+ * returns 0 or a negative errno (and sets unm_errmsg() on failure).
+ * No state: callers own their sockets; one thread per socket at a time.
+ */
+#ifndef UNM_CTLMSG_H
+#define UNM_CTLMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "unm/ctl.h"
+#include "internal.h"
+
+/* The socket path to use: OPT if non-empty, else $UNM_SOCKET, else the default. */
+UNM_HIDDEN const char *unm_ctl_path(const char *opt);
+
+/* Connect a SOCK_SEQPACKET socket to PATH. Returns the fd or -errno. */
+UNM_HIDDEN int unm_ctl_connect(const char *path);
+
+UNM_HIDDEN void unm_ctl_req_init(struct unm_ctl_req *r, unsigned op, uint32_t seq);
+UNM_HIDDEN void unm_ctl_rep_init(struct unm_ctl_rep *rep, const struct unm_ctl_req *req);
+UNM_HIDDEN void unm_ctl_item_init(struct unm_ctl_item *it, unsigned kind, uint32_t seq);
+
+/* Send one message (with up to UNM_CTL_MAX_FDS fds). Never raises SIGPIPE. */
+UNM_HIDDEN int unm_ctl_send(int fd, const void *msg, size_t len, const int *fds,
+			    unsigned nfds);
+
+/*
+ * Receive one message of exactly LEN bytes into MSG within TIMEOUT_MS
+ * (-1 = forever). Received fds go to FDS (at most MAX_FDS; *NFDS set);
+ * any surplus, or fds on a bad message, are closed. Returns 0, -ETIMEDOUT,
+ * -ECONNRESET (peer closed), -EBADMSG (wrong size, truncated), -errno.
+ */
+UNM_HIDDEN int unm_ctl_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
+			    unsigned *nfds, int timeout_ms);
+
+/* Check a request as received by the server; text reason in ERR. */
+UNM_HIDDEN int unm_ctl_check_req(struct unm_ctl_req *r, size_t n, char *err, size_t errlen);
+
+/*
+ * Client round trip: send REQ, receive and validate the reply header
+ * (magic, version, size, op/seq echo, n_fds == fds received). Returns the
+ * reply's status (0 or -errno, with the reply text in unm_errmsg()) or a
+ * transport error.
+ */
+UNM_HIDDEN int unm_ctl_call(int fd, const struct unm_ctl_req *req, struct unm_ctl_rep *rep,
+			    int *fds, unsigned max_fds, int timeout_ms);
+
+/* Receive and validate one reply item for request SEQ. */
+UNM_HIDDEN int unm_ctl_recv_item(int fd, struct unm_ctl_item *it, uint32_t seq, int timeout_ms);
+
+#endif

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * unm-ctl - control unmd's VALE switches (iproute2-style grammar):
+ *
+ *   unm-ctl [-s SOCK] [-j] list
+ *   unm-ctl port add vale0:p1[@conf:...] | port del vale0:p1
+ *   unm-ctl attach vale0 PORTNAME | detach vale0 PORTNAME
+ *   unm-ctl stats [PORT|SWITCH] [-w SECONDS]
+ *   unm-ctl mac vale0
+ *   unm-ctl switch set vale0 lossless on|off
+ *
+ * Exit: 0 ok, 1 runtime failure (unmd unreachable, request refused),
+ * 2 usage error. Every printed field goes through one helper that writes
+ * text or JSON (-j), so the two outputs cannot drift. Single-threaded.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "ctlmsg.h"
+
+static const char usage_text[] =
+"Usage: unm-ctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
+"Control the VALE switches of unmd.\n"
+"\n"
+"  list                                 switches and their ports\n"
+"  port add SWITCH:PORT[@conf:...]      create a persistent port\n"
+"  port del SWITCH:PORT                 delete a persistent port\n"
+"  attach SWITCH PORTNAME               open PORTNAME inside unmd, add it\n"
+"  detach SWITCH PORTNAME               remove an attached port\n"
+"  stats [SWITCH|SWITCH:PORT] [-w SEC]  port counters; -w: live, every SEC s\n"
+"  mac SWITCH                           the learning table\n"
+"  switch set SWITCH lossless on|off    backpressure instead of drops\n"
+"\n"
+"Options:\n"
+"  -s, --socket PATH   unmd socket (default $UNM_SOCKET, then\n"
+"                      /run/unetmap/unmd.sock)\n"
+"  -j, --json          JSON output\n"
+"  -w, --watch SEC     with stats: refresh every SEC seconds until ^C\n"
+"  -h, --help          this text\n"
+"      --version       print the version\n"
+"\n"
+"Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+static const char *sock_opt;
+static bool json;
+static volatile sig_atomic_t interrupted;
+
+static void usage_error(const char *what)
+{
+	fprintf(stderr, "unm-ctl: %s\ntry 'unm-ctl --help'\n", what);
+	exit(2);
+}
+
+/* ---- output: one helper per field type, text or JSON --------------------- */
+
+static int jdepth;
+static bool jfirst = true;
+
+static void jsep(void)
+{
+	if (!jfirst)
+		fputc(',', stdout);
+	jfirst = false;
+}
+
+static void jstr(const char *s)
+{
+	fputc('"', stdout);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			fputc(ch, stdout);
+	}
+	fputc('"', stdout);
+}
+
+static void open_obj(const char *key)
+{
+	if (!json)
+		return;
+	jsep();
+	if (key) {
+		jstr(key);
+		fputc(':', stdout);
+	}
+	fputc('{', stdout);
+	jfirst = true;
+	jdepth++;
+}
+
+static void open_arr(const char *key)
+{
+	if (!json)
+		return;
+	jsep();
+	if (key) {
+		jstr(key);
+		fputc(':', stdout);
+	}
+	fputc('[', stdout);
+	jfirst = true;
+	jdepth++;
+}
+
+static void close_(char c)
+{
+	if (!json)
+		return;
+	fputc(c, stdout);
+	jfirst = false;
+	if (--jdepth == 0)
+		fputc('\n', stdout);
+}
+
+/* FMT is the text form (printf with one argument); KEY the JSON key. */
+static void print_u64(const char *key, const char *fmt, unsigned long long v)
+{
+	if (json) {
+		jsep();
+		jstr(key);
+		printf(":%llu", v);
+	} else {
+		printf(fmt, v);
+	}
+}
+
+static void print_str(const char *key, const char *fmt, const char *v)
+{
+	if (json) {
+		jsep();
+		jstr(key);
+		fputc(':', stdout);
+		jstr(v);
+	} else {
+		printf(fmt, v);
+	}
+}
+
+static void print_bool(const char *key, const char *fmt, bool v)
+{
+	if (json) {
+		jsep();
+		jstr(key);
+		printf(":%s", v ? "true" : "false");
+	} else {
+		printf(fmt, v ? "on" : "off");
+	}
+}
+
+static void text(const char *s)
+{
+	if (!json)
+		fputs(s, stdout);
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+
+struct reply {
+	struct unm_ctl_item *it;
+	unsigned n;
+	char msg[UNM_CTL_MSG_MAX];
+};
+
+static int request(unsigned op, const char *name, const char *arg, uint32_t value,
+		   struct reply *out)
+{
+	static uint32_t seq = 1;
+	struct unm_ctl_req req;
+	struct unm_ctl_rep rep;
+	int fd, rc;
+
+	fd = unm_ctl_connect(unm_ctl_path(sock_opt));
+	if (fd < 0) {
+		fprintf(stderr, "unm-ctl: %s\n", unm_errmsg());
+		exit(1);
+	}
+	unm_ctl_req_init(&req, op, ++seq);
+	if (name && strlen(name) >= sizeof(req.name))
+		usage_error("name too long");
+	if (arg && strlen(arg) >= sizeof(req.arg))
+		usage_error("argument too long");
+	snprintf(req.name, sizeof(req.name), "%s", name ? name : "");
+	snprintf(req.arg, sizeof(req.arg), "%s", arg ? arg : "");
+	req.value = value;
+	rc = unm_ctl_call(fd, &req, &rep, NULL, 0, 5000);
+	if (rc) {
+		fprintf(stderr, "unm-ctl: %s\n", unm_errmsg());
+		close(fd);
+		exit(1);
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(out->msg, sizeof(out->msg), "%s", rep.msg);
+	out->it = calloc(rep.n_items + 1, sizeof(*out->it));
+	if (!out->it) {
+		fprintf(stderr, "unm-ctl: out of memory\n");
+		exit(1);
+	}
+	for (unsigned i = 0; i < rep.n_items; i++) {
+		rc = unm_ctl_recv_item(fd, &out->it[i], seq, 5000);
+		if (rc) {
+			fprintf(stderr, "unm-ctl: %s\n", unm_errmsg());
+			exit(1);
+		}
+	}
+	out->n = rep.n_items;
+	close(fd);
+	return 0;
+}
+
+static const char *const drop_names[UNM_DROP__COUNT] = UNM_CTL_DROP_NAMES;
+
+static uint64_t drops_total(const struct unm_ctl_port_info *p)
+{
+	uint64_t t = 0;
+
+	for (unsigned i = 0; i < UNM_DROP__COUNT; i++)
+		t += p->drops[i];
+	return t;
+}
+
+static void port_flags(const struct unm_ctl_port_info *p, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s%s", p->flags & UNM_CTL_PORT_PERSISTENT ? "persistent," : "",
+		 p->flags & UNM_CTL_PORT_ATTACHED ? "attached," : "",
+		 p->flags & UNM_CTL_PORT_ERRORED ? "errored," : "",
+		 p->flags & UNM_CTL_PORT_CLIENT ? "client," : "");
+	if (buf[0])
+		buf[strlen(buf) - 1] = '\0';
+}
+
+static void print_port(const struct unm_ctl_port_info *p, bool counters)
+{
+	char fl[64];
+
+	port_flags(p, fl, sizeof(fl));
+	open_obj(NULL);
+	text("  ");
+	print_u64("idx", "%llu: ", p->idx);
+	print_str("switch", "%s:", p->sw);
+	print_str("name", "%s", p->name);
+	print_str("type", " type %s", p->type);
+	print_str("flags", " flags <%s>", fl);
+	if (p->pid || json)
+		print_u64("pid", " pid %llu", (unsigned long long)p->pid);
+	print_u64("uid", " uid %llu", p->uid);
+	text("\n    ");
+	print_u64("tx_rings", "rings %llu", p->geom.tx_rings);
+	print_u64("rx_rings", "/%llu", p->geom.rx_rings);
+	print_u64("tx_slots", " slots %llu", p->geom.tx_slots);
+	print_u64("rx_slots", "/%llu", p->geom.rx_slots);
+	print_u64("buf_size", " bufsize %llu", p->geom.buf_size);
+	print_u64("region_bytes", " memory %llu\n", p->region_size);
+	if (counters) {
+		text("    ");
+		print_u64("tx_frames", "tx %llu frames", p->tx_frames);
+		print_u64("tx_bytes", " %llu bytes", p->tx_bytes);
+		print_u64("tx_delivered", " delivered %llu", p->tx_delivered);
+		print_u64("tx_extra_copies", " extra-copies %llu\n    ", p->tx_extra_copies);
+		print_u64("rx_frames", "rx %llu frames", p->rx_frames);
+		print_u64("rx_bytes", " %llu bytes\n    ", p->rx_bytes);
+		print_u64("drops", "drops %llu", drops_total(p));
+		open_obj("drop_reasons");
+		for (unsigned i = 0; i < UNM_DROP__COUNT - 1; i++) {
+			char fmt[40];
+
+			snprintf(fmt, sizeof(fmt), " %s %%llu", drop_names[i]);
+			print_u64(drop_names[i], fmt, p->drops[i]);
+		}
+		close_('}');
+		print_u64("bad_ring", " bad_ring %llu", p->bad_ring);
+		print_u64("irqs", " irqs %llu\n", p->irqs_tx);
+	}
+	close_('}');
+}
+
+static int cmd_list(void)
+{
+	struct reply r;
+	bool in_ports = false;
+
+	request(UNM_CTL_LIST, NULL, NULL, 0, &r);
+	open_arr(NULL);
+	for (unsigned i = 0; i < r.n; i++) {
+		const struct unm_ctl_item *it = &r.it[i];
+
+		if (it->kind == UNM_CTL_ITEM_SWITCH) {
+			if (in_ports)
+				close_(']'), close_('}');
+			open_obj(NULL);
+			print_str("switch", "%s:", it->u.sw.sw);
+			print_u64("ports", " %llu ports", it->u.sw.n_ports);
+			print_bool("lossless", " lossless %s", it->u.sw.lossless);
+			print_str("lookup", " lookup %s", it->u.sw.lookup);
+			print_u64("mac_entries", " mac-entries %llu", it->u.sw.mac_entries);
+			print_u64("frames", " frames %llu\n", it->u.sw.frames);
+			open_arr("port_list");
+			in_ports = true;
+		} else if (it->kind == UNM_CTL_ITEM_PORT) {
+			print_port(&it->u.port, false);
+		}
+	}
+	if (in_ports)
+		close_(']'), close_('}');
+	close_(']');
+	if (!json && r.n == 0)
+		printf("no switches\n");
+	free(r.it);
+	return 0;
+}
+
+static void on_sigint(int s)
+{
+	(void)s;
+	interrupted = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One line per port per interval, rates from deltas over the measured time. */
+static void watch_line(const struct unm_ctl_port_info *p, const struct unm_ctl_port_info *o,
+		       double dt, double t)
+{
+	open_obj(NULL);
+	print_str("port", "%s:", p->sw);
+	print_str("name", "%s", p->name);
+	if (json) {
+		jsep();
+		printf("\"t\":%.3f,\"tx_pps\":%.0f,\"rx_pps\":%.0f,\"drops_ps\":%.0f", t,
+		       (p->tx_frames - o->tx_frames) / dt, (p->rx_frames - o->rx_frames) / dt,
+		       (drops_total(p) - drops_total(o)) / dt);
+	} else {
+		printf(" t=%.3f tx_pps=%.0f rx_pps=%.0f drops=%llu tx_bps=%.0f\n", t,
+		       (p->tx_frames - o->tx_frames) / dt, (p->rx_frames - o->rx_frames) / dt,
+		       (unsigned long long)(drops_total(p) - drops_total(o)),
+		       8.0 * (p->tx_bytes - o->tx_bytes) / dt);
+	}
+	close_('}');
+}
+
+static int cmd_stats(const char *name, double watch)
+{
+	struct reply r, prev = { 0 };
+	double t0 = now_s(), tp = t0;
+
+	if (watch <= 0) {
+		request(UNM_CTL_PORT_STATS, name, NULL, 0, &r);
+		open_arr(NULL);
+		for (unsigned i = 0; i < r.n; i++)
+			if (r.it[i].kind == UNM_CTL_ITEM_PORT)
+				print_port(&r.it[i].u.port, true);
+		close_(']');
+		free(r.it);
+		return 0;
+	}
+	signal(SIGINT, on_sigint);
+	while (!interrupted) {
+		double t = now_s();
+
+		request(UNM_CTL_PORT_STATS, name, NULL, 0, &r);
+		if (prev.it && t - tp >= 0.01)
+			for (unsigned i = 0; i < r.n; i++)
+				for (unsigned k = 0; k < prev.n; k++)
+					if (prev.it[k].u.port.idx == r.it[i].u.port.idx &&
+					    !strcmp(prev.it[k].u.port.sw, r.it[i].u.port.sw))
+						watch_line(&r.it[i].u.port, &prev.it[k].u.port,
+							   t - tp, t - t0);
+		fflush(stdout);
+		free(prev.it);
+		prev = r;
+		tp = t;
+		usleep((useconds_t)(watch * 1e6));
+	}
+	free(prev.it);
+	return 0;
+}
+
+static int cmd_mac(const char *sw)
+{
+	struct reply r;
+
+	request(UNM_CTL_MAC_TABLE, sw, NULL, 0, &r);
+	open_arr(NULL);
+	for (unsigned i = 0; i < r.n; i++) {
+		const struct unm_ctl_mac *m = &r.it[i].u.mac;
+		char mac[18];
+
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->mac[0], m->mac[1],
+			 m->mac[2], m->mac[3], m->mac[4], m->mac[5]);
+		open_obj(NULL);
+		print_str("mac", "%s", mac);
+		print_u64("port_idx", " port %llu", m->port_idx);
+		print_str("port", " (%s)", m->port);
+		print_u64("age_ms", " age %llu ms\n", m->age_ms);
+		close_('}');
+	}
+	close_(']');
+	if (!json && r.n == 0)
+		printf("no entries\n");
+	free(r.it);
+	return 0;
+}
+
+static int simple(unsigned op, const char *name, const char *arg, uint32_t value,
+		  const char *done)
+{
+	struct reply r;
+
+	request(op, name, arg, value, &r);
+	if (json) {
+		open_obj(NULL);
+		print_str("result", "%s", "ok");
+		print_str("message", "%s", done);
+		close_('}');
+	}
+	free(r.it);
+	return 0;
+}
+
+static int run(int argc, char **argv, double watch)
+{
+	const char *obj = argc > 0 ? argv[0] : NULL;
+	char what[300];
+
+#define NEED(n, u) do { if (argc != (n)) usage_error("usage: unm-ctl " u); } while (0)
+	if (!obj)
+		usage_error("missing OBJECT (list, port, attach, detach, stats, mac, switch)");
+	if (!strcmp(obj, "list")) {
+		NEED(1, "list");
+		return cmd_list();
+	}
+	if (!strcmp(obj, "port")) {
+		if (argc == 3 && !strcmp(argv[1], "add")) {
+			snprintf(what, sizeof(what), "port %s added", argv[2]);
+			return simple(UNM_CTL_PORT_ADD, argv[2], NULL, 0, what);
+		}
+		if (argc == 3 && !strcmp(argv[1], "del")) {
+			snprintf(what, sizeof(what), "port %s deleted", argv[2]);
+			return simple(UNM_CTL_PORT_DEL, argv[2], NULL, 0, what);
+		}
+		usage_error("usage: unm-ctl port add|del SWITCH:PORT[@conf:...]");
+	}
+	if (!strcmp(obj, "attach") || !strcmp(obj, "detach")) {
+		bool at = obj[0] == 'a';
+
+		NEED(3, "attach|detach SWITCH PORTNAME");
+		snprintf(what, sizeof(what), "%s %s %s", argv[2], at ? "attached to" : "detached from",
+			 argv[1]);
+		return simple(at ? UNM_CTL_ATTACH : UNM_CTL_DETACH, argv[1], argv[2], 0, what);
+	}
+	if (!strcmp(obj, "stats")) {
+		if (argc > 2)
+			usage_error("usage: unm-ctl stats [SWITCH|SWITCH:PORT] [-w SECONDS]");
+		return cmd_stats(argc == 2 ? argv[1] : NULL, watch);
+	}
+	if (!strcmp(obj, "mac")) {
+		NEED(2, "mac SWITCH");
+		return cmd_mac(argv[1]);
+	}
+	if (!strcmp(obj, "switch")) {
+		NEED(5, "switch set SWITCH lossless on|off");
+		if (strcmp(argv[1], "set") || strcmp(argv[3], "lossless") ||
+		    (strcmp(argv[4], "on") && strcmp(argv[4], "off")))
+			usage_error("usage: unm-ctl switch set SWITCH lossless on|off");
+		snprintf(what, sizeof(what), "%s lossless %s", argv[2], argv[4]);
+		return simple(UNM_CTL_SWITCH_SET, argv[2], "lossless", !strcmp(argv[4], "on"), what);
+	}
+#undef NEED
+	snprintf(what, sizeof(what), "unknown object '%.100s'", obj);
+	usage_error(what);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char *rest[64];
+	int nrest = 0;
+	double watch = 0;
+	int c;
+
+	/* options may follow the command (stats vale0:p1 -w 1) */
+	while ((c = getopt_long(argc, argv, "+s:jw:h", lo, NULL)) != -1 || optind < argc) {
+		char *end;
+
+		if (c == -1) {
+			/* a non-option: keep it, continue after it */
+			if (nrest < 63)
+				rest[nrest++] = argv[optind];
+			optind++;
+			continue;
+		}
+		switch (c) {
+		case 's': sock_opt = optarg; break;
+		case 'j': json = true; break;
+		case 'w':
+			watch = strtod(optarg, &end);
+			if (*end || watch <= 0)
+				usage_error("-w takes a positive number of seconds");
+			break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': printf("unm-ctl %s\n", unm_version()); return 0;
+		default: usage_error("bad option");
+		}
+	}
+	return run(nrest, rest, watch);
+}
