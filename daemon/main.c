@@ -36,6 +36,9 @@
 
 static struct unmd D;
 static struct ctl_conn *conns;
+/* Closed in this epoll batch: a later event of the same batch may still
+ * point at them, so they are freed only when the batch is done. */
+static struct ctl_conn *graveyard;
 
 void ulog(const char *fmt, ...)
 {
@@ -287,16 +290,30 @@ static void conn_new(int ep, int lfd)
 
 static void conn_close(int ep, struct ctl_conn *c, const char *why)
 {
+	if (c->fd < 0)
+		return;
 	ctl_conn_gone(&D, c, why);
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	shutdown(c->fd, SHUT_RDWR);
 	close(c->fd);
+	c->fd = -1;
 	for (struct ctl_conn **pp = &conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
-	free(c);
+	c->next = graveyard;
+	graveyard = c;
+}
+
+static void bury(void)
+{
+	while (graveyard) {
+		struct ctl_conn *c = graveyard;
+
+		graveyard = c->next;
+		free(c);
+	}
 }
 
 /* Ports the forwarding thread errored: cut their clients off. */
@@ -371,6 +388,7 @@ static int serve(int lfd, int sfd)
 				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					ulog("signal %u: shutting down", si.ssi_signo);
 					shutdown_all(ep);
+					bury();
 					close(ep);
 					return 0;
 				}
@@ -380,12 +398,14 @@ static int serve(int lfd, int sfd)
 				struct ctl_conn *c = p;
 
 				/* a request, or the hang-up: ctl_handle sees both */
-				if (ctl_handle(&D, c) < 0)
+				if (c->fd >= 0 && ctl_handle(&D, c) < 0)
 					conn_close(ep, c, NULL);
 			}
 		}
+		bury();
 	}
 	shutdown_all(ep);
+	bury();
 	close(ep);
 	return 1;
 }

@@ -508,7 +508,7 @@ static void fwd_pass2(struct vswitch *sw, struct vport *src, struct vring *vr,
 			src->st.drops[e->reason]++;
 			continue;
 		}
-		if (!sw->ports[e->dst]) {
+		if (e->dst != VS_BCAST && !sw->ports[e->dst]) {
 			src->st.drops[UNM_DROP_NO_DST]++;
 			continue;
 		}

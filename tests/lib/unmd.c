@@ -14,6 +14,16 @@
 #include "ctlmsg.h"
 
 static char sock_path[108];
+static pid_t unmd_pid, owner_pid;
+
+/* A failing test exits through T_FAIL: never leave its unmd behind. */
+static void kill_unmd(void)
+{
+	if (unmd_pid > 0 && getpid() == owner_pid) {
+		kill(unmd_pid, SIGKILL);
+		waitpid(unmd_pid, NULL, 0);
+	}
+}
 
 const char *t_prog(const char *name)
 {
@@ -33,14 +43,22 @@ const char *t_unmd_sock(void)
 
 pid_t t_unmd_start(const char *const *extra)
 {
-	const char *bin = t_prog("unmd");
 	static int gen;
+	char path[108];
+
+	snprintf(path, sizeof(path), "/tmp/unm-test-%d-%d.sock", (int)getpid(), gen++);
+	unlink(path);
+	return t_unmd_start_at(path, extra);
+}
+
+pid_t t_unmd_start_at(const char *path, const char *const *extra)
+{
+	const char *bin = t_prog("unmd");
 	pid_t pid;
 
 	if (access(bin, X_OK) != 0)
 		T_SKIP("no unmd binary at %s", bin);
-	snprintf(sock_path, sizeof(sock_path), "/tmp/unm-test-%d-%d.sock", (int)getpid(), gen++);
-	unlink(sock_path);
+	snprintf(sock_path, sizeof(sock_path), "%s", path);
 	pid = fork();
 	if (pid < 0)
 		T_FAIL("fork: %s", strerror(errno));
@@ -55,6 +73,10 @@ pid_t t_unmd_start(const char *const *extra)
 		_exit(127);
 	}
 	setenv(UNM_SOCKET_ENV, sock_path, 1);
+	if (!owner_pid)
+		atexit(kill_unmd);
+	unmd_pid = pid;
+	owner_pid = getpid();
 	for (int i = 0; i < 500; i++) {
 		int fd = unm_ctl_connect(sock_path);
 		int st;
@@ -75,6 +97,8 @@ int t_unmd_stop(pid_t pid)
 {
 	int st;
 
+	if (pid == unmd_pid)
+		unmd_pid = 0;
 	kill(pid, SIGTERM);
 	for (int i = 0; i < 300; i++) {
 		if (waitpid(pid, &st, WNOHANG) == pid)

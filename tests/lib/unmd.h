@@ -17,6 +17,8 @@
  * socket, wait until it answers, set $UNM_SOCKET. Skips (77) if there is
  * no unmd binary. Returns its pid. */
 pid_t t_unmd_start(const char *const *extra);
+/* The same on PATH (an existing socket file is left for unmd to handle). */
+pid_t t_unmd_start_at(const char *path, const char *const *extra);
 /* The socket of the last t_unmd_start. */
 const char *t_unmd_sock(void);
 /* SIGTERM, wait (SIGKILL after 3 s); returns its exit status or -1. */
