@@ -1209,11 +1209,19 @@ static void shmif_scribble(const char *path, double secs, uint64_t max_mut)
 		}
 		usleep(100);
 	}
-	/* leave a sane bus (lock free, header valid) so recovery can be checked */
+	/* Leave a consistent header: one 14-byte record at 0, first = "never
+	 * wrapped", a new generation. A garbage header wedges the bus (writers
+	 * refuse a `last` whose record length is impossible) - an availability
+	 * attack shmif does not defend against; what is checked is that the
+	 * honest ports hold no poisoned state once the header is sane. */
+	while (__atomic_exchange_n(bus32(m, SHMIF_OFF_LOCK), 1, __ATOMIC_ACQ_REL) != 0)
+		usleep(100);
 	*bus32(m, SHMIF_OFF_MAGIC) = SHMIF_MAGIC;
 	*bus32(m, SHMIF_OFF_VERSION) = SHMIF_VERSION;
+	*bus32(m, SHMIF_HDR_SIZE) = 14;
 	*bus32(m, SHMIF_OFF_FIRST) = SHMIF_DATA_SIZE;
 	*bus32(m, SHMIF_OFF_LAST) = 0;
+	*(uint64_t *)(m + SHMIF_OFF_GEN) += 1;
 	__atomic_store_n(bus32(m, SHMIF_OFF_LOCK), 0, __ATOMIC_RELEASE);
 	_exit(0);
 }
@@ -1248,7 +1256,8 @@ static int run_shmif(double secs, uint64_t max_mut)
 {
 	char path[128];
 	struct hport a = { .id = ID_A }, b = { .id = ID_B };
-	uint32_t seq[2] = { 0, 0 }, expect[2] = { 0, 0 }, base_seq[2], base_recv[2];
+	uint32_t seq[2] = { 0, 0 }, expect[2] = { 0, 0 };
+	uint64_t base_recv[2];
 	struct shstat ss = { 0 };
 	int fail = 0, rc;
 	pid_t pid;
@@ -1283,30 +1292,21 @@ static int run_shmif(double secs, uint64_t max_mut)
 		}
 	}
 	/* recovery: with the writer gone, a clean windowed exchange */
-	for (int d = 0; d < 2; d++) {
-		base_seq[d] = seq[d];
-		base_recv[d] = (uint32_t)F->recv[d];
-	}
-	end = t_now() + 3;
+	for (int d = 0; d < 2; d++)
+		base_recv[d] = F->recv[d];
+	/* a hostile writer can desynchronise readers (first/last/gen/record
+	 * lengths); they resynchronise at the latest when the bus wraps */
+	end = t_now() + 5;
 	while (t_now() < end && !F->honest_err &&
-	       (seq[0] - base_seq[0] < 200 || seq[1] - base_seq[1] < 200)) {
-		bool s0 = seq[0] - base_seq[0] < 200 && seq[0] == expect[0];
-		bool s1 = seq[1] - base_seq[1] < 200 && seq[1] == expect[1];
-
-		if (!shmif_round(&a, &b, 0, &seq[0], &expect[0], &ss, s0) &
-		    !shmif_round(&b, &a, 1, &seq[1], &expect[1], &ss, s1))
+	       (F->recv[0] - base_recv[0] < 50 || F->recv[1] - base_recv[1] < 50))
+		if (!shmif_round(&a, &b, 0, &seq[0], &expect[0], &ss, true) &
+		    !shmif_round(&b, &a, 1, &seq[1], &expect[1], &ss, true))
 			usleep(200);
-		if (seq[0] != expect[0] && !s0 && t_now() > end - 2.5)
-			expect[0] = seq[0]; /* lost in the settling phase: resend */
-		if (seq[1] != expect[1] && !s1 && t_now() > end - 2.5)
-			expect[1] = seq[1];
-	}
 	unm_close(a.p);
 	unm_close(b.p);
 	unlink(path);
-	if (F->recv[0] == base_recv[0] || F->recv[1] == base_recv[1]) {
-		honest_fail("shmif: no frame got through after the hostile writer left");
-	}
+	if (F->recv[0] - base_recv[0] < 50 || F->recv[1] - base_recv[1] < 50)
+		honest_fail("shmif: the bus did not recover in 5 s after the hostile writer left");
 	fail = rc != 0 || F->honest_err;
 	if (O.json)
 		printf("{\"mode\":\"shmif\",\"mutations\":%llu,\"honest\":{\"sent\":%llu,"
