@@ -565,10 +565,15 @@ static uint64_t mutate(struct hsess *s, bool *end)
 		}
 		return 1;
 	}
-	if (w < 920) { /* buffers */
+	if (w < 920) { /* buffers, past the MACs (the rule in the header) */
 		uint64_t pool_bytes = (uint64_t)L->buf_count * L->buf_size;
+		uint64_t off = (rnd() % (pool_bytes / 8)) * 8;
 
-		*(uint64_t *)(s->base + L->pool_ofs + (rnd() % (pool_bytes / 8)) * 8) = rnd();
+		if (off % L->buf_size < 16)
+			off += 16;
+		if (off + 8 > pool_bytes)
+			return 0;
+		*(uint64_t *)(s->base + L->pool_ofs + off) = rnd();
 		return 1;
 	}
 	if (w < 940) { /* anywhere before the pool except the CSB (rarer below) */
@@ -1177,7 +1182,7 @@ static void shmif_scribble(const char *path, double secs, uint64_t max_mut)
 	if (m == MAP_FAILED)
 		_exit(3);
 	while (t_now() < end && (!max_mut || F->mutations < max_mut)) {
-		for (int k = 0; k < 200; k++) {
+		for (int k = 0; k < 2000; k++) {
 			uint32_t off = SHMIF_HDR_SIZE + (uint32_t)(rnd() % SHMIF_DATA_SIZE) - 8;
 
 			switch (rnd() % 10) {
@@ -1191,8 +1196,9 @@ static void shmif_scribble(const char *path, double secs, uint64_t max_mut)
 					*bus32(m, off) = nasty(SHMIF_MAX_FRAME);
 				break;
 			case 5: /* hold the lock a while, as a stuck writer would */
-				if (__atomic_exchange_n(bus32(m, SHMIF_OFF_LOCK), 1, __ATOMIC_ACQ_REL) == 0) {
-					usleep((useconds_t)(rnd() % 3000));
+				if (rnd() % 64 == 0 &&
+				    __atomic_exchange_n(bus32(m, SHMIF_OFF_LOCK), 1, __ATOMIC_ACQ_REL) == 0) {
+					usleep((useconds_t)(rnd() % 1000));
 					__atomic_store_n(bus32(m, SHMIF_OFF_LOCK), 0, __ATOMIC_RELEASE);
 				}
 				break;
@@ -1201,7 +1207,7 @@ static void shmif_scribble(const char *path, double secs, uint64_t max_mut)
 			default: *(uint64_t *)(m + off) = rnd(); break;
 			}
 		}
-		__atomic_add_fetch(&F->mutations, 200, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&F->mutations, 2000, __ATOMIC_RELAXED);
 		/* put the magic back now and then so the honest side gets to parse */
 		if (rnd() % 4 == 0) {
 			*bus32(m, SHMIF_OFF_MAGIC) = SHMIF_MAGIC;
