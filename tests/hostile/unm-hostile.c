@@ -1192,8 +1192,11 @@ static void shmif_scribble(const char *path, double secs, uint64_t max_mut)
 			case 3: *bus32(m, SHMIF_OFF_LOCK) = rnd() % 4 ? 0 : (uint32_t)rnd(); break;
 			case 4: /* a record header where the next record is expected */
 				off = SHMIF_HDR_SIZE + *bus32(m, SHMIF_OFF_LAST) % SHMIF_DATA_SIZE;
-				if (off + 4 <= SHMIF_BUS_SIZE)
-					*bus32(m, off) = nasty(SHMIF_MAX_FRAME);
+				if (off + 4 <= SHMIF_BUS_SIZE) { /* records are unaligned */
+					uint32_t v = nasty(SHMIF_MAX_FRAME);
+
+					memcpy(m + off, &v, 4);
+				}
 				break;
 			case 5: /* hold the lock a while, as a stuck writer would */
 				if (rnd() % 64 == 0 &&
@@ -1204,7 +1207,12 @@ static void shmif_scribble(const char *path, double secs, uint64_t max_mut)
 				break;
 			case 6: if (rnd() % 64 == 0) *bus32(m, SHMIF_OFF_MAGIC) = (uint32_t)rnd(); break;
 			case 7: if (rnd() % 64 == 0) *bus32(m, SHMIF_OFF_VERSION) = (uint32_t)rnd(); break;
-			default: *(uint64_t *)(m + off) = rnd(); break;
+			default: {
+				uint64_t v = rnd();
+
+				memcpy(m + off, &v, 8);
+				break;
+			}
 			}
 		}
 		__atomic_add_fetch(&F->mutations, 2000, __ATOMIC_RELAXED);
