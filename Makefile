@@ -174,7 +174,7 @@ install: all
 	$(if $(INSTALL_TOOLS),install -m 755 $(INSTALL_TOOLS) $(DESTDIR)$(PREFIX)/bin/)
 	for m in $(wildcard man/man3/*.3); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done
 	for m in $(wildcard man/man7/*.7); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/; done
-	for m in $(wildcard man/man8/*.8 tools/*/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	for m in $(wildcard man/man8/*.8 daemon/*.8 tools/*/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/unm.h
@@ -184,7 +184,7 @@ uninstall:
 	rm -f $(INSTALL_TOOLS:$(B)/%=$(DESTDIR)$(PREFIX)/bin/%)
 	for m in $(notdir $(wildcard man/man3/*.3)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man3/$$m; done
 	for m in $(notdir $(wildcard man/man7/*.7)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man7/$$m; done
-	for m in $(notdir $(wildcard man/man8/*.8 tools/*/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$m; done
+	for m in $(notdir $(wildcard man/man8/*.8 daemon/*.8 tools/*/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$m; done
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -30,6 +30,14 @@ struct lt_ent {
 
 struct lt {
 	struct lt_ent set[LT_SETS][LT_WAYS];
+	/* Streams repeat the same MACs frame after frame: remember the last
+	 * source learned and the last destination found. gen changes
+	 * whenever any MAC -> port mapping does, invalidating dst_cache. */
+	uint64_t gen;
+	uint8_t src_mac[6], dst_mac[6];
+	unsigned src_port, dst_port;
+	uint64_t src_ns, dst_ns, dst_gen;
+	bool src_ok, dst_ok;
 };
 
 static inline unsigned lt_hash(const uint8_t *m)
@@ -63,7 +71,9 @@ static void learn(struct lt *t, const uint8_t *src, unsigned port, uint64_t now)
 
 	for (unsigned w = 0; w < LT_WAYS; w++) {
 		if (s[w].used && !memcmp(s[w].mac, src, 6)) {
-			s[w].port = (uint8_t)port; /* station move, or refresh */
+			if (s[w].port != port)
+				t->gen++; /* station move */
+			s[w].port = (uint8_t)port;
 			s[w].seen_ns = now;
 			return;
 		}
@@ -72,6 +82,7 @@ static void learn(struct lt *t, const uint8_t *src, unsigned port, uint64_t now)
 		else if (live(victim, now) && s[w].seen_ns < victim->seen_ns)
 			victim = &s[w];
 	}
+	t->gen++;
 	memcpy(victim->mac, src, 6);
 	victim->port = (uint8_t)port;
 	victim->used = 1;
@@ -87,14 +98,33 @@ static unsigned lt_lookup(void *vt, const uint8_t *frame, unsigned len, unsigned
 
 	memcpy(dst, frame, 6);      /* the sender may rewrite: one copy */
 	memcpy(smac, frame + 6, 6);
-	if (!(smac[0] & 1))
-		learn(t, smac, src, now);
+	if (!(smac[0] & 1)) {
+		/* refresh at most every 100 ms for a repeated source */
+		if (!t->src_ok || t->src_port != src || memcmp(t->src_mac, smac, 6) ||
+		    now - t->src_ns > 100000000ull) {
+			learn(t, smac, src, now);
+			memcpy(t->src_mac, smac, 6);
+			t->src_port = src;
+			t->src_ns = now;
+			t->src_ok = true;
+		}
+	}
 	if (dst[0] & 1)
 		return VS_BCAST;
+	/* a cached answer is at most 1 s old (ageing is 300 s) */
+	if (t->dst_ok && t->dst_gen == t->gen && !memcmp(t->dst_mac, dst, 6) &&
+	    now - t->dst_ns < 1000000000ull)
+		return t->dst_port == src ? VS_DROP : t->dst_port;
 	s = t->set[lt_hash(dst)];
 	for (unsigned w = 0; w < LT_WAYS; w++)
-		if (live(&s[w], now) && !memcmp(s[w].mac, dst, 6))
+		if (live(&s[w], now) && !memcmp(s[w].mac, dst, 6)) {
+			memcpy(t->dst_mac, dst, 6);
+			t->dst_port = s[w].port;
+			t->dst_gen = t->gen;
+			t->dst_ns = now;
+			t->dst_ok = true;
 			return s[w].port == src ? VS_DROP : s[w].port;
+		}
 	return VS_BCAST;
 }
 
@@ -106,6 +136,8 @@ static void lt_port_gone(void *vt, unsigned port)
 		for (unsigned w = 0; w < LT_WAYS; w++)
 			if (t->set[i][w].used && t->set[i][w].port == port)
 				t->set[i][w].used = 0;
+	t->gen++;
+	t->src_ok = t->dst_ok = false;
 }
 
 static void lt_dump(void *vt, uint64_t now,

@@ -35,11 +35,6 @@ struct csb_priv {
 	struct unm_region reg;
 };
 
-static inline uint32_t vr_next(const struct vring *vr, uint32_t i)
-{
-	return i + 1 == vr->nslots ? 0 : i + 1;
-}
-
 static inline uint32_t vr_prev(const struct vring *vr, uint32_t i)
 {
 	return i == 0 ? vr->nslots - 1 : i - 1;

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * vale_tput - VALE port-to-port throughput through unmd.
+ *
+ *   vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-u UNMD] [-S SOCKET]
+ *
+ * Starts its own unmd (UNMD, default: the unmd next to this program's
+ * build directory) on a private socket, forks a receiver on vale0:rx,
+ * sends LEN-byte frames (default 64, i.e. 60 + FCS the NIC would add)
+ * from vale0:tx for SECONDS (default 2), and prints the rates measured
+ * over the measured interval. Buffers are written once at start (as
+ * pkt-gen does), so the sender's per-frame cost is setting a slot length.
+ * Idle sides sleep (unm_wait), they do not spin: unmd, the sender and the
+ * receiver share the machine's CPUs. With -S, uses a running unmd.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <unm.h>
+
+struct shared {
+	volatile int ready, stop;
+	volatile uint64_t rx;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "vale_tput: %s: %s (%s)\n", what, strerror(-rc), unm_errmsg());
+	exit(1);
+}
+
+static void fill(struct unm_ring *r, unsigned len, const uint8_t dst[6], uint8_t src)
+{
+	for (uint32_t i = 0; i < r->num_slots; i++) {
+		uint8_t *b = (uint8_t *)unm_buf(r, r->slot[i].buf_idx);
+
+		memset(b, 0, len);
+		memcpy(b, dst, 6);
+		memcpy(b + 6, (uint8_t[6]){ 2, 0, 0, 0, 0, src }, 6);
+		b[12] = 0x88, b[13] = 0xb5;
+		r->slot[i].len = (uint16_t)len;
+		r->slot[i].flags = 0;
+	}
+}
+
+static int receiver(struct shared *sh, const char *name)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct unm_port *p;
+	struct unm_ring *r;
+	int rc = unm_open(name, &p, NULL);
+	uint64_t n = 0;
+
+	if (rc)
+		die(name, rc);
+	r = unm_ring_get(p, 0, 0);
+	fill(unm_ring_get(p, 1, 0), 60, bcast, 2);
+	{ /* announce our MAC: one broadcast */
+		struct unm_ring *t = unm_ring_get(p, 1, 0);
+
+		unm_ring_advance(t, unm_ring_next(t, t->head));
+		unm_txsync(p, 0);
+	}
+	sh->ready = 1;
+	while (!sh->stop) {
+		uint32_t k = unm_ring_space(r);
+
+		if (k) {
+			n += k;
+			unm_ring_advance(r, r->tail);
+			sh->rx = n;
+			unm_rxsync(p, 0);
+			continue;
+		}
+		rc = unm_wait(p, UNM_WAIT_RX, 100);
+		if (rc < 0)
+			die("receiver wait", rc);
+	}
+	unm_close(p);
+	return 0;
+}
+
+static pid_t start_unmd(const char *bin, const char *sock)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(bin, bin, "-f", "-s", sock, (char *)NULL);
+		_exit(127);
+	}
+	setenv(UNM_SOCKET_ENV, sock, 1);
+	for (int i = 0; i < 300; i++) {
+		struct unm_port *p;
+
+		if (unm_open("vale_probe:x", &p, NULL) == 0) {
+			unm_close(p);
+			return pid;
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "vale_tput: unmd (%s) did not start\n", bin);
+	kill(pid, SIGKILL);
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	double secs = 2, t0, t1;
+	unsigned len = 60, slots = 1024;
+	char unmd_bin[1024], sock[108], name[128];
+	const char *ext_sock = NULL;
+	struct shared *sh;
+	struct unm_port *p;
+	struct unm_ring *t;
+	uint64_t tx = 0, rx0;
+	pid_t d = 0, rxp;
+	int c, rc;
+
+	snprintf(unmd_bin, sizeof(unmd_bin), "%s/../unmd", dirname(strdup(argv[0])));
+	while ((c = getopt(argc, argv, "t:l:s:u:S:h")) != -1) {
+		switch (c) {
+		case 't': secs = atof(optarg); break;
+		case 'l': len = (unsigned)atoi(optarg); break;
+		case 's': slots = (unsigned)atoi(optarg); break;
+		case 'u': snprintf(unmd_bin, sizeof(unmd_bin), "%s", optarg); break;
+		case 'S': ext_sock = optarg; break;
+		case 'h':
+			printf("usage: vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-u UNMD] [-S SOCKET]\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (len < 60 || len > 2048 || secs <= 0) {
+		fprintf(stderr, "vale_tput: LEN 60..2048, SECONDS > 0\ntry 'vale_tput -h'\n");
+		return 2;
+	}
+	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ext_sock) {
+		setenv(UNM_SOCKET_ENV, ext_sock, 1);
+	} else {
+		snprintf(sock, sizeof(sock), "/tmp/vale_tput-%d.sock", (int)getpid());
+		d = start_unmd(unmd_bin, sock);
+	}
+	snprintf(name, sizeof(name), "vale_bench:rx@conf:slots=%u", slots);
+	if ((rxp = fork()) == 0)
+		_exit(receiver(sh, name));
+	snprintf(name, sizeof(name), "vale_bench:tx@conf:slots=%u", slots);
+	if ((rc = unm_open(name, &p, NULL)))
+		die(name, rc);
+	t = unm_ring_get(p, 1, 0);
+	fill(t, len, (uint8_t[6]){ 2, 0, 0, 0, 0, 2 }, 1);
+	while (!sh->ready)
+		usleep(1000);
+	usleep(100000); /* the announce frame has been learned */
+	rx0 = sh->rx;
+	t0 = now();
+	for (unsigned iter = 0;; iter++) {
+		uint32_t k = unm_ring_space(t);
+
+		if (k) {
+			uint32_t i = t->head + k;
+
+			if (i >= t->num_slots)
+				i -= t->num_slots;
+			unm_ring_advance(t, i);
+			tx += k;
+		}
+		rc = unm_txsync(p, 0);
+		if (rc < 0)
+			die("txsync", rc);
+		if (unm_ring_empty(t) && (rc = unm_wait(p, UNM_WAIT_TX, 100)) < 0)
+			die("wait", rc);
+		if ((iter & 63) == 0 && now() - t0 >= secs)
+			break;
+	}
+	t1 = now();
+	usleep(50000);
+	{
+		double dt = t1 - t0;
+		uint64_t rx = sh->rx - rx0;
+
+		printf("vale_tput: %u-byte frames, %.2f s: tx %.2f Mpps, rx %.2f Mpps (%.2f Gbit/s), "
+		       "lost %.2f%%\n", len + 4, dt, tx / dt / 1e6, rx / dt / 1e6,
+		       rx * (len + 4) * 8 / dt / 1e9, tx ? 100.0 * (double)(tx - rx) / tx : 0);
+	}
+	sh->stop = 1;
+	waitpid(rxp, NULL, 0);
+	unm_close(p);
+	if (d) {
+		kill(d, SIGTERM);
+		waitpid(d, NULL, 0);
+	}
+	return 0;
+}
