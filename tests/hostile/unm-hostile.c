@@ -1296,8 +1296,10 @@ static int run_shmif(double secs, uint64_t max_mut)
 			rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 			break;
 		}
-		if (!shmif_round(&a, &b, 0, &seq[0], &expect[0], &ss, true) &
-		    !shmif_round(&b, &a, 1, &seq[1], &expect[1], &ss, true))
+		unsigned m0 = shmif_round(&a, &b, 0, &seq[0], &expect[0], &ss, true);
+		unsigned m1 = shmif_round(&b, &a, 1, &seq[1], &expect[1], &ss, true);
+
+		if (!m0 && !m1)
 			usleep(100);
 		if (F->honest_err) {
 			kill(pid, SIGKILL);
@@ -1312,10 +1314,13 @@ static int run_shmif(double secs, uint64_t max_mut)
 	 * lengths); they resynchronise at the latest when the bus wraps */
 	end = t_now() + 5;
 	while (t_now() < end && !F->honest_err &&
-	       (F->recv[0] - base_recv[0] < 50 || F->recv[1] - base_recv[1] < 50))
-		if (!shmif_round(&a, &b, 0, &seq[0], &expect[0], &ss, true) &
-		    !shmif_round(&b, &a, 1, &seq[1], &expect[1], &ss, true))
+	       (F->recv[0] - base_recv[0] < 50 || F->recv[1] - base_recv[1] < 50)) {
+		unsigned m0 = shmif_round(&a, &b, 0, &seq[0], &expect[0], &ss, true);
+		unsigned m1 = shmif_round(&b, &a, 1, &seq[1], &expect[1], &ss, true);
+
+		if (!m0 && !m1)
 			usleep(200);
+	}
 	unm_close(a.p);
 	unm_close(b.p);
 	unlink(path);
