@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.." || exit 1
 M=${MUTATIONS:-1e8}
 MS=${SHMIF_MUTATIONS:-$(awk -v m="$M" 'BEGIN{printf "%d", m/10}')}
 M=$(awk -v m="$M" 'BEGIN{printf "%d", m}')
+MS=$(awk -v m="$MS" 'BEGIN{printf "%d", m}')
 builds=(${B:-build})
 [ "${SAN:-1}" = 1 ] && builds+=(build-san)
 log=$(mktemp -d /tmp/unm-soak.XXXXXX)
