@@ -109,10 +109,11 @@ static int new_csb_port(struct unmd *d, const char *sw, const char *port,
 	if (rc)
 		return fail(rep, rc, "%s:%s: %s", sw, port, err);
 	if (mem + p->region_size > d->max_mem_uid) {
+		uint64_t want = mem + p->region_size; /* p is freed next */
+
 		p->ops->destroy(p);
 		return fail(rep, -EDQUOT, "uid %u would use %llu bytes of port memory (limit %llu, "
-			    "unmd --max-mem)", (unsigned)uid,
-			    (unsigned long long)(mem + p->region_size),
+			    "unmd --max-mem)", (unsigned)uid, (unsigned long long)want,
 			    (unsigned long long)d->max_mem_uid);
 	}
 	p->uid = uid;

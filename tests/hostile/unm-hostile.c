@@ -1,0 +1,1441 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Description: unm-hostile, a hostile client of every shared-memory
+ * interface unetmap exposes, and (run with no arguments) a short test of
+ * all three modes. Each mode runs honest peers next to the hostile one and
+ * checks that the honest ones never crash, never read outside their
+ * memory, and - where the design promises it - lose or corrupt nothing.
+ *
+ *   unm-hostile switch [--mutations N] [--seconds S] [--lossless]
+ *       A private unmd (or --socket PATH). Two honest ports A and B of
+ *       vale0 exchange a windowed, sequence-checked stream in both
+ *       directions; a sink port S drains; a hostile process opens vale0
+ *       ports through the raw control protocol and writes random and
+ *       adversarial values into its CSB (a2h), ring headers, TX and RX
+ *       slots (buffer indexes 0, 1, out of range, beyond its pool, lengths
+ *       > buffer, MOREFRAG chains that never end), buffers, a vnet=12
+ *       port's headers, the memfd (truncate/seal/punch), its eventfds and
+ *       its control socket; a third process sends random, truncated,
+ *       oversized and fd-carrying control messages on other connections.
+ *   unm-hostile pipe   a hostile pipe end vs an honest one.
+ *   unm-hostile shmif  a hostile writer on a bus shared by two honest ports.
+ *
+ * The switch rule for "0 honest frames lost" (docs/threat-model.md): the
+ * honest pair sends unicast within a window smaller than the receiver's
+ * ring, so nothing honest ever has to be dropped for lack of room; the
+ * hostile port's frames are addressed to the sink's MAC (byte 0..5 of
+ * every buffer it publishes) and carry a group-bit source MAC (never
+ * learned), so garbage cannot flood the honest receivers or steal their
+ * MAC entries. MAC spoofing by a port is out of scope (a learning bridge
+ * without port security believes source addresses). Everything else in
+ * the hostile port's memory is unconstrained.
+ *
+ * Figures go to stdout (one JSON object per mode with -j). Exit 0 when
+ * every invariant held, 1 otherwise, 77 when unmd is missing.
+ * Threads: none; every actor is its own process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unm.h>
+#include <unm/ctl.h>
+#include "internal.h"
+#include "ctlmsg.h"
+#include "backend/shmif_bus.h"
+#include "../lib/test.h"
+#include "../lib/unmd.h"
+
+#define ID_A 0x0a
+#define ID_B 0x0b
+#define ID_S 0x05
+
+struct opts {
+	const char *mode;
+	uint64_t mutations;         /* stop after this many (0: time only) */
+	double seconds;
+	uint64_t seed;
+	bool lossless, json, selftest;
+	const char *socket;
+};
+
+/* Figures shared by the processes of one run (MAP_SHARED page). */
+struct figs {
+	volatile int stop, honest_stop, honest_ready, honest_done;
+	uint64_t mutations, sessions, errored, reopen_busy, opens_refused;
+	uint64_t ctl_msgs, ctl_replied, ctl_cut, ctl_bad_ok;
+	uint64_t sent[2], recv[2], lost[2], corrupt[2], foreign[2];
+	uint64_t sink_rx, sink_tx;
+	struct unm_ctl_port_info hpi[3];   /* A, B, S from unmd before they close */
+	int honest_err;
+	char why[256];
+};
+
+static struct figs *F;
+static struct opts O;
+
+static uint64_t rs = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return rs;
+}
+
+static void reseed(uint64_t salt)
+{
+	rs = (O.seed ^ (salt * 0x9e3779b97f4a7c15ull)) | 1;
+	for (int i = 0; i < 8; i++)
+		rnd();
+}
+
+/* An index a validator has to think about: edges, small, huge, junk. */
+static uint32_t nasty(uint32_t n)
+{
+	switch (rnd() % 8) {
+	case 0: return 0;
+	case 1: return 1;
+	case 2: return n;
+	case 3: return n - 1;
+	case 4: return n + (uint32_t)(rnd() % n);  /* another port's range */
+	case 5: return 0xffffffffu;
+	case 6: return 1u << (rnd() % 32);
+	default: return (uint32_t)rnd();
+	}
+}
+
+static void honest_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void honest_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (F->honest_err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(F->why, sizeof(F->why), fmt, ap);
+	va_end(ap);
+	F->honest_err = 1;
+}
+
+/* ======================= switch mode: the honest side ===================== */
+
+struct hport {
+	struct unm_port *p;
+	unsigned id;
+};
+
+/* Queue up to N frames on TX ring 0 of P (dst DST, src id, seq from *seq). */
+static unsigned hsend(struct hport *hp, const uint8_t dst[6], uint32_t *seq, unsigned n,
+		      bool fixed)
+{
+	struct unm_ring *r = unm_ring_get(hp->p, 1, 0);
+	uint32_t i = r->head;
+	unsigned k = 0;
+
+	for (; k < n && i != r->tail; k++) {
+		struct unm_slot *s = &r->slot[i];
+		size_t len = fixed ? 60 : 60 + (*seq * 7919u) % 1455u;
+
+		t_frame((uint8_t *)unm_buf(r, s->buf_idx), len, dst, hp->id, (*seq)++);
+		s->len = (uint16_t)len;
+		s->flags = 0;
+		i = unm_ring_next(r, i);
+	}
+	unm_ring_advance(r, i);
+	return k;
+}
+
+/* Drain RX ring 0 of the honest port HP, checking frames of sender PEER
+ * (direction D); anything else is foreign. Returns frames taken. */
+static unsigned hrecv(struct hport *hp, unsigned peer, int d, uint32_t *expect)
+{
+	static uint8_t fb[UNM_MAX_FRAME + 1];
+	struct unm_ring *r = unm_ring_get(hp->p, 0, 0);
+	uint8_t pmac[6];
+	uint32_t i = r->head;
+	unsigned got = 0;
+
+	t_mac(pmac, peer);
+	while (i != r->tail) {
+		size_t n = 0;
+		unsigned nfr = 0;
+
+		for (;;) { /* one whole frame; the switch never leaves half a chain */
+			struct unm_slot *s = &r->slot[i];
+
+			if (n + s->len <= sizeof(fb))
+				memcpy(fb + n, unm_buf(r, s->buf_idx), s->len);
+			n += s->len;
+			nfr++;
+			i = unm_ring_next(r, i);
+			if (!(s->flags & UNM_NS_MOREFRAG))
+				break;
+			if (i == r->tail) {
+				honest_fail("port %u: half a chain published", hp->id);
+				return got;
+			}
+		}
+		got++;
+		if (d < 0) {
+			F->sink_rx++;
+			continue;
+		}
+		if (n < 14 || memcmp(fb + 6, pmac, 6)) {
+			F->foreign[d]++;
+			continue;
+		}
+		long seq = nfr == 1 ? t_frame_check(fb, n) : -1;
+
+		F->recv[d]++;
+		if (seq < 0) {
+			F->corrupt[d]++;
+		} else if ((uint32_t)seq == *expect) {
+			(*expect)++;
+		} else if ((uint32_t)seq > *expect) {
+			F->lost[d] += (uint32_t)seq - *expect;
+			*expect = (uint32_t)seq + 1;
+		} else {
+			F->corrupt[d]++; /* duplicate or reordered */
+		}
+	}
+	unm_ring_advance(r, i);
+	return got;
+}
+
+static int hsync(struct hport *hp)
+{
+	int rc = unm_txsync(hp->p, 0);
+
+	if (!rc)
+		rc = unm_rxsync(hp->p, 0);
+	if (rc)
+		honest_fail("sync on honest port %u: %s (%s)", hp->id, strerror(-rc), unm_errmsg());
+	return rc;
+}
+
+/* A <-> B windowed exchange, sink drained and broadcasting now and then. */
+static void honest_main(void)
+{
+	struct hport a = { .id = ID_A }, b = { .id = ID_B }, s = { .id = ID_S };
+	uint8_t ma[6], mb[6], ms[6], bc[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint32_t seq[2] = { 0, 0 }, expect[2] = { 0, 0 }, sseq = 0;
+	unsigned win;
+	double next_bc = 0, drain_end = 0;
+
+	t_mac(ma, ID_A);
+	t_mac(mb, ID_B);
+	t_mac(ms, ID_S);
+	if (unm_open("vale0:a", &a.p, NULL) || unm_open("vale0:b", &b.p, NULL) ||
+	    unm_open("vale0:s", &s.p, NULL)) {
+		honest_fail("open honest ports: %s", unm_errmsg());
+		F->honest_done = 1;
+		_exit(1);
+	}
+	win = unm_ring_get(b.p, 0, 0)->num_slots / 4;
+	/* learn A, B and S before the hostile port exists (see the rule above) */
+	F->sent[0] += hsend(&a, mb, &seq[0], 1, false);
+	hsync(&a);
+	usleep(20000);
+	hsync(&b);
+	hrecv(&b, ID_A, 0, &expect[0]);
+	F->sent[1] += hsend(&b, ma, &seq[1], 1, false);
+	F->sink_tx += hsend(&s, ma, &sseq, 1, true);
+	hsync(&b);
+	hsync(&s);
+	F->honest_ready = 1;
+	while (!F->honest_err) {
+		unsigned moved = 0;
+		double now = t_now();
+
+		if (F->honest_stop && !drain_end)
+			drain_end = now + 2.0;
+		if (!F->honest_stop) {
+			uint64_t fl0 = F->sent[0] - F->recv[0] - F->lost[0];
+			uint64_t fl1 = F->sent[1] - F->recv[1] - F->lost[1];
+
+			if (fl0 < win)
+				moved += hsend(&a, mb, &seq[0], win - (unsigned)fl0, false);
+			if (fl1 < win)
+				moved += hsend(&b, ma, &seq[1], win - (unsigned)fl1, false);
+			F->sent[0] = seq[0];
+			F->sent[1] = seq[1];
+			if (now >= next_bc) { /* gives the hostile RX ring something */
+				F->sink_tx += hsend(&s, bc, &sseq, 4, true);
+				next_bc = now + 0.002;
+			}
+		}
+		if (hsync(&a) || hsync(&b) || hsync(&s))
+			break;
+		moved += hrecv(&b, ID_A, 0, &expect[0]);
+		moved += hrecv(&a, ID_B, 1, &expect[1]);
+		moved += hrecv(&s, 0, -1, NULL);
+		if (drain_end && (now > drain_end ||
+				  (expect[0] == seq[0] && expect[1] == seq[1])))
+			break;
+		if (!moved)
+			usleep(50);
+	}
+	F->lost[0] += seq[0] - expect[0];
+	F->lost[1] += seq[1] - expect[1];
+	t_port_info("vale0:a", &F->hpi[0]);
+	t_port_info("vale0:b", &F->hpi[1]);
+	t_port_info("vale0:s", &F->hpi[2]);
+	unm_close(a.p);
+	unm_close(b.p);
+	unm_close(s.p);
+	F->honest_done = 1;
+	_exit(0);
+}
+
+/* ======================= switch mode: the hostile port ==================== */
+
+/* Geometry of a port region, taken from its first validated map: later
+ * sessions of a persistent port may find the header scribbled by us. */
+struct hlayout {
+	bool ok;
+	size_t size;
+	uint64_t csb_ofs, pool_ofs;
+	uint32_t buf_size, buf_count, n_tx, n_rx, vnet;
+	uint64_t ring_ofs[2 * UNM_MAX_RINGS];
+	uint32_t nslots[2 * UNM_MAX_RINGS];
+};
+
+struct hsess {
+	int sock;
+	int fds[UNM_CTL_MAX_FDS];
+	unsigned nfds, n;
+	char *base;
+	struct hlayout *L;
+	uint32_t hcur[2 * UNM_MAX_RINGS];   /* our idea of each TX ring's head */
+};
+
+static struct hlayout lay_h, lay_hv, lay_eph;
+
+static int sess_map(struct hsess *s, const struct unm_ctl_rep *rep, struct hlayout *L)
+{
+	char err[200];
+
+	if (!L->ok) {
+		struct unm_region reg;
+		struct unm_if *nifp;
+
+		if (unm_region_map(s->fds[0], &reg, err, sizeof(err)))
+			return -EBADMSG;
+		nifp = unm_region_if(&reg, 0);
+		L->size = reg.size;
+		L->csb_ofs = reg.csb_ofs;
+		L->pool_ofs = reg.pool_ofs;
+		L->buf_size = reg.buf_size;
+		L->buf_count = reg.buf_count;
+		L->n_tx = rep->n_tx;
+		L->n_rx = rep->n_rx;
+		L->vnet = unm_region_hdr(&reg)->vnet_hdr_len;
+		for (unsigned i = 0; i < s->n; i++) {
+			struct unm_ring *r = i < L->n_tx ? unm_txring(nifp, i)
+							 : unm_rxring(nifp, i - L->n_tx);
+
+			L->ring_ofs[i] = (uint64_t)((char *)r - (char *)reg.base);
+			L->nslots[i] = r->num_slots;
+		}
+		munmap(reg.base, reg.size);
+		L->ok = true;
+	}
+	if (rep->region_size != L->size || rep->n_tx != L->n_tx || rep->n_rx != L->n_rx)
+		return -EBADMSG;
+	s->base = mmap(NULL, L->size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fds[0], 0);
+	if (s->base == MAP_FAILED)
+		return -errno;
+	s->L = L;
+	for (unsigned i = 0; i < s->n; i++)
+		s->hcur[i] = UNM_READ_ONCE(((struct unm_csb *)(s->base + L->csb_ofs))[i].a2h.head) %
+			     L->nslots[i];
+	return 0;
+}
+
+static void sess_close(struct hsess *s, bool bye)
+{
+	if (bye && s->sock >= 0) {
+		struct unm_ctl_req req;
+
+		unm_ctl_req_init(&req, UNM_CTL_BYE, 9);
+		unm_ctl_send(s->sock, &req, sizeof(req), NULL, 0);
+	}
+	if (s->base && s->base != MAP_FAILED)
+		munmap(s->base, s->L->size);
+	for (unsigned i = 0; i < s->nfds; i++)
+		close(s->fds[i]);
+	if (s->sock >= 0)
+		close(s->sock);
+	memset(s, 0, sizeof(*s));
+	s->sock = -1;
+}
+
+/* OPEN_PORT through the raw protocol. 0, or <0 (not opened). */
+static int sess_open(struct hsess *s, const char *name, struct hlayout *L)
+{
+	struct unm_ctl_req req;
+	struct unm_ctl_rep rep;
+	int rc = -EBUSY;
+
+	memset(s, 0, sizeof(*s));
+	s->sock = -1;
+	/* a persistent port is busy until unmd has seen our last hang-up */
+	for (int tries = 0; rc == -EBUSY && tries < 2000 && !F->stop; tries++) {
+		s->sock = unm_ctl_connect(unm_ctl_path(O.socket));
+		if (s->sock < 0)
+			return s->sock;
+		unm_ctl_req_init(&req, UNM_CTL_OPEN_PORT, 1);
+		snprintf(req.name, sizeof(req.name), "%s", name);
+		rc = unm_ctl_call(s->sock, &req, &rep, s->fds, UNM_CTL_MAX_FDS, 3000);
+		if (rc) {
+			close(s->sock);
+			s->sock = -1;
+			if (rc == -EBUSY) {
+				F->reopen_busy++;
+				usleep(500);
+			}
+		}
+	}
+	if (rc) {
+		F->opens_refused++;
+		return rc;
+	}
+	s->nfds = rep.n_fds;
+	s->n = rep.n_tx + rep.n_rx;
+	if (rep.n_tx < 1 || rep.n_rx < 1 || s->n > 2 * UNM_MAX_RINGS || s->nfds != 1 + 2 * s->n ||
+	    (rc = sess_map(s, &rep, L))) {
+		sess_close(s, false);
+		return rc ? rc : -EBADMSG;
+	}
+	F->sessions++;
+	return 0;
+}
+
+static struct unm_csb *csb_of(struct hsess *s, unsigned i)
+{
+	return (struct unm_csb *)(s->base + s->L->csb_ofs) + i;
+}
+
+static struct unm_ring *ring_of(struct hsess *s, unsigned i)
+{
+	return (struct unm_ring *)(s->base + s->L->ring_ofs[i]);
+}
+
+static bool sess_dead(struct hsess *s)
+{
+	char c;
+	ssize_t n = recv(s->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	for (unsigned i = 0; i < s->n; i++)
+		if (UNM_READ_ONCE(csb_of(s, i)->h2a.host_flags) & UNM_CSB_F_ERROR)
+			return true;
+	return n == 0 || (n < 0 && errno != EAGAIN);
+}
+
+/* Frame header every published buffer gets (the rule in the header). On a
+ * vnet=12 port these 12 bytes are the virtio-net header: unmd does not
+ * parse it (yet) and reads them as the MACs, so the garbage header keeps
+ * the rule and the bytes after it are garbage. */
+static void stamp(char *buf)
+{
+	uint8_t hdr[12];
+
+	t_mac(hdr, ID_S);
+	for (int i = 6; i < 12; i++)
+		hdr[i] = (uint8_t)rnd();
+	hdr[6] |= 1; /* group source: never learned */
+	memcpy(buf, hdr, 12);
+}
+
+/* Publish N slots of garbage on TX ring T. Returns mutations. */
+static uint64_t m_tx_burst(struct hsess *s, unsigned t)
+{
+	struct unm_ring *r = ring_of(s, t);
+	struct unm_csb *c = csb_of(s, t);
+	const struct hlayout *L = s->L;
+	uint32_t ns = L->nslots[t], h = s->hcur[t], n = 1 + (uint32_t)(rnd() % 64);
+	bool endless = rnd() % 32 == 0;
+	uint64_t m = 0;
+
+	for (uint32_t k = 0; k < n; k++, h = h + 1 == ns ? 0 : h + 1) {
+		struct unm_slot *sl = &r->slot[h];
+		uint32_t idx = rnd() % 10 < 8 ? 2 + (uint32_t)(rnd() % (L->buf_count - 2))
+					      : nasty(L->buf_count);
+		uint32_t len = rnd() % 10 < 7 ? 14 + (uint32_t)(rnd() % (L->buf_size - 13))
+					      : nasty(L->buf_size);
+		uint16_t fl = endless ? UNM_NS_MOREFRAG : rnd() % 4 == 0 ? UNM_NS_MOREFRAG
+			    : rnd() % 32 == 0 ? (uint16_t)rnd() : 0;
+
+		if (idx >= 2 && idx < L->buf_count) {
+			char *buf = s->base + L->pool_ofs + (uint64_t)idx * L->buf_size;
+			uint64_t g = rnd();
+
+			stamp(buf);
+			memcpy(buf + 14 + rnd() % (L->buf_size - 22), &g, 8);
+			m += 2;
+		}
+		sl->buf_idx = idx;
+		sl->len = (uint16_t)len;
+		sl->flags = fl;
+		m += 3;
+	}
+	s->hcur[t] = h;
+	UNM_WRITE_ONCE(r->head, h);
+	UNM_WRITE_ONCE(r->cur, rnd() % 8 ? h : nasty(ns));
+	UNM_WRITE_ONCE(c->a2h.cur, rnd() % 8 ? h : nasty(ns));
+	unm_store_release(&c->a2h.head, h);
+	m += 4;
+	if (UNM_READ_ONCE(c->h2a.kern_need_kick) || rnd() % 8 == 0) {
+		uint64_t one = 1;
+
+		if (write(s->fds[1 + t], &one, sizeof(one)) < 0)
+			(void)0;
+	}
+	return m;
+}
+
+/* Mostly honest RX release (so broadcasts keep flowing in lossless mode). */
+static uint64_t m_rx_release(struct hsess *s, unsigned i)
+{
+	struct unm_csb *c = csb_of(s, i);
+	uint32_t tail = UNM_READ_ONCE(c->h2a.hwtail);
+
+	if (tail >= s->L->nslots[i])
+		return 0;
+	unm_store_release(&c->a2h.head, tail);
+	UNM_WRITE_ONCE(c->a2h.cur, tail);
+	UNM_WRITE_ONCE(ring_of(s, i)->head, tail);
+	return 2;
+}
+
+/* One mutation step. Returns mutations applied; sets *end to end the session. */
+static uint64_t mutate(struct hsess *s, bool *end)
+{
+	const struct hlayout *L = s->L;
+	unsigned i = (unsigned)(rnd() % s->n), t = (unsigned)(rnd() % L->n_tx);
+	unsigned rxi = L->n_tx + (unsigned)(rnd() % L->n_rx);
+	struct unm_ring *r = ring_of(s, i);
+	struct unm_csb *c = csb_of(s, i);
+	uint32_t ns = L->nslots[i], w = (uint32_t)(rnd() % 1000);
+	uint64_t one = 1;
+
+	if (w < 600)
+		return m_tx_burst(s, t);
+	if (w < 700)
+		return m_rx_release(s, rxi);
+	if (w < 780) { /* ring header: unmd never reads it after creation */
+		switch (rnd() % 5) {
+		case 0: r->head = nasty(ns); break;
+		case 1: r->cur = nasty(ns); break;
+		case 2: r->tail = nasty(ns); break;
+		case 3: *(uint32_t *)(uintptr_t)&r->num_slots = nasty(ns); break;
+		default: *(int64_t *)(uintptr_t)&r->buf_ofs = (int64_t)rnd(); break;
+		}
+		return 1;
+	}
+	if (w < 830) { /* an RX slot: mostly valid buffers, sometimes not */
+		struct unm_ring *rr = ring_of(s, rxi);
+		struct unm_slot *sl = &rr->slot[rnd() % L->nslots[rxi]];
+
+		sl->buf_idx = rnd() % 64 ? 2 + (uint32_t)(rnd() % (L->buf_count - 2))
+					 : nasty(L->buf_count);
+		sl->len = (uint16_t)rnd();
+		sl->flags = (uint16_t)rnd();
+		return 3;
+	}
+	if (w < 880) { /* fields unmd only writes, or reads as hints */
+		switch (rnd() % 5) {
+		case 0: c->a2h.appl_need_kick = (uint32_t)rnd(); break;
+		case 1: c->a2h.sync_flags = (uint32_t)rnd(); break;
+		case 2: c->h2a.hwcur = nasty(ns); break;
+		case 3: c->h2a.hwtail = nasty(ns); break;
+		default: c->h2a.kern_need_kick = (uint32_t)rnd(); break;
+		}
+		return 1;
+	}
+	if (w < 920) { /* buffers, past the MACs (the rule in the header) */
+		uint64_t pool_bytes = (uint64_t)L->buf_count * L->buf_size;
+		uint64_t off = (rnd() % (pool_bytes / 8)) * 8;
+
+		if (off % L->buf_size < 16)
+			off += 16;
+		if (off + 8 > pool_bytes)
+			return 0;
+		*(uint64_t *)(s->base + L->pool_ofs + off) = rnd();
+		return 1;
+	}
+	if (w < 940) { /* anywhere before the pool except the CSB (rarer below) */
+		uint64_t off = (rnd() % (L->pool_ofs / 4)) * 4;
+
+		if (off >= L->csb_ofs && off < L->csb_ofs + 128ull * s->n)
+			return 0;
+		*(uint32_t *)(s->base + off) = (uint32_t)rnd();
+		return 1;
+	}
+	if (w < 960) { /* a legal but surprising TX head (unmd takes [hwcur, head)) */
+		uint32_t h = (uint32_t)(rnd() % L->nslots[t]);
+
+		s->hcur[t] = h;
+		unm_store_release(&csb_of(s, t)->a2h.head, h);
+		return 1;
+	}
+	if (w < 975) { /* eventfds: kicks galore, bogus writes, our own irqs */
+		uint64_t v = rnd() % 2 ? one : ~0ull;
+
+		if (write(s->fds[1 + rnd() % (2 * s->n)], &v, sizeof(v)) < 0)
+			(void)0;
+		return 1;
+	}
+	if (w < 985) { /* the memfd: seals must hold; a hole just reads zeros */
+		int fd = s->fds[0];
+
+		switch (rnd() % 4) {
+		case 0:
+			if (ftruncate(fd, (off_t)(rnd() % L->size)) == 0)
+				honest_fail("hostile shrank its region (seals missing)");
+			break;
+		case 1:
+			if (ftruncate(fd, (off_t)L->size * 2) == 0)
+				honest_fail("hostile grew its region (seals missing)");
+			break;
+		case 2:
+			if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) == 0)
+				honest_fail("hostile added a seal (F_SEAL_SEAL missing)");
+			break;
+		default:
+			fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  (off_t)(L->pool_ofs + (rnd() % 16) * 4096), 4096);
+			break;
+		}
+		return 1;
+	}
+	/* the rest end the session one way or another (rare) */
+	*end = true;
+	switch (rnd() % 6) {
+	case 0: /* impossible TX head */
+		unm_store_release(&csb_of(s, t)->a2h.head, L->nslots[t] + (uint32_t)rnd() % 9);
+		write(s->fds[1 + t], &one, sizeof(one));
+		break;
+	case 1: /* RX head beyond what unmd gave us */
+		unm_store_release(&csb_of(s, rxi)->a2h.head, nasty(L->nslots[rxi]));
+		break;
+	case 2: { /* garbage on our own control socket */
+		char junk[700];
+		size_t n = rnd() % sizeof(junk);
+
+		for (size_t k = 0; k < n; k++)
+			junk[k] = (char)rnd();
+		send(s->sock, junk, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		break;
+	}
+	default: /* just go (bye or not, decided by the caller) */
+		break;
+	}
+	return 1;
+}
+
+/* One hostile session on NAME until the port dies or BUDGET mutations. */
+static void hostile_session(const char *name, struct hlayout *L, uint64_t budget)
+{
+	struct hsess s;
+	uint64_t m = 0;
+	bool end = false;
+
+	if (sess_open(&s, name, L))
+		return;
+	for (unsigned k = 0; !end && m < budget && !F->stop; k++) {
+		m += mutate(&s, &end);
+		if (k % 64 == 63) {
+			if (sess_dead(&s)) {
+				F->errored++;
+				break;
+			}
+			sched_yield();
+			__atomic_add_fetch(&F->mutations, m, __ATOMIC_RELAXED);
+			m = 0;
+		}
+	}
+	__atomic_add_fetch(&F->mutations, m, __ATOMIC_RELAXED);
+	sess_close(&s, rnd() % 2);
+}
+
+static void hostile_main(void)
+{
+	char name[128];
+
+	reseed(1);
+	while (!F->stop) {
+		unsigned w = (unsigned)(rnd() % 100);
+		uint64_t budget = 1000 + rnd() % 200000;
+
+		if (w < 60) {
+			hostile_session("vale0:h", &lay_h, budget);
+		} else if (w < 90) {
+			hostile_session("vale0:hv", &lay_hv, budget);
+		} else { /* an ephemeral port with its own geometry, then gone */
+			static const unsigned vn[] = { 0, 10, 12 };
+
+			snprintf(name, sizeof(name), "vale0:e%u@conf:tx-rings=%u,rx-rings=%u,"
+				 "slots=%u,bufsize=%u,vnet=%u", (unsigned)(rnd() % 8),
+				 1 + (unsigned)(rnd() % 4), 1 + (unsigned)(rnd() % 4),
+				 64 + (unsigned)(rnd() % 1000), 64 + (unsigned)(rnd() % 4000),
+				 vn[rnd() % 3]);
+			memset(&lay_eph, 0, sizeof(lay_eph));
+			hostile_session(name, &lay_eph, budget / 10);
+		}
+	}
+	_exit(0);
+}
+
+/* ================= switch mode: control-socket garbage ==================== */
+
+static void ctl_garbage_one(void)
+{
+	union { struct unm_ctl_req req; char raw[4096]; } u;
+	int fds[4], nf = (int)(rnd() % 4), fd, rc;
+	size_t len = sizeof(u.req);
+	unsigned kind = (unsigned)(rnd() % 8);
+	bool valid = false;
+
+	fd = unm_ctl_connect(unm_ctl_path(O.socket));
+	if (fd < 0)
+		return;
+	unm_ctl_req_init(&u.req, 1 + (unsigned)(rnd() % (UNM_CTL__OP_MAX + 2)), (uint32_t)rnd());
+	switch (kind) {
+	case 0: /* random bytes, random length */
+		len = rnd() % sizeof(u.raw);
+		for (size_t k = 0; k < len; k++)
+			u.raw[k] = (char)rnd();
+		break;
+	case 1: /* truncated */
+		len = rnd() % sizeof(u.req);
+		break;
+	case 2: /* oversized */
+		len = sizeof(u.req) + 1 + rnd() % (sizeof(u.raw) - sizeof(u.req) - 1);
+		break;
+	case 3: /* unterminated strings, junk geometry and flags */
+		memset(u.req.name, 'v', sizeof(u.req.name));
+		memset(u.req.arg, 'x', sizeof(u.req.arg));
+		u.req.flags = (uint32_t)rnd();
+		break;
+	case 4: /* one wrong header field */
+		switch (rnd() % 3) {
+		case 0: u.req.magic ^= 1u << (rnd() % 32); break;
+		case 1: u.req.version = (uint16_t)rnd(); break;
+		default: u.req.size = (uint32_t)rnd(); break;
+		}
+		break;
+	case 5: /* well-formed, random op and strings, a switch of its own */
+		snprintf(u.req.name, sizeof(u.req.name), "valez%s%u%s", rnd() % 2 ? ":" : "",
+			 (unsigned)(rnd() % 5), rnd() % 3 ? "" : "@conf:slots=99999");
+		snprintf(u.req.arg, sizeof(u.req.arg), "%s", rnd() % 2 ? "null" : "lossless");
+		u.req.geom.tx_slots = nasty(4096);
+		u.req.geom.buf_size = nasty(65536);
+		u.req.value = (uint32_t)rnd() % 3;
+		valid = true;
+		break;
+	default: /* read-only questions about the honest switch */
+		u.req.op = (uint16_t)(UNM_CTL_LIST + rnd() % 3);
+		snprintf(u.req.name, sizeof(u.req.name), "%s", u.req.op == UNM_CTL_LIST ? "" : "vale0");
+		valid = true;
+		nf = 0;
+		break;
+	}
+	for (int k = 0; k < nf; k++)
+		fds[k] = k % 2 ? eventfd(0, EFD_CLOEXEC) : open("/dev/null", O_RDONLY | O_CLOEXEC);
+	rc = unm_ctl_send(fd, u.raw, len, fds, (unsigned)nf);
+	for (int k = 0; k < nf; k++)
+		close(fds[k]);
+	F->ctl_msgs++;
+	if (!rc && rnd() % 8 && !(valid && u.req.op == UNM_CTL_BYE)) { /* BYE: no reply */
+		struct unm_ctl_rep rep;
+		int rfds[UNM_CTL_MAX_FDS];
+		unsigned rn = 0;
+
+		rc = unm_ctl_recv(fd, &rep, sizeof(rep), rfds, UNM_CTL_MAX_FDS, &rn, 2000);
+		for (unsigned k = 0; k < rn; k++)
+			close(rfds[k]);
+		if (rc == -ETIMEDOUT)
+			honest_fail("unmd did not answer a control message (kind %u) in 2 s", kind);
+		else if (rc == 0) {
+			F->ctl_replied++;
+			if (!valid && rep.status == 0)
+				F->ctl_bad_ok++; /* a malformed request was accepted */
+		} else {
+			F->ctl_cut++;
+		}
+	}
+	/* tidy what a well-formed random request may have created */
+	if (kind == 5 && u.req.op == UNM_CTL_ATTACH)
+		t_ctl(UNM_CTL_DETACH, u.req.name, u.req.arg, 0);
+	close(fd);
+}
+
+static void ctl_main(void)
+{
+	reseed(2);
+	while (!F->stop) {
+		ctl_garbage_one();
+		usleep(200);
+	}
+	_exit(0);
+}
+
+/* ========================== switch mode: driver =========================== */
+
+static pid_t spawn(void (*fn)(void))
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		T_FAIL("fork: %s", strerror(errno));
+	if (pid == 0)
+		fn();
+	return pid;
+}
+
+static int reap(pid_t pid, double secs)
+{
+	double end = t_now() + secs;
+	int st;
+
+	while (t_now() < end) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(2000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return 255;
+}
+
+static uint64_t drops_sum(const struct unm_ctl_port_info *pi)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < UNM_DROP__COUNT; i++)
+		n += pi->drops[i];
+	return n;
+}
+
+static void print_port(const char *label, const struct unm_ctl_port_info *pi, bool last)
+{
+	static const char *const dn[] = UNM_CTL_DROP_NAMES;
+
+	if (O.json) {
+		printf("\"%s\":{\"tx_frames\":%llu,\"tx_delivered\":%llu,\"tx_extra_copies\":%llu,"
+		       "\"rx_frames\":%llu,\"bad_ring\":%llu,\"drops\":{", label,
+		       (unsigned long long)pi->tx_frames, (unsigned long long)pi->tx_delivered,
+		       (unsigned long long)pi->tx_extra_copies, (unsigned long long)pi->rx_frames,
+		       (unsigned long long)pi->bad_ring);
+		for (int i = 0; i < 7; i++)
+			printf("%s\"%s\":%llu", i ? "," : "", dn[i], (unsigned long long)pi->drops[i]);
+		printf("}}%s", last ? "" : ",");
+		return;
+	}
+	printf("  port %-3s tx=%llu delivered=%llu extra=%llu rx=%llu bad_ring=%llu drops:",
+	       label, (unsigned long long)pi->tx_frames, (unsigned long long)pi->tx_delivered,
+	       (unsigned long long)pi->tx_extra_copies, (unsigned long long)pi->rx_frames,
+	       (unsigned long long)pi->bad_ring);
+	for (int i = 0; i < 7; i++)
+		if (pi->drops[i])
+			printf(" %s=%llu", dn[i], (unsigned long long)pi->drops[i]);
+	printf("\n");
+}
+
+static bool wait_flag(volatile int *flag, double secs)
+{
+	double end = t_now() + secs;
+
+	while (!*flag && t_now() < end)
+		usleep(1000);
+	return *flag;
+}
+
+static int run_switch(double secs, uint64_t max_mut)
+{
+	static const char *const names[] = { "vale0:a", "vale0:b", "vale0:s", "vale0:h", "vale0:hv" };
+	struct unm_ctl_port_info pi[5];
+	pid_t unmd = 0, hon, hos, ctl;
+	int fail = 0, st_unmd = 0, rc_hos, rc_ctl, rc_hon;
+	double t0, end;
+
+	memset(F, 0, sizeof(*F));
+	if (O.socket)
+		setenv(UNM_SOCKET_ENV, O.socket, 1);
+	else
+		unmd = t_unmd_start(NULL);
+	hon = spawn(honest_main);
+	if (!wait_flag(&F->honest_ready, 10))
+		T_FAIL("honest ports not ready: %s", F->why);
+	if (O.lossless && t_ctl(UNM_CTL_SWITCH_SET, "vale0", "lossless", 1))
+		T_FAIL("lossless: %s", unm_errmsg());
+	/* persistent: the hostile port's counters survive its sessions */
+	if (t_ctl(UNM_CTL_PORT_ADD, "vale0:h", NULL, 0) ||
+	    t_ctl(UNM_CTL_PORT_ADD, "vale0:hv@conf:vnet=12", NULL, 0))
+		T_FAIL("port add: %s", unm_errmsg());
+	t0 = t_now();
+	end = t0 + secs;
+	hos = spawn(hostile_main);
+	ctl = spawn(ctl_main);
+	while (t_now() < end && (!max_mut || F->mutations < max_mut) && !F->honest_err) {
+		if (unmd && waitpid(unmd, &st_unmd, WNOHANG) == unmd) {
+			printf("FAIL: unmd died (status 0x%x)\n", st_unmd);
+			unmd = 0;
+			fail = 1;
+			break;
+		}
+		usleep(20000);
+	}
+	F->stop = 1;
+	rc_hos = reap(hos, 10);
+	rc_ctl = reap(ctl, 10);
+	F->honest_stop = 1;
+	rc_hon = reap(hon, 15);
+	memset(pi, 0, sizeof(pi));
+	memcpy(pi, F->hpi, sizeof(F->hpi));
+	t_port_info("vale0:h", &pi[3]);
+	t_port_info("vale0:hv", &pi[4]);
+	if (unmd) {
+		int rc = t_unmd_stop(unmd);
+
+		if (rc != 0) {
+			printf("FAIL: unmd exit status %d (sanitizer report or unclean stop)\n", rc);
+			fail = 1;
+		}
+	}
+	if (rc_hos || rc_ctl || rc_hon) {
+		printf("FAIL: exit status hostile %d ctl %d honest %d\n", rc_hos, rc_ctl, rc_hon);
+		fail = 1;
+	}
+	if (F->honest_err) {
+		printf("FAIL: honest side: %s\n", F->why);
+		fail = 1;
+	}
+	for (int d = 0; d < 2; d++)
+		if (F->lost[d] || F->corrupt[d] || F->sent[d] != F->recv[d]) {
+			printf("FAIL: direction %s: sent %llu received %llu lost %llu corrupt %llu\n",
+			       d ? "B->A" : "A->B", (unsigned long long)F->sent[d],
+			       (unsigned long long)F->recv[d], (unsigned long long)F->lost[d],
+			       (unsigned long long)F->corrupt[d]);
+			fail = 1;
+		}
+	for (int i = 0; i < 2; i++)
+		if (drops_sum(&pi[i]) ||
+		    pi[i].tx_frames + pi[i].tx_extra_copies != pi[i].tx_delivered) {
+			printf("FAIL: honest port %s: tx %llu delivered %llu drops %llu\n", names[i],
+			       (unsigned long long)pi[i].tx_frames,
+			       (unsigned long long)pi[i].tx_delivered,
+			       (unsigned long long)drops_sum(&pi[i]));
+			fail = 1;
+		}
+	for (int i = 2; i < 5; i++)
+		if (pi[i].tx_frames + pi[i].tx_extra_copies != pi[i].tx_delivered + drops_sum(&pi[i])) {
+			printf("FAIL: %s accounting: tx %llu + extra %llu != delivered %llu + drops %llu\n",
+			       names[i], (unsigned long long)pi[i].tx_frames,
+			       (unsigned long long)pi[i].tx_extra_copies,
+			       (unsigned long long)pi[i].tx_delivered,
+			       (unsigned long long)drops_sum(&pi[i]));
+			fail = 1;
+		}
+	if (F->ctl_bad_ok) {
+		printf("FAIL: unmd accepted %llu malformed control messages\n",
+		       (unsigned long long)F->ctl_bad_ok);
+		fail = 1;
+	}
+	if (O.json) {
+		printf("{\"mode\":\"switch\",\"lossless\":%d,\"seconds\":%.1f,\"mutations\":%llu,"
+		       "\"sessions\":%llu,\"errored_sessions\":%llu,\"busy_reopens\":%llu,"
+		       "\"refused_opens\":%llu,\"ctl_msgs\":%llu,\"ctl_replied\":%llu,\"ctl_cut\":%llu,"
+		       "\"honest\":{\"sent\":%llu,\"received\":%llu,\"lost\":%llu,\"corrupted\":%llu,"
+		       "\"foreign\":%llu},\"sink_rx\":%llu,", O.lossless, t_now() - t0,
+		       (unsigned long long)F->mutations, (unsigned long long)F->sessions,
+		       (unsigned long long)F->errored, (unsigned long long)F->reopen_busy,
+		       (unsigned long long)F->opens_refused, (unsigned long long)F->ctl_msgs,
+		       (unsigned long long)F->ctl_replied, (unsigned long long)F->ctl_cut,
+		       (unsigned long long)(F->sent[0] + F->sent[1]),
+		       (unsigned long long)(F->recv[0] + F->recv[1]),
+		       (unsigned long long)(F->lost[0] + F->lost[1]),
+		       (unsigned long long)(F->corrupt[0] + F->corrupt[1]),
+		       (unsigned long long)(F->foreign[0] + F->foreign[1]),
+		       (unsigned long long)F->sink_rx);
+		print_port("a", &pi[0], false);
+		print_port("b", &pi[1], false);
+		print_port("s", &pi[2], false);
+		print_port("h", &pi[3], false);
+		print_port("hv", &pi[4], false);
+		printf("\"pass\":%s}\n", fail ? "false" : "true");
+	} else {
+		printf("switch%s: %.1f s, %llu mutations in %llu sessions (%llu errored by unmd, "
+		       "%llu opens refused), %llu control messages (%llu answered, %llu cut)\n",
+		       O.lossless ? " (lossless)" : "", t_now() - t0,
+		       (unsigned long long)F->mutations, (unsigned long long)F->sessions,
+		       (unsigned long long)F->errored, (unsigned long long)F->opens_refused,
+		       (unsigned long long)F->ctl_msgs, (unsigned long long)F->ctl_replied,
+		       (unsigned long long)F->ctl_cut);
+		for (int d = 0; d < 2; d++)
+			printf("  honest %s: sent %llu received %llu lost %llu corrupted %llu "
+			       "(foreign frames seen %llu)\n", d ? "B->A" : "A->B",
+			       (unsigned long long)F->sent[d], (unsigned long long)F->recv[d],
+			       (unsigned long long)F->lost[d], (unsigned long long)F->corrupt[d],
+			       (unsigned long long)F->foreign[d]);
+		printf("  sink received %llu hostile frames\n", (unsigned long long)F->sink_rx);
+		for (int i = 0; i < 5; i++)
+			print_port(names[i] + 6, &pi[i], true);
+		printf("switch: %s\n", fail ? "FAIL" : "PASS");
+	}
+	return fail;
+}
+
+/* =============================== pipe mode ================================= */
+
+/* The hostile end: random values everywhere in the shared region. */
+static void pipe_scribble(struct unm_port *p, double secs, uint64_t max_mut)
+{
+	char *base = (char *)((uintptr_t)unm_nifp(p) & ~(uintptr_t)4095);
+	const struct unm_region_hdr *h = (const struct unm_region_hdr *)base;
+	uint64_t pool = h->buf_pool_ofs, size = h->size, csb = h->csb_ofs;
+	uint32_t nctl = h->csb_entries / 2, ns = unm_ring_get(p, 1, 0)->num_slots;
+	const struct unm_if *ifs[2] = {
+		(const struct unm_if *)(base + h->if_ofs[0]),
+		(const struct unm_if *)(base + h->if_ofs[1]),
+	};
+	struct unm_ring *rings[4] = { unm_txring(ifs[0], 0), unm_rxring(ifs[0], 0),
+				      unm_txring(ifs[1], 0), unm_rxring(ifs[1], 0) };
+	double end = t_now() + secs;
+
+	while (t_now() < end && (!max_mut || F->mutations < max_mut)) {
+		for (int k = 0; k < 1000; k++) {
+			struct unm_ring *r = rings[rnd() % 4];
+			struct unm_pipe_ctl *c = (struct unm_pipe_ctl *)(base + csb) + rnd() % nctl;
+			struct unm_slot *s = &r->slot[rnd() % ns];
+
+			switch (rnd() % 8) {
+			case 0: *(uint32_t *)(base + (rnd() % (pool / 4)) * 4) = (uint32_t)rnd(); break;
+			case 1: c->rx_hwtail = nasty(ns); break;
+			case 2: c->rx_hwcur = nasty(ns); break;
+			case 3: c->prod_need_wake = (uint32_t)rnd(); c->cons_need_wake = (uint32_t)rnd(); break;
+			case 4: r->head = nasty(ns); r->cur = nasty(ns); r->tail = nasty(ns); break;
+			case 5: *(uint32_t *)(uintptr_t)&r->num_slots = nasty(ns);
+				*(int64_t *)(uintptr_t)&r->buf_ofs = (int64_t)rnd(); break;
+			case 6: s->buf_idx = nasty(ns * 8); s->len = (uint16_t)rnd();
+				s->flags = (uint16_t)rnd(); break;
+			default:
+				*(uint64_t *)(base + pool + (rnd() % ((size - pool) / 8)) * 8) = rnd();
+				break;
+			}
+		}
+		__atomic_add_fetch(&F->mutations, 1000, __ATOMIC_RELAXED);
+		sched_yield();
+	}
+}
+
+/* The honest end: owns what its private geometry says; any sync result but
+ * 0, -EINVAL (ring reset after a bad index) or -EPIPE is a failure. */
+static void pipe_honest(struct unm_port *p, uint64_t rc_count[3], uint64_t *frames)
+{
+	struct unm_ring *tx = unm_ring_get(p, 1, 0), *rx = unm_ring_get(p, 0, 0);
+	struct unm_port_info info = { .sz = sizeof(info) };
+	uint32_t ns = tx->num_slots, bs = tx->nr_buf_size, nbufs;
+	char *pool = (char *)tx + tx->buf_ofs;
+	double end = t_now() + O.seconds + 20;
+	bool tx_dead = false, rx_dead = false;
+
+	unm_port_info(p, &info);
+	nbufs = info.buf_count;
+	while (!(tx_dead && rx_dead)) {
+		int rc[2];
+
+		if (t_now() > end) {
+			honest_fail("pipe: honest end still sees a live peer 20 s after the end");
+			return;
+		}
+		rc[0] = unm_txsync(p, 0);
+		uint32_t i = UNM_READ_ONCE(tx->head), t = UNM_READ_ONCE(tx->tail);
+
+		for (int k = 0; i < ns && t < ns && i != t && k < 64; k++) {
+			uint32_t idx = UNM_READ_ONCE(tx->slot[i].buf_idx);
+
+			if (idx < nbufs)
+				memset(pool + (uint64_t)idx * bs, 0x5a, 64);
+			tx->slot[i].len = 64;
+			i = i + 1 == ns ? 0 : i + 1;
+			tx->head = tx->cur = i;
+			(*frames)++;
+		}
+		rc[1] = unm_rxsync(p, 0);
+		i = UNM_READ_ONCE(rx->head);
+		t = UNM_READ_ONCE(rx->tail);
+		if (i < ns && t < ns) {
+			for (; i != t; i = i + 1 == ns ? 0 : i + 1)
+				(*frames)++;
+			rx->head = rx->cur = i;
+		}
+		for (int d = 0; d < 2; d++) {
+			if (rc[d] == 0)
+				rc_count[0]++;
+			else if (rc[d] == -EINVAL)
+				rc_count[1]++;
+			else if (rc[d] == -EPIPE)
+				rc_count[2]++;
+			else
+				honest_fail("pipe: sync returned %s", strerror(-rc[d]));
+		}
+		tx_dead |= rc[0] == -EPIPE;
+		rx_dead |= rc[1] == -EPIPE;
+		if (F->honest_err)
+			return;
+		if (rnd() % 16 == 0) {
+			int w = unm_wait(p, UNM_WAIT_RX | UNM_WAIT_TX, 1);
+
+			if (w < 0 && w != -EPIPE && w != -EINVAL)
+				honest_fail("pipe: unm_wait returned %s", strerror(-w));
+		}
+	}
+}
+
+static int run_pipe(double secs, uint64_t max_mut)
+{
+	struct unm_port_stats st = { .sz = sizeof(st) };
+	uint64_t rcs[3] = { 0 }, frames = 0;
+	char m[96], s[96];
+	struct unm_port *p;
+	int fail = 0, rc;
+	pid_t pid;
+
+	memset(F, 0, sizeof(*F));
+	snprintf(m, sizeof(m), "%s{1", t_uniq("uh"));
+	snprintf(s, sizeof(s), "%s}1", t_uniq("uh"));
+	if ((rc = unm_open(m, &p, &(struct unm_open_opts){ .sz = sizeof(struct unm_open_opts),
+							  .flags = UNM_OPEN_NO_WAIT_PEER })))
+		T_FAIL("open %s: %s", m, unm_errmsg());
+	pid = fork();
+	if (pid == 0) {
+		struct unm_port *hp;
+
+		reseed(3);
+		if (unm_open(s, &hp, NULL))
+			_exit(3);
+		F->honest_ready = 1;
+		pipe_scribble(hp, secs, max_mut);
+		_exit(0); /* no unm_close: as a crash would */
+	}
+	reseed(4);
+	pipe_honest(p, rcs, &frames);
+	rc = reap(pid, 5);
+	unm_port_stats(p, &st);
+	unm_close(p);
+	fail = rc != 0 || F->honest_err;
+	if (O.json)
+		printf("{\"mode\":\"pipe\",\"mutations\":%llu,\"honest_frames\":%llu,\"syncs_ok\":%llu,"
+		       "\"syncs_einval\":%llu,\"syncs_epipe\":%llu,\"bad_ring\":%llu,\"bad_buf\":%llu,"
+		       "\"bad_len\":%llu,\"fixups\":%llu,\"pass\":%s}\n",
+		       (unsigned long long)F->mutations, (unsigned long long)frames,
+		       (unsigned long long)rcs[0], (unsigned long long)rcs[1],
+		       (unsigned long long)rcs[2], (unsigned long long)st.bad_ring,
+		       (unsigned long long)st.bad_buf, (unsigned long long)st.bad_len,
+		       (unsigned long long)st.fixups, fail ? "false" : "true");
+	else
+		printf("pipe: %llu mutations; honest end: %llu slots moved, syncs ok %llu / "
+		       "-EINVAL %llu / -EPIPE %llu; counted bad_ring %llu bad_buf %llu bad_len %llu "
+		       "fixups %llu%s%s\npipe: %s\n", (unsigned long long)F->mutations,
+		       (unsigned long long)frames, (unsigned long long)rcs[0],
+		       (unsigned long long)rcs[1], (unsigned long long)rcs[2],
+		       (unsigned long long)st.bad_ring, (unsigned long long)st.bad_buf,
+		       (unsigned long long)st.bad_len, (unsigned long long)st.fixups,
+		       F->honest_err ? "; " : "", F->honest_err ? F->why : "",
+		       fail ? "FAIL" : "PASS");
+	if (rc)
+		printf("FAIL: hostile pipe end exit %d\n", rc);
+	return fail;
+}
+
+/* =============================== shmif mode ================================ */
+
+static inline uint32_t *bus32(uint8_t *m, unsigned off)
+{
+	return (uint32_t *)(m + off);
+}
+
+/* A writer that ignores the rules: header, records, lock, data. */
+static void shmif_scribble(const char *path, double secs, uint64_t max_mut)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	uint8_t *m;
+	double end = t_now() + secs;
+
+	if (fd < 0)
+		_exit(3);
+	m = mmap(NULL, SHMIF_BUS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		_exit(3);
+	while (t_now() < end && (!max_mut || F->mutations < max_mut)) {
+		for (int k = 0; k < 2000; k++) {
+			uint32_t off = SHMIF_HDR_SIZE + (uint32_t)(rnd() % SHMIF_DATA_SIZE) - 8;
+
+			switch (rnd() % 10) {
+			case 0: *bus32(m, SHMIF_OFF_FIRST) = nasty(SHMIF_DATA_SIZE); break;
+			case 1: *bus32(m, SHMIF_OFF_LAST) = nasty(SHMIF_DATA_SIZE); break;
+			case 2: *(uint64_t *)(m + SHMIF_OFF_GEN) = rnd() % 4 ? rnd() % 8 : rnd(); break;
+			case 3: *bus32(m, SHMIF_OFF_LOCK) = rnd() % 4 ? 0 : (uint32_t)rnd(); break;
+			case 4: /* a record header where the next record is expected */
+				off = SHMIF_HDR_SIZE + *bus32(m, SHMIF_OFF_LAST) % SHMIF_DATA_SIZE;
+				if (off + 4 <= SHMIF_BUS_SIZE) { /* records are unaligned */
+					uint32_t v = nasty(SHMIF_MAX_FRAME);
+
+					memcpy(m + off, &v, 4);
+				}
+				break;
+			case 5: /* hold the lock a while, as a stuck writer would */
+				if (rnd() % 64 == 0 &&
+				    __atomic_exchange_n(bus32(m, SHMIF_OFF_LOCK), 1, __ATOMIC_ACQ_REL) == 0) {
+					usleep((useconds_t)(rnd() % 1000));
+					__atomic_store_n(bus32(m, SHMIF_OFF_LOCK), 0, __ATOMIC_RELEASE);
+				}
+				break;
+			case 6: if (rnd() % 64 == 0) *bus32(m, SHMIF_OFF_MAGIC) = (uint32_t)rnd(); break;
+			case 7: if (rnd() % 64 == 0) *bus32(m, SHMIF_OFF_VERSION) = (uint32_t)rnd(); break;
+			default: {
+				uint64_t v = rnd();
+
+				memcpy(m + off, &v, 8);
+				break;
+			}
+			}
+		}
+		__atomic_add_fetch(&F->mutations, 2000, __ATOMIC_RELAXED);
+		/* put the magic back now and then so the honest side gets to parse */
+		if (rnd() % 4 == 0) {
+			*bus32(m, SHMIF_OFF_MAGIC) = SHMIF_MAGIC;
+			*bus32(m, SHMIF_OFF_VERSION) = SHMIF_VERSION;
+		}
+		usleep(100);
+	}
+	/* Leave a consistent header: one 14-byte record at 0, first = "never
+	 * wrapped", a new generation. A garbage header wedges the bus (writers
+	 * refuse a `last` whose record length is impossible) - an availability
+	 * attack shmif does not defend against; what is checked is that the
+	 * honest ports hold no poisoned state once the header is sane. */
+	while (__atomic_exchange_n(bus32(m, SHMIF_OFF_LOCK), 1, __ATOMIC_ACQ_REL) != 0)
+		usleep(100);
+	*bus32(m, SHMIF_OFF_MAGIC) = SHMIF_MAGIC;
+	*bus32(m, SHMIF_OFF_VERSION) = SHMIF_VERSION;
+	*bus32(m, SHMIF_HDR_SIZE) = 14;
+	*bus32(m, SHMIF_OFF_FIRST) = SHMIF_DATA_SIZE;
+	*bus32(m, SHMIF_OFF_LAST) = 0;
+	*(uint64_t *)(m + SHMIF_OFF_GEN) += 1;
+	__atomic_store_n(bus32(m, SHMIF_OFF_LOCK), 0, __ATOMIC_RELEASE);
+	_exit(0);
+}
+
+struct shstat { uint64_t ok, bad_rc, rx_err; };
+
+/* One round of the shmif exchange between X (sender id) and Y. */
+static unsigned shmif_round(struct hport *x, struct hport *y, int d, uint32_t *seq,
+			    uint32_t *expect, struct shstat *ss, bool send)
+{
+	uint8_t ymac[6];
+	unsigned moved = 0;
+	int rc;
+
+	t_mac(ymac, y->id);
+	if (send)
+		moved += hsend(x, ymac, seq, 16, false);
+	F->sent[d] = *seq;
+	rc = unm_txsync(x->p, 0);
+	if (rc && rc != -EBADMSG && rc != -ETIMEDOUT && rc != -EAGAIN)
+		honest_fail("shmif txsync: %s", strerror(-rc));
+	ss->bad_rc += rc != 0;
+	rc = unm_rxsync(y->p, 0);
+	if (rc && rc != -EBADMSG && rc != -ETIMEDOUT && rc != -EAGAIN)
+		honest_fail("shmif rxsync: %s", strerror(-rc));
+	ss->bad_rc += rc != 0;
+	moved += hrecv(y, x->id, d, expect);
+	return moved;
+}
+
+static int run_shmif(double secs, uint64_t max_mut)
+{
+	char path[128];
+	struct hport a = { .id = ID_A }, b = { .id = ID_B };
+	uint32_t seq[2] = { 0, 0 }, expect[2] = { 0, 0 };
+	uint64_t base_recv[2];
+	struct shstat ss = { 0 };
+	int fail = 0, rc;
+	pid_t pid;
+	double end;
+
+	memset(F, 0, sizeof(*F));
+	snprintf(path, sizeof(path), "/tmp/unm-hostile-%d.bus", (int)getpid());
+	unlink(path);
+	snprintf(F->why, sizeof(F->why), "shmif:%s", path);
+	if (unm_open(F->why, &a.p, NULL) || unm_open(F->why, &b.p, NULL))
+		T_FAIL("open %s: %s", F->why, unm_errmsg());
+	F->why[0] = 0;
+	pid = fork();
+	if (pid == 0) {
+		reseed(5);
+		shmif_scribble(path, secs, max_mut);
+	}
+	for (;;) { /* honest exchange while the hostile writer runs */
+		int st;
+
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			break;
+		}
+		unsigned m0 = shmif_round(&a, &b, 0, &seq[0], &expect[0], &ss, true);
+		unsigned m1 = shmif_round(&b, &a, 1, &seq[1], &expect[1], &ss, true);
+
+		if (!m0 && !m1)
+			usleep(100);
+		if (F->honest_err) {
+			kill(pid, SIGKILL);
+			rc = reap(pid, 5);
+			break;
+		}
+	}
+	/* recovery: with the writer gone, a clean windowed exchange */
+	for (int d = 0; d < 2; d++)
+		base_recv[d] = F->recv[d];
+	/* a hostile writer can desynchronise readers (first/last/gen/record
+	 * lengths); they resynchronise at the latest when the bus wraps */
+	end = t_now() + 5;
+	while (t_now() < end && !F->honest_err &&
+	       (F->recv[0] - base_recv[0] < 50 || F->recv[1] - base_recv[1] < 50)) {
+		unsigned m0 = shmif_round(&a, &b, 0, &seq[0], &expect[0], &ss, true);
+		unsigned m1 = shmif_round(&b, &a, 1, &seq[1], &expect[1], &ss, true);
+
+		if (!m0 && !m1)
+			usleep(200);
+	}
+	unm_close(a.p);
+	unm_close(b.p);
+	unlink(path);
+	if (F->recv[0] - base_recv[0] < 50 || F->recv[1] - base_recv[1] < 50)
+		honest_fail("shmif: the bus did not recover in 5 s after the hostile writer left");
+	fail = rc != 0 || F->honest_err;
+	if (O.json)
+		printf("{\"mode\":\"shmif\",\"mutations\":%llu,\"honest\":{\"sent\":%llu,"
+		       "\"received\":%llu,\"corrupted_detected\":%llu,\"foreign\":%llu},"
+		       "\"sync_errors\":%llu,\"pass\":%s}\n", (unsigned long long)F->mutations,
+		       (unsigned long long)(F->sent[0] + F->sent[1]),
+		       (unsigned long long)(F->recv[0] + F->recv[1]),
+		       (unsigned long long)(F->corrupt[0] + F->corrupt[1]),
+		       (unsigned long long)(F->foreign[0] + F->foreign[1]),
+		       (unsigned long long)ss.bad_rc, fail ? "false" : "true");
+	else
+		printf("shmif: %llu mutations; honest sent %llu received %llu (corrupted, detected "
+		       "by the frame check: %llu; foreign records %llu); sync errors %llu%s%s\n"
+		       "shmif: %s\n", (unsigned long long)F->mutations,
+		       (unsigned long long)(F->sent[0] + F->sent[1]),
+		       (unsigned long long)(F->recv[0] + F->recv[1]),
+		       (unsigned long long)(F->corrupt[0] + F->corrupt[1]),
+		       (unsigned long long)(F->foreign[0] + F->foreign[1]),
+		       (unsigned long long)ss.bad_rc, F->honest_err ? "; " : "",
+		       F->honest_err ? F->why : "", fail ? "FAIL" : "PASS");
+	if (rc)
+		printf("FAIL: hostile shmif writer exit %d\n", rc);
+	return fail;
+}
+
+/* ================================== main =================================== */
+
+static const char usage_text[] =
+"Usage: unm-hostile [MODE] [OPTIONS]\n"
+"A hostile client of unetmap's shared memory; with no MODE, a short test of\n"
+"every mode (exit 0 pass, 1 fail, 77 skip).\n"
+"\n"
+"Modes: switch (a vale port via unmd), pipe (a pipe end), shmif (a bus writer)\n"
+"  -n, --mutations N   stop after N mutations (default: time only)\n"
+"  -t, --seconds S     stop after S seconds (default 5)\n"
+"  -r, --seed X        random seed (default: time)\n"
+"  -l, --lossless      switch: put vale0 in lossless mode\n"
+"  -s, --socket PATH   switch: use the unmd at PATH (default: start a private one)\n"
+"  -j, --json          figures as one JSON object per mode\n"
+"  -h, --help          this text\n";
+
+static void parse(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "mutations", required_argument, NULL, 'n' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "lossless", no_argument, NULL, 'l' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	O.seconds = 5;
+	O.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	while ((c = getopt_long(argc, argv, "n:t:r:ls:jh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'n': O.mutations = strtoull(optarg, NULL, 0); break;
+		case 't': O.seconds = strtod(optarg, NULL); break;
+		case 'r': O.seed = strtoull(optarg, NULL, 0); break;
+		case 'l': O.lossless = true; break;
+		case 's': O.socket = optarg; break;
+		case 'j': O.json = true; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: fprintf(stderr, "try 'unm-hostile --help'\n"); exit(2);
+		}
+	}
+	if (optind < argc)
+		O.mode = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "unm-hostile: unexpected argument '%s'\ntry 'unm-hostile --help'\n",
+			argv[optind]);
+		exit(2);
+	}
+	if (O.mode && strcmp(O.mode, "switch") && strcmp(O.mode, "pipe") && strcmp(O.mode, "shmif")) {
+		fprintf(stderr, "unm-hostile: unknown mode '%s'\ntry 'unm-hostile --help'\n", O.mode);
+		exit(2);
+	}
+	if (O.seconds <= 0 && !O.mutations)
+		O.seconds = 5;
+	if (O.seconds <= 0)
+		O.seconds = 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	int fail = 0;
+
+	parse(argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	F = t_shared(sizeof(*F));
+	if (!O.mode) { /* the make check version */
+		t_watchdog(60);
+		printf("seed 0x%llx\n", (unsigned long long)O.seed);
+		fail |= run_switch(4, 0);
+		O.lossless = true;
+		fail |= run_switch(2, 0);
+		fail |= run_pipe(1.5, 0);
+		fail |= run_shmif(1.5, 0);
+		return fail;
+	}
+	if (!O.json)
+		printf("seed 0x%llx\n", (unsigned long long)O.seed);
+	if (!strcmp(O.mode, "switch"))
+		fail = run_switch(O.seconds, O.mutations);
+	else if (!strcmp(O.mode, "pipe"))
+		fail = run_pipe(O.seconds, O.mutations);
+	else
+		fail = run_shmif(O.seconds, O.mutations);
+	return fail;
+}
