@@ -83,7 +83,9 @@ struct unm_open_opts {
 
 /* A pipe end's open never waits for its peer: frames sent before the peer
  * joins wait in the peer's RX ring, and are lost if this end closes before
- * the peer joins. Flag 0x1 is retired (it once meant "do not wait"). */
+ * the peer joins. UNM_OPEN_NO_WAIT_PEER states that explicitly; it changes
+ * nothing. */
+#define UNM_OPEN_NO_WAIT_PEER 0x1
 #define UNM_OPEN_VHOST_CLIENT 0x2 /* vhost-user: connect to PATH instead of
                                      listening on it (also UNM_VHOST_CLIENT=1) */
 
