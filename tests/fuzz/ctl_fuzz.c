@@ -48,6 +48,7 @@
 #undef ring_setup
 #include "daemon/vale.c"
 #include "daemon/vale_learn.c"
+#include "daemon/vale_offload.c"
 #include "daemon/ctl_server.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
