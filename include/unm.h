@@ -152,12 +152,14 @@ UNM_API int unm_wait(struct unm_port *port, unsigned events, int timeout_ms);
  * cur != tail, or TIMEOUT_MS passes (-1 = forever, 0 = just check).
  * Unlike unm_wait(), which syncs every ring, several threads may call it
  * at the same time on the same port, each for the ring(s) it alone syncs
- * (one thread per ring pair). Cost: the port has one notification fd
- * (unm_fd()) for all rings, and one thread may consume a wake-up meant
- * for another, so the sleep is cut into slices of at most 1 ms, each
- * followed by a re-sync of the ring: a waiter is late by at most one
- * slice, and an idle waiter makes about a thousand poll()+sync calls per
- * second. Returns 1 (ready), 0 on timeout, -EINVAL if RING is not a bound
+ * (one thread per ring pair). It first re-syncs for up to 50 us,
+ * calling sched_yield() between attempts (a busy stream rarely sleeps).
+ * Then it sleeps, but the port has one notification fd (unm_fd()) for
+ * all rings and one thread may consume a wake-up meant for another, so
+ * the sleep is cut into slices of at most 1 ms, each followed by a
+ * re-sync of the ring: a waiter is late by at most one slice, and an idle
+ * waiter makes about a thousand poll()+sync calls per second (a few
+ * percent of a CPU). Returns 1 (ready), 0 on timeout, -EINVAL if RING is not a bound
  * ring of that direction, -EINTR, or a negative errno as the syncs do.
  */
 UNM_API int unm_ring_wait(struct unm_port *port, int tx, unsigned ring, int timeout_ms);
