@@ -349,6 +349,12 @@ static int load_replay(struct pg_conf *c, struct pg_pcap *pc)
 		c->len_min = pc->rec[i].len < c->len_min ? pc->rec[i].len : c->len_min;
 		c->len_max = pc->rec[i].len > c->len_max ? pc->rec[i].len : c->len_max;
 	}
+	if (c->frag_size &&
+	    (c->len_max + c->vnet_hdr_len + c->frag_size - 1) / c->frag_size > UNM_MAX_FRAGS) {
+		fprintf(stderr, PG_NAME ": -M %u: a %u-byte frame of %s needs more than %u fragments\n",
+			c->frag_size, c->len_max, c->pcap_file, UNM_MAX_FRAGS);
+		return -1;
+	}
 	if (c->verbose)
 		fprintf(stderr, PG_NAME ": %s: %zu frames of %u..%u bytes over %.6f s (%s%s)\n",
 			c->pcap_file, pc->n, c->len_min, c->len_max, pc->rec[pc->n - 1].rel_ns / 1e9,

@@ -295,15 +295,24 @@ static void finish(struct pg_pcap *pc)
 
 int pg_pcap_load(const char *file, unsigned maxlen, struct pg_pcap *pc, char *err, size_t errlen)
 {
-	struct rd r = { 0 };
+	size_t len;
+	uint8_t *data = read_all(file, &len, err, errlen);
+
+	memset(pc, 0, sizeof(*pc));
+	if (!data)
+		return -1;
+	return pg_pcap_parse(pc, data, len, maxlen, err, errlen);
+}
+
+int pg_pcap_parse(struct pg_pcap *pc, uint8_t *data, size_t len, unsigned maxlen, char *err,
+		  size_t errlen)
+{
+	struct rd r = { .p = data, .len = len };
 	uint32_t magic = 0;
 	int rc;
 
 	memset(pc, 0, sizeof(*pc));
-	pc->data = read_all(file, &r.len, err, errlen);
-	if (!pc->data)
-		return -1;
-	r.p = pc->data;
+	pc->data = data;
 	if (r.len >= 4)
 		memcpy(&magic, r.p, 4);
 	if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS ||

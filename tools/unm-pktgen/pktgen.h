@@ -57,6 +57,10 @@ struct pg_pcap {
  * pcapng); records longer than MAXLEN are skipped. 0, or -1 with a reason
  * in err. */
 int pg_pcap_load(const char *file, unsigned maxlen, struct pg_pcap *pc, char *err, size_t errlen);
+/* The same on LEN bytes at DATA (malloc'd; owned by *pc from now on,
+ * freed on error too). tests/fuzz/pcap_fuzz.c drives this. */
+int pg_pcap_parse(struct pg_pcap *pc, uint8_t *data, size_t len, unsigned maxlen, char *err,
+		  size_t errlen);
 void pg_pcap_free(struct pg_pcap *pc);
 
 /* One of -s / -d: IPv4 address or the low 32 bits of an IPv6 address,
