@@ -41,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(i == 0 || r->rel_ns >= pc.rec[i - 1].rel_ns);
 	}
 	CHECK(pc.rec[0].rel_ns == 0 && pc.period_ns >= pc.rec[pc.n - 1].rel_ns);
+	CHECK(pc.period_ns <= 2000000000000000000ull);
 	pg_pcap_free(&pc);
 	return 0;
 }

@@ -278,6 +278,10 @@ static uint8_t *read_all(const char *file, size_t *len, char *err, size_t errlen
 	return buf;
 }
 
+/* Offsets are capped (about 31 years) so a pass and the sums made of
+ * them cannot overflow, whatever a file's stamps say. */
+#define MAX_REL_NS 1000000000000000000ull
+
 /* Stamps become offsets from the first record, never going back. */
 static void finish(struct pg_pcap *pc)
 {
@@ -286,6 +290,8 @@ static void finish(struct pg_pcap *pc)
 	for (size_t i = 0; i < pc->n; i++) {
 		uint64_t abs = pc->rec[i].rel_ns, rel = abs > t0 ? abs - t0 : 0;
 
+		if (rel > MAX_REL_NS)
+			rel = MAX_REL_NS;
 		if (rel < prev)
 			rel = prev;
 		pc->rec[i].rel_ns = prev = rel;

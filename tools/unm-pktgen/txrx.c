@@ -244,7 +244,12 @@ static uint64_t rate_allow(const struct pg_thread *t, uint64_t t0, uint64_t sent
 /* When record K (counting passes) of the capture is due, from the start. */
 static uint64_t replay_due(const struct pg_pcap *pc, uint64_t k)
 {
-	return (k / pc->n) * pc->period_ns + pc->rec[k % pc->n].rel_ns;
+	uint64_t pass = k / pc->n, rel = pc->rec[k % pc->n].rel_ns;
+
+	/* saturate: a capture spanning years, looped, is due "never" */
+	if (pass && pc->period_ns > (UINT64_MAX - rel) / pass)
+		return UINT64_MAX;
+	return pass * pc->period_ns + rel;
 }
 
 /* --replay-timing=orig: the frames whose capture offset has come, up to
