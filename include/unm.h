@@ -150,6 +150,24 @@ UNM_API int unm_fd(const struct unm_port *port);
  */
 UNM_API int unm_wait(struct unm_port *port, unsigned events, int timeout_ms);
 
+/*
+ * unm_ring_wait - sync ring RING only (a TX ring if TX != 0, else an RX
+ * ring), then sleep until it has a free slot (TX) or a frame (RX), i.e.
+ * cur != tail, or TIMEOUT_MS passes (-1 = forever, 0 = just check).
+ * Unlike unm_wait(), which syncs every ring, several threads may call it
+ * at the same time on the same port, each for the ring(s) it alone syncs
+ * (one thread per ring pair). It first re-syncs for up to 50 us,
+ * calling sched_yield() between attempts (a busy stream rarely sleeps).
+ * Then it sleeps, but the port has one notification fd (unm_fd()) for
+ * all rings and one thread may consume a wake-up meant for another, so
+ * the sleep is cut into slices of at most 1 ms, each followed by a
+ * re-sync of the ring: a waiter is late by at most one slice, and an idle
+ * waiter makes about a thousand poll()+sync calls per second (a few
+ * percent of a CPU). Returns 1 (ready), 0 on timeout, -EINVAL if RING is not a bound
+ * ring of that direction, -EINTR, or a negative errno as the syncs do.
+ */
+UNM_API int unm_ring_wait(struct unm_port *port, int tx, unsigned ring, int timeout_ms);
+
 /* unm_if - the port descriptor (ring offsets), valid until unm_close(). */
 UNM_API struct unm_if *unm_nifp(const struct unm_port *port);
 

@@ -91,7 +91,9 @@
  * i's kring, pipe_ring and ctl blocks. Shared per-port state (connection
  * state, the service path) uses atomics and a try-lock. Sleeping on
  * unm_fd()/unm_wait() is for one thread per port (one wake eventfd per
- * end). st counters are plain increments (exact with one thread).
+ * end); threads that each own a ring sleep with unm_ring_wait(), which
+ * re-syncs every millisecond because they share (and may drain) that one
+ * eventfd. st counters are plain increments (exact with one thread).
  * Do not fork with a pipe end open: the child would keep the sockets.
  */
 #include <errno.h>
@@ -774,9 +776,10 @@ static int pipe_wakeup(struct unm_port *p)
 	 * loops through here: look at the sockets only every PIPE_CHECK_NS. */
 	if (__atomic_load_n(&pp->self_sig, __ATOMIC_RELAXED)) {
 		now = unm_now_ns();
-		if (now < pp->next_service)
+		/* relaxed: several unm_ring_wait() threads may get here */
+		if (now < __atomic_load_n(&pp->next_service, __ATOMIC_RELAXED))
 			return 0;
-		pp->next_service = now + PIPE_CHECK_NS;
+		__atomic_store_n(&pp->next_service, now + PIPE_CHECK_NS, __ATOMIC_RELAXED);
 	}
 	pipe_service(pp);
 	return 0;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Description: unm-pktgen end to end over a pipe: txseq -> rxseq moves
-# exactly -n frames with no loss (one ring pair and, with -p 2, two), ping
+# exactly -n frames with no loss (one ring pair and, with -p 2 over
+# @conf:rings=2 and one open per end, two: per-ring order), ping
 # gets RTTs from pong, and a receiver whose sender exits says "peer closed
 # after N frames". Skips while pipes are not built into libunm.
 set -u
@@ -37,20 +38,28 @@ grep -q '^Sent 200000 packets' "$tmp/tx" || fail "tx summary"
 grep -q '^Received 200000 packets .*lost 0, out-of-order 0, duplicates 0, malformed 0' "$tmp/rx" ||
 	fail "rx summary"
 
-# two ring pairs, two threads each side (each thread opens NAME}0-i)
-timeout 20 "$PG" -f rxseq -i "${P}b}0" -p 2 -n 100000 -T 0 > "$tmp/rx2" 2> "$tmp/rx2.err" &
+# two ring pairs, two threads each side, one open each (a pipe end opens
+# once): rxseq checks each ring's own sequence, so order is per ring
+timeout 20 "$PG" -f rxseq -i "${P}b}0@conf:rings=2" -p 2 -n 100000 -T 0 > "$tmp/rx2" 2> "$tmp/rx2.err" &
 rx=$!; pids+=($rx)
 sleep 0.3   # the receiver first: a sender alone may finish before it joins
 timeout 20 "$PG" -f txseq -i "${P}b{0" -p 2 -n 100000 -T 0 > "$tmp/tx2" 2> "$tmp/tx2.err"
 txrc=$?
 wait $rx; rxrc=$?
-if grep -q 'is already open' "$tmp/tx2.err" "$tmp/rx2.err"; then
-	echo "NOTE: this libunm refuses one handle per ring of a pipe end; -p 2 not tested"
-else
-	[ $txrc = 0 ] || fail "txseq -p 2 exit $txrc"
-	[ $rxrc = 0 ] || fail "rxseq -p 2 exit $rxrc"
-	grep -q '^Received 100000 packets .*lost 0,' "$tmp/rx2" || fail "rx -p 2 summary"
-fi
+[ $txrc = 0 ] || fail "txseq -p 2 exit $txrc"
+[ $rxrc = 0 ] || fail "rxseq -p 2 exit $rxrc"
+grep -q '^Sent 100000 packets' "$tmp/tx2" || fail "tx -p 2 summary"
+grep -q '^Received 100000 packets .*lost 0, out-of-order 0, duplicates 0, malformed 0' "$tmp/rx2" ||
+	fail "rx -p 2 summary"
+
+# -p 2 on a pipe created with one ring pair: a clear refusal
+timeout 20 "$PG" -f rx -i "${P}e}0" -T 0 > /dev/null 2>&1 &
+rx=$!; pids+=($rx)
+sleep 0.3
+timeout 20 "$PG" -f tx -i "${P}e{0" -p 2 -n 10 -T 0 > /dev/null 2> "$tmp/tx5.err"
+[ $? = 1 ] || fail "-p 2 on a one-ring pipe: not exit 1"
+grep -q 'needs one per thread' "$tmp/tx5.err" || fail "-p 2 on a one-ring pipe: $(cat "$tmp/tx5.err")"
+kill -INT $rx; wait $rx
 
 # the sender leaves: the receiver says so
 timeout 20 "$PG" -f rx -i "${P}c}0" -T 0 > "$tmp/rx3" 2> "$tmp/rx3.err" &

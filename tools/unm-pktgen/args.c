@@ -260,16 +260,59 @@ static void default_span(struct pg_span *sp, bool v6, uint32_t v4addr, uint32_t 
 	sp->port_lo = sp->port_hi = 1234;
 }
 
+int pg_payload(const struct pg_conf *c)
+{
+	if (c->func == PG_PING || (c->ts && (c->func == PG_TX || c->func == PG_TXSEQ)))
+		return PG_PAY_PING;
+	return c->func == PG_TXSEQ ? PG_PAY_SEQ : PG_PAY_NONE;
+}
+
+/* Options that only make sense with some functions. */
+static int check_combos(const struct pg_conf *c, bool timing_given)
+{
+	bool rx = c->func == PG_RX || c->func == PG_RXSEQ;
+	bool tx = c->func == PG_TX || c->func == PG_TXSEQ;
+
+	if (c->pcap_file) {
+		if (c->func != PG_TX)
+			return usage_err("-P replays with -f tx only");
+		if (c->threads > 1 || c->frags || c->rubbish || c->ts)
+			return usage_err("-P cannot be combined with %s", c->threads > 1 ? "-p" :
+					 c->frags ? "-F (use -M)" : c->rubbish ? "-r" : "--ts");
+		if (timing_given && c->rate > 0 && c->replay_timing == PG_REPLAY_ORIG)
+			return usage_err("--replay-timing=orig and -R contradict each other");
+	} else if (timing_given) {
+		return usage_err("--replay-timing needs -P");
+	}
+	if (c->ts && !rx && !tx)
+		return usage_err("--ts is for tx, txseq, rx and rxseq (ping measures round trips)");
+	if (c->rubbish && c->func != PG_TX)
+		return usage_err("-r is for -f tx only");
+	if (c->exit_empty && !rx)
+		return usage_err("-W is for rx and rxseq only");
+	if (c->rate_stats && !c->report_ms)
+		return usage_err("-A needs interval lines (-T > 0)");
+	if (c->cpus && c->cpu < 0)
+		return usage_err("-c needs -a");
+	if (c->cpus && (unsigned)c->cpu >= c->cpus)
+		return usage_err("-a %d is not below -c %u", c->cpu, c->cpus);
+	return 0;
+}
+
 /* Checks that need the whole command line. */
-static int check_conf(struct pg_conf *c, unsigned nlen, const unsigned *lens)
+static int check_conf(struct pg_conf *c, unsigned nlen, const unsigned *lens, bool timing_given)
 {
 	bool ping = c->func == PG_PING || c->func == PG_PONG;
-	int pay = c->func == PG_PING ? PG_PAY_PING :
-		  c->func == PG_TXSEQ ? PG_PAY_SEQ : PG_PAY_NONE;
+	int pay = pg_payload(c), rc;
 	unsigned minlen;
 
 	if (!c->ifname)
 		return usage_err("no port given (-i PORT)");
+	rc = check_combos(c, timing_given);
+	if (rc)
+		return rc;
+	if (c->pcap_file && c->rate > 0)
+		c->replay_timing = PG_REPLAY_RATE;
 	if (c->src.given && c->src.v6 != c->ipv6)
 		return usage_err("-s is an %s address but frames are %s (use %s)",
 				 c->src.v6 ? "IPv6" : "IPv4", c->ipv6 ? "IPv6" : "IPv4",
@@ -369,7 +412,7 @@ static int parse_len(const char *arg, unsigned *lens, unsigned *nlen)
 }
 
 static int parse_one(struct pg_conf *c, int opt, const char *arg,
-		     unsigned *lens, unsigned *nlen)
+		     unsigned *lens, unsigned *nlen, bool *timing_given)
 {
 	char err[160];
 	unsigned u;
@@ -449,6 +492,26 @@ static int parse_one(struct pg_conf *c, int opt, const char *arg,
 		if (parse_uint(arg, UNM_MAX_BUF_SIZE, &c->frag_size) || c->frag_size == 0)
 			return usage_err("bad fragment size '%s' (1..%u)", arg, UNM_MAX_BUF_SIZE);
 		break;
+	case 'c':
+		if (parse_uint(arg, 4096, &c->cpus))
+			return usage_err("bad cpu count '%s' (0..4096)", arg);
+		break;
+	case 'P': c->pcap_file = arg; break;
+	case PG_OPT_REPLAY_TIMING:
+		if (!strcmp(arg, "orig"))
+			c->replay_timing = PG_REPLAY_ORIG;
+		else if (!strcmp(arg, "fast"))
+			c->replay_timing = PG_REPLAY_FAST;
+		else
+			return usage_err("bad --replay-timing '%s' (orig or fast)", arg);
+		*timing_given = true;
+		break;
+	case PG_OPT_TS: c->ts = true; break;
+	case 'X': c->dump = true; break;
+	case 'W': c->exit_empty = true; break;
+	case 'r': c->rubbish = true; break;
+	case 'B': c->framing = true; break;
+	case 'A': c->rate_stats = true; break;
 	case 'N': c->raw = true; break;
 	case 'j': c->json = true; break;
 	case 'v': c->verbose++; break;
@@ -463,6 +526,7 @@ int pg_parse_args(int argc, char **argv, struct pg_conf *c)
 	struct option lo[NOPTS + 1];
 	char so[2 * NOPTS + 2];
 	unsigned lens[2], nlen = 0;
+	bool timing_given = false;
 	int opt, rc;
 
 	set_defaults(c);
@@ -488,11 +552,11 @@ int pg_parse_args(int argc, char **argv, struct pg_conf *c)
 		}
 		if (opt == ':')
 			return usage_err("option needs an argument");
-		rc = parse_one(c, opt, optarg, lens, &nlen);
+		rc = parse_one(c, opt, optarg, lens, &nlen, &timing_given);
 		if (rc)
 			return rc;
 	}
 	if (optind < argc)
 		return usage_err("unexpected argument '%s'", argv[optind]);
-	return check_conf(c, nlen, lens);
+	return check_conf(c, nlen, lens, timing_given);
 }

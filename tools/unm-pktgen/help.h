@@ -11,7 +11,7 @@
 #define UNM_PKTGEN_HELP_H
 
 /* Long-only options get codes above the char range. */
-enum { PG_OPT_NO_CSUM = 0x100, PG_OPT_VERSION };
+enum { PG_OPT_NO_CSUM = 0x100, PG_OPT_VERSION, PG_OPT_REPLAY_TIMING, PG_OPT_TS };
 
 struct pg_optdoc {
 	int val;            /* short option char or PG_OPT_* */
@@ -40,9 +40,12 @@ static const struct pg_optdoc pg_optdocs[] = {
 	{ 'w', "wait", "SECONDS",
 	  "Wait SECONDS after opening the port before starting (default 0)." },
 	{ 'p', "threads", "THREADS",
-	  "Run THREADS worker threads, each on its own ring pair (default 1)." },
+	  "Run THREADS worker threads, each on its own ring pair of the port, which is opened once "
+	  "and needs THREADS ring pairs (default 1)." },
 	{ 'a', "affinity", "CPU",
 	  "Pin the first thread to CPU and each next thread to the next CPU." },
+	{ 'c', "cpus", "N",
+	  "With -a, use only N CPUs: thread i goes on CPU (CPU+i) modulo N (default 0: all online CPUs)." },
 	{ 's', "src", "IP[:PORT][-IP[:PORT]]",
 	  "Source address and UDP port, or a range of them (default 10.0.0.1:1234, fd00::a00:1 with -6). "
 	  "Write an IPv6 address with a port as [ADDR]:PORT." },
@@ -72,6 +75,26 @@ static const struct pg_optdoc pg_optdocs[] = {
 	  "or as many as a frame larger than a buffer needs)." },
 	{ 'M', "frag-size", "SIZE",
 	  "Bytes in each fragment but the last (default: the frame length divided by N)." },
+	{ 'P', "pcap", "FILE",
+	  "Replay the frames of FILE (pcap with micro- or nanosecond stamps, or pcapng) "
+	  "exactly as captured, with -f tx: once, or -n COUNT frames looping over the file." },
+	{ PG_OPT_REPLAY_TIMING, "replay-timing", "orig|fast",
+	  "With -P: keep the capture's timing (orig, the default unless -R is given) "
+	  "or send as fast as possible (fast); -R PPS sends at a set rate instead." },
+	{ PG_OPT_TS, "ts", NULL,
+	  "A sender puts its send time (CLOCK_REALTIME) in each frame; a receiver given --ts too "
+	  "prints one-way latency: min, median, p99, max and a histogram." },
+	{ 'X', "dump", NULL,
+	  "Print every frame sent or received as hex (one block per slot)." },
+	{ 'W', "exit-empty", NULL,
+	  "A receiver stops as soon as it finds its RX rings empty, the first look included, "
+	  "instead of waiting for frames." },
+	{ 'r', "rubbish", NULL,
+	  "tx only: send the buffers as they are, setting only the lengths (no frame is written)." },
+	{ 'B', "framing", NULL,
+	  "Count 24 bytes of Ethernet framing (preamble, gap, CRC) per frame in bps." },
+	{ 'A', "rate-stats", NULL,
+	  "At the end, print the mean and standard deviation of the interval rates." },
 	{ 'N', "raw", NULL,
 	  "Print raw numbers instead of K/M/G units." },
 	{ 'j', "json", NULL,

@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * main.c - unm-pktgen: open one port handle per worker thread, start the
- * workers (tx/rx/ping/pong), print interval statistics until they finish
- * or a signal stops them, then the summary.
+ * main.c - unm-pktgen: open the port once, load the capture of -P, give
+ * each worker thread its rings (all of them with one thread, ring pair i
+ * to thread i with -p), start the workers (tx/rx/ping/pong), print
+ * interval statistics until they finish or a signal stops them, then the
+ * summary.
+ *
+ * Why one open for -p: pipe ends and VALE ports can be opened only once,
+ * and libunm's contract is one thread per ring, not one handle per ring.
+ * The threads then cannot use unm_wait() (it syncs every ring), so they
+ * sleep with unm_ring_wait() on their own ring.
  *
  * Threads: main owns setup, reporting and teardown. Workers block SIGINT
  * and SIGTERM, so signals always land in main, whose handler only sets
@@ -16,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "pktgen.h"
 
 int pg_stop;
@@ -56,32 +64,6 @@ static void on_signal(int sig)
 	__atomic_store_n(&pg_stop, 1, __ATOMIC_RELAXED);
 }
 
-/*
- * NAME with ring pair I bound: "-I" goes before /FLAGS and @conf: as the
- * name grammar orders them (shmif paths contain '/', so only '@' counts
- * there).
- */
-static void ring_name(const char *name, unsigned i, char *out, size_t n)
-{
-	size_t at = strcspn(name, "@"), cut = at;
-
-	if (strncmp(name, "shmif:", 6)) {
-		const char *slash = memchr(name, '/', at);
-
-		while (slash) {
-			const char *next = memchr(slash + 1, '/', at - (size_t)(slash + 1 - name));
-
-			if (!next)
-				break;
-			slash = next;
-		}
-		if (slash && slash + 1 < name + at &&
-		    strspn(slash + 1, "TRtrzx") == (size_t)(name + at - slash - 1))
-			cut = (size_t)(slash - name);
-	}
-	snprintf(out, n, "%.*s-%u%s", (int)cut, name, i, name + cut);
-}
-
 static int check_frags(const struct pg_conf *c, unsigned bufsz)
 {
 	unsigned lmax = c->len_max + c->vnet_hdr_len, lmin = c->len_min + c->vnet_hdr_len;
@@ -104,41 +86,69 @@ static int check_frags(const struct pg_conf *c, unsigned bufsz)
 	return 0;
 }
 
-static int open_one(const struct pg_conf *c, struct pg_thread *t, unsigned i)
+/* Open the port once: with -p N it is created (if this open creates it)
+ * with N ring pairs, and must bind at least N in each direction used. */
+static int open_port(const struct pg_conf *c, struct unm_port **port, struct unm_port_info *info)
 {
 	struct unm_open_opts o = { .sz = sizeof(o) };
-	struct unm_port_info info = { .sz = sizeof(info) };
-	struct pg_frame_cfg fc;
-	char name[256];
+	const char *name = c->ifname;
+	bool need_tx = c->func != PG_RX && c->func != PG_RXSEQ;
+	bool need_rx = c->func != PG_TX && c->func != PG_TXSEQ;
 	int rc;
 
-	if (c->threads > 1)
-		ring_name(c->ifname, i, name, sizeof(name));
-	else
-		snprintf(name, sizeof(name), "%s", c->ifname);
 	o.tx_rings = o.rx_rings = c->threads;
 	o.vnet_hdr_len = c->vnet_hdr_len;
-	rc = unm_open(name, &t->port, &o);
+	rc = unm_open(name, port, &o);
 	if (rc) {
 		fprintf(stderr, PG_NAME ": cannot open '%s': %s\n", name,
 			unm_errmsg()[0] ? unm_errmsg() : unm_strerror(rc));
 		return -1;
 	}
-	unm_port_info(t->port, &info);
-	if (info.vnet_hdr_len != c->vnet_hdr_len) {
+	info->sz = sizeof(*info);
+	unm_port_info(*port, info);
+	if (info->vnet_hdr_len != c->vnet_hdr_len) {
 		fprintf(stderr, PG_NAME ": %s uses a %u-byte virtio-net header, not %u\n",
-			name, info.vnet_hdr_len, c->vnet_hdr_len);
+			name, info->vnet_hdr_len, c->vnet_hdr_len);
 		return -1;
 	}
-	t->first_tx = info.first_tx, t->last_tx = info.last_tx;
-	t->first_rx = info.first_rx, t->last_rx = info.last_rx;
-	t->buf_size = info.buf_size;
 	if (c->verbose)
 		fprintf(stderr, PG_NAME ": %s: type %s, %u/%u TX/RX rings (bound TX %u-%u, RX %u-%u), "
-			"%u/%u slots, %u buffers of %u bytes, vnet %u\n", name, info.type,
-			info.tx_rings, info.rx_rings, info.first_tx, info.last_tx, info.first_rx,
-			info.last_rx, info.tx_slots, info.rx_slots, info.buf_count, info.buf_size,
-			info.vnet_hdr_len);
+			"%u/%u slots, %u buffers of %u bytes, vnet %u\n", name, info->type,
+			info->tx_rings, info->rx_rings, info->first_tx, info->last_tx, info->first_rx,
+			info->last_rx, info->tx_slots, info->rx_slots, info->buf_count, info->buf_size,
+			info->vnet_hdr_len);
+	if (c->threads > 1 &&
+	    ((need_tx && info->last_tx - info->first_tx < c->threads) ||
+	     (need_rx && info->last_rx - info->first_rx < c->threads))) {
+		fprintf(stderr, PG_NAME ": %s binds %u %s ring(s); -p %u needs one per thread "
+			"(create it with @conf:rings=%u)\n", name,
+			need_tx ? info->last_tx - info->first_tx : info->last_rx - info->first_rx,
+			need_tx ? "TX" : "RX", c->threads, c->threads);
+		return -1;
+	}
+	return 0;
+}
+
+/* Thread I's rings and generator. */
+static int setup_thread(const struct pg_conf *c, struct pg_thread *t, unsigned i,
+			struct unm_port *port, const struct unm_port_info *info,
+			const struct pg_pcap *replay)
+{
+	const char *name = c->ifname;
+	struct pg_frame_cfg fc;
+
+	t->port = port;
+	t->shared = c->threads > 1;
+	t->replay = replay;
+	t->first_tx = info->first_tx, t->last_tx = info->last_tx;
+	t->first_rx = info->first_rx, t->last_rx = info->last_rx;
+	if (t->shared) {   /* ring pair i, or none in a direction with fewer rings */
+		t->first_tx = t->first_tx + i < t->last_tx ? t->first_tx + i : t->last_tx;
+		t->last_tx = t->first_tx < t->last_tx ? t->first_tx + 1 : t->last_tx;
+		t->first_rx = t->first_rx + i < t->last_rx ? t->first_rx + i : t->last_rx;
+		t->last_rx = t->first_rx < t->last_rx ? t->first_rx + 1 : t->last_rx;
+	}
+	t->buf_size = info->buf_size;
 	bool need_tx = c->func != PG_RX && c->func != PG_RXSEQ;
 	bool need_rx = c->func != PG_TX && c->func != PG_TXSEQ;
 
@@ -147,25 +157,29 @@ static int open_one(const struct pg_conf *c, struct pg_thread *t, unsigned i)
 			need_tx && t->first_tx == t->last_tx ? "TX" : "RX");
 		return -1;
 	}
-	if (need_tx && check_frags(c, info.buf_size))
+	if (need_tx && check_frags(c, info->buf_size))
 		return -1;
 	memset(&fc, 0, sizeof(fc));
 	fc.v6 = c->ipv6;
 	fc.csum = c->csum > 0;
 	fc.rand_src = c->rand_src;
 	fc.rand_dst = c->rand_dst;
-	fc.payload = c->func == PG_PING ? PG_PAY_PING : c->func == PG_TXSEQ ? PG_PAY_SEQ : PG_PAY_NONE;
+	fc.payload = pg_payload(c);
 	fc.vnet_hdr_len = c->vnet_hdr_len;
 	fc.len_min = c->len_min;
 	fc.len_max = c->len_max;
+	if (replay) {   /* the generator only lends its RNG */
+		fc.len_min = fc.len_max = pg_frame_min_len(false, PG_PAY_NONE);
+		fc.payload = PG_PAY_NONE;
+	}
 	memcpy(fc.dmac, c->dmac, 6);
 	memcpy(fc.smac, c->smac, 6);
-	if (!c->smac_given && memcmp(info.mac, "\0\0\0\0\0\0", 6))
-		memcpy(fc.smac, info.mac, 6);
+	if (!c->smac_given && memcmp(info->mac, "\0\0\0\0\0\0", 6))
+		memcpy(fc.smac, info->mac, 6);
 	fc.src = c->src;
 	fc.dst = c->dst;
 	if (pg_gen_init(&t->gen, &fc, pg_now_ns() ^ ((uint64_t)i << 32)) ||
-	    !(t->scratch = malloc(c->len_max + c->vnet_hdr_len))) {
+	    !(t->scratch = malloc(c->len_max + c->vnet_hdr_len + 1))) {
 		fprintf(stderr, PG_NAME ": out of memory\n");
 		return -1;
 	}
@@ -177,6 +191,17 @@ static void *(*const worker[])(void *) = {
 	[PG_RX] = pg_rx_main, [PG_RXSEQ] = pg_rx_main,
 	[PG_PING] = pg_ping_main, [PG_PONG] = pg_pong_main,
 };
+
+/* -a CPU [-c N]: thread i on CPU (CPU + i) mod N, N = online CPUs by
+ * default (netmap's pkt-gen wraps the same way). */
+static int thread_cpu(const struct pg_conf *c, unsigned i)
+{
+	long n = c->cpus ? (long)c->cpus : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1 || n > CPU_SETSIZE)
+		n = CPU_SETSIZE;
+	return (int)(((long)c->cpu + (long)i) % n);
+}
 
 static int start_workers(const struct pg_conf *c, struct pg_thread *th)
 {
@@ -195,13 +220,13 @@ static int start_workers(const struct pg_conf *c, struct pg_thread *th)
 			cpu_set_t set;
 
 			CPU_ZERO(&set);
-			CPU_SET((c->cpu + (int)i) % CPU_SETSIZE, &set);
+			CPU_SET(thread_cpu(c, i), &set);
 			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 		}
 		rc = pthread_create(&th[i].tid, &attr, worker[c->func], &th[i]);
 		if (rc && c->cpu >= 0) {
 			fprintf(stderr, PG_NAME ": cannot pin thread %u to cpu %d: %s\n", i,
-				c->cpu + (int)i, strerror(rc));
+				thread_cpu(c, i), strerror(rc));
 			pthread_attr_destroy(&attr);
 			pthread_attr_init(&attr);
 			rc = pthread_create(&th[i].tid, &attr, worker[c->func], &th[i]);
@@ -243,7 +268,7 @@ static bool all_done(const struct pg_thread *th, unsigned n)
 
 /* Interval lines from measured deltas; intervals under 10 ms are dropped
  * (merged into the next). */
-static void report_loop(const struct pg_conf *c, struct pg_thread *th)
+static void report_loop(const struct pg_conf *c, struct pg_thread *th, struct pg_rate_acc *acc)
 {
 	uint64_t start = pg_now_ns(), last = start, step = (uint64_t)c->report_ms * 1000000ull;
 	uint64_t next = start + step;
@@ -264,7 +289,13 @@ static void report_loop(const struct pg_conf *c, struct pg_thread *th)
 			d.bytes = cur.bytes - prev.bytes;
 			d.batches = cur.batches - prev.batches;
 			d.drops = cur.drops - prev.drops;
-			pg_report_interval(c, (now - start) / 1e9, &d, (now - last) / 1e9);
+			double dt = (now - last) / 1e9, pps = d.pkts / dt;
+			double bps = pg_bps(c, d.bytes, d.pkts, dt);
+
+			pg_report_interval(c, (now - start) / 1e9, &d, dt);
+			acc->n++;
+			acc->pps += pps, acc->pps2 += pps * pps;
+			acc->bps += bps, acc->bps2 += bps * bps;
 			prev = cur;
 			last = now;
 		}
@@ -274,11 +305,72 @@ static void report_loop(const struct pg_conf *c, struct pg_thread *th)
 	}
 }
 
+/* After the join: summary, ping RTT or receive latency, -A. */
+static int report_end(const struct pg_conf *c, struct pg_thread *th, const struct pg_rate_acc *acc)
+{
+	int status = pg_report_summary(c, th, c->threads);
+
+	if (c->func == PG_PING) {
+		pg_report_lat(c, "rtt", "RTT", "transactions", &th[0].lat);
+		if (th[0].c.pkts && !th[0].lat.count) {
+			fprintf(stderr, PG_NAME ": no reply to any ping\n");
+			status = 1;
+		}
+	} else if (c->ts && (c->func == PG_RX || c->func == PG_RXSEQ)) {
+		struct pg_lat all = { 0 };
+
+		for (unsigned i = 0; i < c->threads; i++)
+			pg_lat_merge(&all, &th[i].lat);
+		pg_report_lat(c, "latency", "Latency", "frames", &all);
+		pg_lat_free(&all);
+	}
+	if (c->rate_stats)
+		pg_report_rate_stats(c, acc);
+	return status;
+}
+
+static int load_replay(struct pg_conf *c, struct pg_pcap *pc)
+{
+	char err[160];
+
+	if (pg_pcap_load(c->pcap_file, UNM_MAX_FRAME - c->vnet_hdr_len, pc, err, sizeof(err))) {
+		fprintf(stderr, PG_NAME ": %s: %s\n", c->pcap_file, err);
+		return -1;
+	}
+	if (pc->linktype != 1)
+		fprintf(stderr, PG_NAME ": %s: link type %u, not Ethernet: frames go out as captured\n",
+			c->pcap_file, pc->linktype);
+	if (pc->skipped)
+		fprintf(stderr, PG_NAME ": %s: %llu empty or oversized records skipped\n",
+			c->pcap_file, (unsigned long long)pc->skipped);
+	/* the lengths -M and the buffer check see */
+	c->len_min = UINT32_MAX, c->len_max = 0;
+	for (size_t i = 0; i < pc->n; i++) {
+		c->len_min = pc->rec[i].len < c->len_min ? pc->rec[i].len : c->len_min;
+		c->len_max = pc->rec[i].len > c->len_max ? pc->rec[i].len : c->len_max;
+	}
+	if (c->frag_size &&
+	    (c->len_max + c->vnet_hdr_len + c->frag_size - 1) / c->frag_size > UNM_MAX_FRAGS) {
+		fprintf(stderr, PG_NAME ": -M %u: a %u-byte frame of %s needs more than %u fragments\n",
+			c->frag_size, c->len_max, c->pcap_file, UNM_MAX_FRAGS);
+		return -1;
+	}
+	if (c->verbose)
+		fprintf(stderr, PG_NAME ": %s: %zu frames of %u..%u bytes over %.6f s (%s%s)\n",
+			c->pcap_file, pc->n, c->len_min, c->len_max, pc->rec[pc->n - 1].rel_ns / 1e9,
+			pc->ng ? "pcapng" : "pcap", pc->ng ? "" : pc->nsec ? ", ns" : ", us");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct pg_conf c;
 	struct pg_thread *th;
 	struct sigaction sa;
+	struct unm_port *port = NULL;
+	struct unm_port_info info = { .sz = sizeof(info) };
+	struct pg_pcap replay = { 0 };
+	struct pg_rate_acc acc = { 0 };
 	int status;
 
 	status = pg_parse_args(argc, argv, &c);
@@ -296,11 +388,15 @@ int main(int argc, char **argv)
 	if (!th)
 		return 1;
 	status = 0;
+	if (c.pcap_file && load_replay(&c, &replay))
+		status = 1;
+	if (!status && open_port(&c, &port, &info))
+		status = 1;
 	for (unsigned i = 0; i < c.threads && !status; i++) {
 		th[i].id = (int)i;
 		th[i].conf = &c;
 		th[i].peer_closed_at = UINT64_MAX;
-		if (open_one(&c, &th[i], i))
+		if (setup_thread(&c, &th[i], i, port, &info, c.pcap_file ? &replay : NULL))
 			status = 1;
 	}
 	if (!status && c.wait_s) {
@@ -310,30 +406,25 @@ int main(int argc, char **argv)
 			pg_sleep_ns(10000000ull);
 	}
 	if (!status) {
-		budget = c.count;
-		budget_on = c.count != 0;
+		/* -P without -n: the file once */
+		budget = c.count ? c.count : c.pcap_file ? replay.n : 0;
+		budget_on = budget != 0;
 		if (start_workers(&c, th))
 			status = 1;
 	}
 	if (!status) {
-		report_loop(&c, th);
+		report_loop(&c, th, &acc);
 		for (unsigned i = 0; i < c.threads; i++)
 			pthread_join(th[i].tid, NULL);
-		status = pg_report_summary(&c, th, c.threads);
-		if (c.func == PG_PING) {
-			pg_report_rtt(&c, &th[0]);
-			if (th[0].c.pkts && !th[0].rtt_count) {
-				fprintf(stderr, PG_NAME ": no reply to any ping\n");
-				status = 1;
-			}
-		}
+		status = report_end(&c, th, &acc);
 	}
+	unm_close(port);
 	for (unsigned i = 0; i < c.threads; i++) {
-		unm_close(th[i].port);
 		pg_gen_free(&th[i].gen);
 		free(th[i].scratch);
-		free(th[i].rtt);
+		pg_lat_free(&th[i].lat);
 	}
+	pg_pcap_free(&replay);
 	free(th);
 	return status;
 }

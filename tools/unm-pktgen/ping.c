@@ -15,27 +15,6 @@
 #define WAIT_MS       100
 #define PING_TIMEOUT  1000000000ull /* a reply later than 1 s is lost */
 
-static void rtt_record(struct pg_thread *t, uint64_t ns)
-{
-	int b = ns ? 63 - __builtin_clzll(ns) : 0;
-
-	t->rtt_hist[b]++;
-	if (!t->rtt_count || ns < t->rtt_min)
-		t->rtt_min = ns;
-	if (ns > t->rtt_max)
-		t->rtt_max = ns;
-	t->rtt_count++;
-	if (t->rtt_n < t->rtt_cap) {
-		t->rtt[t->rtt_n++] = ns;
-	} else if (t->rtt_cap) {
-		/* reservoir sampling keeps quantiles unbiased past the cap */
-		uint64_t j = pg_rand(&t->gen.rng) % t->rtt_count;
-
-		if (j < t->rtt_cap)
-			t->rtt[j] = ns;
-	}
-}
-
 /* Consume every frame in R; true if the one numbered SEQ was among them. */
 static bool ping_scan(struct pg_thread *t, struct unm_ring *r, uint64_t seq)
 {
@@ -94,10 +73,6 @@ void *pg_ping_main(void *arg)
 	uint64_t seq, pkts = 0, bytes = 0;
 	int rc = 0;
 
-	t->rtt_cap = PG_RTT_SAMPLES;
-	t->rtt = malloc(t->rtt_cap * sizeof(*t->rtt));
-	if (!t->rtt)
-		t->rtt_cap = 0;
 	t->t_first = pg_now_ns();
 	for (seq = 0; !pg_stopping() && pg_claim(1); seq++) {
 		uint64_t sent_at, deadline;
@@ -117,7 +92,7 @@ void *pg_ping_main(void *arg)
 			uint64_t now;
 
 			if (ping_scan(t, rxr, seq)) {
-				rtt_record(t, pg_now_ns() - sent_at);
+				pg_lat_record(&t->lat, pg_now_ns() - sent_at, &t->gen.rng);
 				match = true;
 				break;
 			}
@@ -176,6 +151,9 @@ static unsigned pong_echo(struct pg_thread *t, struct unm_ring *rxr, struct unm_
 				len = rxr->nr_buf_size;
 			if (len > txr->nr_buf_size)
 				len = txr->nr_buf_size;
+			if (t->conf->dump)
+				pg_dump(t, "rx", rxr->ringid, i, (const uint8_t *)unm_buf(rxr, rs->buf_idx),
+					len, rs->flags);
 			memcpy(unm_slot_buf(txr, o), unm_buf(rxr, rs->buf_idx), len);
 			if (f == 0)
 				pg_swap((uint8_t *)unm_slot_buf(txr, o), len, vnet);

@@ -4,9 +4,11 @@
  * the frame generator (frame.c), per-thread state and counters (tx/rx
  * loops in txrx.c, ping.c) and the reporting helpers (stats.c).
  *
- * Threads: main parses arguments, opens one port handle per worker thread
- * and reports; each worker owns its port handle, its rings and its
- * generator. The only data crossing threads are the counters in
+ * Threads: main parses arguments, opens the port once and reports; each
+ * worker owns its rings (all bound rings with one thread, ring pair i with
+ * -p: the threads share the handle, one thread per ring as libunm
+ * requires, and sleep with unm_ring_wait()), its generator and its
+ * statistics. The only data crossing threads are the counters in
  * struct pg_counters (written by the worker with relaxed atomic stores,
  * read by main with relaxed loads: monotonic counters, no ordering needed)
  * and the stop flag (pg_stop, written by the signal handler / main).
@@ -27,6 +29,39 @@ enum pg_func { PG_TX, PG_RX, PG_PING, PG_PONG, PG_TXSEQ, PG_RXSEQ };
 #define PG_PAY_NONE 0 /* a fixed pattern */
 #define PG_PAY_SEQ  1 /* 64-bit sequence number */
 #define PG_PAY_PING 2 /* sequence number, then 64-bit send time (ns) */
+
+/* --replay-timing */
+enum pg_replay_timing { PG_REPLAY_ORIG, PG_REPLAY_FAST, PG_REPLAY_RATE };
+
+/* A capture loaded by pcap.c: records in file order, frames back to back
+ * in data. rel_ns is the capture time since the first record, made
+ * non-decreasing; period_ns is the length of one pass (used when -n loops
+ * the file). Read-only once loaded. */
+struct pg_rec {
+	uint64_t rel_ns;
+	size_t off;
+	uint32_t len;
+};
+
+struct pg_pcap {
+	uint8_t *data;
+	struct pg_rec *rec;
+	size_t n;
+	uint64_t period_ns;
+	unsigned linktype;
+	bool nsec, ng;                /* nanosecond stamps / pcapng */
+	uint64_t skipped;             /* records too large or empty */
+};
+
+/* Load FILE (pcap, microsecond or nanosecond, either byte order, or
+ * pcapng); records longer than MAXLEN are skipped. 0, or -1 with a reason
+ * in err. */
+int pg_pcap_load(const char *file, unsigned maxlen, struct pg_pcap *pc, char *err, size_t errlen);
+/* The same on LEN bytes at DATA (malloc'd; owned by *pc from now on,
+ * freed on error too). tests/fuzz/pcap_fuzz.c drives this. */
+int pg_pcap_parse(struct pg_pcap *pc, uint8_t *data, size_t len, unsigned maxlen, char *err,
+		  size_t errlen);
+void pg_pcap_free(struct pg_pcap *pc);
 
 /* One of -s / -d: IPv4 address or the low 32 bits of an IPv6 address,
  * both host order, and a port range. v6 addresses share the top 96 bits. */
@@ -58,12 +93,23 @@ struct pg_conf {
 	unsigned frags, frag_size;    /* -F / -M, 0 = not given */
 	bool raw, json;
 	int verbose;
+	unsigned cpus;                /* -c: pin modulo this many CPUs, 0 = all */
+	const char *pcap_file;        /* -P */
+	enum pg_replay_timing replay_timing;
+	bool ts;                      /* --ts: one-way latency */
+	bool dump;                    /* -X */
+	bool exit_empty;              /* -W */
+	bool framing;                 /* -B: 24 bytes of framing per frame in bps */
+	bool rubbish;                 /* -r */
+	bool rate_stats;              /* -A */
 };
 
 /* Parse argv into *c. Returns 0, 1 when --help/--version was printed (exit
  * 0), or 2 after printing a usage error (exit 2). */
 int pg_parse_args(int argc, char **argv, struct pg_conf *c);
 const char *pg_func_name(enum pg_func f);
+/* What the frames a sender makes carry (PG_PAY_*). */
+int pg_payload(const struct pg_conf *c);
 /* Parse "aa:bb:cc:dd:ee:ff"; 0 or -1. */
 int pg_parse_mac(const char *s, uint8_t mac[6]);
 /* Parse IP[:PORT][-IP[:PORT]] (IPv6 with a port in brackets). 0 or -1 with
@@ -132,6 +178,26 @@ struct pg_seq {
 
 void pg_seq_check(struct pg_seq *s, uint64_t seq);
 
+/* ---- latency statistics (stats.c) ----------------------------------------- */
+
+/* Exact count, min, max and log2 histogram; quantiles from a sample (all
+ * values up to PG_RTT_SAMPLES, a uniform reservoir beyond). One owner. */
+struct pg_lat {
+	uint64_t *s;
+	size_t n, cap;
+	uint64_t count, min, max, hist[64];
+};
+
+#define PG_RTT_SAMPLES (1u << 20)
+
+void pg_lat_record(struct pg_lat *l, uint64_t ns, uint64_t *rng);
+/* Fold SRC into DST (main, after join); samples are appended while room. */
+void pg_lat_merge(struct pg_lat *dst, const struct pg_lat *src);
+void pg_lat_free(struct pg_lat *l);
+/* "WHAT over N LABEL: min, median, p99, max" and the histogram lines. */
+void pg_report_lat(const struct pg_conf *c, const char *type, const char *what,
+		   const char *label, struct pg_lat *l);
+
 /* ---- per-thread state -------------------------------------------------- */
 
 /* Written by the worker only, read by main: each field on its own line
@@ -145,6 +211,7 @@ struct pg_thread {
 	pthread_t tid;
 	const struct pg_conf *conf;
 	struct unm_port *port;
+	bool shared;                  /* port handle shared: wait per ring */
 	unsigned first_tx, last_tx, first_rx, last_rx;
 	unsigned buf_size;
 	struct pg_gen gen;
@@ -157,14 +224,11 @@ struct pg_thread {
 	uint64_t peer_closed_at;      /* frames when the peer went away, or ~0 */
 	int err;                      /* negative errno of a fatal sync error */
 	bool done;                    /* W:worker R:main (relaxed) */
-	/* ping: exact histogram, min, max; a reservoir sample for quantiles */
-	uint64_t *rtt;
-	size_t rtt_n, rtt_cap;
-	uint64_t rtt_count, rtt_min, rtt_max, rtt_hist[64];
+	struct pg_lat lat;            /* ping: RTT; rx --ts: one-way latency */
 	uint64_t ping_lost, ping_stale;
+	const struct pg_pcap *replay; /* -P: frames come from here */
+	uint64_t rp_idx;              /* next record (counts passes) */
 };
-
-#define PG_RTT_SAMPLES (1u << 20)
 
 extern int pg_stop;               /* set by signals; read relaxed */
 
@@ -179,6 +243,18 @@ static inline void pg_publish(uint64_t *dst, uint64_t v)
 }
 
 uint64_t pg_now_ns(void);
+/* CLOCK_REALTIME in ns: --ts stamps, comparable across processes and
+ * (with synchronised clocks) hosts. */
+uint64_t pg_wall_ns(void);
+/* Sync every ring of the thread; first error. */
+int pg_txsync(struct pg_thread *t);
+int pg_rxsync(struct pg_thread *t);
+/* unm_wait() for a thread alone on its handle, unm_ring_wait() on its
+ * own ring otherwise (EVENTS is one of UNM_WAIT_RX / UNM_WAIT_TX then). */
+int pg_wait(struct pg_thread *t, unsigned events, int timeout_ms);
+/* -X: print one slot as hex. */
+void pg_dump(const struct pg_thread *t, const char *dir, unsigned ring, uint32_t slot,
+	     const uint8_t *buf, unsigned len, unsigned flags);
 
 /* The -n budget shared by all workers (exactly COUNT frames in total):
  * claim up to WANT, get back what may be used (0: budget spent); give
@@ -230,7 +306,13 @@ void pg_report_interval(const struct pg_conf *c, double t, const struct pg_total
 			double dt);
 /* Final summary; returns the exit status (0 ok, 1 failure found). */
 int pg_report_summary(const struct pg_conf *c, struct pg_thread *th, unsigned n);
-/* ping: RTT statistics and log2 histogram. */
-void pg_report_rtt(const struct pg_conf *c, struct pg_thread *t);
+/* -A: mean and standard deviation of the interval rates. */
+struct pg_rate_acc {
+	uint64_t n;
+	double pps, pps2, bps, bps2;
+};
+void pg_report_rate_stats(const struct pg_conf *c, const struct pg_rate_acc *a);
+/* Bits per second for BYTES and PKTS in SECS (-B adds framing). */
+double pg_bps(const struct pg_conf *c, uint64_t bytes, uint64_t pkts, double secs);
 
 #endif /* UNM_PKTGEN_H */

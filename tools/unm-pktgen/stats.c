@@ -201,6 +201,13 @@ void pg_out_end(struct pg_out *o)
 
 /* ---- reports ------------------------------------------------------------------ */
 
+double pg_bps(const struct pg_conf *c, uint64_t bytes, uint64_t pkts, double secs)
+{
+	if (!(secs > 0))
+		return 0;
+	return ((double)bytes + (c->framing ? 24.0 * (double)pkts : 0)) * 8.0 / secs;
+}
+
 void pg_report_interval(const struct pg_conf *c, double t, const struct pg_totals *d, double dt)
 {
 	struct pg_out *o = pg_out_begin(c, "interval");
@@ -208,7 +215,7 @@ void pg_report_interval(const struct pg_conf *c, double t, const struct pg_total
 	pg_out_dbl(o, "t", "t=%s", t, 3);
 	pg_out_u64(o, "pkts", " pkts=%s", d->pkts, false);
 	pg_out_rate(o, "pps", " pps=%s", d->pkts / dt);
-	pg_out_rate(o, "bps", " bps=%s", d->bytes * 8.0 / dt);
+	pg_out_rate(o, "bps", " bps=%s", pg_bps(c, d->bytes, d->pkts, dt));
 	pg_out_u64(o, "drops", " drops=%s", d->drops, false);
 	pg_out_dbl(o, "batch", " batch=%s", d->batches ? (double)d->pkts / d->batches : 0.0, 1);
 	pg_out_end(o);
@@ -263,7 +270,7 @@ int pg_report_summary(const struct pg_conf *c, struct pg_thread *th, unsigned n)
 	pg_out_u64(o, "bytes", " %s bytes", t.bytes, true);
 	pg_out_dbl(o, "seconds", " in %s s", secs, 3);
 	pg_out_rate(o, "pps", ": %spps", secs > 0 ? t.pkts / secs : 0);
-	pg_out_rate(o, "bps", ", %sbps", secs > 0 ? t.bytes * 8.0 / secs : 0);
+	pg_out_rate(o, "bps", ", %sbps", pg_bps(c, t.bytes, t.pkts, secs));
 	pg_out_dbl(o, "batch", ", avg batch %s", t.batches ? (double)t.pkts / t.batches : 0.0, 1);
 	if (c->func == PG_RXSEQ) {
 		pg_out_u64(o, "lost", ", lost %s", sq.lost, true);
@@ -291,6 +298,60 @@ int pg_report_summary(const struct pg_conf *c, struct pg_thread *th, unsigned n)
 	return status;
 }
 
+/* ---- latency statistics ------------------------------------------------------ */
+
+void pg_lat_record(struct pg_lat *l, uint64_t ns, uint64_t *rng)
+{
+	int b = ns ? 63 - __builtin_clzll(ns) : 0;
+
+	if (!l->count) {   /* first value: no memory means exact stats only */
+		l->s = malloc(PG_RTT_SAMPLES * sizeof(*l->s));
+		l->cap = l->s ? PG_RTT_SAMPLES : 0;
+	}
+	l->hist[b]++;
+	if (!l->count || ns < l->min)
+		l->min = ns;
+	if (ns > l->max)
+		l->max = ns;
+	l->count++;
+	if (!l->s)
+		return;
+	if (l->n < l->cap) {
+		l->s[l->n++] = ns;
+	} else {
+		/* reservoir sampling keeps quantiles unbiased past the cap */
+		uint64_t j = pg_rand(rng) % l->count;
+
+		if (j < l->cap)
+			l->s[j] = ns;
+	}
+}
+
+void pg_lat_merge(struct pg_lat *d, const struct pg_lat *src)
+{
+	if (!src->count)
+		return;
+	if (!d->count || src->min < d->min)
+		d->min = src->min;
+	if (src->max > d->max)
+		d->max = src->max;
+	d->count += src->count;
+	for (int b = 0; b < 64; b++)
+		d->hist[b] += src->hist[b];
+	if (!d->s && src->n) {
+		d->s = malloc(PG_RTT_SAMPLES * sizeof(*d->s));
+		d->cap = d->s ? PG_RTT_SAMPLES : 0;
+	}
+	for (size_t i = 0; i < src->n && d->n < d->cap; i++)
+		d->s[d->n++] = src->s[i];
+}
+
+void pg_lat_free(struct pg_lat *l)
+{
+	free(l->s);
+	memset(l, 0, sizeof(*l));
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -308,51 +369,98 @@ static void fmt_ns(char *b, size_t n, uint64_t ns)
 		snprintf(b, n, "%.1fms", ns / 1e6);
 }
 
-void pg_report_rtt(const struct pg_conf *c, struct pg_thread *t)
+void pg_report_lat(const struct pg_conf *c, const char *type, const char *what,
+		   const char *label, struct pg_lat *l)
 {
 	uint64_t med, p99, top = 0;
-	size_t n = t->rtt_n;
+	size_t n = l->n;
 	struct pg_out *o;
+	char head[64], bucket[32];
 	int lo = 64, hi = -1;
 
-	o = pg_out_begin(c, "rtt");
+	o = pg_out_begin(c, type);
 	if (n == 0) {
-		pg_out_u64(o, "samples", "RTT: %s samples", 0, true);
+		snprintf(head, sizeof(head), "%s: %%s samples", what);
+		pg_out_u64(o, "samples", head, 0, true);
 		pg_out_end(o);
 		return;
 	}
 	/* min, max and the histogram are exact; the quantiles come from the
-	 * sample (all RTTs up to PG_RTT_SAMPLES, a uniform reservoir beyond) */
-	qsort(t->rtt, n, sizeof(t->rtt[0]), cmp_u64);
-	med = t->rtt[(n - 1) / 2];
-	p99 = t->rtt[(size_t)ceil(0.99 * (double)n) - 1];
-	pg_out_u64(o, "samples", "RTT over %s transactions:", t->rtt_count, true);
-	pg_out_u64(o, "min_ns", " min %s ns", t->rtt_min, true);
+	 * sample (all values up to PG_RTT_SAMPLES, a uniform reservoir beyond) */
+	qsort(l->s, n, sizeof(l->s[0]), cmp_u64);
+	med = l->s[(n - 1) / 2];
+	p99 = l->s[(size_t)ceil(0.99 * (double)n) - 1];
+	snprintf(head, sizeof(head), "%s over %%s %s:", what, label);
+	pg_out_u64(o, "samples", head, l->count, true);
+	pg_out_u64(o, "min_ns", " min %s ns", l->min, true);
 	pg_out_u64(o, "median_ns", ", median %s ns", med, true);
 	pg_out_u64(o, "p99_ns", ", p99 %s ns", p99, true);
-	pg_out_u64(o, "max_ns", ", max %s ns", t->rtt_max, true);
+	pg_out_u64(o, "max_ns", ", max %s ns", l->max, true);
 	pg_out_end(o);
 	for (int b = 0; b < 64; b++)
-		if (t->rtt_hist[b]) {
+		if (l->hist[b]) {
 			lo = b < lo ? b : lo;
 			hi = b;
-			top = t->rtt_hist[b] > top ? t->rtt_hist[b] : top;
+			top = l->hist[b] > top ? l->hist[b] : top;
 		}
-	/* log2 histogram: bucket b holds RTTs in [2^b, 2^(b+1)) ns */
+	/* log2 histogram: bucket b holds values in [2^b, 2^(b+1)) ns */
+	snprintf(bucket, sizeof(bucket), "%s_bucket", type);
 	for (int b = lo; b <= hi; b++) {
-		char l[24], h[24], bar[41];
-		size_t w = (size_t)(t->rtt_hist[b] * 40 / top);
+		char lo_s[24], hi_s[24], bar[41];
+		size_t w = (size_t)(l->hist[b] * 40 / top);
 
-		fmt_ns(l, sizeof(l), 1ull << b);
-		fmt_ns(h, sizeof(h), b < 63 ? 2ull << b : UINT64_MAX);
+		fmt_ns(lo_s, sizeof(lo_s), 1ull << b);
+		fmt_ns(hi_s, sizeof(hi_s), b < 63 ? 2ull << b : UINT64_MAX);
 		memset(bar, '#', w);
 		bar[w] = '\0';
-		o = pg_out_begin(c, "rtt_bucket");
-		pg_out_str(o, "lo", "  [%8s, ", l);
-		pg_out_str(o, "hi", "%8s)", h);
+		o = pg_out_begin(c, bucket);
+		pg_out_str(o, "lo", "  [%8s, ", lo_s);
+		pg_out_str(o, "hi", "%8s)", hi_s);
 		pg_out_u64(o, "lo_ns", "", 1ull << b, true);
-		pg_out_u64(o, "count", " %10s ", t->rtt_hist[b], true);
+		pg_out_u64(o, "count", " %10s ", l->hist[b], true);
 		pg_out_str(o, "bar", "%s", bar);
 		pg_out_end(o);
 	}
+}
+
+/* ---- -A and -X ----------------------------------------------------------------- */
+
+void pg_report_rate_stats(const struct pg_conf *c, const struct pg_rate_acc *a)
+{
+	struct pg_out *o = pg_out_begin(c, "rate_stats");
+	double n = (double)a->n;
+	double mp = a->n ? a->pps / n : 0, mb = a->n ? a->bps / n : 0;
+	double vp = a->n > 1 ? (a->pps2 - n * mp * mp) / (n - 1) : 0;
+	double vb = a->n > 1 ? (a->bps2 - n * mb * mb) / (n - 1) : 0;
+
+	pg_out_u64(o, "intervals", "Rate over %s intervals:", a->n, true);
+	pg_out_rate(o, "pps_mean", " mean %spps", mp);
+	pg_out_rate(o, "pps_stddev", " stddev %spps", vp > 0 ? sqrt(vp) : 0);
+	pg_out_rate(o, "bps_mean", ", mean %sbps", mb);
+	pg_out_rate(o, "bps_stddev", " stddev %sbps", vb > 0 ? sqrt(vb) : 0);
+	pg_out_end(o);
+}
+
+/* One slot as offset, 16 hex bytes and their ASCII; the lock keeps the
+ * lines of one slot together when several threads dump. */
+void pg_dump(const struct pg_thread *t, const char *dir, unsigned ring, uint32_t slot,
+	     const uint8_t *buf, unsigned len, unsigned flags)
+{
+	flockfile(stdout);
+	printf("%s thread %d ring %u slot %u len %u%s\n", dir, t->id, ring, slot, len,
+	       flags & UNM_NS_MOREFRAG ? " MOREFRAG" : "");
+	for (unsigned i = 0; i < len; i += 16) {
+		char hex[16 * 3 + 1], asc[17];
+		unsigned k;
+
+		for (k = 0; k < 16 && i + k < len; k++) {
+			uint8_t b = buf[i + k];
+
+			snprintf(hex + 3 * k, 4, "%02x ", b);
+			asc[k] = b >= 0x20 && b < 0x7f ? (char)b : '.';
+		}
+		asc[k] = '\0';
+		printf("  %04x  %-48s %s\n", i, k ? hex : "", asc);
+	}
+	funlockfile(stdout);
 }

@@ -2,12 +2,18 @@
 /*
  * txrx.c - the sender (tx, txseq) and receiver (rx, rxseq) loops.
  *
- * Each worker thread owns one port handle and the rings it binds; it is
- * the only thread that touches those rings. Per batch it fills or consumes
- * slots between head and tail with the unm/ring.h inline helpers and makes
- * one sync call: no library call per frame. When the ring has no room (TX)
- * or no frame (RX) it sleeps in unm_wait() instead of spinning, and wakes
- * at least every WAIT_MS to notice the stop flag.
+ * Each worker thread owns its rings (every bound ring of the handle with
+ * one thread, ring pair i of a shared handle with -p) and is the only
+ * thread that touches them. Per batch it fills or consumes slots between
+ * head and tail with the unm/ring.h inline helpers and makes one sync call
+ * per ring: no library call per frame. When the ring has no room (TX) or
+ * no frame (RX) it sleeps (pg_wait: unm_wait() alone on a handle,
+ * unm_ring_wait() on a shared one) instead of spinning, and wakes at least
+ * every WAIT_MS to notice the stop flag.
+ *
+ * Frames come from the generator (frame.c), from a capture (-P, pcap.c:
+ * paced by the capture's timestamps, by -R, or not at all), or are not
+ * written at all (-r).
  *
  * Counters are published to main (pg_counters) once per batch.
  */
@@ -26,6 +32,49 @@ uint64_t pg_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t pg_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int pg_txsync(struct pg_thread *t)
+{
+	int rc = 0;
+
+	for (unsigned ri = t->first_tx; ri < t->last_tx; ri++) {
+		int r = unm_txsync(t->port, (int)ri);
+
+		if (r && !rc)
+			rc = r;
+	}
+	return rc;
+}
+
+int pg_rxsync(struct pg_thread *t)
+{
+	int rc = 0;
+
+	for (unsigned ri = t->first_rx; ri < t->last_rx; ri++) {
+		int r = unm_rxsync(t->port, (int)ri);
+
+		if (r && !rc)
+			rc = r;
+	}
+	return rc;
+}
+
+int pg_wait(struct pg_thread *t, unsigned events, int timeout_ms)
+{
+	if (!t->shared)
+		return unm_wait(t->port, events, timeout_ms);
+	if (events & UNM_WAIT_RX)
+		return unm_ring_wait(t->port, 0, t->first_rx, timeout_ms);
+	return unm_ring_wait(t->port, 1, t->first_tx, timeout_ms);
 }
 
 void pg_sleep_ns(uint64_t ns)
@@ -86,28 +135,60 @@ unsigned pg_frame_slots(const struct pg_thread *t, unsigned len)
 	return (len + m - 1) / m;
 }
 
+/* The current capture record and its length with the vnet header. */
+static const struct pg_rec *replay_rec(const struct pg_thread *t)
+{
+	return &t->replay->rec[t->rp_idx % t->replay->n];
+}
+
+/* LEN bytes of the next frame into dst: from the capture (a zero
+ * virtio-net header, then the bytes as captured), or the generator. */
+static void frame_bytes(struct pg_thread *t, uint8_t *dst, unsigned len, uint64_t seq,
+			uint64_t ts)
+{
+	if (t->replay) {
+		const struct pg_rec *rec = replay_rec(t);
+		unsigned vnet = t->conf->vnet_hdr_len;
+
+		memset(dst, 0, vnet);
+		memcpy(dst + vnet, t->replay->data + rec->off, len - vnet);
+		t->rp_idx++;
+		return;
+	}
+	pg_gen_write(&t->gen, dst, len, seq, ts);
+}
+
 void pg_put_frame(struct pg_thread *t, struct unm_ring *r, uint32_t *i, unsigned len,
 		  uint64_t seq, uint64_t ts)
 {
 	unsigned nf = pg_frame_slots(t, len), m, off = 0;
+	bool rubbish = t->conf->rubbish;
 	uint32_t k = *i;
 
 	if (nf == 1) {
-		pg_gen_write(&t->gen, (uint8_t *)unm_slot_buf(r, k), len, seq, ts);
+		if (!rubbish)
+			frame_bytes(t, (uint8_t *)unm_slot_buf(r, k), len, seq, ts);
 		r->slot[k].len = (uint16_t)len;
 		r->slot[k].flags = 0;
+		if (t->conf->dump)
+			pg_dump(t, "tx", r->ringid, k, (const uint8_t *)unm_slot_buf(r, k), len, 0);
 		*i = unm_ring_next(r, k);
 		return;
 	}
 	/* Fragmented: build the whole frame once, then cut it into slots. */
-	pg_gen_write(&t->gen, t->scratch, len, seq, ts);
+	if (!rubbish)
+		frame_bytes(t, t->scratch, len, seq, ts);
 	m = frag_size(t, len);
 	for (unsigned f = 0; f < nf; f++) {
 		unsigned n = f + 1 == nf ? len - off : m;
 
-		memcpy(unm_slot_buf(r, k), t->scratch + off, n);
+		if (!rubbish)
+			memcpy(unm_slot_buf(r, k), t->scratch + off, n);
 		r->slot[k].len = (uint16_t)n;
 		r->slot[k].flags = f + 1 == nf ? 0 : UNM_NS_MOREFRAG;
+		if (t->conf->dump)
+			pg_dump(t, "tx", r->ringid, k, (const uint8_t *)unm_slot_buf(r, k), n,
+				r->slot[k].flags);
 		off += n;
 		k = unm_ring_next(r, k);
 	}
@@ -127,10 +208,11 @@ static unsigned tx_fill(struct pg_thread *t, struct tx_state *s, struct unm_ring
 {
 	uint32_t i = r->head, space = unm_ring_space(r);
 	unsigned n = 0, vnet = t->conf->vnet_hdr_len;
-	bool seq = t->conf->func == PG_TXSEQ;
+	bool seq = t->conf->func == PG_TXSEQ, ts = t->conf->ts;
 
 	while (n < max) {
-		unsigned len = s->pending_len ? s->pending_len : pg_gen_len(&t->gen);
+		unsigned len = s->pending_len ? s->pending_len :
+			       t->replay ? vnet + replay_rec(t)->len : pg_gen_len(&t->gen);
 		unsigned nf = pg_frame_slots(t, len);
 
 		if (nf > space) {
@@ -138,7 +220,7 @@ static unsigned tx_fill(struct pg_thread *t, struct tx_state *s, struct unm_ring
 			break;
 		}
 		s->pending_len = 0;
-		pg_put_frame(t, r, &i, len, seq ? s->seq++ : 0, 0);
+		pg_put_frame(t, r, &i, len, seq ? s->seq++ : 0, ts ? pg_wall_ns() : 0);
 		space -= nf;
 		s->bytes += len - vnet;
 		n++;
@@ -159,6 +241,31 @@ static uint64_t rate_allow(const struct pg_thread *t, uint64_t t0, uint64_t sent
 	return 0;
 }
 
+/* When record K (counting passes) of the capture is due, from the start. */
+static uint64_t replay_due(const struct pg_pcap *pc, uint64_t k)
+{
+	uint64_t pass = k / pc->n, rel = pc->rec[k % pc->n].rel_ns;
+
+	/* saturate: a capture spanning years, looped, is due "never" */
+	if (pass && pc->period_ns > (UINT64_MAX - rel) / pass)
+		return UINT64_MAX;
+	return pass * pc->period_ns + rel;
+}
+
+/* --replay-timing=orig: the frames whose capture offset has come, up to
+ * MAX; or 0 and how long until the next one. */
+static uint64_t replay_allow(const struct pg_thread *t, uint64_t t0, uint64_t sent, uint64_t max,
+			     uint64_t *wait_ns)
+{
+	uint64_t now = pg_now_ns() - t0, n = 0, due = 0;
+
+	while (n < max && (due = replay_due(t->replay, sent + n)) <= now)
+		n++;
+	if (!n)
+		*wait_ns = due - now;
+	return n;
+}
+
 /* Sleep until some TX ring of ours has room for a frame of LEN bytes: set
  * cur to tail (netmap's idiom: "wake me when tail moves") so unm_wait()
  * does not return at once when there is room for less than a frame. */
@@ -171,7 +278,7 @@ static int tx_wait(struct pg_thread *t, int timeout_ms)
 
 		r->cur = r->tail;
 	}
-	rc = unm_wait(t->port, UNM_WAIT_TX, timeout_ms);
+	rc = pg_wait(t, UNM_WAIT_TX, timeout_ms);
 	for (unsigned ri = t->first_tx; ri < t->last_tx; ri++) {
 		struct unm_ring *r = unm_ring_get(t->port, 1, ri);
 
@@ -222,8 +329,9 @@ void *pg_tx_main(void *arg)
 		uint64_t want = c->batch, wait_ns = 0, got;
 		unsigned filled = 0;
 
-		if (c->rate > 0) {
-			uint64_t allow = rate_allow(t, t0, s.sent, &wait_ns);
+		if (c->rate > 0 || (t->replay && c->replay_timing == PG_REPLAY_ORIG)) {
+			uint64_t allow = c->rate > 0 ? rate_allow(t, t0, s.sent, &wait_ns) :
+				replay_allow(t, t0, s.sent, want, &wait_ns);
 
 			if (!allow) {
 				pg_sleep_ns(wait_ns < 50000000 ? wait_ns : 50000000);
@@ -240,7 +348,7 @@ void *pg_tx_main(void *arg)
 		if (got < want)
 			pg_unclaim(want - got);
 		if (filled) {
-			rc = unm_txsync(t->port, UNM_RING_ALL);
+			rc = pg_txsync(t);
 			s.sent += filled;
 			s.batches++;
 			tx_publish(t, &s);
@@ -267,20 +375,29 @@ void *pg_tx_main(void *arg)
 
 struct rx_state {
 	uint64_t got, bytes, batches;
+	uint64_t now_wall;      /* --ts: wall clock after the last rxsync */
 	unsigned frame_bytes;   /* bytes of the chain being received */
 };
 
-/* The first slot of a frame: rxseq reads its sequence number. */
-static void rx_first(struct pg_thread *t, struct unm_ring *r, const struct unm_slot *sl)
+/* The first slot of a frame: rxseq reads its sequence number, --ts its
+ * send time (a frame without one counts as malformed with rxseq only). */
+static void rx_first(struct pg_thread *t, struct rx_state *s, struct unm_ring *r,
+		     const struct unm_slot *sl)
 {
-	uint64_t seq;
+	uint64_t seq, ts = 0;
 	unsigned len = sl->len < r->nr_buf_size ? sl->len : r->nr_buf_size;
+	bool rxseq = t->conf->func == PG_RXSEQ;
 
 	if (pg_parse((const uint8_t *)unm_buf(r, sl->buf_idx), len, t->conf->vnet_hdr_len,
-		     &seq, NULL) < 0)
-		t->seq.bad++;
-	else
+		     &seq, t->conf->ts ? &ts : NULL) < 0) {
+		if (rxseq)
+			t->seq.bad++;
+		return;
+	}
+	if (rxseq)
 		pg_seq_check(&t->seq, seq);
+	if (ts)   /* clocks a little apart: a stamp from the future is 0 ns */
+		pg_lat_record(&t->lat, s->now_wall > ts ? s->now_wall - ts : 0, &t->gen.rng);
 }
 
 /* Consume up to MAX complete frames from R; returns the frames counted.
@@ -290,13 +407,16 @@ static unsigned rx_consume(struct pg_thread *t, struct rx_state *s, struct unm_r
 {
 	uint32_t i = r->head, tail = r->tail;
 	unsigned n = 0, vnet = t->conf->vnet_hdr_len;
-	bool seq = t->conf->func == PG_RXSEQ;
+	bool first = t->conf->func == PG_RXSEQ || t->conf->ts, dump = t->conf->dump;
 
 	while (i != tail && n < max) {
 		const struct unm_slot *sl = &r->slot[i];
 
-		if (s->frame_bytes == 0 && seq)
-			rx_first(t, r, sl);
+		if (s->frame_bytes == 0 && first)
+			rx_first(t, s, r, sl);
+		if (dump)
+			pg_dump(t, "rx", r->ringid, i, (const uint8_t *)unm_buf(r, sl->buf_idx),
+				sl->len < r->nr_buf_size ? sl->len : r->nr_buf_size, sl->flags);
 		s->frame_bytes += sl->len;
 		if (!(sl->flags & UNM_NS_MOREFRAG)) {
 			s->bytes += s->frame_bytes > vnet ? s->frame_bytes - vnet : 0;
@@ -334,16 +454,20 @@ void *pg_rx_main(void *arg)
 	struct rx_state s = { 0 };
 	int rc = 0;
 
-	rc = unm_rxsync(t->port, UNM_RING_ALL);
+	rc = pg_rxsync(t);
 	while (!pg_stopping() && (rc >= 0 || rc == -EINTR)) {
 		uint64_t avail = rx_avail(t), want, got = 0;
 
 		if (!avail) {
 			if (pg_budget_spent())
 				break; /* -n reached: nothing left to wait for */
-			rc = unm_wait(t->port, UNM_WAIT_RX, WAIT_MS);
+			if (t->conf->exit_empty)
+				break;   /* -W: nothing (more) to take */
+			rc = pg_wait(t, UNM_WAIT_RX, WAIT_MS);
 			continue;
 		}
+		if (t->conf->ts)
+			s.now_wall = pg_wall_ns();
 		want = pg_claim(avail);
 		if (!want)
 			break;
@@ -361,19 +485,19 @@ void *pg_rx_main(void *arg)
 			s.batches++;
 			rx_publish(t, &s);
 		}
-		rc = unm_rxsync(t->port, UNM_RING_ALL);
+		rc = pg_rxsync(t);
 	}
 	if (rc < 0 && rc != -EINTR) {
 		/* the sender may leave as soon as our last frame is in: that is
 		 * no news when we have all we wanted */
 		if (pg_peer_gone(rc) && pg_budget_spent())
-			unm_rxsync(t->port, UNM_RING_ALL);
+			pg_rxsync(t);
 		else if (pg_peer_gone(rc))
 			pg_note_closed(t, rc, s.got);
 		else
 			pg_fatal_sync(t, "rxsync", rc);
 	} else {
-		unm_rxsync(t->port, UNM_RING_ALL); /* release what we consumed */
+		pg_rxsync(t); /* release what we consumed */
 	}
 	rx_publish(t, &s);
 	__atomic_store_n(&t->done, true, __ATOMIC_RELAXED);
