@@ -24,8 +24,8 @@
  * honest pair sends unicast within a window smaller than the receiver's
  * ring, so nothing honest ever has to be dropped for lack of room; the
  * hostile port's frames are addressed to the sink's MAC (byte 0..5 of
- * every buffer it publishes) and carry a group-bit source MAC (never
- * learned), so garbage cannot flood the honest receivers or steal their
+ * every buffer it publishes, after the virtio-net header on a port that
+ * has one) and carry a group-bit source MAC (never learned), so garbage cannot flood the honest receivers or steal their
  * MAC entries. MAC spoofing by a port is out of scope (a learning bridge
  * without port security believes source addresses). Everything else in
  * the hostile port's memory is unconstrained.
