@@ -448,12 +448,12 @@ static bool fwd_copy(struct vring *o, const struct fwd_ent *e, const struct fwd_
 	return true;
 }
 
-/* Deliver the frames of list L (and the flood list) to port DP. */
+/* Deliver DP's unicast list (and the flood list if FLOOD) to port DP. */
 static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
-			struct fwd_batch *b)
+			struct fwd_batch *b, bool flood)
 {
 	struct vring *o = &dp->out[vr->id % dp->n_out];
-	uint16_t u = b->lhead[dp->idx], f = b->lhead[VS_BCAST];
+	uint16_t u = b->lhead[dp->idx], f = flood ? b->lhead[VS_BCAST] : FWD_NONE;
 	uint32_t end = 0, k, avail = 0;
 	bool ok = !dp->errored && dp->ops->out_space(dp, o, &end) == 0;
 	bool vo = src->geom.vnet_hdr_len || dp->geom.vnet_hdr_len;
@@ -519,10 +519,14 @@ static void fwd_pass2(struct vswitch *sw, struct vport *src, struct vring *vr,
 		      struct fwd_batch *b, unsigned n)
 {
 	unsigned ndst = 0;
+	bool flood[VS_MAX_PORTS]; /* counted in ndst: gets one copy of each flood */
 
 	for (unsigned k = 0; k < sw->n_active; k++) {
-		b->lhead[sw->active[k]] = FWD_NONE;
-		ndst += sw->ports[sw->active[k]] != src && !sw->ports[sw->active[k]]->errored;
+		struct vport *dp = sw->ports[sw->active[k]];
+
+		b->lhead[dp->idx] = FWD_NONE;
+		flood[dp->idx] = dp != src && !dp->errored;
+		ndst += flood[dp->idx];
 	}
 	b->lhead[VS_BCAST] = FWD_NONE;
 	for (unsigned i = 0; i < n; i++) {
@@ -554,10 +558,11 @@ static void fwd_pass2(struct vswitch *sw, struct vport *src, struct vring *vr,
 	for (unsigned k = 0; k < sw->n_active; k++) {
 		struct vport *dp = sw->ports[sw->active[k]];
 
-		if (dp == src || (dp->errored && b->lhead[dp->idx] == FWD_NONE))
-			continue;
-		if (b->lhead[dp->idx] != FWD_NONE || b->lhead[VS_BCAST] != FWD_NONE)
-			fwd_deliver(src, vr, dp, b);
+		/* Floods reach exactly the ndst ports counted above (an errored
+		 * port with unicast frames gets those only: they are dst_err) */
+		if (b->lhead[dp->idx] != FWD_NONE ||
+		    (flood[dp->idx] && b->lhead[VS_BCAST] != FWD_NONE))
+			fwd_deliver(src, vr, dp, b, flood[dp->idx]);
 	}
 }
 

@@ -26,9 +26,31 @@
  * segmented if it is a GSO frame (segments then carry a zero header if
  * the destination has headers: their checksums are complete) and dropped
  * as no_room otherwise. A source header that unm_vnet_parse() refuses is
- * a drop (bad_vnet), also counted by reason. Every copy of a frame is
- * still delivered once or dropped once (vale.c's accounting identity);
- * segments are counted in vo.segments_out, not in tx_delivered.
+ * a drop (bad_vnet), also counted by reason.
+ *
+ * Accounting rule (vale.c's identity, on the source port: tx_frames +
+ * tx_extra_copies == tx_delivered + the drops of every reason):
+ *  - a frame counts once in tx_frames; it has one pass-1 verdict at most:
+ *    vo_in() only sees frames vale.c accepted, so a chain that is
+ *    bad_buf/bad_len/too_long is that only, never also bad_vnet; a
+ *    refused header is one bad_vnet drop and one vo.vnet_drops[reason]
+ *    (their sum is drops[bad_vnet]: the pass-2 bad_vnet returns below
+ *    cannot happen after vo_in);
+ *  - the source header is not part of the frame: pass 1 allows
+ *    UNM_MAX_FRAME + vnet_hdr_len bytes; the destination's header is part
+ *    of what it must hold, in vo_slots() for both lossless reservations
+ *    and pass 2, so both agree on no_room;
+ *  - each copy is delivered once (one tx_delivered however many segments
+ *    it became: those count in vo.segments_out) or dropped once: no_room
+ *    and dst_full are decided from vo_slots() before anything is written,
+ *    and a bad destination buffer index met in the middle of a copy or a
+ *    segmentation is one dst_err (the caller errors the port; the slots
+ *    already written are not published and count nowhere);
+ *  - floods: tx_extra_copies adds (ports live at the start of pass 2
+ *    other than the source) - 1, and exactly those ports get a copy; a
+ *    port already errored gets none even if it has unicast frames (each a
+ *    dst_err) in the same batch, one that errors during it gets its copy
+ *    as a dst_err. tests/mp/vale-offload-accounting.c checks each case.
  *
  * Untrusted data: the source frame is in the sender's memory and may
  * change while we read it; lengths and buffer pointers come from vale.c's

@@ -24,8 +24,8 @@
  * honest pair sends unicast within a window smaller than the receiver's
  * ring, so nothing honest ever has to be dropped for lack of room; the
  * hostile port's frames are addressed to the sink's MAC (byte 0..5 of
- * every buffer it publishes) and carry a group-bit source MAC (never
- * learned), so garbage cannot flood the honest receivers or steal their
+ * every buffer it publishes, after the virtio-net header on a port that
+ * has one) and carry a group-bit source MAC (never learned), so garbage cannot flood the honest receivers or steal their
  * MAC entries. MAC spoofing by a port is out of scope (a learning bridge
  * without port security believes source addresses). Everything else in
  * the hostile port's memory is unconstrained.
@@ -445,18 +445,22 @@ static bool sess_dead(struct hsess *s)
 }
 
 /* Frame header every published buffer gets (the rule in the header). On a
- * vnet=12 port these 12 bytes are the virtio-net header: unmd does not
- * parse it (yet) and reads them as the MACs, so the garbage header keeps
- * the rule and the bytes after it are garbage. */
-static void stamp(char *buf)
+ * port with a virtio-net header (VNET bytes) unmd parses that header and
+ * looks up the MACs after it, so the rule goes after it: otherwise stale
+ * bytes there (an honest frame the port once received, say) would be
+ * read as MACs and could steal an honest port's learning entry. The
+ * header itself is zero (valid) or garbage (mostly a bad_vnet drop). */
+static void stamp(char *buf, uint32_t vnet)
 {
 	uint8_t hdr[12];
 
+	for (uint32_t i = 0; i < vnet; i++)
+		buf[i] = rnd() % 4 ? 0 : (char)rnd();
 	t_mac(hdr, ID_S);
 	for (int i = 6; i < 12; i++)
 		hdr[i] = (uint8_t)rnd();
 	hdr[6] |= 1; /* group source: never learned */
-	memcpy(buf, hdr, 12);
+	memcpy(buf + vnet, hdr, 12);
 }
 
 /* Publish N slots of garbage on TX ring T. Returns mutations. */
@@ -482,8 +486,8 @@ static uint64_t m_tx_burst(struct hsess *s, unsigned t)
 			char *buf = s->base + L->pool_ofs + (uint64_t)idx * L->buf_size;
 			uint64_t g = rnd();
 
-			stamp(buf);
-			memcpy(buf + 14 + rnd() % (L->buf_size - 22), &g, 8);
+			stamp(buf, L->vnet);
+			memcpy(buf + L->vnet + 14 + rnd() % (L->buf_size - 22 - L->vnet), &g, 8);
 			m += 2;
 		}
 		sl->buf_idx = idx;
@@ -840,7 +844,7 @@ static void print_port(const char *label, const struct unm_ctl_port_info *pi, bo
 		       (unsigned long long)pi->tx_frames, (unsigned long long)pi->tx_delivered,
 		       (unsigned long long)pi->tx_extra_copies, (unsigned long long)pi->rx_frames,
 		       (unsigned long long)pi->bad_ring);
-		for (int i = 0; i < 7; i++)
+		for (int i = 0; i < UNM_DROP__COUNT; i++)
 			printf("%s\"%s\":%llu", i ? "," : "", dn[i], (unsigned long long)pi->drops[i]);
 		printf("}}%s", last ? "" : ",");
 		return;
@@ -849,7 +853,7 @@ static void print_port(const char *label, const struct unm_ctl_port_info *pi, bo
 	       label, (unsigned long long)pi->tx_frames, (unsigned long long)pi->tx_delivered,
 	       (unsigned long long)pi->tx_extra_copies, (unsigned long long)pi->rx_frames,
 	       (unsigned long long)pi->bad_ring);
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < UNM_DROP__COUNT; i++)
 		if (pi->drops[i])
 			printf(" %s=%llu", dn[i], (unsigned long long)pi->drops[i]);
 	printf("\n");
