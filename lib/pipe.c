@@ -58,6 +58,9 @@
  *        pairs with [P4] (producer: need_wake = 1, fence, re-read rx_hwcur)
  *   [L1] release of pp->state (peer connected / gone) <-> [L2] acquire, in
  *        this process: publishes pp->peer_efd to the other ring threads.
+ *   [W1] release of need_wake after the ring's wait word <-> [W2] full
+ *        fence after a drain, before recheck() loads the wait words and
+ *        indexes (the chain runs through the peer's kick and the eventfd).
  *
  * Notification suppression. An end whose ring would block (port.c calls
  * arm) first spins: for spin_ns after its last progress it does not ask
@@ -67,11 +70,21 @@
  * need_wake flag, full fence, re-checks the peer's index (double check).
  * The peer kicks (eventfd write) only when it published something and saw
  * the flag. spin_ns defaults to 50 us; $UNM_PIPE_SPIN_US overrides it (0 =
- * arm at once). Kicks are counted in st.kicks. Our own signal is left in
- * the eventfd for the whole spin phase (unm_wait then loops with one
- * epoll_wait per round) and drained when arming for real, before setting
- * need_wake, so the drain cannot eat a kick that answers it; peer kicks
- * are drained by pipe_wakeup and by the idle liveness check.
+ * arm at once). Kicks are counted in st.kicks.
+ *
+ * One eventfd serves every ring of the end, so a drain done for one ring
+ * can eat a kick meant for another ring that armed earlier and already
+ * passed its double check. Rule: every drain is followed by a re-check of
+ * every waiting ring before anyone sleeps. Each ring publishes what it
+ * waits for in its wait word (W_SPIN, or W_ARMED | the peer index it armed
+ * at); drains in the sync path (arm, the idle liveness check, an open
+ * pumping its owner) call recheck(), which makes unm_fd() readable again
+ * if a ring is spinning or its peer index moved. pipe_wakeup drains
+ * without recheck(): its caller (unm_wait, unmd) re-syncs next every ring
+ * it waits for; it also drops the W_SPIN of rings nobody re-syncs. Arm
+ * drains only when the eventfd may hold our spin signal or a kick that
+ * came after its ring moved (kick_left, set on disarm), so a poller does
+ * not spin on a stale kick and a spinning caller makes no read.
  *
  * Trust. The peer maps the whole region and may write anything at any
  * time. Every value read from it is read once and validated: rx_hwtail
