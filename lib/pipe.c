@@ -58,6 +58,9 @@
  *        pairs with [P4] (producer: need_wake = 1, fence, re-read rx_hwcur)
  *   [L1] release of pp->state (peer connected / gone) <-> [L2] acquire, in
  *        this process: publishes pp->peer_efd to the other ring threads.
+ *   [W1] release of need_wake after the ring's wait word <-> [W2] full
+ *        fence after a drain, before recheck() loads the wait words and
+ *        indexes (the chain runs through the peer's kick and the eventfd).
  *
  * Notification suppression. An end whose ring would block (port.c calls
  * arm) first spins: for spin_ns after its last progress it does not ask
@@ -67,11 +70,21 @@
  * need_wake flag, full fence, re-checks the peer's index (double check).
  * The peer kicks (eventfd write) only when it published something and saw
  * the flag. spin_ns defaults to 50 us; $UNM_PIPE_SPIN_US overrides it (0 =
- * arm at once). Kicks are counted in st.kicks. Our own signal is left in
- * the eventfd for the whole spin phase (unm_wait then loops with one
- * epoll_wait per round) and drained when arming for real, before setting
- * need_wake, so the drain cannot eat a kick that answers it; peer kicks
- * are drained by pipe_wakeup and by the idle liveness check.
+ * arm at once). Kicks are counted in st.kicks.
+ *
+ * One eventfd serves every ring of the end, so a drain done for one ring
+ * can eat a kick meant for another ring that armed earlier and already
+ * passed its double check. Rule: every drain is followed by a re-check of
+ * every waiting ring before anyone sleeps. Each ring publishes what it
+ * waits for in its wait word (W_SPIN, or W_ARMED | the peer index it armed
+ * at); drains in the sync path (arm, the idle liveness check, an open
+ * pumping its owner) call recheck(), which makes unm_fd() readable again
+ * if a ring is spinning or its peer index moved. pipe_wakeup drains
+ * without recheck(): its caller (unm_wait, unmd) re-syncs next every ring
+ * it waits for; it also drops the W_SPIN of rings nobody re-syncs. Arm
+ * drains only when the eventfd may hold our spin signal or a kick that
+ * came after its ring moved (kick_left, set on disarm), so a poller does
+ * not spin on a stale kick and a spinning caller makes no read.
  *
  * Trust. The peer maps the whole region and may write anything at any
  * time. Every value read from it is read once and validated: rx_hwtail
@@ -145,10 +158,17 @@ struct pipe_ring {
 	uint32_t prod_tail;            /* TX: next peer RX slot to fill (= last [P1]) */
 	uint32_t cons_cache;           /* TX: last valid rx_hwcur seen */
 	bool armed;                    /* *my_wake is 1 */
+	bool spinning;                 /* in the spin phase (wait is W_SPIN) */
 	bool progressed;               /* progress since the last arm */
 	uint64_t idle_since;           /* first idle arm after progress */
 	uint64_t next_check;           /* next liveness check */
+	/* What this ring waits for, for recheck() in any thread: 0, W_SPIN,
+	 * or W_ARMED | the peer index it was armed at. Atomic. */
+	uint64_t wait;
 } __attribute__((aligned(UNM_CACHELINE)));
+
+#define W_SPIN  (1ull << 32)
+#define W_ARMED (2ull << 32)
 
 struct pipe_priv {
 	struct unm_port *p;
@@ -160,6 +180,7 @@ struct pipe_priv {
 	int state;                     /* PS_*, atomic [L1]/[L2] */
 	int svc_busy;                  /* try-lock of pipe_service */
 	int self_sig;                  /* my_efd holds our own signal */
+	int kick_left;                 /* a kick may have come after its ring moved */
 	uint32_t nbufs, buf_size;      /* private copies of the region's */
 	uint64_t spin_ns;
 	uint64_t next_service;         /* pipe_wakeup rate limit in the spin phase */
@@ -279,13 +300,19 @@ static void kick(struct unm_port *p, struct pipe_priv *pp)
 		p->st.kicks++;
 }
 
+/* Empty my_efd (one read resets an eventfd counter). Whoever drains must
+ * then re-check every ring that waits: pipe_wakeup's caller re-syncs the
+ * rings it waits for, everyone else calls recheck(). */
 static void drain(struct pipe_priv *pp)
 {
 	uint64_t v;
 
+	__atomic_store_n(&pp->kick_left, 0, __ATOMIC_RELAXED);
+	if (read(pp->my_efd, &v, sizeof(v)) < 0)
+		v = 0; /* empty already */
+	/* After the read: a self_signal racing with it saw 1 and wrote
+	 * nothing; its ring is W_SPIN and recheck() signals again. */
 	__atomic_store_n(&pp->self_sig, 0, __ATOMIC_RELAXED);
-	while (read(pp->my_efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-		;
 }
 
 /* Make unm_fd() readable without involving the peer (spin phase). */
@@ -296,6 +323,46 @@ static void self_signal(struct pipe_priv *pp)
 	if (!__atomic_exchange_n(&pp->self_sig, 1, __ATOMIC_RELAXED))
 		if (write(pp->my_efd, &one, sizeof(one)) < 0)
 			__atomic_store_n(&pp->self_sig, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * After a drain outside pipe_wakeup: the drain may have eaten a kick meant
+ * for any armed ring (or the signal of a spinning one), whichever thread
+ * syncs it and whenever it armed. Look at every ring's wait word and make
+ * unm_fd() readable again if one can move now or is spinning. Idle path.
+ */
+static void recheck(struct unm_port *p, struct pipe_priv *pp)
+{
+	bool spin = false, ready = false;
+	uint64_t one = 1;
+
+	/* [W2] full fence: the eventfd read (after the peer's kick, which
+	 * followed its [P3]/[C3] fence and its read of need_wake) before the
+	 * loads of the wait words and the peer indexes; pairs with [W1]. */
+	unm_smp_mb();
+	for (unsigned i = 0; i < p->n_tx + p->n_rx; i++) {
+		struct pipe_ring *pr = &pp->rings[i];
+		uint64_t w = __atomic_load_n(&pr->wait, __ATOMIC_RELAXED);
+		uint32_t idx;
+
+		if (w == W_SPIN) {
+			spin = true;
+		} else if (w & W_ARMED) {
+			idx = UNM_READ_ONCE(*(i < p->n_tx ? &pr->ctl->rx_hwcur : &pr->ctl->rx_hwtail));
+			ready |= idx != (uint32_t)w; /* untrusted: only compared */
+		}
+	}
+	if (spin) {
+		self_signal(pp);
+	} else if (ready && write(pp->my_efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, unm_fd() is readable */
+	}
+}
+
+static void drain_recheck(struct unm_port *p, struct pipe_priv *pp)
+{
+	drain(pp);
+	recheck(p, pp);
 }
 
 /* sendmsg/recvmsg with up to 2 fds. */
@@ -502,7 +569,7 @@ static void pipe_service(struct pipe_priv *pp)
 		uint32_t tag = ev[i].data.u32;
 
 		if (tag == EV_WAKE && !__atomic_load_n(&pp->self_sig, __ATOMIC_RELAXED))
-			drain(pp); /* (our own signal stays: spin phase, see pipe_arm) */
+			drain_recheck(pp->p, pp); /* (our own signal stays: spin phase) */
 		else if (tag == EV_LISTEN)
 			accept_all(pp);
 		else if (tag == EV_CONN)
@@ -527,13 +594,19 @@ static void idle_check(struct pipe_priv *pp, struct pipe_ring *pr)
 
 /* ---- data path ------------------------------------------------------------ */
 
-/* Progress after an arm: our need_wake flag goes back to 0 (own line). */
-static inline void disarm(struct pipe_ring *pr)
+/* Progress after an arm: our need_wake flag goes back to 0 (own line).
+ * The peer may have kicked (or still kick) for that arm: the next arm
+ * empties the eventfd, so a poll() caller does not spin on a stale kick. */
+static inline void disarm(struct pipe_priv *pp, struct pipe_ring *pr)
 {
 	pr->progressed = true;
-	if (unlikely(pr->armed)) {
-		UNM_WRITE_ONCE(*pr->my_wake, 0);
-		pr->armed = false;
+	if (unlikely(pr->armed | pr->spinning)) {
+		__atomic_store_n(&pr->wait, 0, __ATOMIC_RELAXED);
+		if (pr->armed) {
+			UNM_WRITE_ONCE(*pr->my_wake, 0);
+			__atomic_store_n(&pp->kick_left, 1, __ATOMIC_RELAXED);
+		}
+		pr->armed = pr->spinning = false;
 	}
 }
 
@@ -637,7 +710,7 @@ static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		unm_store_release(&pr->ctl->rx_hwtail, j);
 		kr->hwcur = kr->hwcur + m >= ns ? kr->hwcur + m - ns : kr->hwcur + m;
 		kr->hwtail = kr->hwcur ? kr->hwcur - 1 : ns - 1;
-		disarm(pr);
+		disarm(pp, pr);
 		/* [P3] full fence: our rx_hwtail store before the read of
 		 * cons_need_wake; pairs with [C4] (double check in pipe_arm). */
 		unm_smp_mb();
@@ -719,7 +792,7 @@ static int pipe_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		if (likely(adv <= free_)) {
 			check_rx_slots(p, kr, kr->hwtail, t);
 			kr->hwtail = t;
-			disarm(pr);
+			disarm(pp, pr);
 			return 0;
 		}
 		p->st.bad_ring++;
@@ -732,14 +805,17 @@ static int pipe_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 
 /*
  * port.c calls this when a ring would block (cur == tail). Spin phase:
- * make unm_fd() readable ourselves. Then: need_wake = 1, full fence,
- * re-read the peer's index (double check). True = re-sync.
+ * make unm_fd() readable ourselves. Then: empty the eventfd if it may hold
+ * our signal or a stale kick, and re-check every waiting ring (recheck);
+ * then wait = W_ARMED | index, need_wake = 1, full fence, re-read the
+ * peer's index (double check). True = re-sync.
  */
 static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 {
 	struct pipe_priv *pp = p->priv;
 	struct pipe_ring *pr = kr->priv;
 	uint64_t now = unm_now_ns();
+	uint32_t seen;
 
 	if (get_state(pp) == PS_GONE)
 		return false; /* the hung-up socket keeps unm_fd() readable */
@@ -748,30 +824,51 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 		pr->idle_since = now;
 	}
 	if (now - pr->idle_since < pp->spin_ns) {
+		/* Before the signal: a drain that eats it sees W_SPIN. */
+		__atomic_store_n(&pr->wait, W_SPIN, __ATOMIC_RELAXED);
+		pr->spinning = true;
 		self_signal(pp);
 		return false;
 	}
-	if (__atomic_load_n(&pp->self_sig, __ATOMIC_RELAXED))
-		drain(pp); /* before need_wake: a drain must not eat the peer's kick */
+	if (__atomic_load_n(&pp->self_sig, __ATOMIC_RELAXED) |
+	    __atomic_load_n(&pp->kick_left, __ATOMIC_RELAXED))
+		drain_recheck(p, pp);
+	seen = kr->dir == 0 ? pr->cons_cache : kr->hwtail;
+	__atomic_store_n(&pr->wait, W_ARMED | seen, __ATOMIC_RELAXED);
+	pr->spinning = false;
 	if (!pr->armed) {
-		UNM_WRITE_ONCE(*pr->my_wake, 1);
+		/* [W1] release: the wait word before need_wake, so a thread
+		 * that drains the kick answering need_wake sees it in
+		 * recheck(); pairs with [W2] (through the peer's kick). */
+		unm_store_release(pr->my_wake, 1u);
 		pr->armed = true;
 	}
 	/* [P4]/[C4] full fence: need_wake store before the re-read of the
 	 * peer's index; pairs with [C3] (TX ring) or [P3] (RX ring). */
 	unm_smp_mb();
 	if (kr->dir == 0)
-		return UNM_READ_ONCE(pr->ctl->rx_hwcur) != pr->cons_cache;
-	return UNM_READ_ONCE(pr->ctl->rx_hwtail) != kr->hwtail;
+		return UNM_READ_ONCE(pr->ctl->rx_hwcur) != seen;
+	return UNM_READ_ONCE(pr->ctl->rx_hwtail) != seen;
 }
 
-/* After unm_wait's epoll_wait: drain, accept, notice a hang-up. The syncs
- * that follow report -EPIPE (after RX drained). */
+/*
+ * After an epoll_wait on unm_fd() (unm_wait, unmd): empty the eventfd
+ * without recheck(), since the caller re-syncs every ring it waits for
+ * next; accept; notice a hang-up. The syncs that follow report -EPIPE
+ * (after RX drained). Spinning rings stop asking for signals: the caller
+ * re-syncs those it still waits for, which spin again.
+ */
 static int pipe_wakeup(struct unm_port *p)
 {
 	struct pipe_priv *pp = p->priv;
 	uint64_t now;
 
+	for (unsigned i = 0; i < p->n_tx + p->n_rx; i++) {
+		uint64_t w = W_SPIN;
+
+		__atomic_compare_exchange_n(&pp->rings[i].wait, &w, 0, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+	}
 	/* In the spin phase unm_fd() stays readable on purpose and unm_wait
 	 * loops through here: look at the sockets only every PIPE_CHECK_NS. */
 	if (__atomic_load_n(&pp->self_sig, __ATOMIC_RELAXED)) {
@@ -780,6 +877,8 @@ static int pipe_wakeup(struct unm_port *p)
 		if (now < __atomic_load_n(&pp->next_service, __ATOMIC_RELAXED))
 			return 0;
 		__atomic_store_n(&pp->next_service, now + PIPE_CHECK_NS, __ATOMIC_RELAXED);
+	} else {
+		drain(pp);
 	}
 	pipe_service(pp);
 	return 0;
