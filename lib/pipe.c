@@ -158,7 +158,6 @@ struct pipe_ring {
 	uint32_t prod_tail;            /* TX: next peer RX slot to fill (= last [P1]) */
 	uint32_t cons_cache;           /* TX: last valid rx_hwcur seen */
 	bool armed;                    /* *my_wake is 1 */
-	uint32_t idle_polls, spin_polls; /* clock-read rate limits (own thread) */
 	bool spinning;                 /* in the spin phase (wait is W_SPIN) */
 	bool progressed;               /* progress since the last arm */
 	uint64_t idle_since;           /* first idle arm after progress */
@@ -585,13 +584,7 @@ static void pipe_service(struct pipe_priv *pp)
 /* Idle path of a sync: liveness/joiner check at most every PIPE_CHECK_NS. */
 static void idle_check(struct pipe_priv *pp, struct pipe_ring *pr)
 {
-	uint64_t now;
-
-	/* a spinning receiver polls every ~100 ns: read the clock only on
-	 * every 32nd idle sync (still far below PIPE_CHECK_NS) */
-	if (++pr->idle_polls & 31)
-		return;
-	now = unm_now_ns();
+	uint64_t now = unm_now_ns();
 
 	if (now < pr->next_check)
 		return;
@@ -821,14 +814,9 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 {
 	struct pipe_priv *pp = p->priv;
 	struct pipe_ring *pr = kr->priv;
-	uint64_t now;
+	uint64_t now = unm_now_ns();
 	uint32_t seen;
 
-	/* Still spinning, no progress since: the signal is already up
-	 * (self_sig), so only every 32nd call looks at the clock. */
-	if (pr->spinning && !pr->progressed && (++pr->spin_polls & 31))
-		return false;
-	now = unm_now_ns();
 	if (get_state(pp) == PS_GONE)
 		return false; /* the hung-up socket keeps unm_fd() readable */
 	if (pr->progressed) {
