@@ -216,6 +216,7 @@ void vs_port_remove(struct unmd *d, struct vport *p)
 	if (!p)
 		return;
 	sw = p->sw;
+	mon_port_gone(p); /* monitor hook: its monitors see UNM_CSB_F_GONE */
 	epoll_port(d, p, EPOLL_CTL_DEL);
 	sw->ports[p->idx] = NULL;
 	for (unsigned k = 0; k < sw->n_active; k++)
@@ -481,6 +482,8 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 			dp->st.rx_bytes += e->len;
 		}
 	}
+	if (ok && k != o->hwtail && unlikely(dp->mons)) /* monitor hook: frames delivered */
+		mon_ring(dp, o, false, o->hwtail, k);
 	if (ok && k != o->hwtail)
 		dp->ops->out_publish(dp, o, k);
 }
@@ -553,6 +556,8 @@ static unsigned fwd_ring(struct vswitch *sw, struct vport *src, struct vring *vr
 		return 0;
 	moved = vr_dist(vr, vr->hwcur, done);
 	sw->frames += n;
+	if (unlikely(src->mons)) /* monitor hook: frames leaving src's in ring */
+		mon_ring(src, vr, true, b->start, done);
 	src->ops->in_release(src, vr, done);
 	return moved;
 }

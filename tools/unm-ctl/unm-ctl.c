@@ -230,8 +230,9 @@ static uint64_t drops_total(const struct unm_ctl_port_info *p)
 
 static void port_flags(const struct unm_ctl_port_info *p, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s%s%s%s", p->flags & UNM_CTL_PORT_PERSISTENT ? "persistent," : "",
+	snprintf(buf, n, "%s%s%s%s%s", p->flags & UNM_CTL_PORT_PERSISTENT ? "persistent," : "",
 		 p->flags & UNM_CTL_PORT_ATTACHED ? "attached," : "",
+		 p->flags & UNM_CTL_PORT_MONITOR ? "monitor," : "",
 		 p->flags & UNM_CTL_PORT_ERRORED ? "errored," : "",
 		 p->flags & UNM_CTL_PORT_CLIENT ? "client," : "");
 	if (buf[0])
@@ -260,6 +261,18 @@ static void print_port(const struct unm_ctl_port_info *p, bool counters)
 	print_u64("rx_slots", "/%llu", p->geom.rx_slots);
 	print_u64("buf_size", " bufsize %llu", p->geom.buf_size);
 	print_u64("region_bytes", " memory %llu\n", p->region_size);
+	if (p->flags & UNM_CTL_PORT_MONITOR) {
+		text("    ");
+		print_str("mon_dirs", "monitor %s", p->mon_dirs == UNM_CTL_OPEN_MON_TX ? "tx" :
+			  p->mon_dirs == UNM_CTL_OPEN_MON_RX ? "rx" : "txrx");
+		print_u64("mon_copies", " copies %llu", p->mon_copies);
+		print_u64("mon_drops", " drops %llu\n", p->mon_drops);
+	} else if (p->monitors || p->mon_copies || p->mon_drops || json) {
+		text("    ");
+		print_u64("monitors", "monitors %llu", p->monitors);
+		print_u64("mon_copies", " copies %llu", p->mon_copies);
+		print_u64("mon_drops", " drops %llu\n", p->mon_drops);
+	}
 	if (counters) {
 		text("    ");
 		print_u64("tx_frames", "tx %llu frames", p->tx_frames);
