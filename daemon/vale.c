@@ -34,6 +34,13 @@
  * thread then sleeps with kern_need_kick also set on out rings, so a
  * receiver releasing slots wakes it.
  *
+ * Monitors (monitor.c): two hooks, taken only when a port has monitors.
+ * fwd_ring hands mon_ring() the slots consumed from a source ring before
+ * releasing them, fwd_deliver the slots filled in a destination ring
+ * before publishing them; monitors never take part in lossless
+ * reservations (a full monitor drops). vs_port_remove tells a departing
+ * port's monitors (mon_port_gone).
+ *
  * Locking: see unmd.h. The forwarding thread holds d->lock except while
  * sleeping and while yielding to the control thread between rounds.
  */
