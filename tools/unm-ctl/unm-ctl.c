@@ -388,8 +388,11 @@ static int cmd_stats(const char *name, double watch)
 		request(UNM_CTL_PORT_STATS, name, NULL, 0, &r);
 		if (prev.it && t - tp >= 0.01)
 			for (unsigned i = 0; i < r.n; i++)
-				for (unsigned k = 0; k < prev.n; k++)
+				/* monitors share their port's idx: not paired here */
+				for (unsigned k = 0; k < prev.n &&
+				     !(r.it[i].u.port.flags & UNM_CTL_PORT_MONITOR); k++)
 					if (prev.it[k].u.port.idx == r.it[i].u.port.idx &&
+					    !(prev.it[k].u.port.flags & UNM_CTL_PORT_MONITOR) &&
 					    !strcmp(prev.it[k].u.port.sw, r.it[i].u.port.sw))
 						watch_line(&r.it[i].u.port, &prev.it[k].u.port,
 							   t - tp, t - t0);
