@@ -126,6 +126,30 @@ static int new_csb_port(struct unmd *d, const char *sw, const char *port,
 	return 0;
 }
 
+/* OPEN_PORT with monitor flags: a monitor of req->name (monitor.c). */
+static int do_open_monitor(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+			   struct unm_ctl_rep *rep, int *fds, unsigned *nfds)
+{
+	char err[256];
+	struct vport *p;
+	int rc = mon_open(d, c, req, &p, err, sizeof(err));
+
+	if (rc)
+		return fail(rep, rc, "monitor of %.100s: %s", req->name, err);
+	unmd_lock(d);
+	c->port = p;
+	*nfds = vport_csb_fds(p, fds, UNM_CTL_MAX_FDS);
+	rep->n_tx = p->n_in;
+	rep->n_rx = p->n_out;
+	rep->port_idx = p->idx;
+	rep->region_size = p->region_size;
+	unmd_unlock(d);
+	ulog("monitor (%s%s) of %s opened by pid %d uid %u",
+	     req->flags & UNM_CTL_OPEN_MON_TX ? "tx" : "", req->flags & UNM_CTL_OPEN_MON_RX ? "rx" : "",
+	     req->name, (int)c->pid, (unsigned)c->uid);
+	return 0;
+}
+
 static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 		   struct unm_ctl_rep *rep, int *fds, unsigned *nfds)
 {
@@ -137,6 +161,8 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 
 	if (c->port)
 		return fail(rep, -EBUSY, "this connection already has a port");
+	if (req->flags & UNM_CTL_OPEN_MON_MASK)
+		return do_open_monitor(d, c, req, rep, fds, nfds);
 	if ((rc = parse_port(req->name, &req->geom, sw, port, &g, rep)))
 		return rc;
 	unmd_lock(d);
@@ -196,6 +222,7 @@ static void port_item(struct unm_ctl_item *it, const struct vport *p)
 	memcpy(pi->drops, p->st.drops, sizeof(pi->drops));
 	pi->bad_ring = p->st.bad_ring;
 	pi->irqs_tx = p->st.irqs_tx;
+	mon_port_info(p, pi);
 }
 
 static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, const char *port,
@@ -218,10 +245,17 @@ static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, cons
 			continue;
 		if (!(x = item_new(it, offload ? UNM_CTL_ITEM_OFFLOAD : UNM_CTL_ITEM_PORT)))
 			return -ENOMEM;
-		if (offload)
+		if (offload) {
 			vo_item(&x->u.off, sw->ports[i]);
-		else
-			port_item(x, sw->ports[i]);
+			continue;
+		}
+		port_item(x, sw->ports[i]);
+		/* its monitors follow it, in listings of whole switches */
+		for (unsigned k = 0; !port && mon_nth(sw->ports[i], k); k++) {
+			if (!(x = item_new(it, UNM_CTL_ITEM_PORT)))
+				return -ENOMEM;
+			mon_self_info(mon_nth(sw->ports[i], k), &x->u.port);
+		}
 	}
 	return 0;
 }
@@ -513,6 +547,16 @@ void ctl_conn_gone(struct unmd *d, struct ctl_conn *c, const char *why)
 
 	if (!p)
 		return;
+	if (p->self_mon) {
+		unmd_lock(d);
+		mon_close(p);
+		p->owner = NULL;
+		unmd_unlock(d);
+		c->port = NULL;
+		p->ops->destroy(p);
+		ulog("monitor of pid %d closed%s%s", (int)c->pid, why ? ": " : "", why ? why : "");
+		return;
+	}
 	unmd_lock(d);
 	snprintf(name, sizeof(name), "%s:%s", p->sw->name, p->name);
 	persistent = p->persistent;

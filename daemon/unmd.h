@@ -96,6 +96,7 @@ struct vport_stats {
 	uint64_t tx_delivered, tx_extra_copies;
 	uint64_t drops[UNM_DROP__COUNT];
 	uint64_t bad_ring, irqs_tx;
+	uint64_t mon_copies, mon_drops; /* monitor.c */
 };
 
 struct ctl_conn;
@@ -119,6 +120,8 @@ struct vport {
 	uint64_t region_size;
 	struct unm_ctl_geom geom;
 	void *priv;
+	struct vmon *mons;          /* monitors of this port (monitor.c), or NULL */
+	struct vmon *self_mon;      /* this port IS a monitor (not on a switch) */
 };
 
 /*
@@ -205,6 +208,26 @@ unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max);
 int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_geom *g,
 		     char *err, size_t errlen);
 int vport_unm_fd(struct vport *p);
+
+/* monitor.c: monitors of switch ports (all with d->lock held) */
+struct vmon;
+/* Forwarding thread: slots [from, to) of ring VR of P were just taken from
+ * it (in = true: one of P's in rings) or filled (in = false: an out ring,
+ * before publishing). Copies the frames to P's monitors. */
+void mon_ring(struct vport *p, const struct vring *vr, bool in, uint32_t from, uint32_t to);
+/* P leaves its switch: its monitors see UNM_CSB_F_GONE. */
+void mon_port_gone(struct vport *p);
+/* Control thread: open a monitor for connection C (OPEN_PORT + MON flags);
+ * its owner is C. Returns 0 or -errno with the reason in err. */
+int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+	     struct vport **pp, char *err, size_t errlen);
+/* Control thread: unlink monitor P (its connection went); destroy P after. */
+void mon_close(struct vport *p);
+/* For LIST items: fill monitor fields of PI for port P / monitor M. */
+void mon_port_info(const struct vport *p, struct unm_ctl_port_info *pi);
+void mon_self_info(const struct vmon *m, struct unm_ctl_port_info *pi);
+/* The Nth monitor of P, or NULL. */
+const struct vmon *mon_nth(const struct vport *p, unsigned n);
 
 /* common */
 struct vport *vport_alloc(unsigned n_in, unsigned n_out, size_t priv_size);

@@ -42,6 +42,13 @@
  * thread then sleeps with kern_need_kick also set on out rings, so a
  * receiver releasing slots wakes it.
  *
+ * Monitors (monitor.c): two hooks, taken only when a port has monitors.
+ * fwd_ring hands mon_ring() the slots consumed from a source ring before
+ * releasing them, fwd_deliver the slots filled in a destination ring
+ * before publishing them; monitors never take part in lossless
+ * reservations (a full monitor drops). vs_port_remove tells a departing
+ * port's monitors (mon_port_gone).
+ *
  * Locking: see unmd.h. The forwarding thread holds d->lock except while
  * sleeping and while yielding to the control thread between rounds.
  */
@@ -220,6 +227,7 @@ void vs_port_remove(struct unmd *d, struct vport *p)
 	if (!p)
 		return;
 	sw = p->sw;
+	mon_port_gone(p); /* monitor hook: its monitors see UNM_CSB_F_GONE */
 	epoll_port(d, p, EPOLL_CTL_DEL);
 	sw->ports[p->idx] = NULL;
 	for (unsigned k = 0; k < sw->n_active; k++)
@@ -511,6 +519,8 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 			dp->st.rx_bytes += e->len;
 		}
 	}
+	if (ok && k != o->hwtail && unlikely(dp->mons)) /* monitor hook: frames delivered */
+		mon_ring(dp, o, false, o->hwtail, k);
 	if (ok && k != o->hwtail)
 		dp->ops->out_publish(dp, o, k);
 }
@@ -588,6 +598,8 @@ static unsigned fwd_ring(struct vswitch *sw, struct vport *src, struct vring *vr
 		return 0;
 	moved = vr_dist(vr, vr->hwcur, done);
 	sw->frames += n;
+	if (unlikely(src->mons)) /* monitor hook: frames leaving src's in ring */
+		mon_ring(src, vr, true, b->start, done);
 	src->ops->in_release(src, vr, done);
 	return moved;
 }

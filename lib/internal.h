@@ -273,6 +273,7 @@ static inline char *kr_buf(const struct unm_kring *kr, uint32_t idx)
 extern const struct unm_port_ops unm_pipe_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_vale_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_null_ops UNM_HIDDEN;
+extern const struct unm_port_ops unm_monitor_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_afxdp_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_shmif_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_tap_ops UNM_HIDDEN;      /* backend/tap.c */

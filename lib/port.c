@@ -24,6 +24,7 @@ static const struct unm_port_ops *const registry[UNM_KIND__COUNT] = {
 	[UNM_KIND_PIPE] = &unm_pipe_ops,
 	[UNM_KIND_VALE] = &unm_vale_ops,
 	[UNM_KIND_NULL] = &unm_null_ops,
+	[UNM_KIND_MONITOR] = &unm_monitor_ops,
 	[UNM_KIND_AFXDP] = &unm_afxdp_ops,
 	[UNM_KIND_SHMIF] = &unm_shmif_ops,
 	[UNM_KIND_TAP] = &unm_tap_ops,

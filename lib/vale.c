@@ -90,6 +90,11 @@ static int open_request(struct unm_port *p, const struct unm_open_opts *o, struc
 
 	unm_ctl_req_init(&req, UNM_CTL_OPEN_PORT, 1);
 	snprintf(req.name, sizeof(req.name), "%s", p->name);
+	if (p->spec.kind == UNM_KIND_MONITOR) { /* lib/monitor.c: the monitored port */
+		snprintf(req.name, sizeof(req.name), "%s", p->spec.path);
+		req.flags = (p->spec.flags & UNM_SPEC_MON_TX ? UNM_CTL_OPEN_MON_TX : 0) |
+			    (p->spec.flags & UNM_SPEC_MON_RX ? UNM_CTL_OPEN_MON_RX : 0);
+	}
 	req.geom.tx_rings = o->tx_rings;
 	req.geom.rx_rings = o->rx_rings;
 	req.geom.tx_slots = o->tx_slots;

@@ -52,7 +52,9 @@ enum unm_ctl_op {
 	                          needed) and attach this connection; reply fds:
 	                          [0] region memfd, [1 .. n] kick eventfds,
 	                          [n+1 .. 2n] irq eventfds, n = n_tx + n_rx, TX
-	                          rings first, in CSB entry order */
+	                          rings first, in CSB entry order. With
+	                          UNM_CTL_OPEN_MON_* flags: open a monitor of
+	                          the port named instead (see below) */
 	UNM_CTL_LIST,          /* name = "" or switch: items SWITCH then its PORTs */
 	UNM_CTL_PORT_STATS,    /* name = "" or "valeX:P" or "valeX": items PORT */
 	UNM_CTL_MAC_TABLE,     /* name = switch: items MAC */
@@ -93,9 +95,28 @@ struct unm_ctl_req {
 	char arg[UNM_CTL_NAME_MAX];
 	struct unm_ctl_geom geom;
 	uint32_t value;                 /* SWITCH_SET */
-	uint32_t flags;                 /* must be 0 */
+	uint32_t flags;                 /* 0, or OPEN_PORT: UNM_CTL_OPEN_MON_* */
 	uint8_t __pad[640 - 568];
 };
+
+/*
+ * Monitors (OPEN_PORT with req.flags = UNM_CTL_OPEN_MON_TX and/or _RX):
+ * name = the monitored port, either "valeX:P" (a switch port, client,
+ * persistent or attached) or the name an in-daemon port was attached with
+ * ("null", "pipeA{1", "afpacket:veth0"; @conf suffixes may be left out),
+ * searched on every switch, or only on switch arg if arg is not "".
+ * geom: the monitor's rings (rx_rings, rx_slots, buf_size; 0 = default).
+ * The reply is OPEN_PORT's (a CSB port region, fds, n_tx = 1 unused TX
+ * ring, n_rx RX rings that receive the copies; port_idx = the monitored
+ * port's index). Copies never backpressure the monitored port: a full
+ * monitor RX ring drops the copy (counted in mon_drops). When the
+ * monitored port goes away, unmd sets UNM_CSB_F_GONE on every CSB entry
+ * of the monitor and interrupts it. An older unmd refuses the flags
+ * ("unknown flags", -EINVAL).
+ */
+#define UNM_CTL_OPEN_MON_TX 0x1         /* copies of what the port transmits */
+#define UNM_CTL_OPEN_MON_RX 0x2         /* copies of what the port receives */
+#define UNM_CTL_OPEN_MON_MASK 0x3
 
 /* Reply header: unmd -> client, 256 bytes. */
 struct unm_ctl_rep {
@@ -135,6 +156,7 @@ enum unm_ctl_drop {
 #define UNM_CTL_PORT_ATTACHED   0x2 /* in-daemon port (ATTACH) */
 #define UNM_CTL_PORT_ERRORED    0x4 /* host stopped serving it */
 #define UNM_CTL_PORT_CLIENT     0x8 /* a client is connected */
+#define UNM_CTL_PORT_MONITOR    0x10 /* a monitor (item after its port) */
 
 /*
  * Per-port counters, from the switch's point of view of that port:
@@ -161,6 +183,15 @@ struct unm_ctl_port_info {
 	uint64_t bad_ring;              /* ring index violations seen */
 	uint64_t irqs_tx;               /* interrupts sent to the client */
 	uint64_t __spare;
+	/* Monitors. A monitor item (flags & UNM_CTL_PORT_MONITOR) has sw/name
+	 * of the monitored port, type "monitor", idx of the monitored port;
+	 * its rx_frames/rx_bytes count the copies it received. */
+	uint32_t monitors;              /* port: monitors attached to it now */
+	uint32_t mon_dirs;              /* monitor: UNM_CTL_OPEN_MON_TX | _RX */
+	uint64_t mon_copies;            /* port: copies made for its monitors;
+	                                   monitor: copies delivered to it */
+	uint64_t mon_drops;             /* copies dropped because a monitor's
+	                                   RX ring was full (port: all monitors) */
 };
 
 /*

@@ -206,6 +206,7 @@ struct unm_csb_h2a {                 /* host -> application */
 };
 
 #define UNM_CSB_F_ERROR 0x1          /* host marked this port as errored */
+#define UNM_CSB_F_GONE  0x2          /* monitor: the monitored port went away */
 
 struct unm_csb {
 	struct unm_csb_a2h a2h;

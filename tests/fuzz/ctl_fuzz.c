@@ -49,6 +49,7 @@
 #include "daemon/vale.c"
 #include "daemon/vale_learn.c"
 #include "daemon/vale_offload.c"
+#include "daemon/monitor.c"
 #include "daemon/ctl_server.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -232,8 +232,9 @@ static uint64_t drops_total(const struct unm_ctl_port_info *p)
 
 static void port_flags(const struct unm_ctl_port_info *p, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s%s%s%s", p->flags & UNM_CTL_PORT_PERSISTENT ? "persistent," : "",
+	snprintf(buf, n, "%s%s%s%s%s", p->flags & UNM_CTL_PORT_PERSISTENT ? "persistent," : "",
 		 p->flags & UNM_CTL_PORT_ATTACHED ? "attached," : "",
+		 p->flags & UNM_CTL_PORT_MONITOR ? "monitor," : "",
 		 p->flags & UNM_CTL_PORT_ERRORED ? "errored," : "",
 		 p->flags & UNM_CTL_PORT_CLIENT ? "client," : "");
 	if (buf[0])
@@ -263,6 +264,18 @@ static void print_port(const struct unm_ctl_port_info *p, bool counters)
 	print_u64("buf_size", " bufsize %llu", p->geom.buf_size);
 	print_u64("vnet_hdr_len", " vnet %llu", p->geom.vnet_hdr_len);
 	print_u64("region_bytes", " memory %llu\n", p->region_size);
+	if (p->flags & UNM_CTL_PORT_MONITOR) {
+		text("    ");
+		print_str("mon_dirs", "monitor %s", p->mon_dirs == UNM_CTL_OPEN_MON_TX ? "tx" :
+			  p->mon_dirs == UNM_CTL_OPEN_MON_RX ? "rx" : "txrx");
+		print_u64("mon_copies", " copies %llu", p->mon_copies);
+		print_u64("mon_drops", " drops %llu\n", p->mon_drops);
+	} else if (p->monitors || p->mon_copies || p->mon_drops || json) {
+		text("    ");
+		print_u64("monitors", "monitors %llu", p->monitors);
+		print_u64("mon_copies", " copies %llu", p->mon_copies);
+		print_u64("mon_drops", " drops %llu\n", p->mon_drops);
+	}
 	if (counters) {
 		text("    ");
 		print_u64("tx_frames", "tx %llu frames", p->tx_frames);
@@ -378,8 +391,11 @@ static int cmd_stats(const char *name, double watch)
 		request(UNM_CTL_PORT_STATS, name, NULL, 0, &r);
 		if (prev.it && t - tp >= 0.01)
 			for (unsigned i = 0; i < r.n; i++)
-				for (unsigned k = 0; k < prev.n; k++)
+				/* monitors share their port's idx: not paired here */
+				for (unsigned k = 0; k < prev.n &&
+				     !(r.it[i].u.port.flags & UNM_CTL_PORT_MONITOR); k++)
 					if (prev.it[k].u.port.idx == r.it[i].u.port.idx &&
+					    !(prev.it[k].u.port.flags & UNM_CTL_PORT_MONITOR) &&
 					    !strcmp(prev.it[k].u.port.sw, r.it[i].u.port.sw))
 						watch_line(&r.it[i].u.port, &prev.it[k].u.port,
 							   t - tp, t - t0);

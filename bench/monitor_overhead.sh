@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# monitor_overhead.sh - what one monitor costs the port it watches: the
+# rate of a VALE port -> port stream (bench/vale_tput: vale_bench:tx ->
+# vale_bench:rx through unmd) without (A) and with (B) a TX+RX monitor of
+# vale_bench:tx, interleaved by bench/ab.sh (median of per-round B/A).
+#   -m drain (default): the monitor is read by unm-pktgen -f rx, as a
+#      capture tool would (it competes for the 2 CPUs: the realistic cost);
+#   -m idle: the monitor is opened and never read (it fills up, then every
+#      copy is a counted drop: the cost of the hooks and of dropping).
+# Both runs use one private unmd; the monitored port is persistent
+# (unm-ctl port add) so the monitor can be opened before vale_tput takes it.
+# rate = vale_tput's rx Mpps.
+#
+# usage: bench/monitor_overhead.sh [-n ROUNDS] [-t SECONDS] [-l LEN] [-m drain|idle]
+#   B=BUILDDIR (default build). Verify with: -n 1 -t 1.
+#   Internal: monitor_overhead.sh --run SOCK SECONDS LEN MODE (one run,
+#   MODE none|drain|idle, prints rate=).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/.." || exit 1
+B=${B:-build}
+case $B in /*) ;; *) B=$PWD/$B ;; esac
+
+one_run() { # sock secs len mode
+	local sock=$1 secs=$2 len=$3 mode=$4 mon="" out rx
+	export UNM_SOCKET=$sock
+	"$B/unm-ctl" port add vale_bench:tx@conf:slots=1024 >/dev/null || return 1
+	case $mode in
+	drain)
+		"$B/unm-pktgen" -i monitor:vale_bench:tx -f rx -T 0 >/dev/null 2>&1 &
+		mon=$! ;;
+	idle)
+		# a monitor nobody reads: held open by a sleeping unm-pktgen -w
+		"$B/unm-pktgen" -i monitor:vale_bench:tx -f rx -T 0 -w 3600 >/dev/null 2>&1 &
+		mon=$! ;;
+	esac
+	[ -n "$mon" ] && sleep 0.2
+	out=$("$B/bench/vale_tput" -S "$sock" -t "$secs" -l "$len" 2>&1)
+	[ -n "$mon" ] && { kill "$mon" 2>/dev/null; wait "$mon" 2>/dev/null; }
+	for _ in $(seq 50); do "$B/unm-ctl" port del vale_bench:tx >/dev/null 2>&1 && break; sleep 0.05; done
+	rx=$(printf '%s\n' "$out" | sed -n 's/.*rx \([0-9.]*\) Mpps.*/\1/p' | tail -1)
+	printf '%s\n' "$out"
+	[ -n "$rx" ] && echo "rate=$(awk -v r="$rx" 'BEGIN{printf "%.0f", r * 1e6}')"
+}
+
+if [ "${1:-}" = --run ]; then
+	one_run "$2" "$3" "$4" "$5"
+	exit $?
+fi
+rounds=5 secs=3 len=60 mode=drain
+while getopts "n:t:l:m:" o; do
+	case $o in
+	n) rounds=$OPTARG ;; t) secs=$OPTARG ;; l) len=$OPTARG ;; m) mode=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+case $mode in drain|idle) ;; *) echo "monitor_overhead.sh: -m drain|idle" >&2; exit 2 ;; esac
+for p in unmd unm-ctl unm-pktgen bench/vale_tput; do
+	[ -x "$B/$p" ] || { echo "SKIP: $B/$p not built (make)"; exit 77; }
+done
+sock=/tmp/monitor_overhead-$$.sock
+"$B/unmd" -f -s "$sock" >/dev/null 2>&1 &
+unmd=$!
+trap 'kill $unmd 2>/dev/null; wait $unmd 2>/dev/null; rm -f "$sock"' EXIT
+trap 'exit 130' INT TERM
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.02; done
+bash "$here/ab.sh" -n "$rounds" \
+	-t "VALE port -> port, $((len + 4))-byte frames, ${secs}s each: no monitor (A) vs one $mode monitor (B)" \
+	-A "bash $here/monitor_overhead.sh --run $sock $secs $len none" \
+	-B "bash $here/monitor_overhead.sh --run $sock $secs $len $mode"

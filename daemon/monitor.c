@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * monitor.c - copy monitors of switch ports (netmap's /t /r monitors, in
+ * unmd): a client opens "monitor:valeX:P" (or an attached port's name) and
+ * receives, in the RX rings of its own CSB port region, a copy of every
+ * frame the monitored port transmits and/or receives.
+ *
+ * A monitor is a vport_csb port (vport_csb.c: region, CSB, eventfds, the
+ * client is lib/vale.c through lib/monitor.c) with one unused TX ring,
+ * which is on no switch: it is reachable only from the monitored port's
+ * list (vport->mons) and from its client's connection (ctl_conn->port).
+ *
+ * What "TX" and "RX" mean is the monitored port's point of view, as in
+ * netmap. For a client port (vale0:p1) TX is what its application puts in
+ * its TX rings (the switch's "in" rings), RX what the switch delivers into
+ * its RX rings ("out"). For an attached port (null, a pipe end, a backend)
+ * the switch is the application: TX is what the switch writes into that
+ * port's TX rings ("out"), RX what the port received ("in").
+ *
+ * Which frames: the forwarding thread calls mon_ring() with the slots it
+ * just took from an in ring (before giving them back) or just filled in
+ * an out ring (before publishing them). So a TX monitor of a client port
+ * sees every well-formed frame the switch consumed from the port's TX
+ * ring, delivered or dropped afterwards (no_dst, dst_full): what the ring
+ * sent, as netmap's TX monitor. Frames the switch refused as malformed
+ * (bad_buf, bad_len, too_long) are not copied. An RX monitor sees exactly
+ * what was delivered, after segmentation if the switch segmented. Copies
+ * of TX frames carry UNM_NS_TXMON in every slot.
+ *
+ * Never backpressure: a copy that does not fit in the monitor's RX ring
+ * is dropped and counted (mon_drops on the monitor and on the monitored
+ * port), whatever the switch's lossless setting. The monitor's client is
+ * never asked for kicks (kern_need_kick stays 0): unmd never waits for it.
+ *
+ * When the monitored port leaves its switch (its client closed, port del,
+ * detach, the port errored), mon_port_gone() sets UNM_CSB_F_GONE on every
+ * CSB entry of each monitor [M1] and interrupts it; lib/monitor.c then
+ * returns the copies still queued and -EPIPE. The monitor itself stays
+ * until its client closes.
+ *
+ * Ring mapping: copies of monitored ring i go to monitor RX ring
+ * i % (monitor's RX rings). Slots are read once and validated (the sender
+ * may rewrite them at any time); a bad buffer index in the monitor's own
+ * RX ring errors the monitor, never the monitored port.
+ *
+ * Threads and locking: mon_ring/mon_port_gone run with d->lock held
+ * (forwarding thread, or control thread through vs_port_remove); mon_open
+ * and mon_close are the control thread's, lock taken inside/held.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "unmd.h"
+
+#define MON_MAX_PER_PORT 16 /* bounds the forwarding thread's extra work */
+
+struct vmon {
+	struct vport *port;    /* the monitor's CSB port (RX rings get copies) */
+	struct vport *target;  /* monitored port; NULL once it went away */
+	char sw[UNM_CTL_SW_MAX], name[64]; /* of the target, for LIST */
+	unsigned dirs;         /* UNM_CTL_OPEN_MON_TX | _RX */
+	struct vmon *next;     /* in target->mons */
+};
+
+struct mon_frag {
+	const char *buf;
+	uint32_t len;
+};
+
+static inline uint32_t vr_next(const struct vring *vr, uint32_t i)
+{
+	return i + 1 == vr->nslots ? 0 : i + 1;
+}
+
+static inline uint32_t vr_dist(const struct vring *vr, uint32_t from, uint32_t to)
+{
+	return to >= from ? to - from : to + vr->nslots - from;
+}
+
+/* Copy one frame into monitor ring O from slot *k; false on a bad slot. */
+static bool copy_frame(struct vring *o, const struct mon_frag *f, unsigned nf, uint32_t len,
+		       uint16_t flags, uint32_t *k)
+{
+	const struct mon_frag *fend = f + nf;
+	uint32_t foff = 0, left = len;
+
+	do {
+		struct unm_slot *s = &o->slot[*k];
+		uint32_t idx = UNM_READ_ONCE(s->buf_idx); /* untrusted */
+		uint32_t room = o->buf_size, n = 0;
+		char *dbuf;
+
+		if (idx < 2 || idx >= o->buf_count)
+			return false;
+		dbuf = o->pool + (uint64_t)idx * o->buf_size;
+		while (room && f < fend) {
+			uint32_t c = f->len - foff < room ? f->len - foff : room;
+
+			memcpy(dbuf + n, f->buf + foff, c);
+			n += c;
+			room -= c;
+			foff += c;
+			if (foff == f->len) {
+				f++;
+				foff = 0;
+			}
+		}
+		left -= n;
+		UNM_WRITE_ONCE(s->len, (uint16_t)n);
+		UNM_WRITE_ONCE(s->flags, (uint16_t)(flags | (left ? UNM_NS_MOREFRAG : 0)));
+		*k = vr_next(o, *k);
+	} while (left);
+	return true;
+}
+
+/*
+ * Read the next frame of [*i, to) in VR (untrusted slots, each read once).
+ * Returns its length, or -1 if it is malformed or cut at TO (skip it).
+ */
+static long next_frame(const struct vring *vr, uint32_t *i, uint32_t to, struct mon_frag *f,
+		       unsigned *nf)
+{
+	uint64_t len = 0;
+	bool ok = true;
+
+	*nf = 0;
+	while (*i != to) {
+		struct unm_slot s;
+
+		memcpy(&s, &vr->slot[*i], sizeof(s)); /* untrusted: one copy */
+		*i = vr_next(vr, *i);
+		if (*nf == UNM_MAX_FRAGS || s.buf_idx < 2 || s.buf_idx >= vr->buf_count ||
+		    s.len > vr->buf_size) {
+			ok = false;
+		} else {
+			f[*nf].buf = vr->pool + (uint64_t)s.buf_idx * vr->buf_size;
+			f[(*nf)++].len = s.len;
+			len += s.len;
+		}
+		if (!(s.flags & UNM_NS_MOREFRAG))
+			return ok && len <= UNM_MAX_FRAME ? (long)len : -1;
+	}
+	return -1;
+}
+
+/* Copy the frames of [from, to) of VR (a ring of m->target) to monitor M. */
+static void mon_copy(struct vport *p, struct vmon *m, const struct vring *vr, bool tx,
+		     uint32_t from, uint32_t to)
+{
+	struct vport *mp = m->port;
+	struct vring *o = &mp->out[vr->id % mp->n_out];
+	struct mon_frag f[UNM_MAX_FRAGS];
+	uint32_t end, k, avail, i = from;
+	unsigned nf;
+	long len;
+
+	if (mp->ops->out_space(mp, o, &end))
+		return; /* bad RX head from the monitor's client: it is errored now */
+	k = o->hwtail;
+	avail = vr_dist(o, k, end);
+	while (i != to) {
+		uint32_t need;
+
+		if ((len = next_frame(vr, &i, to, f, &nf)) < 0)
+			continue;
+		need = len ? ((uint32_t)len + o->buf_size - 1) / o->buf_size : 1;
+		if (need > avail || need > UNM_MAX_FRAGS) {
+			mp->st.mon_drops++;
+			p->st.mon_drops++;
+			continue;
+		}
+		if (!copy_frame(o, f, nf, (uint32_t)len, tx ? UNM_NS_TXMON : 0, &k)) {
+			vs_port_error(NULL, mp, "monitor RX slot with buffer index outside [2, %u)",
+				      o->buf_count);
+			return;
+		}
+		avail -= need;
+		mp->st.rx_frames++;
+		mp->st.rx_bytes += (uint64_t)len;
+		mp->st.mon_copies++;
+		p->st.mon_copies++;
+	}
+	if (k != o->hwtail) {
+		mp->ops->out_publish(mp, o, k);
+		mp->ops->round_end(mp); /* interrupt the monitor if it sleeps */
+	}
+}
+
+void mon_ring(struct vport *p, const struct vring *vr, bool in, uint32_t from, uint32_t to)
+{
+	/* in rings: a client's TX rings, an attached port's RX rings */
+	bool tx = in != p->attached;
+	unsigned dir = tx ? UNM_CTL_OPEN_MON_TX : UNM_CTL_OPEN_MON_RX;
+
+	for (struct vmon *m = p->mons; m; m = m->next)
+		if ((m->dirs & dir) && !m->port->errored)
+			mon_copy(p, m, vr, tx, from, to);
+}
+
+void mon_port_gone(struct vport *p)
+{
+	uint64_t one = 1;
+
+	while (p->mons) {
+		struct vmon *m = p->mons;
+		struct vport *mp = m->port;
+
+		p->mons = m->next;
+		m->next = NULL;
+		m->target = NULL;
+		for (unsigned i = 0; i < mp->n_in + mp->n_out; i++) {
+			struct vring *vr = i < mp->n_in ? &mp->in[i] : &mp->out[i - mp->n_in];
+
+			/* [M1] seq_cst RMW after every [H2] hwtail release of this
+			 * monitor: a client that sees GONE with [M2] also sees the
+			 * last hwtail (lib/monitor.c: mon_rxsync). */
+			__atomic_fetch_or(&vr->csb->h2a.host_flags, UNM_CSB_F_GONE, __ATOMIC_SEQ_CST);
+			if (write(vr->irq_fd, &one, sizeof(one)) == sizeof(one))
+				mp->st.irqs_tx++;
+		}
+	}
+}
+
+/* Is NAME (as attached) the port WANT? Exact, or equal without suffixes. */
+static bool name_matches(const char *name, const char *want)
+{
+	char buf[UNM_CTL_NAME_MAX + 8], err[8];
+	struct unm_spec s;
+
+	if (!strcmp(name, want))
+		return true;
+	snprintf(buf, sizeof(buf), "monitor:%s", name);
+	return unm_parse_name(buf, &s, err, sizeof(err)) == 0 && !strcmp(s.path, want);
+}
+
+/* The monitored port. Lock held. */
+static struct vport *find_target(struct unmd *d, const struct unm_ctl_req *req, char *err,
+				 size_t errlen)
+{
+	struct unm_spec s;
+	struct vport *found = NULL;
+	unsigned n = 0;
+	bool vale = unm_parse_name(req->name, &s, err, errlen) == 0 && s.kind == UNM_KIND_VALE;
+
+	for (unsigned i = 0; i < VS_MAX_SWITCHES; i++) {
+		struct vswitch *sw = d->sw[i];
+
+		if (!sw || (vale && strcmp(sw->name, s.sw)) || (req->arg[0] && strcmp(sw->name, req->arg)))
+			continue;
+		for (unsigned k = 0; k < sw->n_active; k++) {
+			struct vport *p = sw->ports[sw->active[k]];
+
+			if (vale ? name_matches(p->name, s.port) : p->attached && name_matches(p->name, req->name)) {
+				found = p;
+				n++;
+			}
+		}
+	}
+	if (n > 1) {
+		snprintf(err, errlen, "%.100s is attached to several switches: say which "
+			 "(monitor:valeX:NAME)", req->name);
+		return NULL;
+	}
+	if (!found)
+		snprintf(err, errlen, "no port %.100s on %s switch of this unmd", req->name,
+			 req->arg[0] ? req->arg : "any");
+	return found;
+}
+
+int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+	     struct vport **pp, char *err, size_t errlen)
+{
+	struct unm_ctl_geom g = req->geom;
+	struct vport *t, *mp;
+	struct vmon *m;
+	unsigned n = 0;
+	int rc;
+
+	g.tx_rings = 1;           /* unused: a copy monitor only receives */
+	g.tx_slots = UNM_MIN_SLOTS;
+	if (!g.rx_rings) g.rx_rings = 1;
+	if (!g.rx_slots) g.rx_slots = UNM_DEF_SLOTS;
+	if (!g.buf_size) g.buf_size = UNM_DEF_BUF_SIZE;
+	if (g.rx_rings > UNM_MAX_RINGS || g.rx_slots < UNM_MIN_SLOTS ||
+	    g.rx_slots > UNM_MAX_SLOTS || g.buf_size < UNM_MIN_BUF_SIZE ||
+	    g.buf_size > UNM_MAX_BUF_SIZE || g.extra_bufs > 65536 || g.vnet_hdr_len)
+		return snprintf(err, errlen, "monitor geometry out of range (rings 1..%u, slots "
+				"%u..%u, bufsize %u..%u, no vnet header)", UNM_MAX_RINGS,
+				UNM_MIN_SLOTS, UNM_MAX_SLOTS, UNM_MIN_BUF_SIZE,
+				UNM_MAX_BUF_SIZE), -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	/* the region is built without the lock (it may take a while) */
+	rc = vport_csb_create(&mp, "monitor", &g, err, errlen);
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	unmd_lock(d);
+	t = find_target(d, req, err, errlen);
+	for (struct vmon *x = t ? t->mons : NULL; x; x = x->next)
+		n++;
+	if (!t) {
+		rc = -ENOENT;
+	} else if (n >= MON_MAX_PER_PORT) {
+		snprintf(err, errlen, "%s:%s already has %u monitors", t->sw->name, t->name, n);
+		rc = -ENOSPC;
+	} else {
+		for (unsigned i = 0; i < mp->n_out; i++)
+			UNM_WRITE_ONCE(mp->out[i].csb->h2a.kern_need_kick, 0); /* never kick us */
+		UNM_WRITE_ONCE(mp->in[0].csb->h2a.kern_need_kick, 0);
+		m->port = mp;
+		m->target = t;
+		m->dirs = req->flags & UNM_CTL_OPEN_MON_MASK;
+		snprintf(m->sw, sizeof(m->sw), "%s", t->sw->name);
+		snprintf(m->name, sizeof(m->name), "%s", t->name);
+		snprintf(mp->type, sizeof(mp->type), "monitor");
+		mp->self_mon = m;
+		mp->idx = t->idx;
+		mp->uid = c->uid;
+		mp->owner = c;
+		m->next = t->mons;
+		t->mons = m; /* the forwarding thread copies from its next round */
+	}
+	unmd_unlock(d);
+	if (rc) {
+		mp->ops->destroy(mp);
+		free(m);
+		return rc;
+	}
+	*pp = mp;
+	return 0;
+}
+
+void mon_close(struct vport *mp)
+{
+	struct vmon *m = mp->self_mon;
+
+	if (m->target)
+		for (struct vmon **pm = &m->target->mons; *pm; pm = &(*pm)->next)
+			if (*pm == m) {
+				*pm = m->next;
+				break;
+			}
+	mp->self_mon = NULL;
+	free(m);
+}
+
+const struct vmon *mon_nth(const struct vport *p, unsigned n)
+{
+	const struct vmon *m = p->mons;
+
+	while (m && n--)
+		m = m->next;
+	return m;
+}
+
+void mon_port_info(const struct vport *p, struct unm_ctl_port_info *pi)
+{
+	for (const struct vmon *m = p->mons; m; m = m->next)
+		pi->monitors++;
+	pi->mon_copies = p->st.mon_copies;
+	pi->mon_drops = p->st.mon_drops;
+}
+
+void mon_self_info(const struct vmon *m, struct unm_ctl_port_info *pi)
+{
+	const struct vport *mp = m->port;
+
+	snprintf(pi->sw, sizeof(pi->sw), "%s", m->sw);
+	snprintf(pi->name, sizeof(pi->name), "%s", m->name);
+	snprintf(pi->type, sizeof(pi->type), "monitor");
+	pi->idx = mp->idx;
+	pi->flags = UNM_CTL_PORT_MONITOR | (mp->errored ? UNM_CTL_PORT_ERRORED : 0) |
+		    (mp->owner ? UNM_CTL_PORT_CLIENT : 0);
+	pi->pid = mp->owner ? mp->owner->pid : 0;
+	pi->uid = (uint32_t)mp->uid;
+	pi->geom = mp->geom;
+	pi->region_size = mp->region_size;
+	pi->rx_frames = mp->st.rx_frames;
+	pi->rx_bytes = mp->st.rx_bytes;
+	pi->bad_ring = mp->st.bad_ring;
+	pi->irqs_tx = mp->st.irqs_tx;
+	pi->mon_dirs = m->dirs;
+	pi->mon_copies = mp->st.mon_copies;
+	pi->mon_drops = mp->st.mon_drops;
+}

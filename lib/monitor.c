@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * monitor.c - monitor ports, client side: "monitor:PORT" or netmap's
+ * suffix form "PORT/t" (TX), "PORT/r" (RX), "PORT/tr" = "monitor:PORT"
+ * (both). The copies are made by unmd (daemon/monitor.c), so PORT must be
+ * served by unmd: a switch port "valeX:P", or any port attached to a
+ * switch, named as it was attached ("null", "pipeA{1", "afpacket:veth0").
+ *
+ * A monitor is a vale-style client port (lib/vale.c opens it with the
+ * OPEN_PORT monitor flags, lib/csb.c drives its rings): its RX rings
+ * receive the copies (TX copies flagged UNM_NS_TXMON); its one TX ring is
+ * unused (frames put there are never read). A monitor never slows the
+ * monitored port down: when its RX ring is full unmd drops the copy and
+ * counts it (mon_drops in unm-ctl stats).
+ *
+ * When the monitored port goes away unmd sets UNM_CSB_F_GONE in the
+ * monitor's CSB and interrupts it: rxsync then returns the copies still
+ * queued, and -EPIPE once the application has consumed them all; txsync
+ * returns -EPIPE. Ports not served by unmd (a pipe nobody attached, a
+ * backend opened in this process) cannot be monitored: unm_open fails
+ * with -ENOENT (unmd does not know the port) or the connect error.
+ *
+ * Not implemented: netmap's zero-copy monitor (/z), which puts the
+ * monitor in the path of a pipe (-EOPNOTSUPP; see unm(7) for why).
+ *
+ * Threads: the unm_port contract; everything else is lib/vale.c's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+static const struct unm_csb *mon_csb(const struct unm_port *p, const struct unm_kring *kr)
+{
+	/* lib/vale.c checked csb_entries >= 2 * (n_tx + n_rx) at open */
+	const struct unm_csb *c = unm_region_csb(&p->reg, 0);
+
+	return &c[kr->dir ? p->n_tx + kr->ringid : kr->ringid];
+}
+
+static bool gone(const struct unm_port *p, const struct unm_kring *kr)
+{
+	/* [M2] acquire: if unmd set GONE ([M1], after its last [H2] hwtail
+	 * release), the hwtail the sync reads next is the final one. */
+	return unm_load_acquire(&mon_csb(p, kr)->h2a.host_flags) & UNM_CSB_F_GONE;
+}
+
+static int monitor_open(struct unm_port *p, const struct unm_spec *s,
+			const struct unm_open_opts *o)
+{
+	int rc;
+
+	if (s->flags & UNM_SPEC_MON_ZCOPY)
+		return unm_seterr(-EOPNOTSUPP, "%s: zero-copy monitors (/z) are not implemented; "
+				  "use a copy monitor (/t, /r or monitor:PORT) of the port "
+				  "attached to a switch (see unm(7))", p->name);
+	rc = unm_vale_ops.open(p, s, o);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", unm_errmsg());
+		return unm_seterr(rc, "%s (only ports served by unmd can be monitored: a switch "
+				  "port valeX:P, or a port attached with unm-ctl attach)", why);
+	}
+	return rc;
+}
+
+static int monitor_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	if (gone(p, kr))
+		return -EPIPE;
+	return unm_vale_ops.txsync(p, kr, head);
+}
+
+static int monitor_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	bool g = gone(p, kr);
+	int rc = unm_vale_ops.rxsync(p, kr, head);
+
+	if (rc == 0 && g && head == kr->hwtail)
+		return -EPIPE; /* monitored port gone, every copy consumed */
+	return rc;
+}
+
+static bool monitor_arm(struct unm_port *p, struct unm_kring *kr)
+{
+	return unm_vale_ops.arm(p, kr) || gone(p, kr);
+}
+
+static int monitor_wakeup(struct unm_port *p)
+{
+	return unm_vale_ops.wakeup(p);
+}
+
+static void monitor_close(struct unm_port *p)
+{
+	unm_vale_ops.close(p);
+}
+
+const struct unm_port_ops unm_monitor_ops = {
+	.type = "monitor",
+	.open = monitor_open,
+	.txsync = monitor_txsync,
+	.rxsync = monitor_rxsync,
+	.arm = monitor_arm,
+	.wakeup = monitor_wakeup,
+	.close = monitor_close,
+};
