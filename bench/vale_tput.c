@@ -196,8 +196,8 @@ int main(int argc, char **argv)
 		uint64_t rx = sh->rx - rx0;
 
 		printf("vale_tput: %u-byte frames, %.2f s: tx %.2f Mpps, rx %.2f Mpps (%.2f Gbit/s), "
-		       "lost %.2f%%\n", len + 4, dt, tx / dt / 1e6, rx / dt / 1e6,
-		       rx * (len + 4) * 8 / dt / 1e9, tx ? 100.0 * (double)(tx - rx) / tx : 0);
+		       "lost %.2f%% rate=%.2f\n", len + 4, dt, tx / dt / 1e6, rx / dt / 1e6,
+		       rx * (len + 4) * 8 / dt / 1e9, tx ? 100.0 * (double)(tx - rx) / tx : 0, rx / dt / 1e6);
 	}
 	sh->stop = 1;
 	waitpid(rxp, NULL, 0);
