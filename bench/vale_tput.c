@@ -2,7 +2,7 @@
 /*
  * vale_tput - VALE port-to-port throughput through unmd.
  *
- *   vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-u UNMD] [-S SOCKET]
+ *   vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-u UNMD] [-S SOCKET] [-v]
  *
  * Starts its own unmd (UNMD, default: the unmd next to this program's
  * build directory) on a private socket, forks a receiver on vale0:rx,
@@ -11,7 +11,8 @@
  * over the measured interval. Buffers are written once at start (as
  * pkt-gen does), so the sender's per-frame cost is setting a slot length.
  * Idle sides sleep (unm_wait), they do not spin: unmd, the sender and the
- * receiver share the machine's CPUs. With -S, uses a running unmd.
+ * receiver share the machine's CPUs. With -S, uses a running unmd. -v
+ * adds the sides' syncs, kicks (to unmd) and wake-ups (irqs from unmd).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +30,7 @@
 struct shared {
 	volatile int ready, stop;
 	volatile uint64_t rx;
+	struct unm_port_stats rst; /* receiver's, written before it exits */
 };
 
 static double now(void)
@@ -92,6 +94,8 @@ static int receiver(struct shared *sh, const char *name)
 		if (rc < 0)
 			die("receiver wait", rc);
 	}
+	sh->rst.sz = sizeof(sh->rst);
+	unm_port_stats(p, &sh->rst);
 	unm_close(p);
 	return 0;
 }
@@ -130,18 +134,19 @@ int main(int argc, char **argv)
 	struct unm_ring *t;
 	uint64_t tx = 0, rx0;
 	pid_t d = 0, rxp;
-	int c, rc;
+	int c, rc, verbose = 0;
 
 	snprintf(unmd_bin, sizeof(unmd_bin), "%s/../unmd", dirname(strdup(argv[0])));
-	while ((c = getopt(argc, argv, "t:l:s:u:S:h")) != -1) {
+	while ((c = getopt(argc, argv, "t:l:s:u:S:vh")) != -1) {
 		switch (c) {
 		case 't': secs = atof(optarg); break;
 		case 'l': len = (unsigned)atoi(optarg); break;
 		case 's': slots = (unsigned)atoi(optarg); break;
 		case 'u': snprintf(unmd_bin, sizeof(unmd_bin), "%s", optarg); break;
 		case 'S': ext_sock = optarg; break;
+		case 'v': verbose = 1; break;
 		case 'h':
-			printf("usage: vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-u UNMD] [-S SOCKET]\n");
+			printf("usage: vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-u UNMD] [-S SOCKET] [-v]\n");
 			return 0;
 		default: return 2;
 		}
@@ -201,6 +206,15 @@ int main(int argc, char **argv)
 	}
 	sh->stop = 1;
 	waitpid(rxp, NULL, 0);
+	if (verbose) {
+		struct unm_port_stats st = { .sz = sizeof(st) };
+
+		unm_port_stats(p, &st);
+		printf("sender: %lu syncs, %lu kicks, %lu wake-ups; receiver: %lu syncs, %lu kicks, "
+		       "%lu wake-ups\n", (unsigned long)st.tx_syncs, (unsigned long)st.kicks,
+		       (unsigned long)st.wakeups, (unsigned long)sh->rst.rx_syncs,
+		       (unsigned long)sh->rst.kicks, (unsigned long)sh->rst.wakeups);
+	}
 	unm_close(p);
 	if (d) {
 		kill(d, SIGTERM);
