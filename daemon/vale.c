@@ -10,11 +10,12 @@
  * threads competing for the same two CPUs, and a per-switch thread can
  * always be added later by giving each switch its own lock and epoll. The
  * thread busy-polls while rounds make progress (no syscall on the fast
- * path: clients see kern_need_kick == 0 and do not kick), and when a
- * round finds nothing it does netmap's double check: set kern_need_kick
- * on every ring, full fence [H3], re-read every head; only if still
- * nothing is pending does it sleep in epoll_wait on all kick eventfds
- * (edge-triggered: a kick is never read, the write itself wakes us).
+ * path: clients see kern_need_kick == 0 and do not kick), keeps polling
+ * for VS_SPIN_NS after the last progress, then does netmap's double
+ * check: set kern_need_kick on every ring, full fence [H3], re-read
+ * every head; only if still nothing is pending does it sleep in
+ * epoll_wait on all kick eventfds (edge-triggered: a kick is never
+ * read, the write itself wakes us).
  * Clients are interrupted (irq eventfd) at most once per ring per round,
  * and only if they asked (appl_need_kick) and the ring moved.
  *
@@ -641,13 +642,32 @@ static void vs_sleep(struct unmd *d)
 	kicks_all(d, false);
 }
 
-#define IDLE_ROUNDS 8
+/*
+ * After the last round that moved something, keep polling for VS_SPIN_NS
+ * before the double check and epoll_wait: a client woken by our irq needs
+ * some microseconds to refill, and catching that without sleeping saves
+ * it a kick and us a wake-up. The spin pauses (cpu_relax) between rounds
+ * and keeps the CPU: sched_yield() here handed it to unrelated processes
+ * for ~100 us at a time on a loaded host, and a client we wake on this
+ * CPU preempts the spinner anyway.
+ */
+#define VS_SPIN_NS  50000
+#define VS_SPIN_RELAX 64       /* pauses between two idle rounds */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
 
 static void *vs_thread(void *arg)
 {
 	struct unmd *d = arg;
 	struct fwd_batch *b = calloc(1, sizeof(*b));
-	unsigned idle = 0;
+	uint64_t idle_since = 0;
 
 	if (!b) {
 		ulog("forwarding thread: out of memory");
@@ -661,16 +681,21 @@ static void *vs_thread(void *arg)
 				sched_yield();
 			unmd_lock(d);
 		}
-		if (round_all(d, b, unm_now_ns())) {
-			idle = 0;
+		uint64_t now = unm_now_ns();
+
+		if (round_all(d, b, now)) {
+			idle_since = 0;
 			continue;
 		}
-		if (++idle < IDLE_ROUNDS) {
-			sched_yield(); /* let a client on this CPU refill */
+		if (!idle_since)
+			idle_since = now;
+		if (now - idle_since < VS_SPIN_NS) {
+			for (unsigned i = 0; i < VS_SPIN_RELAX; i++)
+				cpu_relax();
 			continue;
 		}
 		vs_sleep(d);
-		idle = 0;
+		idle_since = 0;
 	}
 	unmd_unlock(d);
 	free(b);
