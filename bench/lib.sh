@@ -30,20 +30,23 @@ stamp() {
 	perl -MTime::HiRes=time -ne '$|=1; printf "%.4f %s", time, $_'
 }
 
-# memif_rate SECONDS LEN: prints "memif: ... rate=MPPS": frames received
+# memif_rate SECONDS LEN [SLOTS]: prints "memif: ... rate=MPPS": frames received
 # by the rxonly side per second between its first statistics block with
 # traffic and its last block before the stop (cumulative RX-packets over
 # the stamped interval: 2 s blocks, so SECONDS=3 measures 2 s). The client
 # sends until SECONDS after the first block with traffic. Forwarding lcores
 # are pinned to different CPUs (server fwd on 1, client fwd on 0), main
-# lcores (stats only) to the other one.
+# lcores (stats only) to the other one. SLOTS (a power of two, default
+# 1024: memif's default) sets memif's ring size (rsize=log2).
 memif_rate() {
-	local secs=$1 len=$2 tag="unmbm$$_$RANDOM" sock log_s log_c srv cli t_stop rc vdev
+	local secs=$1 len=$2 slots=${3:-1024} tag="unmbm$$_$RANDOM" sock log_s log_c srv cli t_stop rc
+	local vdev rsize=0
 	sock=/tmp/$tag.sock log_s=/tmp/$tag.srv.log log_c=/tmp/$tag.cli.log
 	BENCH_FILES+=("$sock" "$log_s" "$log_c" "/var/run/dpdk/${tag}s" "/var/run/dpdk/${tag}c")
 	command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not installed"; return 77; }
 	command -v perl >/dev/null || { echo "SKIP: perl not installed"; return 77; }
-	vdev="net_memif0,socket=$sock,socket-abstract=no"
+	while [ $((1 << rsize)) -lt "$slots" ]; do rsize=$((rsize + 1)); done
+	vdev="net_memif0,socket=$sock,socket-abstract=no,rsize=$rsize"
 	dpdk-testpmd --no-huge --no-pci -m 256 --single-file-segments --file-prefix="${tag}s" \
 		--lcores=0@0,1@1 --vdev="$vdev,role=server" -- \
 		--forward-mode=rxonly --stats-period=1 --total-num-mbufs=16384 \
@@ -68,15 +71,15 @@ memif_rate() {
 	wait "$srv" "$cli" 2>/dev/null
 	# (time, cumulative RX-packets) of each block: rate between the first
 	# block with traffic and the last one before the stop
-	grep -a ' RX-packets:' "$log_s" | awk -v l="$len" -v ts="$t_stop" '
+	grep -a ' RX-packets:' "$log_s" | awk -v l="$len" -v s="$((1 << rsize))" -v ts="$t_stop" '
 		{ t[NR] = $1; n[NR] = $3 }
 		END {
 			f = 0; for (i = 1; i <= NR; i++) if (n[i] > 0) { f = i; break }
 			e = 0; for (i = NR; i > f; i--) if (t[i] < ts) { e = i; break }
 			if (!f || !e) { printf "memif: no rate (%d statistics blocks)\n", NR; exit 1 }
 			r = (n[e] - n[f]) / (t[e] - t[f]);
-			printf "memif: %d-byte frames, %.2f s measured: %.2f Mpps (%.2f Gbit/s) rate=%.3f\n",
-			       l + 4, t[e] - t[f], r / 1e6, r * (l + 4) * 8 / 1e9, r / 1e6 }'
+			printf "memif: %d-byte frames, %d slots, %.2f s measured: %.2f Mpps (%.2f Gbit/s) rate=%.3f\n",
+			       l + 4, s, t[e] - t[f], r / 1e6, r * (l + 4) * 8 / 1e9, r / 1e6 }'
 	rc=$?
 	rm -rf "$sock" "$log_s" "$log_c" "/var/run/dpdk/${tag}s" "/var/run/dpdk/${tag}c"
 	return $rc
