@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 	double secs = 2, t0, t1;
 	unsigned len = 60, slots = 1024, nports = 2;
 	struct unm_port **idle = NULL;
-	char unmd_bin[1024], sock[108], name[128];
+	char unmd_bin[1024], dir[1024], sock[108], name[128];
 	const char *ext_sock = NULL;
 	struct shared *sh;
 	struct unm_port *p;
@@ -146,7 +146,8 @@ int main(int argc, char **argv)
 	pid_t d = 0, rxp;
 	int c, rc, verbose = 0, flood = 0, null_rx = 0;
 
-	snprintf(unmd_bin, sizeof(unmd_bin), "%s/../unmd", dirname(strdup(argv[0])));
+	snprintf(dir, sizeof(dir), "%s", argv[0]);
+	snprintf(unmd_bin, sizeof(unmd_bin), "%s/../unmd", dirname(dir));
 	while ((c = getopt(argc, argv, "t:l:s:p:fNu:S:vh")) != -1) {
 		switch (c) {
 		case 't': secs = atof(optarg); break;
@@ -186,8 +187,9 @@ int main(int argc, char **argv)
 	if (null_rx) {
 		char cmd[1400];
 
+		snprintf(dir, sizeof(dir), "%s", unmd_bin);
 		snprintf(cmd, sizeof(cmd), "'%s/unm-ctl' -s '%s' attach vale_bench null",
-			 dirname(strdup(unmd_bin)), getenv(UNM_SOCKET_ENV));
+			 dirname(dir), getenv(UNM_SOCKET_ENV));
 		if (system(cmd) != 0) {
 			fprintf(stderr, "vale_tput: %s failed\n", cmd);
 			exit(1);
