@@ -50,6 +50,17 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static pid_t unmd_pid; /* the unmd we started: killed on any exit of ours */
+
+static void stop_unmd(void)
+{
+	if (unmd_pid > 0 && getpid() != unmd_pid) {
+		kill(unmd_pid, SIGTERM);
+		waitpid(unmd_pid, NULL, 0);
+		unmd_pid = 0;
+	}
+}
+
 static void die(const char *what, int rc)
 {
 	fprintf(stderr, "vale_tput: %s: %s (%s)\n", what, strerror(-rc), unm_errmsg());
@@ -143,7 +154,7 @@ int main(int argc, char **argv)
 	struct unm_port *p;
 	struct unm_ring *t;
 	uint64_t tx = 0, rx0;
-	pid_t d = 0, rxp;
+	pid_t rxp;
 	int c, rc, verbose = 0, flood = 0, null_rx = 0;
 
 	snprintf(dir, sizeof(dir), "%s", argv[0]);
@@ -176,7 +187,8 @@ int main(int argc, char **argv)
 		setenv(UNM_SOCKET_ENV, ext_sock, 1);
 	} else {
 		snprintf(sock, sizeof(sock), "/tmp/vale_tput-%d.sock", (int)getpid());
-		d = start_unmd(unmd_bin, sock);
+		unmd_pid = start_unmd(unmd_bin, sock);
+		atexit(stop_unmd);
 	}
 	idle = calloc(nports, sizeof(*idle));
 	for (unsigned i = 2; i < nports; i++) {
@@ -256,9 +268,6 @@ int main(int argc, char **argv)
 	for (unsigned i = 2; i < nports; i++)
 		unm_close(idle[i]);
 	free(idle);
-	if (d) {
-		kill(d, SIGTERM);
-		waitpid(d, NULL, 0);
-	}
+	stop_unmd();
 	return 0;
 }
