@@ -2,7 +2,8 @@
 /*
  * vale_tput - VALE port-to-port throughput through unmd.
  *
- *   vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-u UNMD] [-S SOCKET]
+ *   vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-p PORTS] [-f] [-N] [-u UNMD]
+ *             [-S SOCKET] [-v]
  *
  * Starts its own unmd (UNMD, default: the unmd next to this program's
  * build directory) on a private socket, forks a receiver on vale0:rx,
@@ -11,7 +12,16 @@
  * over the measured interval. Buffers are written once at start (as
  * pkt-gen does), so the sender's per-frame cost is setting a slot length.
  * Idle sides sleep (unm_wait), they do not spin: unmd, the sender and the
- * receiver share the machine's CPUs. With -S, uses a running unmd.
+ * receiver share the machine's CPUs. With -S, uses a running unmd. -v
+ * adds the sides' syncs, kicks (to unmd) and wake-ups (irqs from unmd).
+ * -p PORTS attaches PORTS - 2 more ports to the switch (small rings, held
+ * open and idle by the sender process) to measure what idle ports cost.
+ * -f sends to an unknown MAC (flooded: the path a broadcast takes). -N
+ * replaces the receiver process by unmd's in-daemon null port (unm-ctl
+ * attach vale_bench null, next to UNMD): the receiving port is then
+ * driven in-process instead of through a CSB, and the rate is what the
+ * sender handed over (null completes every frame, it never drops); use it
+ * with -f and without -p.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +39,7 @@
 struct shared {
 	volatile int ready, stop;
 	volatile uint64_t rx;
+	struct unm_port_stats rst; /* receiver's, written before it exits */
 };
 
 static double now(void)
@@ -37,6 +48,17 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static pid_t unmd_pid; /* the unmd we started: killed on any exit of ours */
+
+static void stop_unmd(void)
+{
+	if (unmd_pid > 0 && getpid() != unmd_pid) {
+		kill(unmd_pid, SIGTERM);
+		waitpid(unmd_pid, NULL, 0);
+		unmd_pid = 0;
+	}
 }
 
 static void die(const char *what, int rc)
@@ -92,6 +114,8 @@ static int receiver(struct shared *sh, const char *name)
 		if (rc < 0)
 			die("receiver wait", rc);
 	}
+	sh->rst.sz = sizeof(sh->rst);
+	unm_port_stats(p, &sh->rst);
 	unm_close(p);
 	return 0;
 }
@@ -122,32 +146,40 @@ static pid_t start_unmd(const char *bin, const char *sock)
 int main(int argc, char **argv)
 {
 	double secs = 2, t0, t1;
-	unsigned len = 60, slots = 1024;
-	char unmd_bin[1024], sock[108], name[128];
+	unsigned len = 60, slots = 1024, nports = 2;
+	struct unm_port **idle = NULL;
+	char unmd_bin[1024], dir[1024], sock[108], name[128];
 	const char *ext_sock = NULL;
 	struct shared *sh;
 	struct unm_port *p;
 	struct unm_ring *t;
 	uint64_t tx = 0, rx0;
-	pid_t d = 0, rxp;
-	int c, rc;
+	pid_t rxp;
+	int c, rc, verbose = 0, flood = 0, null_rx = 0;
 
-	snprintf(unmd_bin, sizeof(unmd_bin), "%s/../unmd", dirname(strdup(argv[0])));
-	while ((c = getopt(argc, argv, "t:l:s:u:S:h")) != -1) {
+	snprintf(dir, sizeof(dir), "%s", argv[0]);
+	snprintf(unmd_bin, sizeof(unmd_bin), "%s/../unmd", dirname(dir));
+	while ((c = getopt(argc, argv, "t:l:s:p:fNu:S:vh")) != -1) {
 		switch (c) {
 		case 't': secs = atof(optarg); break;
 		case 'l': len = (unsigned)atoi(optarg); break;
 		case 's': slots = (unsigned)atoi(optarg); break;
+		case 'p': nports = (unsigned)atoi(optarg); break;
 		case 'u': snprintf(unmd_bin, sizeof(unmd_bin), "%s", optarg); break;
 		case 'S': ext_sock = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'f': flood = 1; break;
+		case 'N': null_rx = 1; break;
 		case 'h':
-			printf("usage: vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-u UNMD] [-S SOCKET]\n");
+			printf("usage: vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-p PORTS] [-f] [-N] [-u UNMD] "
+			       "[-S SOCKET] [-v]\n");
 			return 0;
 		default: return 2;
 		}
 	}
-	if (len < 60 || len > 2048 || secs <= 0) {
-		fprintf(stderr, "vale_tput: LEN 60..2048, SECONDS > 0\ntry 'vale_tput -h'\n");
+	if (len < 60 || len > 2048 || secs <= 0 || nports < 2 || nports > 254) {
+		fprintf(stderr, "vale_tput: LEN 60..2048, SECONDS > 0, PORTS 2..254\n"
+			"try 'vale_tput -h'\n");
 		return 2;
 	}
 	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -155,16 +187,37 @@ int main(int argc, char **argv)
 		setenv(UNM_SOCKET_ENV, ext_sock, 1);
 	} else {
 		snprintf(sock, sizeof(sock), "/tmp/vale_tput-%d.sock", (int)getpid());
-		d = start_unmd(unmd_bin, sock);
+		unmd_pid = start_unmd(unmd_bin, sock);
+		atexit(stop_unmd);
 	}
-	snprintf(name, sizeof(name), "vale_bench:rx@conf:slots=%u", slots);
-	if ((rxp = fork()) == 0)
-		_exit(receiver(sh, name));
+	idle = calloc(nports, sizeof(*idle));
+	for (unsigned i = 2; i < nports; i++) {
+		snprintf(name, sizeof(name), "vale_bench:idle%u@conf:slots=64,bufsize=256", i);
+		if ((rc = unm_open(name, &idle[i], NULL)))
+			die(name, rc);
+	}
+	if (null_rx) {
+		char cmd[1400];
+
+		snprintf(dir, sizeof(dir), "%s", unmd_bin);
+		snprintf(cmd, sizeof(cmd), "'%s/unm-ctl' -s '%s' attach vale_bench null",
+			 dirname(dir), getenv(UNM_SOCKET_ENV));
+		if (system(cmd) != 0) {
+			fprintf(stderr, "vale_tput: %s failed\n", cmd);
+			exit(1);
+		}
+		rxp = 0;
+		sh->ready = 1;
+	} else {
+		snprintf(name, sizeof(name), "vale_bench:rx@conf:slots=%u", slots);
+		if ((rxp = fork()) == 0)
+			_exit(receiver(sh, name));
+	}
 	snprintf(name, sizeof(name), "vale_bench:tx@conf:slots=%u", slots);
 	if ((rc = unm_open(name, &p, NULL)))
 		die(name, rc);
 	t = unm_ring_get(p, 1, 0);
-	fill(t, len, (uint8_t[6]){ 2, 0, 0, 0, 0, 2 }, 1);
+	fill(t, len, (uint8_t[6]){ 2, 0, 0, 0, 0, flood ? 0x99 : 2 }, 1);
 	while (!sh->ready)
 		usleep(1000);
 	usleep(100000); /* the announce frame has been learned */
@@ -193,18 +246,28 @@ int main(int argc, char **argv)
 	usleep(50000);
 	{
 		double dt = t1 - t0;
-		uint64_t rx = sh->rx - rx0;
+		uint64_t rx = null_rx ? tx : sh->rx - rx0;
 
-		printf("vale_tput: %u-byte frames, %.2f s: tx %.2f Mpps, rx %.2f Mpps (%.2f Gbit/s), "
-		       "lost %.2f%%\n", len + 4, dt, tx / dt / 1e6, rx / dt / 1e6,
-		       rx * (len + 4) * 8 / dt / 1e9, tx ? 100.0 * (double)(tx - rx) / tx : 0);
+		printf("vale_tput: %u ports, %u-byte frames, %.2f s: tx %.2f Mpps, rx %.2f Mpps (%.2f Gbit/s), "
+		       "lost %.2f%% rate=%.2f\n", nports, len + 4, dt, tx / dt / 1e6, rx / dt / 1e6,
+		       rx * (len + 4) * 8 / dt / 1e9, tx ? 100.0 * (double)(tx - rx) / tx : 0, rx / dt / 1e6);
 	}
 	sh->stop = 1;
-	waitpid(rxp, NULL, 0);
-	unm_close(p);
-	if (d) {
-		kill(d, SIGTERM);
-		waitpid(d, NULL, 0);
+	if (rxp > 0)
+		waitpid(rxp, NULL, 0);
+	if (verbose) {
+		struct unm_port_stats st = { .sz = sizeof(st) };
+
+		unm_port_stats(p, &st);
+		printf("sender: %lu syncs, %lu kicks, %lu wake-ups; receiver: %lu syncs, %lu kicks, "
+		       "%lu wake-ups\n", (unsigned long)st.tx_syncs, (unsigned long)st.kicks,
+		       (unsigned long)st.wakeups, (unsigned long)sh->rst.rx_syncs,
+		       (unsigned long)sh->rst.kicks, (unsigned long)sh->rst.wakeups);
 	}
+	unm_close(p);
+	for (unsigned i = 2; i < nports; i++)
+		unm_close(idle[i]);
+	free(idle);
+	stop_unmd();
 	return 0;
 }

@@ -136,6 +136,10 @@ struct vport {
  */
 struct vs_lookup_ops {
 	const char *name;
+	/* The answer depends only on the frame's first 12 bytes (MACs), SRC
+	 * and the table: pass 1 reuses it for consecutive frames that repeat
+	 * those bytes within a batch, without calling lookup again. */
+	bool l2_only;
 	void *(*create)(void);
 	void (*destroy)(void *t);
 	unsigned (*lookup)(void *t, const uint8_t *frame, unsigned len, unsigned src,

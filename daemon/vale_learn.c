@@ -166,6 +166,7 @@ static unsigned lt_count(void *vt, uint64_t now)
 
 const struct vs_lookup_ops vs_learning_ops = {
 	.name = "learning",
+	.l2_only = true,
 	.create = lt_create,
 	.destroy = lt_destroy,
 	.lookup = lt_lookup,

@@ -49,7 +49,11 @@
 #include "daemon/vale.c"
 #include "daemon/vale_learn.c"
 #include "daemon/vale_offload.c"
+#define vr_next mon_vr_next
+#define vr_dist mon_vr_dist
 #include "daemon/monitor.c"
+#undef vr_next
+#undef vr_dist
 #include "daemon/ctl_server.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

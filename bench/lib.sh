@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# bench/lib.sh - helpers sourced by the vale_*.sh benchmarks: the DPDK
+# memif reference (two dpdk-testpmd processes, txonly -> rxonly), a private
+# unmd, and cleanup of every process and file they started.
+#
+# Everything started here is recorded in BENCH_PIDS / BENCH_FILES and
+# removed by bench_cleanup (the scripts install it as their EXIT trap).
+
+BENCH_PIDS=()
+BENCH_FILES=()
+
+bench_cleanup() {
+	local p
+	for p in "${BENCH_PIDS[@]}"; do
+		kill -INT "$p" 2>/dev/null
+	done
+	sleep 0.2
+	for p in "${BENCH_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	BENCH_PIDS=()
+	rm -rf "${BENCH_FILES[@]}"
+	BENCH_FILES=()
+}
+
+# Stamp each line with the time it was read (testpmd's own stats period
+# drifts to 2 s when its main lcore shares a CPU with a busy one).
+stamp() {
+	perl -MTime::HiRes=time -ne '$|=1; printf "%.4f %s", time, $_'
+}
+
+# memif_rate SECONDS LEN [SLOTS]: prints "memif: ... rate=MPPS": frames received
+# by the rxonly side per second between its first statistics block with
+# traffic and its last block before the stop (cumulative RX-packets over
+# the stamped interval: 2 s blocks, so SECONDS=3 measures 2 s). The client
+# sends until SECONDS after the first block with traffic. Forwarding lcores
+# are pinned to different CPUs (server fwd on 1, client fwd on 0), main
+# lcores (stats only) to the other one. SLOTS (a power of two, default
+# 1024: memif's default) sets memif's ring size (rsize=log2).
+memif_rate() {
+	local secs=$1 len=$2 slots=${3:-1024} tag="unmbm$$_$RANDOM" sock log_s log_c srv cli t_stop rc
+	local vdev rsize=0
+	sock=/tmp/$tag.sock log_s=/tmp/$tag.srv.log log_c=/tmp/$tag.cli.log
+	BENCH_FILES+=("$sock" "$log_s" "$log_c" "/var/run/dpdk/${tag}s" "/var/run/dpdk/${tag}c")
+	command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not installed"; return 77; }
+	command -v perl >/dev/null || { echo "SKIP: perl not installed"; return 77; }
+	while [ $((1 << rsize)) -lt "$slots" ]; do rsize=$((rsize + 1)); done
+	vdev="net_memif0,socket=$sock,socket-abstract=no,rsize=$rsize"
+	dpdk-testpmd --no-huge --no-pci -m 256 --single-file-segments --file-prefix="${tag}s" \
+		--lcores=0@0,1@1 --vdev="$vdev,role=server" -- \
+		--forward-mode=rxonly --stats-period=1 --total-num-mbufs=16384 \
+		> >(stamp >"$log_s") 2>&1 &
+	srv=$!
+	BENCH_PIDS+=("$srv")
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	dpdk-testpmd --no-huge --no-pci -m 256 --single-file-segments --file-prefix="${tag}c" \
+		--lcores=0@1,1@0 --vdev="$vdev,role=client" -- \
+		--forward-mode=txonly --txpkts="$len" --stats-period=1 --total-num-mbufs=16384 \
+		>"$log_c" 2>&1 &
+	cli=$!
+	BENCH_PIDS+=("$cli")
+	# wait for the first block with traffic, then SECONDS more
+	for _ in $(seq 100); do
+		grep -a ' RX-packets:' "$log_s" | awk '$3 > 0 {f = 1} END {exit !f}' && break
+		sleep 0.05
+	done
+	sleep "$secs"
+	t_stop=$(perl -MTime::HiRes=time -e 'printf "%.4f", time')
+	kill -INT "$srv" "$cli" 2>/dev/null
+	wait "$srv" "$cli" 2>/dev/null
+	# (time, cumulative RX-packets) of each block: rate between the first
+	# block with traffic and the last one before the stop
+	grep -a ' RX-packets:' "$log_s" | awk -v l="$len" -v s="$((1 << rsize))" -v ts="$t_stop" '
+		{ t[NR] = $1; n[NR] = $3 }
+		END {
+			f = 0; for (i = 1; i <= NR; i++) if (n[i] > 0) { f = i; break }
+			e = 0; for (i = NR; i > f; i--) if (t[i] < ts) { e = i; break }
+			if (!f || !e) { printf "memif: no rate (%d statistics blocks)\n", NR; exit 1 }
+			r = (n[e] - n[f]) / (t[e] - t[f]);
+			printf "memif: %d-byte frames, %d slots, %.2f s measured: %.2f Mpps (%.2f Gbit/s) rate=%.3f\n",
+			       l + 4, s, t[e] - t[f], r / 1e6, r * (l + 4) * 8 / 1e9, r / 1e6 }'
+	rc=$?
+	rm -rf "$sock" "$log_s" "$log_c" "/var/run/dpdk/${tag}s" "/var/run/dpdk/${tag}c"
+	return $rc
+}
