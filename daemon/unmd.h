@@ -55,6 +55,23 @@ struct vring {
 	bool progress;             /* moved this round: interrupt may be owed */
 	bool dirty;                /* in-daemon port: a sync is owed */
 	bool skip;                 /* in: inside an over-long chain being dropped */
+	struct vshare *share;      /* out: who holds which slot (vale.c), or NULL */
+};
+
+/*
+ * Per-source share of an out ring (drop mode only; vale.c). owner[i] is
+ * the index of the source port whose frame fills slot i, VS_NO_OWNER for
+ * a slot the switch has not filled since it was last released; occ[s]
+ * counts the slots owner[] gives to s. Both live in unmd's own memory: the
+ * receiver's head (validated monotone by out_space) only tells which
+ * slots came back. Invariant: occ[s] == |{i : owner[i] == s}|, so a
+ * wrong head can never make a count wrap.
+ */
+#define VS_NO_OWNER 0xff
+struct vshare {
+	uint32_t rel;                 /* free region's end when last walked */
+	uint16_t occ[VS_MAX_PORTS];
+	uint8_t owner[];              /* nslots entries */
 };
 
 struct vport;

@@ -182,6 +182,81 @@ static struct vswitch *vs_create(struct unmd *d, const char *name)
 	return sw;
 }
 
+/* ---- fair share of destination rings (drop mode) ----------------------------
+ *
+ * Without it one port flooding a receiver (broadcasts, unknown unicast)
+ * fills that receiver's RX ring whenever the receiver is slow for a
+ * moment, and every other sender to it loses frames: a hostile client
+ * could make an honest stream lossy at will. With it the switch applies
+ * dynamic-threshold admission (Choudhury & Hahne): a frame from source s
+ * needing `need` slots is admitted only if
+ *     occ[s] + need <= VS_SHARE_ALPHA * (free - need),
+ * so a lone sender may fill 2/3 of the ring, k flooders leave at least
+ * N/(2k+1) slots free, and a sender keeping fewer than 2N/(2k+3) slots in
+ * flight is never refused by a full ring. Refusals count as dst_full.
+ * Lossless mode reserves room instead (fwd_reserve) and has no shares.
+ */
+#define VS_SHARE_ALPHA 2u
+
+static int share_alloc(struct vport *p)
+{
+	for (unsigned i = 0; i < p->n_out; i++) {
+		struct vring *o = &p->out[i];
+		struct vshare *sh = calloc(1, sizeof(*sh) + o->nslots);
+
+		if (!sh) {
+			for (unsigned j = 0; j < i; j++) {
+				free(p->out[j].share);
+				p->out[j].share = NULL;
+			}
+			return -ENOMEM;
+		}
+		memset(sh->owner, VS_NO_OWNER, o->nslots);
+		sh->rel = UINT32_MAX; /* first look: nothing was filled yet */
+		o->share = sh;
+	}
+	return 0;
+}
+
+static void share_free(struct vport *p)
+{
+	for (unsigned i = 0; i < p->n_out; i++) {
+		free(p->out[i].share);
+		p->out[i].share = NULL;
+	}
+}
+
+/* The owner released slots up to END (the free region is [hwtail, END)):
+ * return the slots filled since the last look to their sources. */
+static void share_release(struct vring *o, uint32_t end)
+{
+	struct vshare *sh = o->share;
+
+	if (sh->rel >= o->nslots) {
+		sh->rel = end;
+		return;
+	}
+	for (uint32_t i = sh->rel; i != end; i = vr_next(o, i))
+		if (sh->owner[i] != VS_NO_OWNER) {
+			sh->occ[sh->owner[i]]--;
+			sh->owner[i] = VS_NO_OWNER;
+		}
+	sh->rel = end;
+}
+
+/* Slots [from, to) now hold a frame of source SRC. */
+static void share_take(struct vring *o, unsigned src, uint32_t from, uint32_t to)
+{
+	struct vshare *sh = o->share;
+
+	for (uint32_t i = from; i != to; i = vr_next(o, i)) {
+		if (sh->owner[i] != VS_NO_OWNER) /* cannot happen: kept for the invariant */
+			sh->occ[sh->owner[i]]--;
+		sh->owner[i] = (uint8_t)src;
+		sh->occ[src]++;
+	}
+}
+
 static void epoll_port(struct unmd *d, struct vport *p, int op)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
@@ -212,6 +287,9 @@ int vs_port_add(struct unmd *d, const char *name, struct vport *p, char *err, si
 	if (idx == VS_MAX_PORTS)
 		return snprintf(err, errlen, "switch %s is full (%u ports)", name, VS_MAX_PORTS),
 		       -ENOSPC;
+	if (share_alloc(p))
+		return snprintf(err, errlen, "no memory for the ring shares of %s", p->name),
+		       -ENOMEM;
 	p->sw = sw;
 	p->idx = idx;
 	sw->ports[idx] = p;
@@ -240,6 +318,7 @@ void vs_port_remove(struct unmd *d, struct vport *p)
 		}
 	sw->lookup->port_gone(sw->lt, p->idx);
 	p->sw = NULL;
+	share_free(p);
 	if (sw->n_active == 0) {
 		for (unsigned i = 0; i < VS_MAX_SWITCHES; i++)
 			if (d->sw[i] == sw)
@@ -503,10 +582,13 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 	uint32_t end = 0, k, avail = 0;
 	bool ok = !dp->errored && dp->ops->out_space(dp, o, &end) == 0;
 	bool vo = src->geom.vnet_hdr_len || dp->geom.vnet_hdr_len;
+	struct vshare *sh = dp->sw->lossless ? NULL : o->share;
 
 	if (ok) {
 		k = o->hwtail;
 		avail = vr_dist(o, k, end);
+		if (sh)
+			share_release(o, end);
 	} else {
 		k = 0;
 	}
@@ -521,11 +603,15 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 			f = b->ent[f].next;
 		}
 		const struct fwd_ent *e = &b->ent[n];
-		uint32_t need = ok ? slots_for(e->len, o->buf_size) : 0;
+		uint32_t need = ok ? slots_for(e->len, o->buf_size) : 0, k0 = k;
 		int r;
 
 		if (!ok) {
 			src->st.drops[UNM_DROP_DST_ERR]++;
+		} else if (sh && need < avail &&
+			   sh->occ[src->idx] + need > VS_SHARE_ALPHA * (avail - need)) {
+			src->st.drops[UNM_DROP_DST_FULL]++; /* over its share (see above) */
+			continue;
 		} else if (vo) { /* offload hook: header copy/add/strip, segmentation */
 			r = vo_deliver(src, dp, o, &b->frag[e->frag], e->nfrags, e->len, &b->vi[n],
 				       &k, &avail);
@@ -556,6 +642,8 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 			dp->st.rx_frames++;
 			dp->st.rx_bytes += e->len;
 		}
+		if (sh && k != k0)
+			share_take(o, src->idx, k0, k);
 	}
 	if (ok && k != o->hwtail && unlikely(dp->mons)) /* monitor hook: frames delivered */
 		mon_ring(dp, o, false, o->hwtail, k);
