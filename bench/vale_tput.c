@@ -3,7 +3,7 @@
  * vale_tput - VALE port-to-port throughput through unmd.
  *
  *   vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-p PORTS] [-f] [-N] [-u UNMD]
- *             [-S SOCKET] [-v]
+ *             [-S SOCKET] [-L] [-v]
  *
  * Starts its own unmd (UNMD, default: the unmd next to this program's
  * build directory) on a private socket, forks a receiver on vale0:rx,
@@ -21,7 +21,9 @@
  * attach vale_bench null, next to UNMD): the receiving port is then
  * driven in-process instead of through a CSB, and the rate is what the
  * sender handed over (null completes every frame, it never drops); use it
- * with -f and without -p.
+ * with -f and without -p. -L puts the switch in lossless mode
+ * (backpressure: the sender waits for the receiver instead of the switch
+ * dropping, as memif's shared ring does).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -155,11 +157,11 @@ int main(int argc, char **argv)
 	struct unm_ring *t;
 	uint64_t tx = 0, rx0;
 	pid_t rxp;
-	int c, rc, verbose = 0, flood = 0, null_rx = 0;
+	int c, rc, verbose = 0, flood = 0, null_rx = 0, lossless = 0;
 
 	snprintf(dir, sizeof(dir), "%s", argv[0]);
 	snprintf(unmd_bin, sizeof(unmd_bin), "%s/../unmd", dirname(dir));
-	while ((c = getopt(argc, argv, "t:l:s:p:fNu:S:vh")) != -1) {
+	while ((c = getopt(argc, argv, "t:l:s:p:fNLu:S:vh")) != -1) {
 		switch (c) {
 		case 't': secs = atof(optarg); break;
 		case 'l': len = (unsigned)atoi(optarg); break;
@@ -170,6 +172,7 @@ int main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'f': flood = 1; break;
 		case 'N': null_rx = 1; break;
+		case 'L': lossless = 1; break;
 		case 'h':
 			printf("usage: vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-p PORTS] [-f] [-N] [-u UNMD] "
 			       "[-S SOCKET] [-v]\n");
@@ -220,6 +223,17 @@ int main(int argc, char **argv)
 	fill(t, len, (uint8_t[6]){ 2, 0, 0, 0, 0, flood ? 0x99 : 2 }, 1);
 	while (!sh->ready)
 		usleep(1000);
+	if (lossless) {
+		char cmd[1400];
+
+		snprintf(dir, sizeof(dir), "%s", unmd_bin);
+		snprintf(cmd, sizeof(cmd), "'%s/unm-ctl' -s '%s' switch set vale_bench lossless on",
+			 dirname(dir), getenv(UNM_SOCKET_ENV));
+		if (system(cmd) != 0) {
+			fprintf(stderr, "vale_tput: %s failed\n", cmd);
+			exit(1);
+		}
+	}
 	usleep(100000); /* the announce frame has been learned */
 	rx0 = sh->rx;
 	t0 = now();
