@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 		case 'L': lossless = 1; break;
 		case 'h':
 			printf("usage: vale_tput [-t SECONDS] [-l LEN] [-s SLOTS] [-p PORTS] [-f] [-N] [-u UNMD] "
-			       "[-S SOCKET] [-v]\n");
+			       "[-S SOCKET] [-L] [-v]\n");
 			return 0;
 		default: return 2;
 		}
