@@ -244,10 +244,12 @@ static void honest_main(void)
 		_exit(1);
 	}
 	/* In drop mode the switch guarantees no full-ring drop to a sender
-	 * keeping < 2N/(2k+3) slots in flight against k flooders (its fair
-	 * share, daemon/vale.c): N/8 holds for up to 6 (h, hv, the ephemeral
-	 * sessions and the sink's broadcasts are 4). */
-	win = unm_ring_get(b.p, 0, 0)->num_slots / 8;
+	 * keeping < 2N/(2k+3) slots of a receiver's ring against k flooders
+	 * (its fair share, daemon/vale.c). The switch sees up to 2 windows in
+	 * a ring (the receiver releases at its next sync, after the sender
+	 * refilled its window), so N/16 holds for up to 6 flooders (h, hv,
+	 * the ephemeral sessions and the sink's broadcasts are 4). */
+	win = unm_ring_get(b.p, 0, 0)->num_slots / 16;
 	/* learn A, B and S before the hostile port exists (see the rule above) */
 	F->sent[0] += hsend(&a, mb, &seq[0], 1, false);
 	hsync(&a);
