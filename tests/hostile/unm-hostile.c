@@ -942,9 +942,14 @@ static int run_switch(double secs, uint64_t max_mut)
 			       (unsigned long long)F->corrupt[d]);
 			fail = 1;
 		}
+	/* An honest frame is flooded whenever the switch does not know its
+	 * destination at that instant (seen: ~100 of 10^5 frames per run):
+	 * its copies to hostile ports may then be dropped, which costs the
+	 * peer nothing. So: exact accounting, and no drop beyond the extra
+	 * copies. */
 	for (int i = 0; i < 2; i++)
-		if (drops_sum(&pi[i]) ||
-		    pi[i].tx_frames + pi[i].tx_extra_copies != pi[i].tx_delivered) {
+		if (drops_sum(&pi[i]) > pi[i].tx_extra_copies ||
+		    pi[i].tx_frames + pi[i].tx_extra_copies != pi[i].tx_delivered + drops_sum(&pi[i])) {
 			printf("FAIL: honest port %s: tx %llu delivered %llu drops %llu\n", names[i],
 			       (unsigned long long)pi[i].tx_frames,
 			       (unsigned long long)pi[i].tx_delivered,
@@ -1238,7 +1243,14 @@ static void shmif_scribble(const char *path, double secs, uint64_t max_mut)
 	 * refuse a `last` whose record length is impossible) - an availability
 	 * attack shmif does not defend against; what is checked is that the
 	 * honest ports hold no poisoned state once the header is sane. */
-	while (__atomic_exchange_n(bus32(m, SHMIF_OFF_LOCK), 1, __ATOMIC_ACQ_REL) != 0)
+	/* Take the lock as lock_try() does: any old value but 1 means free
+	 * (our own mutations may have left garbage in it; waiting for 0 there
+	 * would wait for ever, since the exchange itself stored the 1 that
+	 * honest writers then wait on). A holder that keeps it for 1 s is
+	 * overridden: we are the hostile side. */
+	for (double give_up = t_now() + 1.0;
+	     __atomic_exchange_n(bus32(m, SHMIF_OFF_LOCK), 1, __ATOMIC_ACQ_REL) == 1 &&
+	     t_now() < give_up;)
 		usleep(100);
 	*bus32(m, SHMIF_OFF_MAGIC) = SHMIF_MAGIC;
 	*bus32(m, SHMIF_OFF_VERSION) = SHMIF_VERSION;
@@ -1299,11 +1311,18 @@ static int run_shmif(double secs, uint64_t max_mut)
 		reseed(5);
 		shmif_scribble(path, secs, max_mut);
 	}
+	end = t_now() + secs + 10;
 	for (;;) { /* honest exchange while the hostile writer runs */
 		int st;
 
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			break;
+		}
+		if (t_now() > end) {
+			printf("FAIL: shmif: the hostile writer did not finish 10 s after its end\n");
+			kill(pid, SIGKILL);
+			rc = reap(pid, 5);
 			break;
 		}
 		unsigned m0 = shmif_round(&a, &b, 0, &seq[0], &expect[0], &ss, true);

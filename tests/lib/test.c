@@ -16,6 +16,8 @@ static void on_alarm(int sig)
 
 void t_watchdog(unsigned seconds)
 {
+	/* the watchdog ends the test with SIGKILL: keep what it printed */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGALRM, on_alarm);
 	alarm(seconds);
 }
