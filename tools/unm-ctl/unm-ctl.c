@@ -86,7 +86,8 @@ static void jstr(const char *s)
 	fputc('"', stdout);
 }
 
-static void open_obj(const char *key)
+/* Opens a JSON object ('{') or array ('['), named KEY inside an object. */
+static void open_(const char *key, char c)
 {
 	if (!json)
 		return;
@@ -95,23 +96,19 @@ static void open_obj(const char *key)
 		jstr(key);
 		fputc(':', stdout);
 	}
-	fputc('{', stdout);
+	fputc(c, stdout);
 	jfirst = true;
 	jdepth++;
 }
 
+static void open_obj(const char *key)
+{
+	open_(key, '{');
+}
+
 static void open_arr(const char *key)
 {
-	if (!json)
-		return;
-	jsep();
-	if (key) {
-		jstr(key);
-		fputc(':', stdout);
-	}
-	fputc('[', stdout);
-	jfirst = true;
-	jdepth++;
+	open_(key, '[');
 }
 
 static void close_(char c)
@@ -124,39 +121,43 @@ static void close_(char c)
 		fputc('\n', stdout);
 }
 
+/* JSON: the separator and "KEY": before a value. */
+static void jkey(const char *key)
+{
+	jsep();
+	jstr(key);
+	fputc(':', stdout);
+}
+
 /* FMT is the text form (printf with one argument); KEY the JSON key. */
 static void print_u64(const char *key, const char *fmt, unsigned long long v)
 {
-	if (json) {
-		jsep();
-		jstr(key);
-		printf(":%llu", v);
-	} else {
+	if (!json) {
 		printf(fmt, v);
+		return;
 	}
+	jkey(key);
+	printf("%llu", v);
 }
 
 static void print_str(const char *key, const char *fmt, const char *v)
 {
-	if (json) {
-		jsep();
-		jstr(key);
-		fputc(':', stdout);
-		jstr(v);
-	} else {
+	if (!json) {
 		printf(fmt, v);
+		return;
 	}
+	jkey(key);
+	jstr(v);
 }
 
 static void print_bool(const char *key, const char *fmt, bool v)
 {
-	if (json) {
-		jsep();
-		jstr(key);
-		printf(":%s", v ? "true" : "false");
-	} else {
+	if (!json) {
 		printf(fmt, v ? "on" : "off");
+		return;
 	}
+	jkey(key);
+	fputs(v ? "true" : "false", stdout);
 }
 
 static void text(const char *s)
