@@ -236,6 +236,10 @@ struct vmon;
  * it (in = true: one of P's in rings) or filled (in = false: an out ring,
  * before publishing). Copies the frames to P's monitors. */
 void mon_ring(struct vport *p, const struct vring *vr, bool in, uint32_t from, uint32_t to);
+/* Forwarding thread, end of a round (IDLE: before sleeping): interrupt
+ * P's monitors that have copies queued and sleep, if enough are queued
+ * (or IDLE). */
+void mon_round_end(struct vport *p, bool idle);
 /* P leaves its switch: its monitors see UNM_CSB_F_GONE. */
 void mon_port_gone(struct vport *p);
 /* Control thread: open a monitor for connection C (OPEN_PORT + MON flags);

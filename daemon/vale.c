@@ -752,9 +752,26 @@ static unsigned round_all(struct unmd *d, struct fwd_batch *b, uint64_t now)
 
 			if (!p->errored && (rc = p->ops->round_end(p)) < 0)
 				vs_port_error(d, p, "sync: %s", strerror(-rc));
+			if (unlikely(p->mons))
+				mon_round_end(p, false);
 		}
 	}
 	return work;
+}
+
+/* Going idle: interrupt every monitor still owed one (mon_round_end). */
+static void mon_flush_all(struct unmd *d)
+{
+	for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
+		struct vswitch *sw = d->sw[s];
+
+		for (unsigned k = 0; sw && k < sw->n_active; k++) {
+			struct vport *p = sw->ports[sw->active[k]];
+
+			if (unlikely(p->mons))
+				mon_round_end(p, true);
+		}
+	}
 }
 
 static void kicks_all(struct unmd *d, bool on)
@@ -791,6 +808,7 @@ static void vs_sleep(struct unmd *d)
 {
 	struct epoll_event ev[64];
 
+	mon_flush_all(d);
 	kicks_all(d, true);
 	/* [H3] full fence: kern_need_kick stores / head loads (double check);
 	 * pairs with [A3] in lib/csb.c. */

@@ -13,10 +13,12 @@
  *       that "udp port 9" matches); -x then keeps the port open until the
  *       peer closes (pipes: a capture that joins late still gets them);
  *       -H LEN puts LEN zero bytes (a virtio-net header) before each frame.
- *   tool-peer duplex PORT [-n N] [-l MAXLEN]
+ *   tool-peer duplex PORT [-n N] [-l MAXLEN] [-g MS]
  *       send N frames and receive N frames at the same time, checking
  *       that every received frame is the next in sequence, with the
- *       right length and content (through a bridge from another peer).
+ *       right length and content (through a bridge from another peer);
+ *       -g pauses MS milliseconds once half the frames have been sent and
+ *       received (an idle gap in the middle of the stream).
  *
  * Exit 0 on success, 1 on failure. Every run has a watchdog.
  */
@@ -31,6 +33,7 @@ struct peer {
 	unsigned maxlen;
 	int mix;
 	unsigned vhl;                  /* -H: zero virtio-net header before each frame */
+	unsigned gap_ms;               /* -g: pause at half way (duplex) */
 	uint64_t sent, bytes, udp9, rcvd;
 	uint8_t frame[UNM_MAX_FRAME + 13], asm_buf[UNM_MAX_FRAME + 1];
 };
@@ -84,10 +87,10 @@ static int build(uint8_t *f, uint64_t seq, unsigned len, int mix)
 	return kind;
 }
 
-/* Queue frames until the TX rings are full or N are sent. Returns 0 or -errno. */
-static int send_some(struct peer *pr)
+/* Queue frames until the TX rings are full or LIMIT are sent. Returns 0 or -errno. */
+static int send_some_upto(struct peer *pr, uint64_t limit)
 {
-	while (pr->sent < pr->n) {
+	while (pr->sent < limit) {
 		unsigned len = frame_len(pr->sent, pr->maxlen);
 		int kind = build(pr->frame + pr->vhl, pr->sent, len, pr->mix), rc;
 
@@ -104,6 +107,11 @@ static int send_some(struct peer *pr)
 	int rc = unm_txsync(pr->p, UNM_RING_ALL);
 
 	return rc == -EINVAL ? 0 : rc;
+}
+
+static int send_some(struct peer *pr)
+{
+	return send_some_upto(pr, pr->n);
 }
 
 /* Check one received frame against the expected sequence. */
@@ -210,8 +218,16 @@ static int do_send(struct peer *pr, int linger)
 
 static int do_duplex(struct peer *pr)
 {
+	uint64_t limit = pr->gap_ms ? pr->n / 2 : pr->n;
+
 	while (pr->sent < pr->n || pr->rcvd < pr->n || tx_pending(pr)) {
-		int rc = pr->sent < pr->n || tx_pending(pr) ? send_some(pr) : 0, got;
+		int rc, got;
+
+		if (limit < pr->n && pr->sent >= limit && pr->rcvd >= limit && !tx_pending(pr)) {
+			usleep(pr->gap_ms * 1000u); /* both ways drained: idle gap */
+			limit = pr->n;
+		}
+		rc = pr->sent < limit || tx_pending(pr) ? send_some_upto(pr, limit) : 0;
 
 		if (rc < 0) {
 			printf("send: %s after %llu frames\n", unm_strerror(rc),
@@ -283,18 +299,19 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return self_test();
 	if (argc < 3) {
-		fprintf(stderr, "usage: tool-peer send|duplex PORT [-n N] [-l MAXLEN] [-m] [-x]\n");
+		fprintf(stderr, "usage: tool-peer send|duplex PORT [-n N] [-l MAXLEN] [-m] [-x] [-g MS]\n");
 		return 2;
 	}
 	pr.n = 1000;
 	pr.maxlen = 64;
 	optind = 3;
-	while ((opt = getopt(argc, argv, "n:l:mxH:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:l:mxH:g:")) != -1) {
 		switch (opt) {
 		case 'n': pr.n = strtoull(optarg, NULL, 0); break;
 		case 'l': pr.maxlen = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'm': pr.mix = 1; break;
 		case 'x': linger = 1; break;
+		case 'g': pr.gap_ms = (unsigned)strtoul(optarg, NULL, 0) % 20000u; break;
 		case 'H': pr.vhl = (unsigned)strtoul(optarg, NULL, 0) > 12 ? 12 :
 				   (unsigned)strtoul(optarg, NULL, 0); break;
 		default: return 2;

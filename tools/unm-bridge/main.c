@@ -152,7 +152,58 @@ static int tx_left(const struct fwd_port *fp)
 }
 
 /*
- * One round in direction D. Returns frames moved, or -1 on a fatal error
+ * Blocked on a full destination, fwd_move() set cur = tail on the TX rings
+ * it filled, so the txsync that follows arms them and the port wakes us
+ * when room appears. But that txsync may already have made room (the
+ * consumer released slots since the last sync): tail then moved past cur,
+ * the ring does not block, nothing is armed and no wake-up will come. Has
+ * a bound TX ring of P room beyond what the blocked move saw?
+ */
+static int tx_unblocked(const struct fwd_port *fp)
+{
+	for (unsigned i = fp->first_tx; i < fp->last_tx; i++) {
+		struct unm_ring *r = unm_ring_get(fp->p, 1, i);
+
+		if (r && r->cur != r->tail)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Nothing moved: fwd_move() may have set cur = tail on a source ring that
+ * holds only the start of a chain ("wake me when more slots arrive"),
+ * after this round's rxsync. Only a sync arms that, so sync again before
+ * sleeping. Returns 1 if that sync brought new slots (go round again), 0,
+ * or a negative errno.
+ */
+static int rx_rearm(const struct fwd_port *fp)
+{
+	uint32_t tails[64];
+	unsigned n = 0;
+	int rc;
+
+	for (unsigned i = fp->first_rx; i < fp->last_rx && n < 64; i++) {
+		struct unm_ring *r = unm_ring_get(fp->p, 0, i);
+
+		tails[n++] = r ? r->tail : 0;
+	}
+	rc = unm_rxsync(fp->p, UNM_RING_ALL);
+	if (rc && rc != -EPIPE)
+		return rc;
+	n = 0;
+	for (unsigned i = fp->first_rx; i < fp->last_rx && n < 64; i++) {
+		struct unm_ring *r = unm_ring_get(fp->p, 0, i);
+
+		if (r && r->tail != tails[n++])
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * One round in direction D. Returns frames moved (or 1 if nothing moved
+ * but the next round can move: see tx_unblocked(), rx_rearm()), or -1 on a fatal error
  * (message printed). A direction ends when its source's pipe peer left
  * and everything it sent has been handed to the destination, or when the
  * destination's peer left.
@@ -184,6 +235,16 @@ static int round_dir(struct bridge *br, int k)
 	if (src_gone && !moved && !rx_left(d->src) && !tx_left(d->dst)) {
 		say_gone(br, d->src);
 		br->done[k] = 1;
+	}
+	if (!moved && d->blocked && !br->done[k] && tx_unblocked(d->dst))
+		return 1;
+	if (!moved && !src_gone && !br->done[k]) {
+		rc = rx_rearm(d->src);
+		if (rc < 0) {
+			fprintf(stderr, PROG ": %s: %s\n", d->src->name, unm_strerror(rc));
+			return -1;
+		}
+		return rc;
 	}
 	return (int)moved;
 }
@@ -218,7 +279,6 @@ static int run(struct bridge *br, unsigned interval_ms)
 	uint64_t f0[2] = { 0, 0 }, b0[2] = { 0, 0 };
 	struct pollfd pfd[2];
 	int nfd = 0, nofd = 0;
-	unsigned backoff = 1;                 /* poll timeout, ms */
 
 	for (int k = 0; k < 2; k++) {
 		int fd = unm_fd(br->port[k].p);
@@ -249,27 +309,28 @@ static int run(struct bridge *br, unsigned interval_ms)
 			}
 			next = now + interval_ms / 1e3;
 		}
-		if (m0 || m1) {
-			backoff = 1;
+		if (m0 || m1)
 			continue;
-		}
-		/* Idle or blocked: the syncs above armed what we wait for. The
-		 * timeout doubles on each timeout from 1 ms to 1 s: a kick lost by the port
-		 * (see the report on pipe.c in the man page's BUGS) then costs
-		 * little while traffic flows, and an idle bridge sleeps. */
-		int to = nofd ? 1 : (int)backoff;
+		/* Idle or blocked: the syncs above armed what we wait for, and
+		 * the ports promise a wake-up (lib/pipe.c re-checks every armed
+		 * ring after draining its eventfd), so sleep without a timeout
+		 * unless a port has no fd (1 ms) or a -T report is due. Only
+		 * the 1 ms polls of fd-less ports count as timeouts (-v prints
+		 * the count), so with ports that have fds it stays 0. */
+		int to = nofd ? 1 : -1;
 
-		if (next && (next - now) * 1000 + 1 < to)
-			to = (int)((next - now) * 1000) + 1;
+		if (next) {
+			int left = (int)((next - now) * 1000) + 1;
+
+			if (to < 0 || left < to)
+				to = left;
+		}
 
 		int rc = poll(pfd, (nfds_t)nfd, to);
 
 		br->sleeps++;
-		if (rc == 0) {
+		if (rc == 0 && nofd)
 			br->timeouts++;
-			if (backoff < 1000) /* only timeouts back off */
-				backoff *= 2;
-		}
 		if (rc < 0 && errno != EINTR) {
 			perror(PROG ": poll");
 			return 1;
