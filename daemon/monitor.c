@@ -80,62 +80,11 @@ struct vmon {
  */
 #define MON_IRQ_DIV 4
 
-struct mon_frag {
-	const char *buf;
-	uint32_t len;
-};
-
-static inline uint32_t vr_next(const struct vring *vr, uint32_t i)
-{
-	return i + 1 == vr->nslots ? 0 : i + 1;
-}
-
-static inline uint32_t vr_dist(const struct vring *vr, uint32_t from, uint32_t to)
-{
-	return to >= from ? to - from : to + vr->nslots - from;
-}
-
-/* Copy one frame into monitor ring O from slot *k; false on a bad slot. */
-static bool copy_frame(struct vring *o, const struct mon_frag *f, unsigned nf, uint32_t len,
-		       uint16_t flags, uint32_t *k)
-{
-	const struct mon_frag *fend = f + nf;
-	uint32_t foff = 0, left = len;
-
-	do {
-		struct unm_slot *s = &o->slot[*k];
-		uint32_t idx = UNM_READ_ONCE(s->buf_idx); /* untrusted */
-		uint32_t room = o->buf_size, n = 0;
-		char *dbuf;
-
-		if (idx < 2 || idx >= o->buf_count)
-			return false;
-		dbuf = o->pool + (uint64_t)idx * o->buf_size;
-		while (room && f < fend) {
-			uint32_t c = f->len - foff < room ? f->len - foff : room;
-
-			memcpy(dbuf + n, f->buf + foff, c);
-			n += c;
-			room -= c;
-			foff += c;
-			if (foff == f->len) {
-				f++;
-				foff = 0;
-			}
-		}
-		left -= n;
-		UNM_WRITE_ONCE(s->len, (uint16_t)n);
-		UNM_WRITE_ONCE(s->flags, (uint16_t)(flags | (left ? UNM_NS_MOREFRAG : 0)));
-		*k = vr_next(o, *k);
-	} while (left);
-	return true;
-}
-
 /*
  * Read the next frame of [*i, to) in VR (untrusted slots, each read once).
  * Returns its length, or -1 if it is malformed or cut at TO (skip it).
  */
-static long next_frame(const struct vring *vr, uint32_t *i, uint32_t to, struct mon_frag *f,
+static long next_frame(const struct vring *vr, uint32_t *i, uint32_t to, struct fwd_frag *f,
 		       unsigned *nf)
 {
 	uint64_t len = 0;
@@ -167,7 +116,7 @@ static void mon_copy(struct vport *p, struct vmon *m, const struct vring *vr, bo
 {
 	struct vport *mp = m->port;
 	struct vring *o = &mp->out[vr->id % mp->n_out];
-	struct mon_frag f[UNM_MAX_FRAGS];
+	struct fwd_frag f[UNM_MAX_FRAGS];
 	uint32_t end, k, avail, i = from;
 	unsigned nf;
 	long len;
@@ -187,7 +136,7 @@ static void mon_copy(struct vport *p, struct vmon *m, const struct vring *vr, bo
 			p->st.mon_drops++;
 			continue;
 		}
-		if (!copy_frame(o, f, nf, (uint32_t)len, tx ? UNM_NS_TXMON : 0, &k)) {
+		if (!vr_copy_frame(o, f, nf, (uint32_t)len, tx ? UNM_NS_TXMON : 0, &k)) {
 			vs_port_error(NULL, mp, "monitor RX slot with buffer index outside [2, %u)",
 				      o->buf_count);
 			return;

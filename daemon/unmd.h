@@ -74,6 +74,30 @@ struct vshare {
 	uint8_t owner[];              /* nslots entries */
 };
 
+/* Ring arithmetic on [0, nslots): callers pass indexes already validated. */
+static inline uint32_t vr_next(const struct vring *vr, uint32_t i)
+{
+	return i + 1 == vr->nslots ? 0 : i + 1;
+}
+
+static inline uint32_t vr_prev(const struct vring *vr, uint32_t i)
+{
+	return i == 0 ? vr->nslots - 1 : i - 1;
+}
+
+static inline uint32_t vr_dist(const struct vring *vr, uint32_t from, uint32_t to)
+{
+	return to >= from ? to - from : to + vr->nslots - from;
+}
+
+/* vale.c: copy a frame of NF fragments (LEN bytes in all) into out ring O
+ * from slot *k on, re-fragmenting to O's buffer size, every slot flagged
+ * FLAGS (plus MOREFRAG but on the last); *k ends after the frame. O's
+ * buffer indexes are untrusted: false (nothing published) on a bad one.
+ * The caller has checked the frame fits in the free slots. */
+bool vr_copy_frame(struct vring *o, const struct fwd_frag *f, unsigned nf, uint32_t len,
+		   uint16_t flags, uint32_t *k);
+
 struct vport;
 
 /*

@@ -92,16 +92,6 @@ struct fwd_batch {
 	bool room_ok[VS_MAX_PORTS];
 };
 
-static inline uint32_t vr_next(const struct vring *vr, uint32_t i)
-{
-	return i + 1 == vr->nslots ? 0 : i + 1;
-}
-
-static inline uint32_t vr_dist(const struct vring *vr, uint32_t from, uint32_t to)
-{
-	return to >= from ? to - from : to + vr->nslots - from;
-}
-
 static inline uint32_t slots_for(uint32_t len, uint32_t buf_size)
 {
 	return len ? (len + buf_size - 1) / buf_size : 1;
@@ -520,30 +510,13 @@ static unsigned fwd_lookup(struct vswitch *sw, struct vport *src, struct vring *
 
 /* ---- pass 2: copy per destination ------------------------------------------ */
 
-/* Copy frame E into dst slots from *k; false if a dst slot is bad. */
-static bool fwd_copy(struct vring *o, const struct fwd_ent *e, const struct fwd_batch *b,
-		     uint32_t *k)
+/* The contract is in unmd.h (shared with monitor.c). */
+bool vr_copy_frame(struct vring *o, const struct fwd_frag *f, unsigned nf, uint32_t len,
+		   uint16_t flags, uint32_t *k)
 {
-	const struct fwd_frag *f = &b->frag[e->frag], *fend = f + e->nfrags;
-	uint32_t foff = 0, left = e->len;
+	const struct fwd_frag *fend = f + nf;
+	uint32_t foff = 0, left = len;
 
-	/* Short single-slot frame: copy a whole 64-byte line with constant
-	 * size (inlined vector moves, no memcpy call). Bytes past len stay
-	 * inside both buffers (buf_size >= FWD_LINE on both sides) and are
-	 * only ever source bytes, so nothing of another port leaks. */
-	if (e->nfrags == 1 && e->len <= FWD_LINE && b->src_buf_size >= FWD_LINE &&
-	    o->buf_size >= FWD_LINE) {
-		struct unm_slot *s = &o->slot[*k];
-		uint32_t idx = UNM_READ_ONCE(s->buf_idx); /* untrusted */
-
-		if (idx < 2 || idx >= o->buf_count)
-			return false;
-		memcpy(o->pool + (uint64_t)idx * o->buf_size, f->buf, FWD_LINE);
-		UNM_WRITE_ONCE(s->len, (uint16_t)e->len);
-		UNM_WRITE_ONCE(s->flags, 0);
-		*k = vr_next(o, *k);
-		return true;
-	}
 	do {
 		struct unm_slot *s = &o->slot[*k];
 		uint32_t idx = UNM_READ_ONCE(s->buf_idx); /* untrusted */
@@ -567,10 +540,36 @@ static bool fwd_copy(struct vring *o, const struct fwd_ent *e, const struct fwd_
 		}
 		left -= n;
 		UNM_WRITE_ONCE(s->len, (uint16_t)n);
-		UNM_WRITE_ONCE(s->flags, left ? UNM_NS_MOREFRAG : 0);
+		UNM_WRITE_ONCE(s->flags, (uint16_t)(flags | (left ? UNM_NS_MOREFRAG : 0)));
 		*k = vr_next(o, *k);
 	} while (left);
 	return true;
+}
+
+/* Copy frame E into dst slots from *k; false if a dst slot is bad. */
+static bool fwd_copy(struct vring *o, const struct fwd_ent *e, const struct fwd_batch *b,
+		     uint32_t *k)
+{
+	const struct fwd_frag *f = &b->frag[e->frag];
+
+	/* Short single-slot frame: copy a whole 64-byte line with constant
+	 * size (inlined vector moves, no memcpy call). Bytes past len stay
+	 * inside both buffers (buf_size >= FWD_LINE on both sides) and are
+	 * only ever source bytes, so nothing of another port leaks. */
+	if (e->nfrags == 1 && e->len <= FWD_LINE && b->src_buf_size >= FWD_LINE &&
+	    o->buf_size >= FWD_LINE) {
+		struct unm_slot *s = &o->slot[*k];
+		uint32_t idx = UNM_READ_ONCE(s->buf_idx); /* untrusted */
+
+		if (idx < 2 || idx >= o->buf_count)
+			return false;
+		memcpy(o->pool + (uint64_t)idx * o->buf_size, f->buf, FWD_LINE);
+		UNM_WRITE_ONCE(s->len, (uint16_t)e->len);
+		UNM_WRITE_ONCE(s->flags, 0);
+		*k = vr_next(o, *k);
+		return true;
+	}
+	return vr_copy_frame(o, f, e->nfrags, e->len, 0, k);
 }
 
 /* Deliver DP's unicast list (and the flood list if FLOOD) to port DP. */

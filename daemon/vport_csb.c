@@ -35,16 +35,6 @@ struct csb_priv {
 	struct unm_region reg;
 };
 
-static inline uint32_t vr_prev(const struct vring *vr, uint32_t i)
-{
-	return i == 0 ? vr->nslots - 1 : i - 1;
-}
-
-static inline uint32_t vr_dist(const struct vring *vr, uint32_t from, uint32_t to)
-{
-	return to >= from ? to - from : to + vr->nslots - from;
-}
-
 static void publish(struct vring *vr)
 {
 	UNM_WRITE_ONCE(vr->csb->h2a.hwcur, vr->hwcur);

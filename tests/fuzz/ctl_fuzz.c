@@ -35,25 +35,14 @@
 #include "daemon/unmd.h"
 #include "ctlmsg.h"
 
-/* vale.c and vport_csb.c each have their own ring helpers */
-#define vr_next csb_vr_next
-#define vr_prev csb_vr_prev
-#define vr_dist csb_vr_dist
 #include "daemon/vport_csb.c"
-#undef vr_next
-#undef vr_prev
-#undef vr_dist
 #define ring_setup unm_ring_setup_
 #include "daemon/vport_unm.c"
 #undef ring_setup
 #include "daemon/vale.c"
 #include "daemon/vale_learn.c"
 #include "daemon/vale_offload.c"
-#define vr_next mon_vr_next
-#define vr_dist mon_vr_dist
 #include "daemon/monitor.c"
-#undef vr_next
-#undef vr_dist
 #include "daemon/ctl_server.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
