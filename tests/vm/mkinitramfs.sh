@@ -82,6 +82,10 @@ add_modules() { # root
 		f=$(basename "$p")
 		f=${f%%.ko*}.ko
 		case $p in
+		*.ko.xz)  command -v xz >/dev/null || { echo "SKIP: xz missing for $p (apt-get install xz-utils)"; return 77; } ;;
+		*.ko.zst) command -v zstd >/dev/null || { echo "SKIP: zstd missing for $p (apt-get install zstd)"; return 77; } ;;
+		esac
+		case $p in
 		*.ko)     cp "$dir/$p" "$1/lib/modules/$f" ;;
 		*.ko.xz)  xz -dc "$dir/$p" > "$1/lib/modules/$f" ;;
 		*.ko.zst) zstd -dcq "$dir/$p" > "$1/lib/modules/$f" ;;
