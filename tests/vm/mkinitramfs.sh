@@ -10,7 +10,7 @@
 #
 # Kernel modules (optional): UNM_INITRAMFS_MODULES="virtio_pci virtio_net"
 # names modules of kernel UNM_INITRAMFS_KVER (default: the newest
-# /lib/modules/*); they and their dependencies (modules.dep) are copied,
+# /lib/modules/*; UNM_INITRAMFS_MODDIR names another tree); they and their dependencies (modules.dep) are copied,
 # decompressed (.ko, .ko.xz, .ko.zst, .ko.gz), into /lib/modules/ of the
 # image, and /lib/modules/load-order lists the files in an order that
 # insmod can follow (dependencies first). Modules built into that kernel
@@ -67,8 +67,8 @@ mod_order() { # dir name seen-file
 add_modules() { # root
 	local kver=${UNM_INITRAMFS_KVER:-} dir m p f rc
 	[ -n "$kver" ] || kver=$(ls -1 /lib/modules 2>/dev/null | sort -V | tail -n 1)
-	dir=/lib/modules/$kver
-	[ -n "$kver" ] && [ -r "$dir/modules.dep" ] ||
+	dir=${UNM_INITRAMFS_MODDIR:-/lib/modules/$kver}
+	[ -r "$dir/modules.dep" ] ||
 		{ echo "SKIP: no modules for kernel '$kver' in /lib/modules (apt-get install linux-image-amd64)"; return 77; }
 	mkdir -p "$1/lib/modules"
 	: > "$1/lib/modules/.paths"
