@@ -95,10 +95,18 @@ static void idle_start(struct vu_dev *d)
 	}
 }
 
-/* Someone waits on vq QI: true if, kicks being on, it has work already. */
+/*
+ * Someone waits on vq QI: true if, kicks being on, it has work already.
+ * A queue that is not ready (no frontend, rings not set up yet) or broken
+ * has nothing for the idle timer to find, and whatever makes it ready
+ * arrives on the control socket, which is in the epoll set: no timer then
+ * (otherwise an idle unmd re-arms it every IDLE_NS, forever).
+ */
 static bool want_kick(struct vu_dev *d, unsigned qi)
 {
 	d->waiting[qi] = true;
+	if (!d->vq[qi].ready || d->vq[qi].broken)
+		return false;
 	if (d->vq[qi].kick_on)
 		return vu_vq_kicks(d, qi, true); /* refresh avail_event, double check */
 	idle_start(d);

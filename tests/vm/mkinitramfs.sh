@@ -8,6 +8,14 @@
 #     INIT     shell script that becomes /init (run by busybox sh)
 #     PROGRAM  statically linked programs copied into /bin
 #
+# Kernel modules (optional): UNM_INITRAMFS_MODULES="virtio_pci virtio_net"
+# names modules of kernel UNM_INITRAMFS_KVER (default: the newest
+# /lib/modules/*; UNM_INITRAMFS_MODDIR names another tree); they and their dependencies (modules.dep) are copied,
+# decompressed (.ko, .ko.xz, .ko.zst, .ko.gz), into /lib/modules/ of the
+# image, and /lib/modules/load-order lists the files in an order that
+# insmod can follow (dependencies first). Modules built into that kernel
+# (modules.builtin) are left out. A missing module is a skip (77).
+#
 # With no arguments (as tests/run.sh runs every tests/*/*.sh) it checks
 # itself: builds a throwaway image and lists it. Needs busybox-static and
 # cpio; exits 77 with the reason when either is missing.
@@ -31,6 +39,63 @@ find_busybox() {
 	return 1
 }
 
+# Print the module files (relative to /lib/modules/KVER) of NAME and its
+# dependencies, dependencies first, each once: modules.dep lists a
+# module's dependencies such that loading them last-to-first works, which
+# is what modprobe does.
+mod_path() { # dir name
+	local n=${2//-/_}
+	grep -E "(^|/)(${n}|${n//_/-})\.ko(\.(xz|zst|gz))?:" "$1/modules.dep" | head -n 1 | cut -d: -f1
+}
+mod_order() { # dir name seen-file
+	local p deps d i
+	p=$(mod_path "$1" "$2")
+	if [ -z "$p" ]; then
+		grep -qE "/${2//-/_}\.ko\$" "$1/modules.builtin" 2>/dev/null && return 0
+		echo "SKIP: module $2 not found in $1 (apt-get install linux-image-amd64)"
+		return 77
+	fi
+	grep -qxF "$p" "$3" && return 0
+	deps=($(grep -E "^${p//./\\.}:" "$1/modules.dep" | cut -d: -f2-))
+	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
+		d=$(basename "${deps[i]}")
+		mod_order "$1" "${d%%.ko*}" "$3" || return $?
+	done
+	grep -qxF "$p" "$3" || echo "$p" >> "$3"
+}
+
+add_modules() { # root
+	local kver=${UNM_INITRAMFS_KVER:-} dir m p f rc
+	[ -n "$kver" ] || kver=$(ls -1 /lib/modules 2>/dev/null | sort -V | tail -n 1)
+	dir=${UNM_INITRAMFS_MODDIR:-/lib/modules/$kver}
+	[ -r "$dir/modules.dep" ] ||
+		{ echo "SKIP: no modules for kernel '$kver' in /lib/modules (apt-get install linux-image-amd64)"; return 77; }
+	mkdir -p "$1/lib/modules"
+	: > "$1/lib/modules/.paths"
+	for m in $UNM_INITRAMFS_MODULES; do
+		rc=0
+		mod_order "$dir" "$m" "$1/lib/modules/.paths" || rc=$?
+		[ $rc -eq 0 ] || return $rc
+	done
+	: > "$1/lib/modules/load-order"
+	while read -r p; do
+		f=$(basename "$p")
+		f=${f%%.ko*}.ko
+		case $p in
+		*.ko.xz)  command -v xz >/dev/null || { echo "SKIP: xz missing for $p (apt-get install xz-utils)"; return 77; } ;;
+		*.ko.zst) command -v zstd >/dev/null || { echo "SKIP: zstd missing for $p (apt-get install zstd)"; return 77; } ;;
+		esac
+		case $p in
+		*.ko)     cp "$dir/$p" "$1/lib/modules/$f" ;;
+		*.ko.xz)  xz -dc "$dir/$p" > "$1/lib/modules/$f" ;;
+		*.ko.zst) zstd -dcq "$dir/$p" > "$1/lib/modules/$f" ;;
+		*.ko.gz)  gzip -dc "$dir/$p" > "$1/lib/modules/$f" ;;
+		esac || { echo "mkinitramfs: cannot decompress $dir/$p" >&2; return 1; }
+		echo "$f" >> "$1/lib/modules/load-order"
+	done < "$1/lib/modules/.paths"
+	rm -f "$1/lib/modules/.paths"
+}
+
 build() { # out init progs...
 	local out=$1 init=$2
 	shift 2
@@ -46,6 +111,11 @@ build() { # out init progs...
 	done
 	ln -s bin "$root/sbin"
 	install -m 755 "$init" "$root/init"
+	if [ -n "${UNM_INITRAMFS_MODULES:-}" ]; then
+		local mrc=0
+		add_modules "$root" || mrc=$?
+		[ $mrc -eq 0 ] || { rm -rf "$root"; return $mrc; }
+	fi
 	local p
 	for p in "$@"; do
 		if is_dynamic "$p"; then
