@@ -271,9 +271,23 @@ static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl
 
 	if (colon) {
 		struct unm_ctl_geom g;
+		size_t swlen = (size_t)(colon - req->name);
 
-		if ((rc = parse_port(req->name, NULL, sw, port, &g, rep)))
+		/* An attached port is named after its backend ("tap:t0",
+		 * "vhost-user:/run/vm.sock"), which is no valid switch port
+		 * name: take everything after the switch literally then. */
+		const char *c2 = strchr(colon + 1, ':'), *at = strchr(colon + 1, '@');
+
+		if (swlen < sizeof(sw) && strlen(colon + 1) < sizeof(port) && c2 &&
+		    (!at || c2 < at)) {
+			memcpy(sw, req->name, swlen);
+			sw[swlen] = 0;
+			snprintf(port, sizeof(port), "%s", colon + 1);
+			if (!vs_name_ok(sw))
+				return fail(rep, -EINVAL, "bad switch name '%.64s'", sw);
+		} else if ((rc = parse_port(req->name, NULL, sw, port, &g, rep))) {
 			return rc;
+		}
 	} else if (req->name[0]) {
 		if (!vs_name_ok(req->name))
 			return fail(rep, -EINVAL, "bad switch name '%.64s'", req->name);

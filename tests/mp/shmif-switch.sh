@@ -36,4 +36,9 @@ sleep 0.5
 timeout 20 "$PG" -f tx -i "shmif:$BUS" -n $N -R 20000 -T 0 > "$TMPD/txb" 2>&1 || { cat "$TMPD/txb"; fail "tx on bus"; }
 wait $rxb || { cat "$TMPD/rxb"; "$CTL" stats; fail "vale0:b did not get $N frames"; }
 echo "bus -> switch: vale0:b got exactly $N"
+# an attached port is named after its backend: it can be asked for alone
+st=$("$CTL" -j stats "vale0:shmif:$BUS") || fail "stats vale0:shmif:$BUS"
+echo "$st" | grep -q "\"name\":\"shmif:$BUS\"" || fail "stats of the attached port: $st"
+[ "$(echo "$st" | grep -o '"name"' | wc -l)" = 1 ] || fail "stats returned more than the port: $st"
+echo "stats vale0:shmif:...: that port only"
 exit 0
