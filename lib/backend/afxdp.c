@@ -35,7 +35,11 @@
  * Modes: bind zero-copy in native (driver) XDP mode, else copy mode in
  * native mode, else copy mode in generic (skb) mode. Environment:
  *   UNM_AFXDP_BIND=auto|copy|zerocopy   UNM_AFXDP_XDP=auto|native|generic
- * XDP_USE_NEED_WAKEUP is always requested.
+ * XDP_USE_NEED_WAKEUP is always requested. Copy mode: the kernel sends at
+ * most 32 frames per sendto() unless XDP_MAX_TX_SKB_BUDGET (Linux >= 6.17)
+ * raises that to the TX ring size; a 1024-frame batch then takes one
+ * syscall instead of 32 or more (strace, veth, 1 s: 752 sendto calls
+ * instead of 10726, of which 10385 came back EAGAIN at the budget).
  *
  * XDP program: libxdp's default AF_XDP program (xsk_def_prog, loaded by
  * xsk_socket__create; through libxdp's dispatcher when a bpffs is mounted,
@@ -100,6 +104,11 @@ const struct unm_port_ops unm_afxdp_ops = {
 #include <xdp/xsk.h>
 
 #define RX_HEADROOM 256u          /* XDP_PACKET_HEADROOM of linux/bpf.h */
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define AFX_MAX_TX_SKB_BUDGET 9    /* linux/if_xdp.h, Linux >= 6.17 */
+#else
+#define AFX_MAX_TX_SKB_BUDGET XDP_MAX_TX_SKB_BUDGET
+#endif
 #define TX_BATCH 32u              /* frames the kernel sends per copy-mode kick */
 #define NL_CHECK_NS 1000000ull    /* idle syncs look for link removal at most every 1 ms */
 #define XSK_PROG_NAME "xsk_def_prog"
@@ -111,6 +120,7 @@ struct afx_queue {
 	int fd;
 	bool has_rx, has_tx;
 	bool out_armed;           /* EPOLLOUT registered: a TX ring is blocked */
+	uint32_t tx_batch;        /* frames a copy-mode sendto sends at most */
 };
 
 struct afx {
@@ -438,6 +448,18 @@ static int sockets_open(struct unm_port *p, const struct afx_mode *m)
 					  m->name, strerror(-rc));
 		}
 		q->fd = xsk_socket__fd(q->xsk);
+		q->tx_batch = TX_BATCH;
+		if (q->has_tx) {
+			/* Copy mode sends at most TX_BATCH frames per sendto
+			 * unless told more (Linux >= 6.17); the whole TX ring
+			 * per call saves nslots/32 - 1 syscalls per batch.
+			 * Older kernels refuse the option: no harm. */
+			unsigned budget = sc.tx_size;
+
+			if (setsockopt(q->fd, SOL_XDP, AFX_MAX_TX_SKB_BUDGET, &budget,
+				       sizeof(budget)) == 0)
+				q->tx_batch = budget;
+		}
 	}
 	return 0;
 }
@@ -690,7 +712,7 @@ static void tx_reclaim(struct unm_port *p, struct unm_kring *kr, struct afx_queu
 /* Make the kernel consume the TX ring (copy mode sends TX_BATCH per call). */
 static int tx_kick(struct unm_port *p, struct afx_queue *q, uint32_t pending)
 {
-	uint32_t tries = pending / TX_BATCH + 2;
+	uint32_t tries = pending / q->tx_batch + 2;
 
 	while (tries--) {
 		uint32_t before = __atomic_load_n(q->tx.consumer, __ATOMIC_RELAXED);
