@@ -4,8 +4,9 @@
  * learning bridge (netmap's netmap_bdg_learning), behind vs_lookup_ops.
  *
  * Table: LT_SETS x LT_WAYS = 4096 entries, set-associative, hashed on the
- * MAC. A source MAC is learned (or moved to its new port: station move)
- * on every frame whose source is unicast; an entry not refreshed for
+ * MAC. A source MAC is learned (or moved to its new port: station move,
+ * once it has been quiet for LT_MOVE_HOLD_NS where it was) on every frame
+ * whose source is unicast; an entry not refreshed for
  * LT_AGE_NS is ignored and reused. Unknown unicast, broadcast and
  * multicast destinations flood (VS_BCAST); a destination on the source
  * port itself is dropped (netmap does the same).
@@ -20,6 +21,14 @@
 #define LT_WAYS   4
 #define LT_SETS   1024
 #define LT_AGE_NS (300ull * 1000000000ull)
+/* A MAC moves to another port only once it has been quiet this long on
+ * the port it is learned on (at once if that port left: port_gone). A
+ * port that keeps sending cannot have its address taken over by another
+ * port replaying one of its frames (a hostile client holding a copy of a
+ * flooded frame in its buffers does that without meaning to): its
+ * traffic would go to the thief until it sent again. Sources refresh
+ * their entry at least every 100 ms (lt_lookup), well inside the hold. */
+#define LT_MOVE_HOLD_NS (1000ull * 1000000ull)
 
 struct lt_ent {
 	uint8_t mac[6];
@@ -71,8 +80,11 @@ static void learn(struct lt *t, const uint8_t *src, unsigned port, uint64_t now)
 
 	for (unsigned w = 0; w < LT_WAYS; w++) {
 		if (s[w].used && !memcmp(s[w].mac, src, 6)) {
-			if (s[w].port != port)
+			if (s[w].port != port) {
+				if (live(&s[w], now) && now - s[w].seen_ns < LT_MOVE_HOLD_NS)
+					return; /* still in use where it is: no move */
 				t->gen++; /* station move */
+			}
 			s[w].port = (uint8_t)port;
 			s[w].seen_ns = now;
 			return;

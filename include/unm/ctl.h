@@ -139,7 +139,7 @@ struct unm_ctl_rep {
 enum unm_ctl_drop {
 	UNM_DROP_DST_FULL = 0, /* a destination RX ring had no room, or no room
 	                        * within this source's fair share of it (drop
-	                        * mode: held slots <= 2 x free slots); per copy */
+	                        * mode: held slots <= 16 x free slots); per copy */
 	UNM_DROP_BAD_BUF,      /* slot with a buffer index outside [2, buf_count) */
 	UNM_DROP_BAD_LEN,      /* slot length > buffer size, or a runt (< 14 bytes) */
 	UNM_DROP_TOO_LONG,     /* chain > UNM_MAX_FRAGS slots or > UNM_MAX_FRAME bytes */

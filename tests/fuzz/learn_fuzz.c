@@ -13,7 +13,7 @@
  * Oracle: a lookup returns VS_BCAST, VS_DROP, or a port that is not the
  * source; if it returns a port, the destination MAC was last learned on
  * that port (the shadow: last source port per MAC, forgotten on
- * port_gone) and not more than 300 s ago. Group destinations always
+ * port_gone, moved only after the 1 s hold) and not more than 300 s ago. Group destinations always
  * flood. Dumps list only ports that have not left.
  */
 #include <stdint.h>
@@ -29,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct shadow_ent {
 	uint8_t mac[6];
 	int port;            /* -1: forgotten */
+	int alt;             /* a move refused by the hold (or made, if the
+	                        switch had evicted the entry): also allowed */
 	uint64_t when;
 };
 
@@ -86,9 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (!e && nsh < SHADOW) {
 					e = &sh[nsh++];
 					memcpy(e->mac, frame + 6, 6);
+					e->port = e->alt = -1;
 				}
-				if (e) {
+				if (e && e->port >= 0 && e->port != port &&
+				    now - e->when < LT_MOVE_HOLD_NS) {
+					e->alt = port; /* still in use on e->port: no move */
+				} else if (e) {
 					e->port = port;
+					e->alt = -1;
 					e->when = now;
 				}
 				gone_port[port] = false;
@@ -103,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			e = sh_find(frame);
 			if (!e && nsh < SHADOW)
 				abort(); /* a port for a MAC never learned */
-			if (e && (e->port != (int)dst || now - e->when >= LT_AGE_NS))
+			if (e && ((e->port != (int)dst && e->alt != (int)dst) ||
+				  now - e->when >= LT_AGE_NS))
 				abort(); /* forwarded to a port the MAC is not on */
 			break;
 		}

@@ -244,11 +244,11 @@ static void honest_main(void)
 		_exit(1);
 	}
 	/* In drop mode the switch guarantees no full-ring drop to a sender
-	 * keeping < 2N/(2k+3) slots of a receiver's ring against k flooders
-	 * (its fair share, daemon/vale.c). The switch sees up to 2 windows in
-	 * a ring (the receiver releases at its next sync, after the sender
-	 * refilled its window), so N/16 holds for up to 6 flooders (h, hv,
-	 * the ephemeral sessions and the sink's broadcasts are 4). */
+	 * holding < 16N/(16k+17) slots of a receiver's ring against k
+	 * flooders (its fair share, daemon/vale.c). The switch sees up to 2
+	 * windows in a ring (the receiver releases at its next sync, after
+	 * the sender refilled its window), so N/16 holds for up to 6 flooders
+	 * (h, hv, the ephemeral sessions and the sink's broadcasts are 4). */
 	win = unm_ring_get(b.p, 0, 0)->num_slots / 16;
 	/* learn A, B and S before the hostile port exists (see the rule above) */
 	F->sent[0] += hsend(&a, mb, &seq[0], 1, false);
@@ -268,8 +268,12 @@ static void honest_main(void)
 		if (F->honest_stop && !drain_end)
 			drain_end = now + 2.0;
 		if (!F->honest_stop) {
-			uint64_t fl0 = F->sent[0] - F->recv[0] - F->lost[0];
-			uint64_t fl1 = F->sent[1] - F->recv[1] - F->lost[1];
+			/* in flight; a duplicate counted as received (a failure
+			 * reported at the end) must not wrap it and stop the
+			 * sender */
+			uint64_t d0 = F->recv[0] + F->lost[0], d1 = F->recv[1] + F->lost[1];
+			uint64_t fl0 = F->sent[0] > d0 ? F->sent[0] - d0 : 0;
+			uint64_t fl1 = F->sent[1] > d1 ? F->sent[1] - d1 : 0;
 
 			if (fl0 < win)
 				moved += hsend(&a, mb, &seq[0], win - (unsigned)fl0, false);

@@ -223,7 +223,9 @@ static int call(unsigned op, const char *name, const char *arg, uint32_t value,
 {
 	struct unm_ctl_req req;
 	struct unm_ctl_rep rep;
-	int fd = unm_ctl_connect(sock_path), rc;
+	/* a private unmd's socket, else the one $UNM_SOCKET names */
+	const char *path = sock_path[0] ? sock_path : getenv(UNM_SOCKET_ENV);
+	int fd = unm_ctl_connect(path ? path : ""), rc;
 
 	if (fd < 0)
 		return fd;

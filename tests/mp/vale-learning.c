@@ -4,8 +4,9 @@
  * A frame from A to C's (still unknown) MAC floods to B and C; C's reply
  * to A goes to A only (A was learned from its first frame); after that,
  * A -> C is unicast: C gets it and B gets nothing. The MAC table lists
- * A and C on their ports; a station move (A's MAC sent from B) is
- * followed. Counters add up exactly.
+ * A and C on their ports; A's MAC sent from B right after A sent is
+ * forwarded but not learned (A keeps it), and after 1 s of silence from A
+ * the station move is followed. Counters add up exactly.
  */
 #include <errno.h>
 #include <unm.h>
@@ -48,7 +49,17 @@ int main(void)
 	}
 	T_ASSERT_EQ(t_recv(b, r, sizeof(r), 200), 0);
 
-	/* station move: A's MAC now shows up on B; C -> A's MAC goes to B */
+	/* A's MAC from B while A is active: forwarded, but not moved */
+	T_ASSERT_EQ(t_send(b, f, t_frame(f, 60, mc, 1, 398), 1000), 0);
+	T_ASSERT_EQ(t_recv(c, r, sizeof(r), 2000), 60);
+	T_ASSERT_EQ(t_send(c, f, t_frame(f, 60, ma, 3, 399), 1000), 0);
+	T_ASSERT_EQ(t_recv(a, r, sizeof(r), 2000), 60);
+	T_ASSERT_EQ(t_frame_check(r, 60), 399);
+	T_ASSERT_EQ(t_recv(b, r, sizeof(r), 200), 0);
+
+	/* station move once A's MAC was quiet for the 1 s hold: it now shows
+	 * up on B; C -> A's MAC goes to B */
+	usleep(1100000);
 	T_ASSERT_EQ(t_send(b, f, t_frame(f, 60, mc, 1, 400), 1000), 0);
 	T_ASSERT_EQ(t_recv(c, r, sizeof(r), 2000), 60);
 	T_ASSERT_EQ(t_send(c, f, t_frame(f, 60, ma, 3, 401), 1000), 0);
@@ -62,9 +73,9 @@ int main(void)
 	T_ASSERT_EQ(pa.tx_frames, 51);
 	T_ASSERT_EQ(pa.tx_extra_copies, 1);
 	T_ASSERT_EQ(pa.tx_delivered, 52);
-	T_ASSERT_EQ(pc.rx_frames, 52);
+	T_ASSERT_EQ(pc.rx_frames, 53);
 	T_ASSERT_EQ(pb.rx_frames, 2);
-	T_ASSERT_EQ(pa.rx_frames, 1);
+	T_ASSERT_EQ(pa.rx_frames, 2);
 	T_ASSERT(pa.tx_frames + pa.tx_extra_copies == pa.tx_delivered);
 
 	unm_close(a);
