@@ -136,7 +136,9 @@ static void mon_copy(struct vport *p, struct vmon *m, const struct vring *vr, bo
 			p->st.mon_drops++;
 			continue;
 		}
-		if (!vr_copy_frame(o, f, nf, (uint32_t)len, tx ? UNM_NS_TXMON : 0, &k)) {
+		if (!(nf == 1 && len <= VR_LINE && vr->buf_size >= VR_LINE && o->buf_size >= VR_LINE ?
+		      vr_copy_line(o, f[0].buf, (uint32_t)len, tx ? UNM_NS_TXMON : 0, &k) :
+		      vr_copy_frame(o, f, nf, (uint32_t)len, tx ? UNM_NS_TXMON : 0, &k))) {
 			vs_port_error(NULL, mp, "monitor RX slot with buffer index outside [2, %u)",
 				      o->buf_count);
 			return;

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include "internal.h"
 #include "unm/ctl.h"
@@ -88,6 +89,30 @@ static inline uint32_t vr_prev(const struct vring *vr, uint32_t i)
 static inline uint32_t vr_dist(const struct vring *vr, uint32_t from, uint32_t to)
 {
 	return to >= from ? to - from : to + vr->nslots - from;
+}
+
+/*
+ * Short single-buffer frame: copy a whole VR_LINE-byte line with constant
+ * size (inlined vector moves, no memcpy call) into slot *k of O. The
+ * caller has checked len <= VR_LINE and that both buffers hold at least
+ * VR_LINE bytes: bytes past len stay inside both buffers and are only
+ * ever source bytes, so nothing of another port leaks. False on a bad
+ * (untrusted) buffer index in O.
+ */
+#define VR_LINE 64
+static inline bool vr_copy_line(struct vring *o, const char *src, uint32_t len, uint16_t flags,
+				uint32_t *k)
+{
+	struct unm_slot *s = &o->slot[*k];
+	uint32_t idx = UNM_READ_ONCE(s->buf_idx); /* untrusted */
+
+	if (idx < 2 || idx >= o->buf_count)
+		return false;
+	memcpy(o->pool + (uint64_t)idx * o->buf_size, src, VR_LINE);
+	UNM_WRITE_ONCE(s->len, (uint16_t)len);
+	UNM_WRITE_ONCE(s->flags, flags);
+	*k = vr_next(o, *k);
+	return true;
 }
 
 /* vale.c: copy a frame of NF fragments (LEN bytes in all) into out ring O

@@ -78,7 +78,6 @@ struct fwd_ent {
 };
 
 #define FWD_NONE 0xffff
-#define FWD_LINE 64   /* fwd_copy's fixed-size copy of short frames */
 
 struct fwd_batch {
 	struct fwd_ent ent[VS_BATCH];
@@ -557,23 +556,9 @@ static bool fwd_copy(struct vring *o, const struct fwd_ent *e, const struct fwd_
 {
 	const struct fwd_frag *f = &b->frag[e->frag];
 
-	/* Short single-slot frame: copy a whole 64-byte line with constant
-	 * size (inlined vector moves, no memcpy call). Bytes past len stay
-	 * inside both buffers (buf_size >= FWD_LINE on both sides) and are
-	 * only ever source bytes, so nothing of another port leaks. */
-	if (e->nfrags == 1 && e->len <= FWD_LINE && b->src_buf_size >= FWD_LINE &&
-	    o->buf_size >= FWD_LINE) {
-		struct unm_slot *s = &o->slot[*k];
-		uint32_t idx = UNM_READ_ONCE(s->buf_idx); /* untrusted */
-
-		if (idx < 2 || idx >= o->buf_count)
-			return false;
-		memcpy(o->pool + (uint64_t)idx * o->buf_size, f->buf, FWD_LINE);
-		UNM_WRITE_ONCE(s->len, (uint16_t)e->len);
-		UNM_WRITE_ONCE(s->flags, 0);
-		*k = vr_next(o, *k);
-		return true;
-	}
+	if (e->nfrags == 1 && e->len <= VR_LINE && b->src_buf_size >= VR_LINE &&
+	    o->buf_size >= VR_LINE)
+		return vr_copy_line(o, f->buf, e->len, 0, k);
 	return vr_copy_frame(o, f, e->nfrags, e->len, 0, k);
 }
 
