@@ -118,6 +118,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -132,7 +133,8 @@
 #define PIPE_PENDING   4           /* accepted joiners awaiting their request */
 
 enum { PS_WAITING = 0, PS_CONNECTED, PS_GONE };
-enum { EV_WAKE = 1, EV_LISTEN, EV_CONN, EV_PENDING }; /* epoll data.u32 tags */
+enum { EV_WAKE = 1, EV_LISTEN, EV_CONN, EV_PENDING, /* epoll data.u32 tags */
+       EV_ZLISTEN = EV_PENDING + PIPE_PENDING, EV_ZPEND, EV_ZCONN };
 
 struct pipe_req {                  /* joiner -> owner, + SCM_RIGHTS [wake efd] */
 	uint32_t magic;
@@ -150,6 +152,30 @@ struct pipe_rep {                  /* owner -> joiner, + [memfd, wake efd] if ok
 	char msg[128];
 };
 
+/*
+ * Zero-copy monitor state of one TX ring (docs/zmon.md). Written by the
+ * service path only while pipe_ring.zm is 0, read and updated by the
+ * ring's sync thread only while it is not (ordered by [Z9]/[Z10] and
+ * [Z11]/[Z12]). TX slots [fwd, hwcur) are in flight: diverted to the
+ * monitor, not yet forwarded; their descriptors are in shadow[], which
+ * nobody else can write.
+ */
+struct pipe_zring {
+	struct unm_slot *shadow;       /* nslots private descriptors */
+	struct unm_slot *mslot;        /* monitor ring slots (shared, write only) */
+	struct unm_zmon_ctl *mc;       /* shared, untrusted second line */
+	int efd;                       /* the monitor's wake eventfd */
+	uint16_t mflag;                /* UNM_NS_TXMON or 0 */
+	bool armed;                    /* mc->prod_need_wake is 1 */
+	uint32_t moff;                 /* monitor index = TX index - moff */
+	uint32_t fwd;                  /* first TX slot in flight */
+	uint32_t mseen;                /* last m_hwcur read (raw) */
+};
+
+#define ZM_REQ    1u /* service: a monitor attached, start diverting */
+#define ZM_ON     2u /* ring thread: diverting */
+#define ZM_DETACH 4u /* service: monitor gone, forward everything, then 0 */
+
 /* Private state of one ring of this end; 64-byte aligned (one thread each). */
 struct pipe_ring {
 	struct unm_pipe_ctl *ctl;      /* this ring's direction of its pair */
@@ -165,6 +191,12 @@ struct pipe_ring {
 	/* What this ring waits for, for recheck() in any thread: 0, W_SPIN,
 	 * or W_ARMED | the peer index it was armed at. Atomic. */
 	uint64_t wait;
+	/* Zero-copy monitor of this TX ring: ZM_* flags, atomic; set by the
+	 * service path (ZM_REQ, ZM_DETACH), the ring's thread does the rest. */
+	uint32_t zm;
+	/* W_ARMED | m_hwcur seen at arm, or 0: for recheck(); atomic. */
+	uint64_t zwait;
+	struct pipe_zring z;
 } __attribute__((aligned(UNM_CACHELINE)));
 
 #define W_SPIN  (1ull << 32)
@@ -189,6 +221,12 @@ struct pipe_priv {
 	socklen_t addrlen;
 	struct pipe_ring *rings;       /* n_tx TX then n_rx RX */
 	struct pipe_priv *next;        /* owners of this process (registry) */
+	/* Zero-copy monitor service (service path only, under svc_busy). */
+	int zm_lfd, zm_pend, zm_cfd;   /* listening, request awaited, attached */
+	int zm_efd;                    /* attached monitor's wake eventfd */
+	int zm_memfd;                  /* monitor rings, created at the first attach */
+	void *zm_base;
+	size_t zm_size;
 };
 
 /* Owners in this process, so an open of the other end can pump them. */
@@ -249,24 +287,36 @@ static void set_state(struct pipe_priv *pp, int s)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void make_addr(struct pipe_priv *pp)
+/* "\0unetmap.<KIND>.<euid>.<KEY><SFX>", or a hash of KEY if too long. */
+static unsigned pipe_addr(const char *kind, const char *key, const char *sfx,
+			  struct sockaddr_un *a)
 {
-	char n[sizeof(pp->addr.sun_path)];
+	char n[sizeof(a->sun_path)];
 	int len;
 
-	len = snprintf(n, sizeof(n), "unetmap.pipe.%u.%s", (unsigned)geteuid(), pp->key);
+	len = snprintf(n, sizeof(n), "unetmap.%s.%u.%s%s", kind, (unsigned)geteuid(), key, sfx);
 	if (len < 0 || (size_t)len + 1 >= sizeof(n)) {
 		uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
 
-		for (const char *c = pp->key; *c; c++)
+		for (const char *c = key; *c; c++)
 			h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
-		len = snprintf(n, sizeof(n), "unetmap.pipe.%u.h%016llx", (unsigned)geteuid(),
-			       (unsigned long long)h);
+		len = snprintf(n, sizeof(n), "unetmap.%s.%u.h%016llx%s", kind, (unsigned)geteuid(),
+			       (unsigned long long)h, sfx);
 	}
-	memset(&pp->addr, 0, sizeof(pp->addr));
-	pp->addr.sun_family = AF_UNIX;
-	memcpy(pp->addr.sun_path + 1, n, (size_t)len); /* abstract: leading NUL */
-	pp->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	memcpy(a->sun_path + 1, n, (size_t)len); /* abstract: leading NUL */
+	return (unsigned)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+}
+
+static void make_addr(struct pipe_priv *pp)
+{
+	pp->addrlen = (socklen_t)pipe_addr("pipe", pp->key, "", &pp->addr);
+}
+
+unsigned unm_pipe_mon_addr(const char *key, int role, struct sockaddr_un *a)
+{
+	return pipe_addr("pipemon", key, role == UNM_PIPE_MASTER ? ".m" : ".s", a);
 }
 
 static int ep_add(int epfd, int fd, uint32_t events, uint32_t tag)
@@ -279,7 +329,7 @@ static int ep_add(int epfd, int fd, uint32_t events, uint32_t tag)
 /* A wake fd received from another process must be an anonymous inode
  * (eventfd) and is made non-blocking, so a kick can never block or grow a
  * file whatever the peer sent. */
-static bool efd_ok(int fd)
+bool unm_efd_ok(int fd)
 {
 	struct stat st;
 	int fl;
@@ -351,6 +401,12 @@ static void recheck(struct unm_port *p, struct pipe_priv *pp)
 			idx = UNM_READ_ONCE(*(i < p->n_tx ? &pr->ctl->rx_hwcur : &pr->ctl->rx_hwtail));
 			ready |= idx != (uint32_t)w; /* untrusted: only compared */
 		}
+		if (i < p->n_tx) {
+			/* [Z14] acquire pairs with [Z13]: z.mc is set. */
+			w = __atomic_load_n(&pr->zwait, __ATOMIC_ACQUIRE);
+			if (w & W_ARMED)
+				ready |= UNM_READ_ONCE(pr->z.mc->m_hwcur) != (uint32_t)w;
+		}
 	}
 	if (spin) {
 		self_signal(pp);
@@ -366,7 +422,7 @@ static void drain_recheck(struct unm_port *p, struct pipe_priv *pp)
 }
 
 /* sendmsg/recvmsg with up to 2 fds. */
-static int send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
+int unm_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
 {
 	union { char b[CMSG_SPACE(2 * sizeof(int))]; struct cmsghdr h; } cm;
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
@@ -389,7 +445,7 @@ static int send_fds(int fd, const void *buf, size_t len, const int *fds, int nfd
 
 /* Receive one message of exactly LEN bytes; returns fds received (all
  * closed and -EBADMSG if the message is malformed), or -errno. */
-static int recv_fds(int fd, void *buf, size_t len, int *fds, int maxfds)
+int unm_recv_fds(int fd, void *buf, size_t len, int *fds, int maxfds)
 {
 	union { char b[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr h; } cm;
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
@@ -447,7 +503,7 @@ static void refuse(int fd, const struct pipe_priv *pp, int status, const char *f
 	va_start(ap, fmt);
 	vsnprintf(rep.msg, sizeof(rep.msg), fmt, ap);
 	va_end(ap);
-	send_fds(fd, &rep, sizeof(rep), NULL, 0);
+	unm_send_fds(fd, &rep, sizeof(rep), NULL, 0);
 }
 
 /* Handle the request waiting on FD (accepted). Returns 1 if FD became the
@@ -462,7 +518,7 @@ static int serve_request(struct pipe_priv *pp, int fd)
 	socklen_t crl = sizeof(cr);
 	int efd = -1, n, st;
 
-	n = recv_fds(fd, &req, sizeof(req), &efd, 1); /* untrusted */
+	n = unm_recv_fds(fd, &req, sizeof(req), &efd, 1); /* untrusted */
 	if (n == -EAGAIN)
 		return -EAGAIN;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || cr.uid != geteuid()) {
@@ -485,7 +541,7 @@ static int serve_request(struct pipe_priv *pp, int fd)
 		refuse(fd, pp, -EBUSY, "pipe %s: peer gone: both ends must reopen", pp->key);
 		goto no;
 	}
-	if (!efd_ok(efd)) {
+	if (!unm_efd_ok(efd)) {
 		refuse(fd, pp, -EPROTO, "pipe %s: the wake fd is not an eventfd", pp->key);
 		goto no;
 	}
@@ -495,7 +551,7 @@ static int serve_request(struct pipe_priv *pp, int fd)
 	snprintf(rep.name, sizeof(rep.name), "%s", pp->key);
 	if (ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN) < 0)
 		goto no;
-	if (send_fds(fd, &rep, sizeof(rep), (int[]){ p->reg.fd, pp->my_efd }, 2) < 0) {
+	if (unm_send_fds(fd, &rep, sizeof(rep), (int[]){ p->reg.fd, pp->my_efd }, 2) < 0) {
 		epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
 		goto no;
 	}
@@ -552,6 +608,206 @@ static void peer_gone(struct pipe_priv *pp)
 	}
 }
 
+/* ---- zero-copy monitor: service side (docs/zmon.md) ----------------------- */
+
+/* Bind this end's monitor rendezvous. Without it the end just cannot be
+ * monitored (e.g. a stale name held by a forked child): not an error. */
+static void zm_listen(struct unm_port *p, struct pipe_priv *pp)
+{
+	struct sockaddr_un a;
+	socklen_t al = (socklen_t)unm_pipe_mon_addr(pp->key, pp->role, &a);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return;
+	if (bind(fd, (struct sockaddr *)&a, al) < 0 || listen(fd, 2) < 0 ||
+	    ep_add(p->epfd, fd, EPOLLIN, EV_ZLISTEN) < 0) {
+		unm_log(UNM_LOG_INFO, "%s: no zero-copy monitor rendezvous: %s", p->name,
+			strerror(errno));
+		close(fd);
+		return;
+	}
+	pp->zm_lfd = fd;
+}
+
+static void zm_refuse(int fd, int status, const char *msg)
+{
+	struct zmon_rep rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.magic = ZMON_MAGIC;
+	rep.version = ZMON_PROTO;
+	rep.status = status;
+	snprintf(rep.msg, sizeof(rep.msg), "%s", msg);
+	unm_send_fds(fd, &rep, sizeof(rep), NULL, 0);
+}
+
+/* The monitor rings memfd: per TX ring, a unm_zmon_ctl then the ring. Built
+ * once per end and reused by later monitors (ring threads and recheck()
+ * may hold pointers into it until close). */
+static int zm_build(struct unm_port *p, struct pipe_priv *pp, struct zmon_rep *rep)
+{
+	size_t off = 0;
+
+	for (unsigned i = 0; i < p->n_tx; i++) {
+		off += sizeof(struct unm_zmon_ctl);
+		rep->ring_ofs[i] = (uint32_t)off;
+		rep->nslots[i] = p->tx[i].nslots;
+		off += sizeof(struct unm_ring) + 16ull * p->tx[i].nslots;
+		off = (off + UNM_CACHELINE - 1) & ~(size_t)(UNM_CACHELINE - 1);
+	}
+	rep->n_rings = (uint16_t)p->n_tx;
+	rep->size = (uint32_t)off;
+	if (pp->zm_base)
+		return 0;
+	for (unsigned i = 0; i < p->n_tx; i++) {
+		pp->rings[i].z.shadow = calloc(p->tx[i].nslots, sizeof(struct unm_slot));
+		if (!pp->rings[i].z.shadow)
+			return -ENOMEM;
+	}
+	pp->zm_memfd = memfd_create("unetmap-zmon", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (pp->zm_memfd < 0)
+		return -errno;
+	if (ftruncate(pp->zm_memfd, (off_t)off) < 0 ||
+	    fcntl(pp->zm_memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		return -errno;
+	pp->zm_base = mmap(NULL, off, PROT_READ | PROT_WRITE, MAP_SHARED, pp->zm_memfd, 0);
+	if (pp->zm_base == MAP_FAILED) {
+		pp->zm_base = NULL;
+		return -errno;
+	}
+	pp->zm_size = off;
+	return 0;
+}
+
+/* (Re)initialise the monitor rings for a new monitor: every slot aliases
+ * reserved buffer 1, indexes 0. No ring thread looks at them (all zm 0). */
+static void zm_reset(struct unm_port *p, struct pipe_priv *pp, const struct zmon_rep *rep,
+		     uint16_t mflag)
+{
+	for (unsigned i = 0; i < p->n_tx; i++) {
+		char *b = (char *)pp->zm_base + rep->ring_ofs[i];
+		struct unm_ring *r = (struct unm_ring *)b;
+		struct pipe_zring *z = &pp->rings[i].z;
+
+		z->mc = (struct unm_zmon_ctl *)(b - sizeof(struct unm_zmon_ctl));
+		memset(z->mc, 0, sizeof(*z->mc) + sizeof(*r));
+		*(uint32_t *)&r->num_slots = rep->nslots[i];
+		*(uint32_t *)&r->nr_buf_size = pp->buf_size;
+		*(uint16_t *)&r->ringid = (uint16_t)i;
+		*(uint16_t *)&r->dir = 1;
+		for (uint32_t k = 0; k < rep->nslots[i]; k++)
+			r->slot[k] = (struct unm_slot){ .buf_idx = 1 };
+		z->mslot = r->slot;
+		z->efd = pp->zm_efd;
+		z->mflag = mflag;
+	}
+}
+
+/* A monitor's request is waiting on pp->zm_pend (untrusted). */
+static void zm_serve(struct unm_port *p, struct pipe_priv *pp)
+{
+	int fd = pp->zm_pend, efd = -1, n, rc;
+	struct zmon_req req;
+	struct zmon_rep rep;
+	struct ucred cr;
+	socklen_t crl = sizeof(cr);
+
+	n = unm_recv_fds(fd, &req, sizeof(req), &efd, 1);
+	if (n == -EAGAIN)
+		return;
+	epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
+	pp->zm_pend = -1;
+	req.name[sizeof(req.name) - 1] = '\0';
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || cr.uid != geteuid()) {
+		zm_refuse(fd, -EACCES, "the pipe belongs to another user");
+	} else if (n != 1 || req.magic != ZMON_MAGIC || req.version != ZMON_PROTO ||
+		   req.role != pp->role || strcmp(req.name, pp->key) || !unm_efd_ok(efd)) {
+		zm_refuse(fd, -EPROTO, "malformed monitor request");
+	} else if (pp->zm_cfd >= 0) {
+		zm_refuse(fd, -EBUSY, "this pipe end already has a zero-copy monitor");
+	} else {
+		for (unsigned i = 0; i < p->n_tx; i++)
+			/* [Z12] acquire pairs with [Z11]: the ring thread is
+			 * done with the previous monitor's state. */
+			if (__atomic_load_n(&pp->rings[i].zm, __ATOMIC_ACQUIRE)) {
+				zm_refuse(fd, -EBUSY, "the previous monitor is still draining");
+				goto out;
+			}
+		memset(&rep, 0, sizeof(rep));
+		rc = zm_build(p, pp, &rep);
+		if (rc) {
+			zm_refuse(fd, rc, "cannot build the monitor rings");
+			goto out;
+		}
+		rep.magic = ZMON_MAGIC;
+		rep.version = ZMON_PROTO;
+		close_fd(&pp->zm_efd);
+		pp->zm_efd = efd;
+		efd = -1;
+		zm_reset(p, pp, &rep, req.txmon ? UNM_NS_TXMON : 0);
+		if (ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_ZCONN) < 0)
+			goto out;
+		if (unm_send_fds(fd, &rep, sizeof(rep),
+				 (int[]){ p->reg.fd, pp->zm_memfd, pp->my_efd }, 3) < 0) {
+			epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
+			goto out;
+		}
+		pp->zm_cfd = fd;
+		fd = -1;
+		for (unsigned i = 0; i < p->n_tx; i++)
+			/* [Z9] release: the zring set up above; pairs with [Z10]. */
+			__atomic_store_n(&pp->rings[i].zm, ZM_REQ, __ATOMIC_RELEASE);
+		unm_log(UNM_LOG_INFO, "%s: zero-copy monitor (pid %d) attached", p->name, (int)cr.pid);
+	}
+out:
+	close_fd(&efd);
+	close_fd(&fd);
+}
+
+static void zm_accept(struct unm_port *p, struct pipe_priv *pp)
+{
+	int fd;
+
+	while ((fd = accept4(pp->zm_lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		if (pp->zm_pend >= 0 || ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_ZPEND) < 0) {
+			close(fd); /* one request at a time: the monitor retries or fails */
+			continue;
+		}
+		pp->zm_pend = fd;
+		zm_serve(p, pp);
+	}
+}
+
+/* The monitor closed or died: every ring forwards what is in flight and
+ * goes back to direct swapping at its next txsync. */
+static void zm_hangup(struct unm_port *p, struct pipe_priv *pp)
+{
+	epoll_ctl(p->epfd, EPOLL_CTL_DEL, pp->zm_cfd, NULL);
+	close_fd(&pp->zm_cfd);
+	for (unsigned i = 0; i < p->n_tx; i++) {
+		uint32_t *zm = &pp->rings[i].zm, w = __atomic_load_n(zm, __ATOMIC_RELAXED);
+
+		while (w && !__atomic_compare_exchange_n(zm, &w, w == ZM_REQ ? 0 : w | ZM_DETACH,
+							 false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
+	unm_log(UNM_LOG_INFO, "%s: zero-copy monitor detached", p->name);
+}
+
+static void zm_free(struct unm_port *p, struct pipe_priv *pp)
+{
+	close_fd(&pp->zm_lfd);
+	close_fd(&pp->zm_pend);
+	close_fd(&pp->zm_cfd);
+	close_fd(&pp->zm_efd);
+	close_fd(&pp->zm_memfd);
+	if (pp->zm_base)
+		munmap(pp->zm_base, pp->zm_size);
+	for (unsigned i = 0; pp->rings && i < p->n_tx; i++)
+		free(pp->rings[i].z.shadow);
+}
+
 /*
  * The slow path: one epoll_wait(0) on unm_fd()'s set, then accept joiners,
  * notice a hung-up peer, drain our wake eventfd. Never blocks. Any thread
@@ -559,7 +815,7 @@ static void peer_gone(struct pipe_priv *pp)
  */
 static void pipe_service(struct pipe_priv *pp)
 {
-	struct epoll_event ev[4 + PIPE_PENDING];
+	struct epoll_event ev[8 + PIPE_PENDING];
 	int n;
 
 	if (__atomic_exchange_n(&pp->svc_busy, 1, __ATOMIC_ACQUIRE))
@@ -577,6 +833,12 @@ static void pipe_service(struct pipe_priv *pp)
 		else if (tag >= EV_PENDING && tag < EV_PENDING + PIPE_PENDING &&
 			 pp->pending[tag - EV_PENDING] >= 0)
 			serve_fd(pp, pp->pending[tag - EV_PENDING], (int)(tag - EV_PENDING));
+		else if (tag == EV_ZLISTEN)
+			zm_accept(pp->p, pp);
+		else if (tag == EV_ZPEND && pp->zm_pend >= 0)
+			zm_serve(pp->p, pp);
+		else if (tag == EV_ZCONN && pp->zm_cfd >= 0)
+			zm_hangup(pp->p, pp); /* a monitor never sends after the handshake */
 	}
 	__atomic_store_n(&pp->svc_busy, 0, __ATOMIC_RELEASE);
 }
@@ -676,14 +938,207 @@ static int tx_dead(struct unm_kring *kr, uint32_t head)
 	return -EPIPE;
 }
 
+static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head);
+
+/* ---- zero-copy monitor: data path (docs/zmon.md) --------------------------- */
+
+static void zm_kick_monitor(struct unm_port *p, const struct pipe_zring *z)
+{
+	uint64_t one = 1;
+
+	if (write(z->efd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+		p->st.kicks++;
+}
+
+/* Divert TX slots [hwcur, head) to the monitor: shadow them, alias them in
+ * the monitor ring, publish. While detaching they are only shadowed. */
+static void zm_divert(struct unm_port *p, struct unm_kring *kr, struct pipe_zring *z,
+		      uint32_t head, bool detach)
+{
+	const struct unm_slot *txs = kr->ring->slot;
+	const uint32_t ns = kr->nslots;
+	uint32_t mt;
+
+	for (uint32_t t = kr->hwcur; t != head; t = kr_next(kr, t)) {
+		struct unm_slot s = txs[t]; /* the application's, read once */
+
+		z->shadow[t] = s;
+		if (!detach) {
+			s.flags |= z->mflag;
+			z->mslot[t >= z->moff ? t - z->moff : t + ns - z->moff] = s;
+		}
+	}
+	kr->hwcur = head;
+	if (detach)
+		return;
+	mt = head >= z->moff ? head - z->moff : head + ns - z->moff;
+	/* [Z1] release: monitor slots before mt are written; pairs with [Z2]. */
+	unm_store_release(&z->mc->m_hwtail, mt);
+	/* [Z5] full fence: m_hwtail before the read of mon_need_wake; pairs
+	 * with [Z6] (the monitor's double check in zmon_arm). */
+	unm_smp_mb();
+	if (UNM_READ_ONCE(z->mc->mon_need_wake))
+		zm_kick_monitor(p, z);
+}
+
+/* How far the shadow may be forwarded: everything (detaching) or up to
+ * the monitor's release, which must lie in [fwd, hwcur] (untrusted). */
+static uint32_t zm_released(struct unm_port *p, const struct unm_kring *kr, struct pipe_zring *z,
+			    bool detach)
+{
+	const uint32_t ns = kr->nslots;
+	uint32_t c, t;
+
+	if (detach)
+		return kr->hwcur;
+	c = unm_load_acquire(&z->mc->m_hwcur); /* [Z4] pairs with [Z3]; untrusted */
+	t = c + z->moff >= ns ? c + z->moff - ns : c + z->moff;
+	if (likely(c < ns && kr_dist(kr, z->fwd, t) <= kr_dist(kr, z->fwd, kr->hwcur))) {
+		z->mseen = c;
+		return t;
+	}
+	if (c != z->mseen) { /* count each bad value once, not once per sync */
+		p->st.bad_ring++;
+		z->mseen = c;
+	}
+	return z->fwd;
+}
+
+/* Swap up to M shadow slots from fwd into the consumer's RX ring, as
+ * pipe_txsync does with TX slots; the returned buffers go to the TX ring.
+ * Returns the slots forwarded. */
+static uint32_t zm_forward(struct unm_port *p, struct unm_kring *kr, struct pipe_ring *pr,
+			   uint32_t m)
+{
+	struct pipe_priv *pp = p->priv;
+	struct pipe_zring *z = &pr->z;
+	struct unm_slot *txs = kr->ring->slot;
+	const uint32_t ns = kr->nslots;
+	uint32_t used = pr->prod_tail >= pr->cons_cache ? pr->prod_tail - pr->cons_cache
+						       : pr->prod_tail + ns - pr->cons_cache;
+	uint32_t space = ns - 1 - used, j = pr->prod_tail, t = z->fwd;
+
+	if (space < m)
+		space = refresh_space(p, pr, ns);
+	if (m > space)
+		m = space;
+	if (!m)
+		return 0;
+	p->st.tx_bytes += swap_slots(p, pp, pr, z->shadow, ns, t, j, m);
+	p->st.tx_frames += m;
+	for (uint32_t k = 0; k < m; k++, t = kr_next(kr, t)) {
+		txs[t].buf_idx = z->shadow[t].buf_idx;
+		txs[t].flags = UNM_NS_BUF_CHANGED;
+	}
+	z->fwd = t;
+	j += m;
+	if (j >= ns)
+		j -= ns;
+	pr->prod_tail = j;
+	/* [P1] release: RX slots up to j are written; pairs with [C1]. */
+	unm_store_release(&pr->ctl->rx_hwtail, j);
+	/* [P3] full fence: rx_hwtail before cons_need_wake; pairs with [C4]. */
+	unm_smp_mb();
+	if (unlikely(UNM_READ_ONCE(pr->ctl->cons_need_wake)))
+		kick(p, pp);
+	return m;
+}
+
+/* Stop diverting: the ring is back to direct swapping. */
+static void zm_off(struct pipe_ring *pr)
+{
+	__atomic_store_n(&pr->zwait, 0, __ATOMIC_RELAXED);
+	if (pr->z.armed)
+		UNM_WRITE_ONCE(pr->z.mc->prod_need_wake, 0);
+	pr->z.armed = false;
+	/* [Z11] release: done with the zring; pairs with [Z12] (next attach). */
+	__atomic_store_n(&pr->zm, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * pipe_txsync with a monitor on this ring (pr->zm != 0). TX slots [fwd,
+ * hwcur) are in flight; the TX ring's tail is fwd - 1. The producer is the
+ * only writer of the consumer's RX ring, from its private shadow: nothing
+ * the monitor writes can lose or duplicate a buffer.
+ */
+static int zm_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct pipe_priv *pp = p->priv;
+	struct pipe_ring *pr = kr->priv;
+	struct pipe_zring *z = &pr->z;
+	uint32_t w = __atomic_load_n(&pr->zm, __ATOMIC_ACQUIRE); /* [Z10] pairs with [Z9] */
+	uint32_t n, m;
+	bool detach;
+
+	if (!(w & ZM_ON)) {
+		if (w != ZM_REQ ||
+		    !__atomic_compare_exchange_n(&pr->zm, &w, ZM_ON, false, __ATOMIC_RELAXED,
+						 __ATOMIC_RELAXED)) {
+			zm_off(pr); /* the monitor left before we started */
+			return pipe_txsync(p, kr, head);
+		}
+		z->fwd = z->moff = kr->hwcur;
+		z->mseen = 0;
+		z->armed = false;
+		w = ZM_ON;
+	}
+	if (unlikely(get_state(pp) == PS_GONE)) {
+		z->fwd = head;
+		zm_off(pr);
+		return tx_dead(kr, head);
+	}
+	detach = w & ZM_DETACH;
+	n = kr_dist(kr, kr->hwcur, head);
+	if (n)
+		zm_divert(p, kr, z, head, detach);
+	m = kr_dist(kr, z->fwd, zm_released(p, kr, z, detach));
+	if (m)
+		m = zm_forward(p, kr, pr, m);
+	kr->hwtail = z->fwd ? z->fwd - 1 : kr->nslots - 1;
+	if (n | m) {
+		disarm(pp, pr);
+		if (z->armed) {
+			UNM_WRITE_ONCE(z->mc->prod_need_wake, 0);
+			z->armed = false;
+		}
+		__atomic_store_n(&pr->zwait, 0, __ATOMIC_RELAXED);
+	}
+	if (detach && z->fwd == kr->hwcur)
+		zm_off(pr);
+	if (!(n | m))
+		idle_check(pp, pr);
+	return 0;
+}
+
+/* pipe_arm of a TX ring with a monitor: also wait for the monitor's
+ * release. Called before the [P4]/[Z8] fence of pipe_arm. */
+static void zm_arm(struct pipe_ring *pr)
+{
+	struct pipe_zring *z = &pr->z;
+
+	if (!(__atomic_load_n(&pr->zm, __ATOMIC_RELAXED) & ZM_ON))
+		return;
+	/* [Z13] release: zwait after the zring it points recheck() to;
+	 * pairs with [Z14]. */
+	__atomic_store_n(&pr->zwait, W_ARMED | z->mseen, __ATOMIC_RELEASE);
+	if (!z->armed) {
+		UNM_WRITE_ONCE(z->mc->prod_need_wake, 1u);
+		z->armed = true;
+	}
+}
+
 static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct pipe_priv *pp = p->priv;
 	struct pipe_ring *pr = kr->priv;
 	const uint32_t ns = kr->nslots;
 	uint32_t n, space, m;
-	int st = get_state(pp); /* [L2] */
+	int st;
 
+	/* The one branch a monitor costs an unmonitored ring. */
+	if (unlikely(__atomic_load_n(&pr->zm, __ATOMIC_RELAXED)))
+		return zm_txsync(p, kr, head);
+	st = get_state(pp); /* [L2] */
 	if (unlikely(st == PS_GONE))
 		return tx_dead(kr, head);
 	n = kr_dist(kr, kr->hwcur, head);
@@ -799,6 +1254,14 @@ static int pipe_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	}
 	if (st == PS_GONE)
 		return kr->hwtail == kr->hwcur ? -EPIPE : 0;
+	/* Idle: forward what our monitor released on TX ring i of the same
+	 * pair (same thread), so an end that only waits for RX delivers. */
+	if (kr->ringid < p->n_tx) {
+		struct unm_kring *tk = &p->tx[kr->ringid];
+
+		if (__atomic_load_n(&((struct pipe_ring *)tk->priv)->zm, __ATOMIC_RELAXED))
+			zm_txsync(p, tk, tk->hwcur);
+	}
 	idle_check(pp, pr);
 	return 0;
 }
@@ -836,6 +1299,8 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 	seen = kr->dir == 0 ? pr->cons_cache : kr->hwtail;
 	__atomic_store_n(&pr->wait, W_ARMED | seen, __ATOMIC_RELAXED);
 	pr->spinning = false;
+	if (kr->dir == 0)
+		zm_arm(pr);
 	if (!pr->armed) {
 		/* [W1] release: the wait word before need_wake, so a thread
 		 * that drains the kick answering need_wake sees it in
@@ -844,10 +1309,14 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 		pr->armed = true;
 	}
 	/* [P4]/[C4] full fence: need_wake store before the re-read of the
-	 * peer's index; pairs with [C3] (TX ring) or [P3] (RX ring). */
+	 * peer's index; pairs with [C3] (TX ring) or [P3] (RX ring).
+	 * With a monitor also [Z8]: prod_need_wake before the re-read of
+	 * m_hwcur; pairs with [Z7] (zmon_rxsync). */
 	unm_smp_mb();
 	if (kr->dir == 0)
-		return UNM_READ_ONCE(pr->ctl->rx_hwcur) != seen;
+		return UNM_READ_ONCE(pr->ctl->rx_hwcur) != seen ||
+		       ((__atomic_load_n(&pr->zm, __ATOMIC_RELAXED) & ZM_ON) &&
+			UNM_READ_ONCE(pr->z.mc->m_hwcur) != pr->z.mseen);
 	return UNM_READ_ONCE(pr->ctl->rx_hwtail) != seen;
 }
 
@@ -1055,7 +1524,7 @@ static void pump_local(const char *key)
 	pthread_mutex_unlock(&reg_lock);
 }
 
-/* Wait for the owner's reply on FD until DEADLINE; returns recv_fds(). */
+/* Wait for the owner's reply on FD until DEADLINE; returns unm_recv_fds(). */
 static int await_reply(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_t deadline,
 		       struct pipe_rep *rep, int fds[2])
 {
@@ -1065,7 +1534,7 @@ static int await_reply(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_
 
 		pump_local(pp->key);
 		if (poll(&pfd, 1, 5) > 0)
-			return recv_fds(fd, rep, sizeof(*rep), fds, 2);
+			return unm_recv_fds(fd, rep, sizeof(*rep), fds, 2);
 		now = unm_now_ns();
 		if (now >= deadline)
 			return unm_seterr(-ETIMEDOUT, "%s: the pipe's other end did not answer in time "
@@ -1093,7 +1562,7 @@ static int join(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_t deadl
 	req.version = PIPE_PROTO;
 	req.role = (uint16_t)pp->role;
 	snprintf(req.name, sizeof(req.name), "%s", pp->key);
-	rc = send_fds(fd, &req, sizeof(req), &pp->my_efd, 1);
+	rc = unm_send_fds(fd, &req, sizeof(req), &pp->my_efd, 1);
 	if (rc)
 		return rc == -EPIPE || rc == -ECONNRESET ? -EAGAIN : rc;
 	n = await_reply(p, pp, fd, deadline, &rep, fds);
@@ -1108,7 +1577,7 @@ static int join(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_t deadl
 	else if (rep.status)
 		rc = unm_seterr(rep.status < 0 && rep.status > -4096 ? rep.status : -EPROTO,
 				"%s: %s", p->name, rep.msg);
-	else if (n != 2 || !efd_ok(fds[1]))
+	else if (n != 2 || !unm_efd_ok(fds[1]))
 		unm_seterr(rc, "%s: the pipe's other end sent bad descriptors", p->name);
 	else if (!(fcntl(fds[0], F_GET_SEALS) & F_SEAL_SHRINK))
 		unm_seterr(rc, "%s: the pipe region is not sealed against shrinking", p->name);
@@ -1143,6 +1612,7 @@ static void pipe_free(struct unm_port *p, struct pipe_priv *pp)
 		close_fd(&pp->pending[i]);
 	close_fd(&pp->peer_efd);
 	close_fd(&pp->my_efd);
+	zm_free(p, pp);
 	free(pp->rings);
 	free(pp);
 	p->priv = NULL;
@@ -1201,6 +1671,7 @@ static int pipe_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	pp->p = p;
 	pp->role = s->pipe_role;
 	pp->lfd = pp->cfd = pp->my_efd = pp->peer_efd = -1;
+	pp->zm_lfd = pp->zm_pend = pp->zm_cfd = pp->zm_efd = pp->zm_memfd = -1;
 	for (int i = 0; i < PIPE_PENDING; i++)
 		pp->pending[i] = -1;
 	pp->spin_ns = env ? strtoull(env, NULL, 10) * 1000ull : PIPE_SPIN_NS;
@@ -1215,6 +1686,8 @@ static int pipe_open(struct unm_port *p, const struct unm_spec *s, const struct 
 		rc = unm_seterr(-errno, "%s: %s", p->name, strerror(errno));
 	else if (!(rc = ep_add(p->epfd, pp->my_efd, EPOLLIN, EV_WAKE)))
 		rc = rendezvous(p, pp, o);
+	if (!rc)
+		zm_listen(p, pp);
 	if (rc) {
 		pipe_free(p, pp);
 		close_fd(&p->epfd);
