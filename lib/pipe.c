@@ -421,10 +421,13 @@ static void drain_recheck(struct unm_port *p, struct pipe_priv *pp)
 	recheck(p, pp);
 }
 
-/* sendmsg/recvmsg with up to 2 fds. */
+/* sendmsg/recvmsg with up to 4 fds. */
 int unm_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
 {
-	union { char b[CMSG_SPACE(2 * sizeof(int))]; struct cmsghdr h; } cm;
+	union { char b[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr h; } cm;
+
+	if (nfds < 0 || nfds > 4)
+		return -EINVAL;
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
