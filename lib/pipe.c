@@ -943,6 +943,27 @@ static int tx_dead(struct unm_kring *kr, uint32_t head)
 
 static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head);
 
+static bool pipe_arm(struct unm_port *p, struct unm_kring *kr);
+
+/*
+ * TX slots [hwcur, head) were handed over but the consumer's RX ring is
+ * full. port.c arms a ring only when cur == tail, and an application
+ * with free TX slots left (a bridge whose source ran dry) would then
+ * sleep with frames stuck here and nobody to wake it: arm as if the
+ * ring were full, so the consumer's release kicks us. Slow path only.
+ */
+static void tx_blocked(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	(void)head;
+	if (kr->ring->cur != kr->hwtail && pipe_arm(p, kr)) {
+		struct pipe_priv *pp = p->priv;
+
+		/* re-checked: space appeared; signal ourselves, the caller
+		 * will sync again when its fd fires */
+		self_signal(pp);
+	}
+}
+
 /* ---- zero-copy monitor: data path (docs/zmon.md) --------------------------- */
 
 static void zm_kick_monitor(struct unm_port *p, const struct pipe_zring *z)
@@ -1108,6 +1129,8 @@ static int zm_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	}
 	if (detach && z->fwd == kr->hwcur)
 		zm_off(pr);
+	else if (z->fwd != kr->hwcur)
+		tx_blocked(p, kr, head); /* frames in flight: be woken by the release */
 	if (!(n | m))
 		idle_check(pp, pr);
 	return 0;
@@ -1174,8 +1197,12 @@ static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		unm_smp_mb();
 		if (unlikely(UNM_READ_ONCE(pr->ctl->cons_need_wake)))
 			kick(p, pp);
+		if (unlikely(m < n))
+			tx_blocked(p, kr, head);
 		return 0;
 	}
+	if (n)
+		tx_blocked(p, kr, head);
 	idle_check(pp, pr);
 	return get_state(pp) == PS_GONE ? tx_dead(kr, head) : 0;
 }
