@@ -108,6 +108,10 @@
  * re-syncs every millisecond because they share (and may drain) that one
  * eventfd. st counters are plain increments (exact with one thread).
  * Do not fork with a pipe end open: the child would keep the sockets.
+ *
+ * Zero-copy monitors (NAME{ID/z): lib/pipe_zmon.c, sharing this file's
+ * state through lib/pipe_priv.h; the only cost to an unmonitored ring is
+ * the pr->zm test at the top of pipe_txsync.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,110 +128,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "internal.h"
-
-#define PIPE_MAGIC     0x50504e55u /* "UNPP" */
-#define PIPE_PROTO     1
-#define PIPE_CHECK_NS  1000000ull  /* liveness check period while idle */
-#define PIPE_SPIN_NS   50000ull    /* default busy period before arming */
-#define PIPE_KEYLEN    (2 * UNM_NAME_MAX + 2)
-#define PIPE_PENDING   4           /* accepted joiners awaiting their request */
-
-enum { PS_WAITING = 0, PS_CONNECTED, PS_GONE };
-enum { EV_WAKE = 1, EV_LISTEN, EV_CONN, EV_PENDING, /* epoll data.u32 tags */
-       EV_ZLISTEN = EV_PENDING + PIPE_PENDING, EV_ZPEND, EV_ZCONN };
-
-struct pipe_req {                  /* joiner -> owner, + SCM_RIGHTS [wake efd] */
-	uint32_t magic;
-	uint16_t version;
-	uint16_t role;                 /* UNM_PIPE_MASTER / SLAVE wanted */
-	char name[PIPE_KEYLEN];        /* "NAME{ID" */
-};
-
-struct pipe_rep {                  /* owner -> joiner, + [memfd, wake efd] if ok */
-	uint32_t magic;
-	uint16_t version;
-	uint16_t __pad;
-	int32_t status;                /* 0 or -errno */
-	char name[PIPE_KEYLEN];
-	char msg[128];
-};
-
-/*
- * Zero-copy monitor state of one TX ring (docs/zmon.md). Written by the
- * service path only while pipe_ring.zm is 0, read and updated by the
- * ring's sync thread only while it is not (ordered by [Z9]/[Z10] and
- * [Z11]/[Z12]). TX slots [fwd, hwcur) are in flight: diverted to the
- * monitor, not yet forwarded; their descriptors are in shadow[], which
- * nobody else can write.
- */
-struct pipe_zring {
-	struct unm_slot *shadow;       /* nslots private descriptors */
-	struct unm_slot *mslot;        /* monitor ring slots (shared, write only) */
-	struct unm_zmon_ctl *mc;       /* shared, untrusted second line */
-	int efd;                       /* the monitor's wake eventfd */
-	uint16_t mflag;                /* UNM_NS_TXMON or 0 */
-	bool armed;                    /* mc->prod_need_wake is 1 */
-	uint32_t moff;                 /* monitor index = TX index - moff */
-	uint32_t fwd;                  /* first TX slot in flight */
-	uint32_t mseen;                /* last m_hwcur read (raw) */
-};
-
-#define ZM_REQ    1u /* service: a monitor attached, start diverting */
-#define ZM_ON     2u /* ring thread: diverting */
-#define ZM_DETACH 4u /* service: monitor gone, forward everything, then 0 */
-
-/* Private state of one ring of this end; 64-byte aligned (one thread each). */
-struct pipe_ring {
-	struct unm_pipe_ctl *ctl;      /* this ring's direction of its pair */
-	struct unm_slot *peer_slot;    /* TX: the peer's RX ring i slots */
-	uint32_t *my_wake;             /* our need_wake flag in ctl */
-	uint32_t prod_tail;            /* TX: next peer RX slot to fill (= last [P1]) */
-	uint32_t cons_cache;           /* TX: last valid rx_hwcur seen */
-	bool armed;                    /* *my_wake is 1 */
-	bool spinning;                 /* in the spin phase (wait is W_SPIN) */
-	bool progressed;               /* progress since the last arm */
-	uint64_t idle_since;           /* first idle arm after progress */
-	uint64_t next_check;           /* next liveness check */
-	/* What this ring waits for, for recheck() in any thread: 0, W_SPIN,
-	 * or W_ARMED | the peer index it was armed at. Atomic. */
-	uint64_t wait;
-	/* Zero-copy monitor of this TX ring: ZM_* flags, atomic; set by the
-	 * service path (ZM_REQ, ZM_DETACH), the ring's thread does the rest. */
-	uint32_t zm;
-	/* W_ARMED | m_hwcur seen at arm, or 0: for recheck(); atomic. */
-	uint64_t zwait;
-	struct pipe_zring z;
-} __attribute__((aligned(UNM_CACHELINE)));
-
-#define W_SPIN  (1ull << 32)
-#define W_ARMED (2ull << 32)
-
-struct pipe_priv {
-	struct unm_port *p;
-	int role;                      /* UNM_PIPE_MASTER / SLAVE: this end */
-	bool owner;
-	int lfd, cfd;                  /* listening (owner), connection */
-	int my_efd, peer_efd;          /* woken by the peer / kicks the peer */
-	int pending[PIPE_PENDING];
-	int state;                     /* PS_*, atomic [L1]/[L2] */
-	int svc_busy;                  /* try-lock of pipe_service */
-	int self_sig;                  /* my_efd holds our own signal */
-	int kick_left;                 /* a kick may have come after its ring moved */
-	uint32_t nbufs, buf_size;      /* private copies of the region's */
-	uint64_t spin_ns;
-	uint64_t next_service;         /* pipe_wakeup rate limit in the spin phase */
-	char key[PIPE_KEYLEN];         /* "NAME{ID" */
-	struct sockaddr_un addr;
-	socklen_t addrlen;
-	struct pipe_ring *rings;       /* n_tx TX then n_rx RX */
-	struct pipe_priv *next;        /* owners of this process (registry) */
-	/* Zero-copy monitor service (service path only, under svc_busy). */
-	int zm_lfd, zm_pend, zm_cfd;   /* listening, request awaited, attached */
-	int zm_efd;                    /* attached monitor's wake eventfd */
-	int zm_memfd;                  /* monitor rings, created at the first attach */
-	void *zm_base;
-	size_t zm_size;
-};
+#include "pipe_priv.h"
 
 /* Owners in this process, so an open of the other end can pump them. */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -266,18 +167,6 @@ static void reg_del(struct pipe_priv *pp)
 			break;
 		}
 	pthread_mutex_unlock(&reg_lock);
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static int get_state(struct pipe_priv *pp)
-{
-	return __atomic_load_n(&pp->state, __ATOMIC_ACQUIRE); /* [L2] pairs with [L1] */
 }
 
 static void set_state(struct pipe_priv *pp, int s)
@@ -319,7 +208,7 @@ unsigned unm_pipe_mon_addr(const char *key, int role, struct sockaddr_un *a)
 	return pipe_addr("pipemon", key, role == UNM_PIPE_MASTER ? ".m" : ".s", a);
 }
 
-static int ep_add(int epfd, int fd, uint32_t events, uint32_t tag)
+int pipe_ep_add(int epfd, int fd, uint32_t events, uint32_t tag)
 {
 	struct epoll_event ev = { .events = events, .data.u32 = tag };
 
@@ -340,7 +229,7 @@ bool unm_efd_ok(int fd)
 	return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) >= 0;
 }
 
-static void kick(struct unm_port *p, struct pipe_priv *pp)
+void pipe_kick(struct unm_port *p, struct pipe_priv *pp)
 {
 	uint64_t one = 1;
 
@@ -366,7 +255,7 @@ static void drain(struct pipe_priv *pp)
 }
 
 /* Make unm_fd() readable without involving the peer (spin phase). */
-static void self_signal(struct pipe_priv *pp)
+void pipe_self_signal(struct pipe_priv *pp)
 {
 	uint64_t one = 1;
 
@@ -409,7 +298,7 @@ static void recheck(struct unm_port *p, struct pipe_priv *pp)
 		}
 	}
 	if (spin) {
-		self_signal(pp);
+		pipe_self_signal(pp);
 	} else if (ready && write(pp->my_efd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the counter is saturated, unm_fd() is readable */
 	}
@@ -552,7 +441,7 @@ static int serve_request(struct pipe_priv *pp, int fd)
 	rep.magic = PIPE_MAGIC;
 	rep.version = PIPE_PROTO;
 	snprintf(rep.name, sizeof(rep.name), "%s", pp->key);
-	if (ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN) < 0)
+	if (pipe_ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN) < 0)
 		goto no;
 	if (unm_send_fds(fd, &rep, sizeof(rep), (int[]){ p->reg.fd, pp->my_efd }, 2) < 0) {
 		epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -572,7 +461,7 @@ static void pending_add(struct pipe_priv *pp, int fd)
 {
 	for (int i = 0; i < PIPE_PENDING; i++)
 		if (pp->pending[i] < 0 &&
-		    ep_add(pp->p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_PENDING + (uint32_t)i) == 0) {
+		    pipe_ep_add(pp->p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_PENDING + (uint32_t)i) == 0) {
 			pp->pending[i] = fd;
 			return;
 		}
@@ -611,206 +500,6 @@ static void peer_gone(struct pipe_priv *pp)
 	}
 }
 
-/* ---- zero-copy monitor: service side (docs/zmon.md) ----------------------- */
-
-/* Bind this end's monitor rendezvous. Without it the end just cannot be
- * monitored (e.g. a stale name held by a forked child): not an error. */
-static void zm_listen(struct unm_port *p, struct pipe_priv *pp)
-{
-	struct sockaddr_un a;
-	socklen_t al = (socklen_t)unm_pipe_mon_addr(pp->key, pp->role, &a);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	if (fd < 0)
-		return;
-	if (bind(fd, (struct sockaddr *)&a, al) < 0 || listen(fd, 2) < 0 ||
-	    ep_add(p->epfd, fd, EPOLLIN, EV_ZLISTEN) < 0) {
-		unm_log(UNM_LOG_INFO, "%s: no zero-copy monitor rendezvous: %s", p->name,
-			strerror(errno));
-		close(fd);
-		return;
-	}
-	pp->zm_lfd = fd;
-}
-
-static void zm_refuse(int fd, int status, const char *msg)
-{
-	struct zmon_rep rep;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.magic = ZMON_MAGIC;
-	rep.version = ZMON_PROTO;
-	rep.status = status;
-	snprintf(rep.msg, sizeof(rep.msg), "%s", msg);
-	unm_send_fds(fd, &rep, sizeof(rep), NULL, 0);
-}
-
-/* The monitor rings memfd: per TX ring, a unm_zmon_ctl then the ring. Built
- * once per end and reused by later monitors (ring threads and recheck()
- * may hold pointers into it until close). */
-static int zm_build(struct unm_port *p, struct pipe_priv *pp, struct zmon_rep *rep)
-{
-	size_t off = 0;
-
-	for (unsigned i = 0; i < p->n_tx; i++) {
-		off += sizeof(struct unm_zmon_ctl);
-		rep->ring_ofs[i] = (uint32_t)off;
-		rep->nslots[i] = p->tx[i].nslots;
-		off += sizeof(struct unm_ring) + 16ull * p->tx[i].nslots;
-		off = (off + UNM_CACHELINE - 1) & ~(size_t)(UNM_CACHELINE - 1);
-	}
-	rep->n_rings = (uint16_t)p->n_tx;
-	rep->size = (uint32_t)off;
-	if (pp->zm_base)
-		return 0;
-	for (unsigned i = 0; i < p->n_tx; i++) {
-		pp->rings[i].z.shadow = calloc(p->tx[i].nslots, sizeof(struct unm_slot));
-		if (!pp->rings[i].z.shadow)
-			return -ENOMEM;
-	}
-	pp->zm_memfd = memfd_create("unetmap-zmon", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (pp->zm_memfd < 0)
-		return -errno;
-	if (ftruncate(pp->zm_memfd, (off_t)off) < 0 ||
-	    fcntl(pp->zm_memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		return -errno;
-	pp->zm_base = mmap(NULL, off, PROT_READ | PROT_WRITE, MAP_SHARED, pp->zm_memfd, 0);
-	if (pp->zm_base == MAP_FAILED) {
-		pp->zm_base = NULL;
-		return -errno;
-	}
-	pp->zm_size = off;
-	return 0;
-}
-
-/* (Re)initialise the monitor rings for a new monitor: every slot aliases
- * reserved buffer 1, indexes 0. No ring thread looks at them (all zm 0). */
-static void zm_reset(struct unm_port *p, struct pipe_priv *pp, const struct zmon_rep *rep,
-		     uint16_t mflag)
-{
-	for (unsigned i = 0; i < p->n_tx; i++) {
-		char *b = (char *)pp->zm_base + rep->ring_ofs[i];
-		struct unm_ring *r = (struct unm_ring *)b;
-		struct pipe_zring *z = &pp->rings[i].z;
-
-		z->mc = (struct unm_zmon_ctl *)(b - sizeof(struct unm_zmon_ctl));
-		memset(z->mc, 0, sizeof(*z->mc) + sizeof(*r));
-		*(uint32_t *)&r->num_slots = rep->nslots[i];
-		*(uint32_t *)&r->nr_buf_size = pp->buf_size;
-		*(uint16_t *)&r->ringid = (uint16_t)i;
-		*(uint16_t *)&r->dir = 1;
-		for (uint32_t k = 0; k < rep->nslots[i]; k++)
-			r->slot[k] = (struct unm_slot){ .buf_idx = 1 };
-		z->mslot = r->slot;
-		z->efd = pp->zm_efd;
-		z->mflag = mflag;
-	}
-}
-
-/* A monitor's request is waiting on pp->zm_pend (untrusted). */
-static void zm_serve(struct unm_port *p, struct pipe_priv *pp)
-{
-	int fd = pp->zm_pend, efd = -1, n, rc;
-	struct zmon_req req;
-	struct zmon_rep rep;
-	struct ucred cr;
-	socklen_t crl = sizeof(cr);
-
-	n = unm_recv_fds(fd, &req, sizeof(req), &efd, 1);
-	if (n == -EAGAIN)
-		return;
-	epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
-	pp->zm_pend = -1;
-	req.name[sizeof(req.name) - 1] = '\0';
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || cr.uid != geteuid()) {
-		zm_refuse(fd, -EACCES, "the pipe belongs to another user");
-	} else if (n != 1 || req.magic != ZMON_MAGIC || req.version != ZMON_PROTO ||
-		   req.role != pp->role || strcmp(req.name, pp->key) || !unm_efd_ok(efd)) {
-		zm_refuse(fd, -EPROTO, "malformed monitor request");
-	} else if (pp->zm_cfd >= 0) {
-		zm_refuse(fd, -EBUSY, "this pipe end already has a zero-copy monitor");
-	} else {
-		for (unsigned i = 0; i < p->n_tx; i++)
-			/* [Z12] acquire pairs with [Z11]: the ring thread is
-			 * done with the previous monitor's state. */
-			if (__atomic_load_n(&pp->rings[i].zm, __ATOMIC_ACQUIRE)) {
-				zm_refuse(fd, -EBUSY, "the previous monitor is still draining");
-				goto out;
-			}
-		memset(&rep, 0, sizeof(rep));
-		rc = zm_build(p, pp, &rep);
-		if (rc) {
-			zm_refuse(fd, rc, "cannot build the monitor rings");
-			goto out;
-		}
-		rep.magic = ZMON_MAGIC;
-		rep.version = ZMON_PROTO;
-		close_fd(&pp->zm_efd);
-		pp->zm_efd = efd;
-		efd = -1;
-		zm_reset(p, pp, &rep, req.txmon ? UNM_NS_TXMON : 0);
-		if (ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_ZCONN) < 0)
-			goto out;
-		if (unm_send_fds(fd, &rep, sizeof(rep),
-				 (int[]){ p->reg.fd, pp->zm_memfd, pp->my_efd }, 3) < 0) {
-			epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
-			goto out;
-		}
-		pp->zm_cfd = fd;
-		fd = -1;
-		for (unsigned i = 0; i < p->n_tx; i++)
-			/* [Z9] release: the zring set up above; pairs with [Z10]. */
-			__atomic_store_n(&pp->rings[i].zm, ZM_REQ, __ATOMIC_RELEASE);
-		unm_log(UNM_LOG_INFO, "%s: zero-copy monitor (pid %d) attached", p->name, (int)cr.pid);
-	}
-out:
-	close_fd(&efd);
-	close_fd(&fd);
-}
-
-static void zm_accept(struct unm_port *p, struct pipe_priv *pp)
-{
-	int fd;
-
-	while ((fd = accept4(pp->zm_lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		if (pp->zm_pend >= 0 || ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_ZPEND) < 0) {
-			close(fd); /* one request at a time: the monitor retries or fails */
-			continue;
-		}
-		pp->zm_pend = fd;
-		zm_serve(p, pp);
-	}
-}
-
-/* The monitor closed or died: every ring forwards what is in flight and
- * goes back to direct swapping at its next txsync. */
-static void zm_hangup(struct unm_port *p, struct pipe_priv *pp)
-{
-	epoll_ctl(p->epfd, EPOLL_CTL_DEL, pp->zm_cfd, NULL);
-	close_fd(&pp->zm_cfd);
-	for (unsigned i = 0; i < p->n_tx; i++) {
-		uint32_t *zm = &pp->rings[i].zm, w = __atomic_load_n(zm, __ATOMIC_RELAXED);
-
-		while (w && !__atomic_compare_exchange_n(zm, &w, w == ZM_REQ ? 0 : w | ZM_DETACH,
-							 false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			;
-	}
-	unm_log(UNM_LOG_INFO, "%s: zero-copy monitor detached", p->name);
-}
-
-static void zm_free(struct unm_port *p, struct pipe_priv *pp)
-{
-	close_fd(&pp->zm_lfd);
-	close_fd(&pp->zm_pend);
-	close_fd(&pp->zm_cfd);
-	close_fd(&pp->zm_efd);
-	close_fd(&pp->zm_memfd);
-	if (pp->zm_base)
-		munmap(pp->zm_base, pp->zm_size);
-	for (unsigned i = 0; pp->rings && i < p->n_tx; i++)
-		free(pp->rings[i].z.shadow);
-}
-
 /*
  * The slow path: one epoll_wait(0) on unm_fd()'s set, then accept joiners,
  * notice a hung-up peer, drain our wake eventfd. Never blocks. Any thread
@@ -847,7 +536,7 @@ static void pipe_service(struct pipe_priv *pp)
 }
 
 /* Idle path of a sync: liveness/joiner check at most every PIPE_CHECK_NS. */
-static void idle_check(struct pipe_priv *pp, struct pipe_ring *pr)
+void pipe_idle_check(struct pipe_priv *pp, struct pipe_ring *pr)
 {
 	uint64_t now = unm_now_ns();
 
@@ -858,22 +547,6 @@ static void idle_check(struct pipe_priv *pp, struct pipe_ring *pr)
 }
 
 /* ---- data path ------------------------------------------------------------ */
-
-/* Progress after an arm: our need_wake flag goes back to 0 (own line).
- * The peer may have kicked (or still kick) for that arm: the next arm
- * empties the eventfd, so a poll() caller does not spin on a stale kick. */
-static inline void disarm(struct pipe_priv *pp, struct pipe_ring *pr)
-{
-	pr->progressed = true;
-	if (unlikely(pr->armed | pr->spinning)) {
-		__atomic_store_n(&pr->wait, 0, __ATOMIC_RELAXED);
-		if (pr->armed) {
-			UNM_WRITE_ONCE(*pr->my_wake, 0);
-			__atomic_store_n(&pp->kick_left, 1, __ATOMIC_RELAXED);
-		}
-		pr->armed = pr->spinning = false;
-	}
-}
 
 /* Free peer RX slots after refreshing the cached rx_hwcur. */
 static uint32_t refresh_space(struct unm_port *p, struct pipe_ring *pr, uint32_t ns)
@@ -933,17 +606,17 @@ static uint64_t swap_slots(struct unm_port *p, const struct pipe_priv *pp, struc
 	return bytes;
 }
 
-/* Peer gone: pending slots are discarded and the ring shows no free slot,
- * so nothing waits for TX space that will never come. */
-static int tx_dead(struct unm_kring *kr, uint32_t head)
+/* For lib/pipe_zmon.c; the fast path above keeps its inlined copies. */
+uint32_t pipe_refresh_space(struct unm_port *p, struct pipe_ring *pr, uint32_t ns)
 {
-	kr->hwcur = kr->hwtail = head;
-	return -EPIPE;
+	return refresh_space(p, pr, ns);
 }
 
-static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head);
-
-static bool pipe_arm(struct unm_port *p, struct unm_kring *kr);
+uint64_t pipe_swap_slots(struct unm_port *p, const struct pipe_priv *pp, struct pipe_ring *pr,
+			 struct unm_slot *txs, uint32_t ns, uint32_t t, uint32_t j, uint32_t m)
+{
+	return swap_slots(p, pp, pr, txs, ns, t, j, m);
+}
 
 /*
  * TX slots [hwcur, head) were handed over but the consumer's RX ring is
@@ -952,7 +625,7 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr);
  * sleep with frames stuck here and nobody to wake it: arm as if the
  * ring were full, so the consumer's release kicks us. Slow path only.
  */
-static void tx_blocked(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+void pipe_tx_blocked(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	(void)head;
 	if (kr->ring->cur != kr->hwtail && pipe_arm(p, kr)) {
@@ -960,200 +633,11 @@ static void tx_blocked(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 
 		/* re-checked: space appeared; signal ourselves, the caller
 		 * will sync again when its fd fires */
-		self_signal(pp);
+		pipe_self_signal(pp);
 	}
 }
 
-/* ---- zero-copy monitor: data path (docs/zmon.md) --------------------------- */
-
-static void zm_kick_monitor(struct unm_port *p, const struct pipe_zring *z)
-{
-	uint64_t one = 1;
-
-	if (write(z->efd, &one, sizeof(one)) == (ssize_t)sizeof(one))
-		p->st.kicks++;
-}
-
-/* Divert TX slots [hwcur, head) to the monitor: shadow them, alias them in
- * the monitor ring, publish. While detaching they are only shadowed. */
-static void zm_divert(struct unm_port *p, struct unm_kring *kr, struct pipe_zring *z,
-		      uint32_t head, bool detach)
-{
-	const struct unm_slot *txs = kr->ring->slot;
-	const uint32_t ns = kr->nslots;
-	uint32_t mt;
-
-	for (uint32_t t = kr->hwcur; t != head; t = kr_next(kr, t)) {
-		struct unm_slot s = txs[t]; /* the application's, read once */
-
-		z->shadow[t] = s;
-		if (!detach) {
-			s.flags |= z->mflag;
-			z->mslot[t >= z->moff ? t - z->moff : t + ns - z->moff] = s;
-		}
-	}
-	kr->hwcur = head;
-	if (detach)
-		return;
-	mt = head >= z->moff ? head - z->moff : head + ns - z->moff;
-	/* [Z1] release: monitor slots before mt are written; pairs with [Z2]. */
-	unm_store_release(&z->mc->m_hwtail, mt);
-	/* [Z5] full fence: m_hwtail before the read of mon_need_wake; pairs
-	 * with [Z6] (the monitor's double check in zmon_arm). */
-	unm_smp_mb();
-	if (UNM_READ_ONCE(z->mc->mon_need_wake))
-		zm_kick_monitor(p, z);
-}
-
-/* How far the shadow may be forwarded: everything (detaching) or up to
- * the monitor's release, which must lie in [fwd, hwcur] (untrusted). */
-static uint32_t zm_released(struct unm_port *p, const struct unm_kring *kr, struct pipe_zring *z,
-			    bool detach)
-{
-	const uint32_t ns = kr->nslots;
-	uint32_t c, t;
-
-	if (detach)
-		return kr->hwcur;
-	c = unm_load_acquire(&z->mc->m_hwcur); /* [Z4] pairs with [Z3]; untrusted */
-	t = c + z->moff >= ns ? c + z->moff - ns : c + z->moff;
-	if (likely(c < ns && kr_dist(kr, z->fwd, t) <= kr_dist(kr, z->fwd, kr->hwcur))) {
-		z->mseen = c;
-		return t;
-	}
-	if (c != z->mseen) { /* count each bad value once, not once per sync */
-		p->st.bad_ring++;
-		z->mseen = c;
-	}
-	return z->fwd;
-}
-
-/* Swap up to M shadow slots from fwd into the consumer's RX ring, as
- * pipe_txsync does with TX slots; the returned buffers go to the TX ring.
- * Returns the slots forwarded. */
-static uint32_t zm_forward(struct unm_port *p, struct unm_kring *kr, struct pipe_ring *pr,
-			   uint32_t m)
-{
-	struct pipe_priv *pp = p->priv;
-	struct pipe_zring *z = &pr->z;
-	struct unm_slot *txs = kr->ring->slot;
-	const uint32_t ns = kr->nslots;
-	uint32_t used = pr->prod_tail >= pr->cons_cache ? pr->prod_tail - pr->cons_cache
-						       : pr->prod_tail + ns - pr->cons_cache;
-	uint32_t space = ns - 1 - used, j = pr->prod_tail, t = z->fwd;
-
-	if (space < m)
-		space = refresh_space(p, pr, ns);
-	if (m > space)
-		m = space;
-	if (!m)
-		return 0;
-	p->st.tx_bytes += swap_slots(p, pp, pr, z->shadow, ns, t, j, m);
-	p->st.tx_frames += m;
-	for (uint32_t k = 0; k < m; k++, t = kr_next(kr, t)) {
-		txs[t].buf_idx = z->shadow[t].buf_idx;
-		txs[t].flags = UNM_NS_BUF_CHANGED;
-	}
-	z->fwd = t;
-	j += m;
-	if (j >= ns)
-		j -= ns;
-	pr->prod_tail = j;
-	/* [P1] release: RX slots up to j are written; pairs with [C1]. */
-	unm_store_release(&pr->ctl->rx_hwtail, j);
-	/* [P3] full fence: rx_hwtail before cons_need_wake; pairs with [C4]. */
-	unm_smp_mb();
-	if (unlikely(UNM_READ_ONCE(pr->ctl->cons_need_wake)))
-		kick(p, pp);
-	return m;
-}
-
-/* Stop diverting: the ring is back to direct swapping. */
-static void zm_off(struct pipe_ring *pr)
-{
-	__atomic_store_n(&pr->zwait, 0, __ATOMIC_RELAXED);
-	if (pr->z.armed)
-		UNM_WRITE_ONCE(pr->z.mc->prod_need_wake, 0);
-	pr->z.armed = false;
-	/* [Z11] release: done with the zring; pairs with [Z12] (next attach). */
-	__atomic_store_n(&pr->zm, 0, __ATOMIC_RELEASE);
-}
-
-/*
- * pipe_txsync with a monitor on this ring (pr->zm != 0). TX slots [fwd,
- * hwcur) are in flight; the TX ring's tail is fwd - 1. The producer is the
- * only writer of the consumer's RX ring, from its private shadow: nothing
- * the monitor writes can lose or duplicate a buffer.
- */
-static int zm_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
-{
-	struct pipe_priv *pp = p->priv;
-	struct pipe_ring *pr = kr->priv;
-	struct pipe_zring *z = &pr->z;
-	uint32_t w = __atomic_load_n(&pr->zm, __ATOMIC_ACQUIRE); /* [Z10] pairs with [Z9] */
-	uint32_t n, m;
-	bool detach;
-
-	if (!(w & ZM_ON)) {
-		if (w != ZM_REQ ||
-		    !__atomic_compare_exchange_n(&pr->zm, &w, ZM_ON, false, __ATOMIC_RELAXED,
-						 __ATOMIC_RELAXED)) {
-			zm_off(pr); /* the monitor left before we started */
-			return pipe_txsync(p, kr, head);
-		}
-		z->fwd = z->moff = kr->hwcur;
-		z->mseen = 0;
-		z->armed = false;
-		w = ZM_ON;
-	}
-	if (unlikely(get_state(pp) == PS_GONE)) {
-		z->fwd = head;
-		zm_off(pr);
-		return tx_dead(kr, head);
-	}
-	detach = w & ZM_DETACH;
-	n = kr_dist(kr, kr->hwcur, head);
-	if (n)
-		zm_divert(p, kr, z, head, detach);
-	m = kr_dist(kr, z->fwd, zm_released(p, kr, z, detach));
-	if (m)
-		m = zm_forward(p, kr, pr, m);
-	kr->hwtail = z->fwd ? z->fwd - 1 : kr->nslots - 1;
-	if (n | m) {
-		disarm(pp, pr);
-		if (z->armed) {
-			UNM_WRITE_ONCE(z->mc->prod_need_wake, 0);
-			z->armed = false;
-		}
-		__atomic_store_n(&pr->zwait, 0, __ATOMIC_RELAXED);
-	}
-	if (detach && z->fwd == kr->hwcur)
-		zm_off(pr);
-	else if (z->fwd != kr->hwcur)
-		tx_blocked(p, kr, head); /* frames in flight: be woken by the release */
-	if (!(n | m))
-		idle_check(pp, pr);
-	return 0;
-}
-
-/* pipe_arm of a TX ring with a monitor: also wait for the monitor's
- * release. Called before the [P4]/[Z8] fence of pipe_arm. */
-static void zm_arm(struct pipe_ring *pr)
-{
-	struct pipe_zring *z = &pr->z;
-
-	if (!(__atomic_load_n(&pr->zm, __ATOMIC_RELAXED) & ZM_ON))
-		return;
-	/* [Z13] release: zwait after the zring it points recheck() to;
-	 * pairs with [Z14]. */
-	__atomic_store_n(&pr->zwait, W_ARMED | z->mseen, __ATOMIC_RELEASE);
-	if (!z->armed) {
-		UNM_WRITE_ONCE(z->mc->prod_need_wake, 1u);
-		z->armed = true;
-	}
-}
-
-static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct pipe_priv *pp = p->priv;
 	struct pipe_ring *pr = kr->priv;
@@ -1196,14 +680,14 @@ static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		 * cons_need_wake; pairs with [C4] (double check in pipe_arm). */
 		unm_smp_mb();
 		if (unlikely(UNM_READ_ONCE(pr->ctl->cons_need_wake)))
-			kick(p, pp);
+			pipe_kick(p, pp);
 		if (unlikely(m < n))
-			tx_blocked(p, kr, head);
+			pipe_tx_blocked(p, kr, head);
 		return 0;
 	}
 	if (n)
-		tx_blocked(p, kr, head);
-	idle_check(pp, pr);
+		pipe_tx_blocked(p, kr, head);
+	pipe_idle_check(pp, pr);
 	return get_state(pp) == PS_GONE ? tx_dead(kr, head) : 0;
 }
 
@@ -1266,7 +750,7 @@ static int pipe_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		 * prod_need_wake; pairs with [P4] (double check in pipe_arm). */
 		unm_smp_mb();
 		if (unlikely(UNM_READ_ONCE(pr->ctl->prod_need_wake)))
-			kick(p, pp);
+			pipe_kick(p, pp);
 	}
 	st = get_state(pp); /* [L2]: before rx_hwtail, so a dead peer's last frames are seen */
 	t = unm_load_acquire(&pr->ctl->rx_hwtail); /* [C1] pairs with [P1]; untrusted */
@@ -1292,7 +776,7 @@ static int pipe_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		if (__atomic_load_n(&((struct pipe_ring *)tk->priv)->zm, __ATOMIC_RELAXED))
 			zm_txsync(p, tk, tk->hwcur);
 	}
-	idle_check(pp, pr);
+	pipe_idle_check(pp, pr);
 	return 0;
 }
 
@@ -1303,7 +787,7 @@ static int pipe_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
  * then wait = W_ARMED | index, need_wake = 1, full fence, re-read the
  * peer's index (double check). True = re-sync.
  */
-static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
+bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 {
 	struct pipe_priv *pp = p->priv;
 	struct pipe_ring *pr = kr->priv;
@@ -1320,7 +804,7 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 		/* Before the signal: a drain that eats it sees W_SPIN. */
 		__atomic_store_n(&pr->wait, W_SPIN, __ATOMIC_RELAXED);
 		pr->spinning = true;
-		self_signal(pp);
+		pipe_self_signal(pp);
 		return false;
 	}
 	if (__atomic_load_n(&pp->self_sig, __ATOMIC_RELAXED) |
@@ -1535,7 +1019,7 @@ static int become_owner(struct unm_port *p, struct pipe_priv *pp, int fd,
 		return rc;
 	if (listen(fd, 8) < 0)
 		return unm_seterr(-errno, "%s: listen: %s", p->name, strerror(errno));
-	rc = ep_add(p->epfd, fd, EPOLLIN, EV_LISTEN);
+	rc = pipe_ep_add(p->epfd, fd, EPOLLIN, EV_LISTEN);
 	if (rc)
 		return rc;
 	set_state(pp, PS_WAITING);
@@ -1624,7 +1108,7 @@ static int join(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_t deadl
 	rc = pipe_setup(p, pp);
 	if (rc)
 		return rc;
-	rc = ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN);
+	rc = pipe_ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN);
 	if (rc)
 		return rc;
 	pp->cfd = fd;
@@ -1714,7 +1198,7 @@ static int pipe_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (pp->my_efd < 0 || p->epfd < 0)
 		rc = unm_seterr(-errno, "%s: %s", p->name, strerror(errno));
-	else if (!(rc = ep_add(p->epfd, pp->my_efd, EPOLLIN, EV_WAKE)))
+	else if (!(rc = pipe_ep_add(p->epfd, pp->my_efd, EPOLLIN, EV_WAKE)))
 		rc = rendezvous(p, pp, o);
 	if (!rc)
 		zm_listen(p, pp);
