@@ -280,6 +280,47 @@ extern const struct unm_port_ops unm_tap_ops UNM_HIDDEN;      /* backend/tap.c *
 extern const struct unm_port_ops unm_afpacket_ops UNM_HIDDEN; /* backend/afpacket.c */
 extern const struct unm_port_ops unm_ivshmem_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_vhost_ops UNM_HIDDEN;
+extern const struct unm_port_ops unm_zmon_ops UNM_HIDDEN;      /* zmon.c: /z of pipes */
+
+/* ---- pipes and their zero-copy monitors (pipe.c, zmon.c) ------------------ */
+
+struct sockaddr_un;
+
+/* fd passing over a SOCK_SEQPACKET socket (pipe.c). send: 0 or -errno;
+ * recv: one message of exactly LEN bytes, returns the number of fds
+ * received (at most maxfds <= 4), or -errno / -EBADMSG (fds closed). */
+UNM_HIDDEN int unm_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds);
+UNM_HIDDEN int unm_recv_fds(int fd, void *buf, size_t len, int *fds, int maxfds);
+/* A received wake fd is an eventfd; made non-blocking. */
+UNM_HIDDEN bool unm_efd_ok(int fd);
+
+/* Abstract socket where pipe end KEY ("NAME{ID") of ROLE accepts its
+ * zero-copy monitor. Returns the address length. */
+UNM_HIDDEN unsigned unm_pipe_mon_addr(const char *key, int role, struct sockaddr_un *a);
+
+#define ZMON_MAGIC 0x4d5a4e55u /* "UNZM" */
+#define ZMON_PROTO 1
+#define ZMON_KEYLEN (2 * UNM_NAME_MAX + 2)
+
+struct zmon_req {                  /* monitor -> pipe end, + [monitor wake efd] */
+	uint32_t magic;
+	uint16_t version;
+	uint16_t role;                 /* UNM_PIPE_MASTER / SLAVE: the end wanted */
+	uint16_t txmon;                /* flag the copies UNM_NS_TXMON */
+	uint16_t __pad[3];
+	char name[ZMON_KEYLEN];        /* "NAME{ID" */
+};
+
+struct zmon_rep {                  /* pipe end -> monitor, + [region, rings, wake efd] */
+	uint32_t magic;
+	uint16_t version;
+	uint16_t n_rings;              /* TX rings of the end = monitor rings */
+	int32_t status;                /* 0 or -errno */
+	uint32_t size;                 /* bytes of the rings memfd */
+	uint32_t nslots[UNM_MAX_RINGS];
+	uint32_t ring_ofs[UNM_MAX_RINGS]; /* ring header; its unm_zmon_ctl is 128 bytes before */
+	char msg[128];
+};
 
 /* ---- errors and logging (util.c) ---------------------------------------- */
 

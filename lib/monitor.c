@@ -20,13 +20,14 @@
  * backend opened in this process) cannot be monitored: unm_open fails
  * with -ENOENT (unmd does not know the port) or the connect error.
  *
- * Not implemented: netmap's zero-copy monitor (/z), which puts the
- * monitor in the path of a pipe (-EOPNOTSUPP; see unm(7) for why).
+ * Zero-copy monitors of pipe ends (/z) are lib/zmon.c's: monitor_open
+ * hands the port over to unm_zmon_ops.
  *
  * Threads: the unm_port contract; everything else is lib/vale.c's.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include "internal.h"
 
@@ -50,10 +51,19 @@ static int monitor_open(struct unm_port *p, const struct unm_spec *s,
 {
 	int rc;
 
-	if (s->flags & UNM_SPEC_MON_ZCOPY)
-		return unm_seterr(-EOPNOTSUPP, "%s: zero-copy monitors (/z) are not implemented; "
-				  "use a copy monitor (/t, /r or monitor:PORT) of the port "
-				  "attached to a switch (see unm(7))", p->name);
+	if (s->flags & UNM_SPEC_MON_ZCOPY) {
+		/* lib/zmon.c from here on (syncs and close included) */
+		p->ops = &unm_zmon_ops;
+		rc = unm_zmon_ops.open(p, s, o);
+		if (rc) {
+			unm_zmon_ops.close(p);
+			if (p->epfd >= 0)
+				close(p->epfd);
+			p->epfd = -1;
+			unm_region_unmap(&p->reg);
+		}
+		return rc;
+	}
 	rc = unm_vale_ops.open(p, s, o);
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
 		char why[256];

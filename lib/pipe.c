@@ -108,6 +108,10 @@
  * re-syncs every millisecond because they share (and may drain) that one
  * eventfd. st counters are plain increments (exact with one thread).
  * Do not fork with a pipe end open: the child would keep the sockets.
+ *
+ * Zero-copy monitors (NAME{ID/z): lib/pipe_zmon.c, sharing this file's
+ * state through lib/pipe_priv.h; the only cost to an unmonitored ring is
+ * the pr->zm test at the top of pipe_txsync.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -118,78 +122,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "internal.h"
-
-#define PIPE_MAGIC     0x50504e55u /* "UNPP" */
-#define PIPE_PROTO     1
-#define PIPE_CHECK_NS  1000000ull  /* liveness check period while idle */
-#define PIPE_SPIN_NS   50000ull    /* default busy period before arming */
-#define PIPE_KEYLEN    (2 * UNM_NAME_MAX + 2)
-#define PIPE_PENDING   4           /* accepted joiners awaiting their request */
-
-enum { PS_WAITING = 0, PS_CONNECTED, PS_GONE };
-enum { EV_WAKE = 1, EV_LISTEN, EV_CONN, EV_PENDING }; /* epoll data.u32 tags */
-
-struct pipe_req {                  /* joiner -> owner, + SCM_RIGHTS [wake efd] */
-	uint32_t magic;
-	uint16_t version;
-	uint16_t role;                 /* UNM_PIPE_MASTER / SLAVE wanted */
-	char name[PIPE_KEYLEN];        /* "NAME{ID" */
-};
-
-struct pipe_rep {                  /* owner -> joiner, + [memfd, wake efd] if ok */
-	uint32_t magic;
-	uint16_t version;
-	uint16_t __pad;
-	int32_t status;                /* 0 or -errno */
-	char name[PIPE_KEYLEN];
-	char msg[128];
-};
-
-/* Private state of one ring of this end; 64-byte aligned (one thread each). */
-struct pipe_ring {
-	struct unm_pipe_ctl *ctl;      /* this ring's direction of its pair */
-	struct unm_slot *peer_slot;    /* TX: the peer's RX ring i slots */
-	uint32_t *my_wake;             /* our need_wake flag in ctl */
-	uint32_t prod_tail;            /* TX: next peer RX slot to fill (= last [P1]) */
-	uint32_t cons_cache;           /* TX: last valid rx_hwcur seen */
-	bool armed;                    /* *my_wake is 1 */
-	bool spinning;                 /* in the spin phase (wait is W_SPIN) */
-	bool progressed;               /* progress since the last arm */
-	uint64_t idle_since;           /* first idle arm after progress */
-	uint64_t next_check;           /* next liveness check */
-	/* What this ring waits for, for recheck() in any thread: 0, W_SPIN,
-	 * or W_ARMED | the peer index it was armed at. Atomic. */
-	uint64_t wait;
-} __attribute__((aligned(UNM_CACHELINE)));
-
-#define W_SPIN  (1ull << 32)
-#define W_ARMED (2ull << 32)
-
-struct pipe_priv {
-	struct unm_port *p;
-	int role;                      /* UNM_PIPE_MASTER / SLAVE: this end */
-	bool owner;
-	int lfd, cfd;                  /* listening (owner), connection */
-	int my_efd, peer_efd;          /* woken by the peer / kicks the peer */
-	int pending[PIPE_PENDING];
-	int state;                     /* PS_*, atomic [L1]/[L2] */
-	int svc_busy;                  /* try-lock of pipe_service */
-	int self_sig;                  /* my_efd holds our own signal */
-	int kick_left;                 /* a kick may have come after its ring moved */
-	uint32_t nbufs, buf_size;      /* private copies of the region's */
-	uint64_t spin_ns;
-	uint64_t next_service;         /* pipe_wakeup rate limit in the spin phase */
-	char key[PIPE_KEYLEN];         /* "NAME{ID" */
-	struct sockaddr_un addr;
-	socklen_t addrlen;
-	struct pipe_ring *rings;       /* n_tx TX then n_rx RX */
-	struct pipe_priv *next;        /* owners of this process (registry) */
-};
+#include "pipe_priv.h"
 
 /* Owners in this process, so an open of the other end can pump them. */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -230,18 +169,6 @@ static void reg_del(struct pipe_priv *pp)
 	pthread_mutex_unlock(&reg_lock);
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static int get_state(struct pipe_priv *pp)
-{
-	return __atomic_load_n(&pp->state, __ATOMIC_ACQUIRE); /* [L2] pairs with [L1] */
-}
-
 static void set_state(struct pipe_priv *pp, int s)
 {
 	__atomic_store_n(&pp->state, s, __ATOMIC_RELEASE); /* [L1] pairs with [L2] */
@@ -249,27 +176,39 @@ static void set_state(struct pipe_priv *pp, int s)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void make_addr(struct pipe_priv *pp)
+/* "\0unetmap.<KIND>.<euid>.<KEY><SFX>", or a hash of KEY if too long. */
+static unsigned pipe_addr(const char *kind, const char *key, const char *sfx,
+			  struct sockaddr_un *a)
 {
-	char n[sizeof(pp->addr.sun_path)];
+	char n[sizeof(a->sun_path)];
 	int len;
 
-	len = snprintf(n, sizeof(n), "unetmap.pipe.%u.%s", (unsigned)geteuid(), pp->key);
+	len = snprintf(n, sizeof(n), "unetmap.%s.%u.%s%s", kind, (unsigned)geteuid(), key, sfx);
 	if (len < 0 || (size_t)len + 1 >= sizeof(n)) {
 		uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
 
-		for (const char *c = pp->key; *c; c++)
+		for (const char *c = key; *c; c++)
 			h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
-		len = snprintf(n, sizeof(n), "unetmap.pipe.%u.h%016llx", (unsigned)geteuid(),
-			       (unsigned long long)h);
+		len = snprintf(n, sizeof(n), "unetmap.%s.%u.h%016llx%s", kind, (unsigned)geteuid(),
+			       (unsigned long long)h, sfx);
 	}
-	memset(&pp->addr, 0, sizeof(pp->addr));
-	pp->addr.sun_family = AF_UNIX;
-	memcpy(pp->addr.sun_path + 1, n, (size_t)len); /* abstract: leading NUL */
-	pp->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	memcpy(a->sun_path + 1, n, (size_t)len); /* abstract: leading NUL */
+	return (unsigned)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
 }
 
-static int ep_add(int epfd, int fd, uint32_t events, uint32_t tag)
+static void make_addr(struct pipe_priv *pp)
+{
+	pp->addrlen = (socklen_t)pipe_addr("pipe", pp->key, "", &pp->addr);
+}
+
+unsigned unm_pipe_mon_addr(const char *key, int role, struct sockaddr_un *a)
+{
+	return pipe_addr("pipemon", key, role == UNM_PIPE_MASTER ? ".m" : ".s", a);
+}
+
+int pipe_ep_add(int epfd, int fd, uint32_t events, uint32_t tag)
 {
 	struct epoll_event ev = { .events = events, .data.u32 = tag };
 
@@ -279,7 +218,7 @@ static int ep_add(int epfd, int fd, uint32_t events, uint32_t tag)
 /* A wake fd received from another process must be an anonymous inode
  * (eventfd) and is made non-blocking, so a kick can never block or grow a
  * file whatever the peer sent. */
-static bool efd_ok(int fd)
+bool unm_efd_ok(int fd)
 {
 	struct stat st;
 	int fl;
@@ -290,7 +229,7 @@ static bool efd_ok(int fd)
 	return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) >= 0;
 }
 
-static void kick(struct unm_port *p, struct pipe_priv *pp)
+void pipe_kick(struct unm_port *p, struct pipe_priv *pp)
 {
 	uint64_t one = 1;
 
@@ -316,7 +255,7 @@ static void drain(struct pipe_priv *pp)
 }
 
 /* Make unm_fd() readable without involving the peer (spin phase). */
-static void self_signal(struct pipe_priv *pp)
+void pipe_self_signal(struct pipe_priv *pp)
 {
 	uint64_t one = 1;
 
@@ -351,9 +290,15 @@ static void recheck(struct unm_port *p, struct pipe_priv *pp)
 			idx = UNM_READ_ONCE(*(i < p->n_tx ? &pr->ctl->rx_hwcur : &pr->ctl->rx_hwtail));
 			ready |= idx != (uint32_t)w; /* untrusted: only compared */
 		}
+		if (i < p->n_tx) {
+			/* [Z14] acquire pairs with [Z13]: z.mc is set. */
+			w = __atomic_load_n(&pr->zwait, __ATOMIC_ACQUIRE);
+			if (w & W_ARMED)
+				ready |= UNM_READ_ONCE(pr->z.mc->m_hwcur) != (uint32_t)w;
+		}
 	}
 	if (spin) {
-		self_signal(pp);
+		pipe_self_signal(pp);
 	} else if (ready && write(pp->my_efd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the counter is saturated, unm_fd() is readable */
 	}
@@ -365,10 +310,13 @@ static void drain_recheck(struct unm_port *p, struct pipe_priv *pp)
 	recheck(p, pp);
 }
 
-/* sendmsg/recvmsg with up to 2 fds. */
-static int send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
+/* sendmsg/recvmsg with up to 4 fds. */
+int unm_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
 {
-	union { char b[CMSG_SPACE(2 * sizeof(int))]; struct cmsghdr h; } cm;
+	union { char b[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr h; } cm;
+
+	if (nfds < 0 || nfds > 4)
+		return -EINVAL;
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
@@ -389,7 +337,7 @@ static int send_fds(int fd, const void *buf, size_t len, const int *fds, int nfd
 
 /* Receive one message of exactly LEN bytes; returns fds received (all
  * closed and -EBADMSG if the message is malformed), or -errno. */
-static int recv_fds(int fd, void *buf, size_t len, int *fds, int maxfds)
+int unm_recv_fds(int fd, void *buf, size_t len, int *fds, int maxfds)
 {
 	union { char b[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr h; } cm;
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
@@ -447,7 +395,7 @@ static void refuse(int fd, const struct pipe_priv *pp, int status, const char *f
 	va_start(ap, fmt);
 	vsnprintf(rep.msg, sizeof(rep.msg), fmt, ap);
 	va_end(ap);
-	send_fds(fd, &rep, sizeof(rep), NULL, 0);
+	unm_send_fds(fd, &rep, sizeof(rep), NULL, 0);
 }
 
 /* Handle the request waiting on FD (accepted). Returns 1 if FD became the
@@ -462,7 +410,7 @@ static int serve_request(struct pipe_priv *pp, int fd)
 	socklen_t crl = sizeof(cr);
 	int efd = -1, n, st;
 
-	n = recv_fds(fd, &req, sizeof(req), &efd, 1); /* untrusted */
+	n = unm_recv_fds(fd, &req, sizeof(req), &efd, 1); /* untrusted */
 	if (n == -EAGAIN)
 		return -EAGAIN;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || cr.uid != geteuid()) {
@@ -485,7 +433,7 @@ static int serve_request(struct pipe_priv *pp, int fd)
 		refuse(fd, pp, -EBUSY, "pipe %s: peer gone: both ends must reopen", pp->key);
 		goto no;
 	}
-	if (!efd_ok(efd)) {
+	if (!unm_efd_ok(efd)) {
 		refuse(fd, pp, -EPROTO, "pipe %s: the wake fd is not an eventfd", pp->key);
 		goto no;
 	}
@@ -493,9 +441,9 @@ static int serve_request(struct pipe_priv *pp, int fd)
 	rep.magic = PIPE_MAGIC;
 	rep.version = PIPE_PROTO;
 	snprintf(rep.name, sizeof(rep.name), "%s", pp->key);
-	if (ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN) < 0)
+	if (pipe_ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN) < 0)
 		goto no;
-	if (send_fds(fd, &rep, sizeof(rep), (int[]){ p->reg.fd, pp->my_efd }, 2) < 0) {
+	if (unm_send_fds(fd, &rep, sizeof(rep), (int[]){ p->reg.fd, pp->my_efd }, 2) < 0) {
 		epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
 		goto no;
 	}
@@ -513,7 +461,7 @@ static void pending_add(struct pipe_priv *pp, int fd)
 {
 	for (int i = 0; i < PIPE_PENDING; i++)
 		if (pp->pending[i] < 0 &&
-		    ep_add(pp->p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_PENDING + (uint32_t)i) == 0) {
+		    pipe_ep_add(pp->p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_PENDING + (uint32_t)i) == 0) {
 			pp->pending[i] = fd;
 			return;
 		}
@@ -559,7 +507,7 @@ static void peer_gone(struct pipe_priv *pp)
  */
 static void pipe_service(struct pipe_priv *pp)
 {
-	struct epoll_event ev[4 + PIPE_PENDING];
+	struct epoll_event ev[8 + PIPE_PENDING];
 	int n;
 
 	if (__atomic_exchange_n(&pp->svc_busy, 1, __ATOMIC_ACQUIRE))
@@ -577,12 +525,18 @@ static void pipe_service(struct pipe_priv *pp)
 		else if (tag >= EV_PENDING && tag < EV_PENDING + PIPE_PENDING &&
 			 pp->pending[tag - EV_PENDING] >= 0)
 			serve_fd(pp, pp->pending[tag - EV_PENDING], (int)(tag - EV_PENDING));
+		else if (tag == EV_ZLISTEN)
+			zm_accept(pp->p, pp);
+		else if (tag == EV_ZPEND && pp->zm_pend >= 0)
+			zm_serve(pp->p, pp);
+		else if (tag == EV_ZCONN && pp->zm_cfd >= 0)
+			zm_hangup(pp->p, pp); /* a monitor never sends after the handshake */
 	}
 	__atomic_store_n(&pp->svc_busy, 0, __ATOMIC_RELEASE);
 }
 
 /* Idle path of a sync: liveness/joiner check at most every PIPE_CHECK_NS. */
-static void idle_check(struct pipe_priv *pp, struct pipe_ring *pr)
+void pipe_idle_check(struct pipe_priv *pp, struct pipe_ring *pr)
 {
 	uint64_t now = unm_now_ns();
 
@@ -593,22 +547,6 @@ static void idle_check(struct pipe_priv *pp, struct pipe_ring *pr)
 }
 
 /* ---- data path ------------------------------------------------------------ */
-
-/* Progress after an arm: our need_wake flag goes back to 0 (own line).
- * The peer may have kicked (or still kick) for that arm: the next arm
- * empties the eventfd, so a poll() caller does not spin on a stale kick. */
-static inline void disarm(struct pipe_priv *pp, struct pipe_ring *pr)
-{
-	pr->progressed = true;
-	if (unlikely(pr->armed | pr->spinning)) {
-		__atomic_store_n(&pr->wait, 0, __ATOMIC_RELAXED);
-		if (pr->armed) {
-			UNM_WRITE_ONCE(*pr->my_wake, 0);
-			__atomic_store_n(&pp->kick_left, 1, __ATOMIC_RELAXED);
-		}
-		pr->armed = pr->spinning = false;
-	}
-}
 
 /* Free peer RX slots after refreshing the cached rx_hwcur. */
 static uint32_t refresh_space(struct unm_port *p, struct pipe_ring *pr, uint32_t ns)
@@ -668,22 +606,49 @@ static uint64_t swap_slots(struct unm_port *p, const struct pipe_priv *pp, struc
 	return bytes;
 }
 
-/* Peer gone: pending slots are discarded and the ring shows no free slot,
- * so nothing waits for TX space that will never come. */
-static int tx_dead(struct unm_kring *kr, uint32_t head)
+/* For lib/pipe_zmon.c; the fast path above keeps its inlined copies. */
+uint32_t pipe_refresh_space(struct unm_port *p, struct pipe_ring *pr, uint32_t ns)
 {
-	kr->hwcur = kr->hwtail = head;
-	return -EPIPE;
+	return refresh_space(p, pr, ns);
 }
 
-static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+uint64_t pipe_swap_slots(struct unm_port *p, const struct pipe_priv *pp, struct pipe_ring *pr,
+			 struct unm_slot *txs, uint32_t ns, uint32_t t, uint32_t j, uint32_t m)
+{
+	return swap_slots(p, pp, pr, txs, ns, t, j, m);
+}
+
+/*
+ * TX slots [hwcur, head) were handed over but the consumer's RX ring is
+ * full. port.c arms a ring only when cur == tail, and an application
+ * with free TX slots left (a bridge whose source ran dry) would then
+ * sleep with frames stuck here and nobody to wake it: arm as if the
+ * ring were full, so the consumer's release kicks us. Slow path only.
+ */
+void pipe_tx_blocked(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	(void)head;
+	if (kr->ring->cur != kr->hwtail && pipe_arm(p, kr)) {
+		struct pipe_priv *pp = p->priv;
+
+		/* re-checked: space appeared; signal ourselves, the caller
+		 * will sync again when its fd fires */
+		pipe_self_signal(pp);
+	}
+}
+
+int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct pipe_priv *pp = p->priv;
 	struct pipe_ring *pr = kr->priv;
 	const uint32_t ns = kr->nslots;
 	uint32_t n, space, m;
-	int st = get_state(pp); /* [L2] */
+	int st;
 
+	/* The one branch a monitor costs an unmonitored ring. */
+	if (unlikely(__atomic_load_n(&pr->zm, __ATOMIC_RELAXED)))
+		return zm_txsync(p, kr, head);
+	st = get_state(pp); /* [L2] */
 	if (unlikely(st == PS_GONE))
 		return tx_dead(kr, head);
 	n = kr_dist(kr, kr->hwcur, head);
@@ -715,10 +680,14 @@ static int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		 * cons_need_wake; pairs with [C4] (double check in pipe_arm). */
 		unm_smp_mb();
 		if (unlikely(UNM_READ_ONCE(pr->ctl->cons_need_wake)))
-			kick(p, pp);
+			pipe_kick(p, pp);
+		if (unlikely(m < n))
+			pipe_tx_blocked(p, kr, head);
 		return 0;
 	}
-	idle_check(pp, pr);
+	if (n)
+		pipe_tx_blocked(p, kr, head);
+	pipe_idle_check(pp, pr);
 	return get_state(pp) == PS_GONE ? tx_dead(kr, head) : 0;
 }
 
@@ -781,7 +750,7 @@ static int pipe_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		 * prod_need_wake; pairs with [P4] (double check in pipe_arm). */
 		unm_smp_mb();
 		if (unlikely(UNM_READ_ONCE(pr->ctl->prod_need_wake)))
-			kick(p, pp);
+			pipe_kick(p, pp);
 	}
 	st = get_state(pp); /* [L2]: before rx_hwtail, so a dead peer's last frames are seen */
 	t = unm_load_acquire(&pr->ctl->rx_hwtail); /* [C1] pairs with [P1]; untrusted */
@@ -799,7 +768,15 @@ static int pipe_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	}
 	if (st == PS_GONE)
 		return kr->hwtail == kr->hwcur ? -EPIPE : 0;
-	idle_check(pp, pr);
+	/* Idle: forward what our monitor released on TX ring i of the same
+	 * pair (same thread), so an end that only waits for RX delivers. */
+	if (kr->ringid < p->n_tx) {
+		struct unm_kring *tk = &p->tx[kr->ringid];
+
+		if (__atomic_load_n(&((struct pipe_ring *)tk->priv)->zm, __ATOMIC_RELAXED))
+			zm_txsync(p, tk, tk->hwcur);
+	}
+	pipe_idle_check(pp, pr);
 	return 0;
 }
 
@@ -810,7 +787,7 @@ static int pipe_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
  * then wait = W_ARMED | index, need_wake = 1, full fence, re-read the
  * peer's index (double check). True = re-sync.
  */
-static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
+bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 {
 	struct pipe_priv *pp = p->priv;
 	struct pipe_ring *pr = kr->priv;
@@ -827,7 +804,7 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 		/* Before the signal: a drain that eats it sees W_SPIN. */
 		__atomic_store_n(&pr->wait, W_SPIN, __ATOMIC_RELAXED);
 		pr->spinning = true;
-		self_signal(pp);
+		pipe_self_signal(pp);
 		return false;
 	}
 	if (__atomic_load_n(&pp->self_sig, __ATOMIC_RELAXED) |
@@ -836,6 +813,8 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 	seen = kr->dir == 0 ? pr->cons_cache : kr->hwtail;
 	__atomic_store_n(&pr->wait, W_ARMED | seen, __ATOMIC_RELAXED);
 	pr->spinning = false;
+	if (kr->dir == 0)
+		zm_arm(pr);
 	if (!pr->armed) {
 		/* [W1] release: the wait word before need_wake, so a thread
 		 * that drains the kick answering need_wake sees it in
@@ -844,10 +823,14 @@ static bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 		pr->armed = true;
 	}
 	/* [P4]/[C4] full fence: need_wake store before the re-read of the
-	 * peer's index; pairs with [C3] (TX ring) or [P3] (RX ring). */
+	 * peer's index; pairs with [C3] (TX ring) or [P3] (RX ring).
+	 * With a monitor also [Z8]: prod_need_wake before the re-read of
+	 * m_hwcur; pairs with [Z7] (zmon_rxsync). */
 	unm_smp_mb();
 	if (kr->dir == 0)
-		return UNM_READ_ONCE(pr->ctl->rx_hwcur) != seen;
+		return UNM_READ_ONCE(pr->ctl->rx_hwcur) != seen ||
+		       ((__atomic_load_n(&pr->zm, __ATOMIC_RELAXED) & ZM_ON) &&
+			UNM_READ_ONCE(pr->z.mc->m_hwcur) != pr->z.mseen);
 	return UNM_READ_ONCE(pr->ctl->rx_hwtail) != seen;
 }
 
@@ -1036,7 +1019,7 @@ static int become_owner(struct unm_port *p, struct pipe_priv *pp, int fd,
 		return rc;
 	if (listen(fd, 8) < 0)
 		return unm_seterr(-errno, "%s: listen: %s", p->name, strerror(errno));
-	rc = ep_add(p->epfd, fd, EPOLLIN, EV_LISTEN);
+	rc = pipe_ep_add(p->epfd, fd, EPOLLIN, EV_LISTEN);
 	if (rc)
 		return rc;
 	set_state(pp, PS_WAITING);
@@ -1055,7 +1038,7 @@ static void pump_local(const char *key)
 	pthread_mutex_unlock(&reg_lock);
 }
 
-/* Wait for the owner's reply on FD until DEADLINE; returns recv_fds(). */
+/* Wait for the owner's reply on FD until DEADLINE; returns unm_recv_fds(). */
 static int await_reply(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_t deadline,
 		       struct pipe_rep *rep, int fds[2])
 {
@@ -1065,7 +1048,7 @@ static int await_reply(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_
 
 		pump_local(pp->key);
 		if (poll(&pfd, 1, 5) > 0)
-			return recv_fds(fd, rep, sizeof(*rep), fds, 2);
+			return unm_recv_fds(fd, rep, sizeof(*rep), fds, 2);
 		now = unm_now_ns();
 		if (now >= deadline)
 			return unm_seterr(-ETIMEDOUT, "%s: the pipe's other end did not answer in time "
@@ -1093,7 +1076,7 @@ static int join(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_t deadl
 	req.version = PIPE_PROTO;
 	req.role = (uint16_t)pp->role;
 	snprintf(req.name, sizeof(req.name), "%s", pp->key);
-	rc = send_fds(fd, &req, sizeof(req), &pp->my_efd, 1);
+	rc = unm_send_fds(fd, &req, sizeof(req), &pp->my_efd, 1);
 	if (rc)
 		return rc == -EPIPE || rc == -ECONNRESET ? -EAGAIN : rc;
 	n = await_reply(p, pp, fd, deadline, &rep, fds);
@@ -1108,7 +1091,7 @@ static int join(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_t deadl
 	else if (rep.status)
 		rc = unm_seterr(rep.status < 0 && rep.status > -4096 ? rep.status : -EPROTO,
 				"%s: %s", p->name, rep.msg);
-	else if (n != 2 || !efd_ok(fds[1]))
+	else if (n != 2 || !unm_efd_ok(fds[1]))
 		unm_seterr(rc, "%s: the pipe's other end sent bad descriptors", p->name);
 	else if (!(fcntl(fds[0], F_GET_SEALS) & F_SEAL_SHRINK))
 		unm_seterr(rc, "%s: the pipe region is not sealed against shrinking", p->name);
@@ -1125,7 +1108,7 @@ static int join(struct unm_port *p, struct pipe_priv *pp, int fd, uint64_t deadl
 	rc = pipe_setup(p, pp);
 	if (rc)
 		return rc;
-	rc = ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN);
+	rc = pipe_ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_CONN);
 	if (rc)
 		return rc;
 	pp->cfd = fd;
@@ -1143,6 +1126,7 @@ static void pipe_free(struct unm_port *p, struct pipe_priv *pp)
 		close_fd(&pp->pending[i]);
 	close_fd(&pp->peer_efd);
 	close_fd(&pp->my_efd);
+	zm_free(p, pp);
 	free(pp->rings);
 	free(pp);
 	p->priv = NULL;
@@ -1201,6 +1185,7 @@ static int pipe_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	pp->p = p;
 	pp->role = s->pipe_role;
 	pp->lfd = pp->cfd = pp->my_efd = pp->peer_efd = -1;
+	pp->zm_lfd = pp->zm_pend = pp->zm_cfd = pp->zm_efd = pp->zm_memfd = -1;
 	for (int i = 0; i < PIPE_PENDING; i++)
 		pp->pending[i] = -1;
 	pp->spin_ns = env ? strtoull(env, NULL, 10) * 1000ull : PIPE_SPIN_NS;
@@ -1213,8 +1198,10 @@ static int pipe_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (pp->my_efd < 0 || p->epfd < 0)
 		rc = unm_seterr(-errno, "%s: %s", p->name, strerror(errno));
-	else if (!(rc = ep_add(p->epfd, pp->my_efd, EPOLLIN, EV_WAKE)))
+	else if (!(rc = pipe_ep_add(p->epfd, pp->my_efd, EPOLLIN, EV_WAKE)))
 		rc = rendezvous(p, pp, o);
+	if (!rc)
+		zm_listen(p, pp);
 	if (rc) {
 		pipe_free(p, pp);
 		close_fd(&p->epfd);

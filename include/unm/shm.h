@@ -238,6 +238,28 @@ struct unm_pipe_ctl {
 #define UNM_PIPE_OPEN   1
 #define UNM_PIPE_CLOSED 2
 
+/*
+ * Zero-copy monitor of a pipe end (NAME{ID/z, lib/pipe.c + lib/zmon.c).
+ * The monitored end (the producer of the direction) creates one sealed
+ * memfd per attached monitor, separate from the pipe region: for each of
+ * its TX rings, this 128-byte control block immediately followed by the
+ * monitor RX ring (256-byte header + one slot per TX ring slot, no
+ * buffers of its own: the slots alias the producer's buffers in the pipe
+ * region). Monitor ring indexes are the TX ring's shifted by the TX index
+ * at attach time (private to the producer). The producer owns the first
+ * line, the monitor the second; each validates what it reads.
+ */
+struct unm_zmon_ctl {
+	/* W:producer R:monitor */
+	uint32_t m_hwtail;           /* monitor slots [.., m_hwtail) filled: [Z1] release / [Z2] acquire */
+	uint32_t prod_need_wake;     /* producer sleeps waiting for releases: set, [Z8] fence, re-check */
+	uint32_t __pad0[14];
+	/* W:monitor R:producer */
+	uint32_t m_hwcur;            /* slots [.., m_hwcur) released: [Z3] release / [Z4] acquire */
+	uint32_t mon_need_wake;      /* monitor sleeps waiting for frames: set, [Z6] fence, re-check */
+	uint32_t __pad1[14];
+};
+
 /* Layout pins: changing any of these is an UNM_SHM_VERSION bump. */
 #define UNM__PIN(t, f, o) UNM__STATIC_ASSERT(offsetof(t, f) == (o), #t "." #f)
 UNM__STATIC_ASSERT(sizeof(struct unm_slot) == 16, "unm_slot size");
@@ -278,6 +300,8 @@ UNM__STATIC_ASSERT(sizeof(struct unm_csb_a2h) == 64, "csb a2h");
 UNM__STATIC_ASSERT(sizeof(struct unm_csb_h2a) == 64, "csb h2a");
 UNM__STATIC_ASSERT(sizeof(struct unm_pipe_ctl) == 128, "pipe ctl");
 UNM__PIN(struct unm_pipe_ctl, rx_hwcur, 64);
+UNM__STATIC_ASSERT(sizeof(struct unm_zmon_ctl) == 128, "zmon ctl");
+UNM__PIN(struct unm_zmon_ctl, m_hwcur, 64);
 
 #if defined(__cplusplus) && defined(__clang__)
 #pragma clang diagnostic pop
