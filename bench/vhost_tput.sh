@@ -1,5 +1,5 @@
 #!/bin/bash
-# vhost_tput.sh [SECS] - throughput of the vhost-user port against DPDK's
+# vhost_tput.sh [SECS [ROUNDS]] - throughput of the vhost-user port against DPDK's
 # own vhost-user backend, measured in the same run (ratios matter on a
 # shared 2-vCPU machine):
 #   unm   : dpdk-testpmd net_virtio_user txonly -> our vhost-user port
@@ -8,13 +8,16 @@
 #           rxonly (CPU 1)
 # The sender always runs on CPU 0 (main and forwarding lcore). Rate =
 # frames the sender's port counts as sent (TX-packets, 64-byte frames)
-# during SECS seconds of forwarding; the receiver's own count is printed
+# during SECS seconds of forwarding, ROUNDS interleaved rounds, median of
+# the per-round ratios; the receivers' totals are printed
 # as a check (it must not be lower). testpmd busy-polls a core per
 # instance: keep SECS small unless the machine is yours.
-#   Usage: B=build bench/vhost_tput.sh 2
+#   Usage: B=build bench/vhost_tput.sh [SECS [ROUNDS]]   (default 2 5)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SECS=${1:-2}
+ROUNDS=${2:-5}
+PROBE=$PWD/${B:-build}/bench/raw_ring
 TP=/usr/bin/dpdk-testpmd
 SINK=$PWD/${B:-build}/bench/vhost_sink
 [ -x "$TP" ] || { echo "SKIP: $TP not installed (dpdk-dev)"; exit 77; }
@@ -56,59 +59,68 @@ wait_for() {
 tx_packets() { grep 'TX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
 rx_packets() { grep 'RX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
 
-# send NAME: SECS of txonly from testpmd NAME, then its stats
-send() {
-	tp_cmd "$1" "set fwd txonly"
-	tp_cmd "$1" "start"
-	sleep "$SECS"
-	tp_cmd "$1" "stop"
-	wait_for "$TMPD/$1.log" "Done." 10 || return 1
-	tp_cmd "$1" "show port stats all"
-	wait_for "$TMPD/$1.log" "NIC statistics for port 0" 10 || return 1
-	sleep 0.2
-}
-
-report() { # LABEL SENT RECEIVED
-	awk -v l="$1" -v s="$2" -v r="$3" -v t="$SECS" \
-		'BEGIN{printf "%-6s %8.2f Mpps   sent %d, received %d in %ss\n", l, s/t/1e6, s, r, t}'
-}
-
-# ---- unm: virtio_user -> our port ----
+# Both setups stay up; rounds alternate between them (order flipped every
+# round) and each round's ratio uses the TX-packets the sender added in
+# it. While one side runs the other is paused (sink: SIGSTOP; testpmd
+# rxonly: stop), so they do not share CPU 1.
 SOCK=$TMPD/unm.sock
-taskset -c 1 "$SINK" "$SOCK" $((SECS + 40)) > "$TMPD/sink.log" 2>&1 &
+taskset -c 1 "$SINK" "$SOCK" 100000 > "$TMPD/sink.log" 2>&1 &
 SINKPID=$!
 PIDS+=($SINKPID)
 wait_for "$TMPD/sink.log" listening 5 || exit 1
 tp_start va 0 "net_virtio_user0,path=$SOCK,queues=1"
 wait_for "$TMPD/va.log" "testpmd>" 20 || exit 1
-send va || exit 1
-UNM_SENT=$(tx_packets va)
-tp_cmd va quit
-sleep 0.5
-kill -INT "$SINKPID"; wait "$SINKPID" 2>/dev/null
-UNM_RECV=$(sed -n 's/.*frames=\([0-9]*\).*/\1/p' "$TMPD/sink.log")
-
-# ---- dpdk: virtio_user -> net_vhost ----
 SOCK2=$TMPD/dpdk.sock
 tp_start vh 1 "net_vhost0,iface=$SOCK2,queues=1"
 wait_for "$TMPD/vh.log" "testpmd>" 20 || exit 1
 tp_cmd vh "set fwd rxonly"
-tp_cmd vh "start"
 tp_start vb 0 "net_virtio_user0,path=$SOCK2,queues=1"
 wait_for "$TMPD/vb.log" "testpmd>" 20 || exit 1
-send vb || exit 1
-DPDK_SENT=$(tx_packets vb)
-tp_cmd vh "stop"
-wait_for "$TMPD/vh.log" "Done." 10
+kill -STOP "$SINKPID"
+
+# run SENDER N: SECS of txonly; prints the TX-packets of that run (testpmd
+# resets its forward statistics at start and prints them at stop; N = how
+# many "Done." the log must hold after this stop).
+run() {
+	tp_cmd "$1" "set fwd txonly"
+	tp_cmd "$1" "start"
+	sleep "$SECS"
+	tp_cmd "$1" "stop"
+	wait_for "$TMPD/$1.log" "Done." 10 "$2" >/dev/null || return 1
+	sleep 0.1
+	tx_packets "$1"
+}
+# ROUND: each sender runs once per round, so its log holds ROUND "Done."
+run_unm() {
+	kill -CONT "$SINKPID"
+	run va "$1" || return 1
+	kill -STOP "$SINKPID"
+}
+run_dpdk() {
+	tp_cmd vh "start"
+	run vb "$1" || return 1
+	tp_cmd vh "stop"
+}
+echo "vhost-user receive, 64-byte frames from testpmd net_virtio_user txonly (sender on CPU 0, receiver on CPU 1), ${SECS}s per side, $ROUNDS rounds:"
+printf '%-6s %10s %10s %7s %s\n' round unm-Mpps dpdk-Mpps ratio mode
+UNM_SENT=0 DPDK_SENT=0
+for r in $(seq 1 "$ROUNDS"); do
+	mode=$([ -x "$PROBE" ] && "$PROBE" -m ping -t 0.2 2>/dev/null | sed -n 's/.*rtt_ns=\([0-9]*\).*/\1/p')
+	if [ $((r % 2)) = 1 ]; then u=$(run_unm $r) && d=$(run_dpdk $r) || exit 1
+	else d=$(run_dpdk $r) && u=$(run_unm $r) || exit 1; fi
+	UNM_SENT=$((UNM_SENT + u)) DPDK_SENT=$((DPDK_SENT + d))
+	awk -v r="$r" -v u="$u" -v d="$d" -v t="$SECS" -v m="${mode:-?}" 'BEGIN{printf "%-6s %10.2f %10.2f %7.3f %s\n", r, u/t/1e6, d/t/1e6, (d > 0) ? u/d : 0, (m == "?") ? "-" : ((m < 400) ? "fast(" m "ns)" : "slow(" m "ns)")}' | tee -a "$TMPD/rounds"
+done
+kill -CONT "$SINKPID"
 tp_cmd vh "show port stats all"
 wait_for "$TMPD/vh.log" "NIC statistics for port 0" 10
 sleep 0.2
 DPDK_RECV=$(rx_packets vh)
+tp_cmd va quit
 tp_cmd vb quit
 tp_cmd vh quit
 sleep 0.5
-
-echo "vhost-user receive, 64-byte frames from testpmd net_virtio_user txonly (sender on CPU 0, receiver on CPU 1):"
-report unm "${UNM_SENT:-0}" "${UNM_RECV:-0}"
-report dpdk "${DPDK_SENT:-0}" "${DPDK_RECV:-0}"
-awk -v a="${UNM_SENT:-0}" -v b="${DPDK_SENT:-0}" 'BEGIN{ if (b > 0) printf "ratio unm/dpdk = %.2f\n", a/b }'
+kill -INT "$SINKPID"; wait "$SINKPID" 2>/dev/null
+UNM_RECV=$(sed -n 's/.*frames=\([0-9]*\).*/\1/p' "$TMPD/sink.log")
+echo "check: unm sent $UNM_SENT in the rounds, sink received ${UNM_RECV:-?} in all; dpdk sent $DPDK_SENT, vhost rxonly received ${DPDK_RECV:-?}"
+awk '{print $4}' "$TMPD/rounds" | sort -g | awk '{a[NR]=$1} END {if (NR) printf "median ratio unm/dpdk = %.2f (min %.2f, max %.2f, %d rounds)\n", a[int((NR+1)/2)], a[1], a[NR], NR}'

@@ -278,8 +278,13 @@ static int vhost_open(struct unm_port *p, const struct unm_spec *s,
 		d->vq[qi].kick_fd = d->vq[qi].call_fd = d->vq[qi].err_fd = -1;
 	d->port_hdr_len = o->vnet_hdr_len;
 	d->guest_hdr_len = 12;
+	/* IN_ORDER: both queues already use buffers in the order they were
+	 * made available (vhost_vq.c pushes used entries in avail order, a
+	 * dropped frame gives its buffer to the next one), and the driver
+	 * then keeps cheaper books (virtio_user's in-order TX path). */
 	d->offered = VU_BIT(VIRTIO_F_VERSION_1) | VU_BIT(VIRTIO_NET_F_MRG_RXBUF) |
-		     VU_BIT(VIRTIO_RING_F_EVENT_IDX) | VU_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+		     VU_BIT(VIRTIO_RING_F_EVENT_IDX) | VU_BIT(VIRTIO_F_IN_ORDER) |
+		     VU_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	if (d->port_hdr_len)
 		d->offered |= VU_BIT(VIRTIO_NET_F_CSUM) | VU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
 			      VU_BIT(VIRTIO_NET_F_HOST_TSO4) | VU_BIT(VIRTIO_NET_F_HOST_TSO6) |

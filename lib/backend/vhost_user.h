@@ -80,6 +80,7 @@ enum vu_req {
 #define VIRTIO_RING_F_EVENT_IDX  29
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
 #define VIRTIO_F_VERSION_1       32
+#define VIRTIO_F_IN_ORDER        35
 
 #define VU_BIT(b) (1ull << (b))
 
