@@ -28,7 +28,7 @@ one_run() { # sock secs len mode
 	"$B/unm-ctl" port add vale_bench:tx@conf:slots=1024 >/dev/null || return 1
 	case $mode in
 	drain)
-		"$B/unm-pktgen" -i monitor:vale_bench:tx -f rx -T 0 >/dev/null 2>&1 &
+		"$B/unm-pktgen" -i "monitor:vale_bench:tx${MON_CONF:-}" -f rx -T 0 >/dev/null 2>&1 &
 		mon=$! ;;
 	idle)
 		# a monitor nobody reads: held open by a sleeping unm-pktgen -w
