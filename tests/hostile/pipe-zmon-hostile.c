@@ -13,31 +13,11 @@
  */
 #include <stdbool.h>
 #include "../mp/zmon-common.h"
+#include "../lib/hostile.h"
 
 #define LEN 64
 
 static char mname[96], sname[96], zname[100];
-static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
-}
-
-static uint32_t nasty(uint32_t ns)
-{
-	switch (rnd() % 6) {
-	case 0: return (uint32_t)(rnd() % (ns + 2));
-	case 1: return ns - 1;
-	case 2: return 0xffffffffu;
-	case 3: return (uint32_t)rnd() % 8;
-	case 4: return 1u << (rnd() % 32);
-	default: return (uint32_t)rnd();
-	}
-}
 
 static int hostile(void *arg, int ready)
 {
@@ -47,7 +27,7 @@ static int hostile(void *arg, int ready)
 	unsigned long writes = 0;
 
 	(void)arg;
-	rnd_state ^= (uint64_t)getpid();
+	t_rnd_seed(t_rnd_state ^ (uint64_t)getpid());
 	if (unm_open(zname, &z, NULL))
 		return printf("monitor open: %s\n", unm_errmsg()), 10;
 	if (write(ready, &c, 1) != 1)

@@ -14,29 +14,7 @@
 #include <poll.h>
 #include <sched.h>
 #include "pipe-common.h"
-
-static uint64_t rnd_state;
-
-static uint64_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
-}
-
-/* A value a validator has to think about: small indexes, edges, junk. */
-static uint32_t nasty(uint32_t ns)
-{
-	switch (rnd() % 6) {
-	case 0: return (uint32_t)(rnd() % (ns + 2));
-	case 1: return ns - 1;
-	case 2: return 0xffffffffu;
-	case 3: return (uint32_t)rnd() % 8;
-	case 4: return 1u << (rnd() % 32);
-	default: return (uint32_t)rnd();
-	}
-}
+#include "../lib/hostile.h"
 
 static void scribble(struct unm_port *p, double secs)
 {
@@ -170,7 +148,7 @@ static void run(int honest_owns)
 	if (pid == 0) {
 		struct unm_port *hp;
 
-		rnd_state = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull | 1;
+		t_rnd_seed((uint64_t)getpid() * 0x9e3779b97f4a7c15ull);
 		if (read(go[0], &c, 1) != 1 || unm_open(s, &hp, NULL) || write(ready[1], "r", 1) != 1)
 			_exit(3);
 		/* as owner: keep answering until the honest end has joined */
@@ -180,7 +158,7 @@ static void run(int honest_owns)
 		scribble(hp, 2.0);
 		_exit(0); /* dies without unm_close, as a crash would */
 	}
-	rnd_state = 88172645463325252ull;
+	t_rnd_seed(88172645463325252ull);
 	if (honest_owns) {
 		T_ASSERT_EQ(unm_open(m, &p, NULL), 0);
 		g = geometry(p);
