@@ -91,30 +91,41 @@ static int parse_port(const char *name, const struct unm_ctl_geom *in, char *sw,
 	return 0;
 }
 
+/* Can UID have one more port of SIZE region bytes? 0, or -EDQUOT and the
+ * reply's message naming the limit. Lock held. */
+static int uid_quota(struct unmd *d, uid_t uid, uint64_t size, struct unm_ctl_rep *rep)
+{
+	uint64_t mem;
+	unsigned n = vs_uid_ports(d, uid, &mem);
+
+	if (n >= d->max_ports_uid)
+		return fail(rep, -EDQUOT, "uid %u already has %u ports (limit %u, unmd --max-ports)",
+			    (unsigned)uid, n, d->max_ports_uid);
+	if (mem + size > d->max_mem_uid)
+		return fail(rep, -EDQUOT, "uid %u would use %llu bytes of port memory (limit %llu, "
+			    "unmd --max-mem)", (unsigned)uid, (unsigned long long)(mem + size),
+			    (unsigned long long)d->max_mem_uid);
+	return 0;
+}
+
 /* Create a CSB port charged to UID on switch SW. Lock held. */
 static int new_csb_port(struct unmd *d, const char *sw, const char *port,
 			const struct unm_ctl_geom *g, uid_t uid, struct vport **pp,
 			struct unm_ctl_rep *rep)
 {
 	char err[256];
-	uint64_t mem;
-	unsigned n = vs_uid_ports(d, uid, &mem);
 	struct vport *p;
 	int rc;
 
-	if (n >= d->max_ports_uid)
-		return fail(rep, -EDQUOT, "uid %u already has %u ports (limit %u, unmd --max-ports)",
-			    (unsigned)uid, n, d->max_ports_uid);
+	if ((rc = uid_quota(d, uid, 0, rep)))
+		return rc;
 	rc = vport_csb_create(&p, port, g, err, sizeof(err));
 	if (rc)
 		return fail(rep, rc, "%s:%s: %s", sw, port, err);
-	if (mem + p->region_size > d->max_mem_uid) {
-		uint64_t want = mem + p->region_size; /* p is freed next */
-
+	/* the message is built before p goes (it once read a freed port) */
+	if ((rc = uid_quota(d, uid, p->region_size, rep))) {
 		p->ops->destroy(p);
-		return fail(rep, -EDQUOT, "uid %u would use %llu bytes of port memory (limit %llu, "
-			    "unmd --max-mem)", (unsigned)uid, (unsigned long long)want,
-			    (unsigned long long)d->max_mem_uid);
+		return rc;
 	}
 	p->uid = uid;
 	rc = vs_port_add(d, sw, p, err, sizeof(err));
@@ -432,9 +443,11 @@ static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 	p->uid = c->uid;
 	unmd_lock(d);
 	sw = vs_find(d, req->name);
-	if (sw && vs_port_find(sw, req->arg))
+	/* an attached port counts against its uid's limits like any other */
+	rc = uid_quota(d, c->uid, p->region_size, rep);
+	if (!rc && sw && vs_port_find(sw, req->arg))
 		rc = fail(rep, -EEXIST, "%s already has a port %s", req->name, req->arg);
-	else if ((rc = vs_port_add(d, req->name, p, err, sizeof(err))))
+	else if (!rc && (rc = vs_port_add(d, req->name, p, err, sizeof(err))))
 		fail(rep, rc, "%s", err);
 	unmd_unlock(d);
 	if (rc) {

@@ -138,7 +138,7 @@ unsigned vs_uid_ports(struct unmd *d, uid_t uid, uint64_t *mem)
 		for (unsigned k = 0; sw && k < sw->n_active; k++) {
 			struct vport *p = sw->ports[sw->active[k]];
 
-			if (p->uid == uid && !p->attached) {
+			if (p->uid == uid) { /* client, persistent and attached ports alike */
 				n++;
 				*mem += p->region_size;
 			}

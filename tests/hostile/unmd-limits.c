@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Description: per-uid resource limits and control-socket permissions of
- * unmd. With --max-ports 3 a uid gets 3 ports (client ports and
- * persistent ones count alike) and the 4th open fails with -EDQUOT and a
+ * unmd. With --max-ports 3 a uid gets 3 ports (client, persistent and
+ * attached ports count alike) and the 4th open fails with -EDQUOT and a
  * message naming the limit; closing one frees its share. With --max-mem a
  * port whose region would exceed the uid's budget is refused with -EDQUOT
  * (the refusal path once read a freed port: ASan checks it). Limits are
@@ -76,6 +76,9 @@ int main(void)
 	T_ASSERT_EQ(rc, -EDQUOT);
 	T_ASSERT(strstr(unm_errmsg(), "limit 3") && strstr(unm_errmsg(), "--max-ports"));
 	rc = t_ctl(UNM_CTL_PORT_ADD, "vale0:e", NULL, 0);
+	T_ASSERT_EQ(rc, -EDQUOT);
+	/* a port opened inside unmd (attach) is charged to its uid too */
+	rc = t_ctl(UNM_CTL_ATTACH, "vale0", "null", 0);
 	T_ASSERT_EQ(rc, -EDQUOT);
 	/* another uid has its own budget; root's ports do not count */
 	T_ASSERT_EQ(as_nobody(3, -EDQUOT), 0);
