@@ -96,6 +96,8 @@ static const char usage_text[] =
 "  -g, --group GROUP     socket file group (default: unmd's group)\n"
 "      --max-ports N     ports one uid may own (default 1024)\n"
 "      --max-mem BYTES   port memory one uid may own, K/M/G suffix (default 8G)\n"
+"      --max-conns N     control connections one uid may hold (default:\n"
+"                        --max-ports + 16; each client port holds one)\n"
 "  -h, --help            this text\n"
 "      --version         print the version\n"
 "\n"
@@ -142,6 +144,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "max-ports", required_argument, NULL, 'P' },
+		{ "max-conns", required_argument, NULL, 'C' },
 		{ "max-mem", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -178,6 +181,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			D.max_ports_uid = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || end == optarg || !D.max_ports_uid)
 				usage_error("bad port limit '%s'", optarg);
+			break;
+		case 'C':
+			D.max_conns_uid = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || end == optarg || !D.max_conns_uid)
+				usage_error("bad connection limit '%s'", optarg);
 			break;
 		case 'M': D.max_mem_uid = parse_size(optarg); break;
 		case 'h': fputs(usage_text, stdout); exit(0);
@@ -276,6 +284,13 @@ static void conn_new(int ep, int lfd)
 	c->pid = cr.pid;
 	c->uid = cr.uid;
 	c->gid = cr.gid;
+	{ /* one uid cannot take unmd's fd table from the others */
+		unsigned n = 0, max = D.max_conns_uid ? D.max_conns_uid : D.max_ports_uid + 16;
+
+		for (struct ctl_conn *o = conns; o; o = o->next)
+			n += o->uid == c->uid;
+		c->over_quota = n >= max;
+	}
 	ev.data.ptr = c;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		free(c);

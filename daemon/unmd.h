@@ -241,6 +241,7 @@ struct unmd {
 	pthread_t worker;
 	bool verbose;
 	unsigned max_ports_uid;
+	unsigned max_conns_uid;      /* 0: max_ports_uid + 16 */
 	uint64_t max_mem_uid;
 };
 
@@ -315,6 +316,7 @@ struct ctl_conn {
 	gid_t gid;
 	struct vport *port;         /* the port this connection opened */
 	bool bye;
+	bool over_quota;            /* beyond --max-conns: refused at its first request */
 	struct ctl_conn *next;
 };
 /* Serve one request; < 0: the connection must go (closed or misbehaving). */

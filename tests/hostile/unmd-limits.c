@@ -5,7 +5,8 @@
  * attached ports count alike) and the 4th open fails with -EDQUOT and a
  * message naming the limit; closing one frees its share. With --max-mem a
  * port whose region would exceed the uid's budget is refused with -EDQUOT
- * (the refusal path once read a freed port: ASan checks it). Limits are
+ * (the refusal path once read a freed port: ASan checks it). With
+ * --max-conns 2 a third control connection is answered -EDQUOT. Limits are
  * per uid: user nobody (65534) has its own 3. With the socket at mode
  * 0600 nobody cannot connect at all (-EACCES, "cannot reach unmd").
  * Needs root (to become nobody); skips otherwise.
@@ -97,6 +98,23 @@ int main(void)
 	/* the port that fits still opens */
 	T_ASSERT_EQ(unm_open("vale0:small", &big, NULL), 0);
 	unm_close(big);
+	unm_close(p[0]);
+	T_ASSERT_EQ(t_unmd_stop(d), 0);
+
+	/* connections: with --max-conns 2 the third is answered -EDQUOT (each
+	 * client port holds one); a close gives the slot back */
+	d = t_unmd_start((const char *const[]){ "--max-conns", "2", NULL });
+	T_ASSERT_EQ(unm_open("vale0:a", &p[0], NULL), 0);
+	T_ASSERT_EQ(unm_open("vale0:b", &p[1], NULL), 0);
+	rc = unm_open("vale0:c", &p[2], NULL);
+	printf("3rd connection: %s (%s)\n", strerror(-rc), unm_errmsg());
+	T_ASSERT_EQ(rc, -EDQUOT);
+	T_ASSERT(strstr(unm_errmsg(), "--max-conns"));
+	unm_close(p[1]);
+	for (int i = 0; i < 100 && (rc = unm_open("vale0:c", &p[2], NULL)) == -EDQUOT; i++)
+		usleep(10000);
+	T_ASSERT_EQ(rc, 0);
+	unm_close(p[2]);
 	unm_close(p[0]);
 	T_ASSERT_EQ(t_unmd_stop(d), 0);
 
