@@ -12,14 +12,10 @@
 N=2000
 NA=unmafa$SUF NB=unmafb$SUF
 VA=unma$SUF VB=unmb$SUF
-new_ns $NA
-new_ns $NB
-ip link add $VA netns $NA type veth peer name $VB netns $NB || skip "cannot create veth pairs"
-in_ns $NA ip link set $VA up
-in_ns $NB ip link set $VB up
+veth_pair $NA $VA $NB $VB
 
 # promisc count is 0 now; the port adds one while open
-promisc() { in_ns $NA ip -d link show $VA | grep -o 'promiscuity [0-9]*' | awk '{print $2}'; }
+promisc() { promisc_of $NA $VA; }
 [ "$(promisc)" = 0 ] || fail "unexpected promiscuity before the test"
 
 run_case() { # what port-name len rings

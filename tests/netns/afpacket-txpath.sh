@@ -13,13 +13,9 @@
 N=500
 NA=unmatpa$SUF NB=unmatpb$SUF
 VA=unmta$SUF VB=unmtb$SUF
-new_ns $NA
-new_ns $NB
-ip link add $VA netns $NA type veth peer name $VB netns $NB || skip "cannot create veth pairs"
-in_ns $NA ip link set $VA up
-in_ns $NB ip link set $VB up
+veth_pair $NA $VA $NB $VB
 
-promisc() { in_ns $NA ip -d link show $VA | grep -o 'promiscuity [0-9]*' | awk '{print $2}'; }
+promisc() { promisc_of $NA $VA; }
 # protocol column of every packet socket in NA (hex, e.g. 0000, 0003)
 protos() { in_ns $NA awk 'NR > 1 { print $4 }' /proc/net/packet | sort | tr '\n' ' '; }
 
