@@ -110,49 +110,81 @@ static long next_frame(const struct vring *vr, uint32_t *i, uint32_t to, struct 
 	return -1;
 }
 
+/* Where copies for one monitor go during one call: its RX ring O, the
+ * next slot K and the free slots left. */
+struct mon_out {
+	struct vport *mp;
+	struct vring *o;
+	uint32_t k, avail;
+};
+
+static bool mo_begin(struct vmon *m, const struct vring *vr, struct mon_out *mo)
+{
+	uint32_t end;
+
+	mo->mp = m->port;
+	mo->o = &mo->mp->out[vr->id % mo->mp->n_out];
+	if (mo->mp->ops->out_space(mo->mp, mo->o, &end))
+		return false; /* bad RX head from the monitor's client: it is errored now */
+	mo->k = mo->o->hwtail;
+	mo->avail = vr_dist(mo->o, mo->k, end);
+	return true;
+}
+
+/* Copy one frame of P's ring VR (NF fragments, LEN bytes) to the monitor;
+ * false if the monitor's ring turned out bad (it is errored: stop). */
+static bool mo_put(struct vport *p, struct mon_out *mo, const struct vring *vr, bool tx,
+		    const struct fwd_frag *f, unsigned nf, uint32_t len)
+{
+	struct vring *o = mo->o;
+	uint32_t need = len ? (len + o->buf_size - 1) / o->buf_size : 1;
+	uint16_t fl = tx ? UNM_NS_TXMON : 0;
+
+	if (need > mo->avail || need > UNM_MAX_FRAGS) {
+		mo->mp->st.mon_drops++;
+		p->st.mon_drops++;
+		return true;
+	}
+	if (!(nf == 1 && len <= VR_LINE && vr->buf_size >= VR_LINE && o->buf_size >= VR_LINE ?
+	      vr_copy_line(o, f[0].buf, len, fl, &mo->k) :
+	      vr_copy_frame(o, f, nf, len, fl, &mo->k))) {
+		vs_port_error(NULL, mo->mp, "monitor RX slot with buffer index outside [2, %u)",
+			      o->buf_count);
+		return false;
+	}
+	mo->avail -= need;
+	mo->mp->st.rx_frames++;
+	mo->mp->st.rx_bytes += len;
+	mo->mp->st.mon_copies++;
+	p->st.mon_copies++;
+	return true;
+}
+
+static void mo_end(struct vmon *m, struct mon_out *mo)
+{
+	if (mo->k != mo->o->hwtail) {
+		mo->mp->ops->out_publish(mo->mp, mo->o, mo->k);
+		m->owed = true; /* interrupt it (if it sleeps): mon_round_end */
+	}
+}
+
 /* Copy the frames of [from, to) of VR (a ring of m->target) to monitor M. */
 static void mon_copy(struct vport *p, struct vmon *m, const struct vring *vr, bool tx,
 		     uint32_t from, uint32_t to)
 {
-	struct vport *mp = m->port;
-	struct vring *o = &mp->out[vr->id % mp->n_out];
 	struct fwd_frag f[UNM_MAX_FRAGS];
-	uint32_t end, k, avail, i = from;
+	struct mon_out mo;
+	uint32_t i = from;
 	unsigned nf;
 	long len;
 
-	if (mp->ops->out_space(mp, o, &end))
-		return; /* bad RX head from the monitor's client: it is errored now */
-	k = o->hwtail;
-	avail = vr_dist(o, k, end);
-	while (i != to) {
-		uint32_t need;
-
-		if ((len = next_frame(vr, &i, to, f, &nf)) < 0)
-			continue;
-		need = len ? ((uint32_t)len + o->buf_size - 1) / o->buf_size : 1;
-		if (need > avail || need > UNM_MAX_FRAGS) {
-			mp->st.mon_drops++;
-			p->st.mon_drops++;
-			continue;
-		}
-		if (!(nf == 1 && len <= VR_LINE && vr->buf_size >= VR_LINE && o->buf_size >= VR_LINE ?
-		      vr_copy_line(o, f[0].buf, (uint32_t)len, tx ? UNM_NS_TXMON : 0, &k) :
-		      vr_copy_frame(o, f, nf, (uint32_t)len, tx ? UNM_NS_TXMON : 0, &k))) {
-			vs_port_error(NULL, mp, "monitor RX slot with buffer index outside [2, %u)",
-				      o->buf_count);
+	if (!mo_begin(m, vr, &mo))
+		return;
+	while (i != to)
+		if ((len = next_frame(vr, &i, to, f, &nf)) >= 0 &&
+		    !mo_put(p, &mo, vr, tx, f, nf, (uint32_t)len))
 			return;
-		}
-		avail -= need;
-		mp->st.rx_frames++;
-		mp->st.rx_bytes += (uint64_t)len;
-		mp->st.mon_copies++;
-		p->st.mon_copies++;
-	}
-	if (k != o->hwtail) {
-		mp->ops->out_publish(mp, o, k);
-		m->owed = true; /* interrupt it (if it sleeps): mon_round_end */
-	}
+	mo_end(m, &mo);
 }
 
 /* Copies queued in M's fullest RX ring reach 1/MON_IRQ_DIV of it. */
@@ -188,6 +220,25 @@ void mon_ring(struct vport *p, const struct vring *vr, bool in, uint32_t from, u
 	for (struct vmon *m = p->mons; m; m = m->next)
 		if ((m->dirs & dir) && !m->port->errored)
 			mon_copy(p, m, vr, tx, from, to);
+}
+
+void mon_frames(struct vport *p, const struct vring *vr, bool in, const struct mon_frame *fr,
+		unsigned n)
+{
+	bool tx = in != p->attached;
+	unsigned dir = tx ? UNM_CTL_OPEN_MON_TX : UNM_CTL_OPEN_MON_RX;
+
+	for (struct vmon *m = p->mons; m; m = m->next) {
+		struct mon_out mo;
+		unsigned i;
+
+		if (!(m->dirs & dir) || m->port->errored || !mo_begin(m, vr, &mo))
+			continue;
+		for (i = 0; i < n && mo_put(p, &mo, vr, tx, fr[i].f, fr[i].nf, fr[i].len); i++)
+			;
+		if (i == n)
+			mo_end(m, &mo);
+	}
 }
 
 void mon_port_gone(struct vport *p)

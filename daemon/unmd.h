@@ -286,6 +286,15 @@ struct vmon;
  * it (in = true: one of P's in rings) or filled (in = false: an out ring,
  * before publishing). Copies the frames to P's monitors. */
 void mon_ring(struct vport *p, const struct vring *vr, bool in, uint32_t from, uint32_t to);
+/* The same for frames already parsed (vale.c pass 1): N frames of ring VR
+ * of P, each NF fragments and LEN bytes (both validated). */
+struct mon_frame {
+	const struct fwd_frag *f;
+	uint16_t nf;
+	uint32_t len;
+};
+void mon_frames(struct vport *p, const struct vring *vr, bool in, const struct mon_frame *fr,
+		unsigned n);
 /* Forwarding thread, end of a round (IDLE: before sleeping): interrupt
  * P's monitors that have copies queued and sleep, if enough are queued
  * (or IDLE). */

@@ -75,6 +75,7 @@ struct fwd_ent {
 	uint8_t reason;      /* UNM_DROP_* when dst == VS_DROP */
 	uint16_t next;       /* next entry in its destination list */
 	bool skip_after;     /* over-long chain continues after slot_end */
+	bool whole;          /* every slot valid and in frag[]: monitors copy it */
 };
 
 #define FWD_NONE 0xffff
@@ -88,6 +89,7 @@ struct fwd_batch {
 	uint32_t src_buf_size;             /* buffer size of the source ring */
 	uint16_t lhead[VS_MAX_PORTS + 1], ltail[VS_MAX_PORTS + 1];
 	uint32_t room[VS_MAX_PORTS];       /* lossless: free slots left */
+	struct mon_frame mf[VS_BATCH];     /* frames handed to monitors */
 	bool room_ok[VS_MAX_PORTS];
 };
 
@@ -415,6 +417,7 @@ static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct
 			b->n_frag = f0; /* open chain: wait for the rest */
 			break;
 		}
+		e->whole = e->reason == 0xff;
 		if (e->reason == 0xff && b->frag[f0].len < 14)
 			e->reason = UNM_DROP_BAD_LEN; /* runt: no Ethernet header */
 		if (e->reason == 0xff && src->geom.vnet_hdr_len) /* offload hook */
@@ -714,8 +717,18 @@ static unsigned fwd_ring(struct vswitch *sw, struct vport *src, struct vring *vr
 		return 0;
 	moved = vr_dist(vr, vr->hwcur, done);
 	sw->frames += n;
-	if (unlikely(src->mons)) /* monitor hook: frames leaving src's in ring */
-		mon_ring(src, vr, true, b->start, done);
+	if (unlikely(src->mons)) { /* monitor hook: frames leaving src's in ring */
+		/* pass 1 already read and checked these slots: hand over its
+		 * fragments instead of letting the monitor walk them again */
+		struct mon_frame *mf = b->mf;
+		unsigned m = 0;
+
+		for (unsigned i = 0; i < n; i++)
+			if (b->ent[i].whole)
+				mf[m++] = (struct mon_frame){ &b->frag[b->ent[i].frag],
+							      b->ent[i].nfrags, b->ent[i].len };
+		mon_frames(src, vr, true, mf, m);
+	}
 	src->ops->in_release(src, vr, done);
 	return moved;
 }
