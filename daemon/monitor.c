@@ -17,9 +17,10 @@
  * the switch is the application: TX is what the switch writes into that
  * port's TX rings ("out"), RX what the port received ("in").
  *
- * Which frames: the forwarding thread calls mon_ring() with the slots it
- * just took from an in ring (before giving them back) or just filled in
- * an out ring (before publishing them). So a TX monitor of a client port
+ * Which frames: the forwarding thread calls mon_frames() with the frames
+ * it just took from an in ring (parsed by its pass 1, before the slots go
+ * back) and mon_ring() with the slots it just filled in an out ring
+ * (before publishing them). So a TX monitor of a client port
  * sees every well-formed frame the switch consumed from the port's TX
  * ring, delivered or dropped afterwards (no_dst, dst_full): what the ring
  * sent, as netmap's TX monitor. Frames the switch refused as malformed

@@ -44,9 +44,9 @@
  * receiver releasing slots wakes it.
  *
  * Monitors (monitor.c): two hooks, taken only when a port has monitors.
- * fwd_ring hands mon_ring() the slots consumed from a source ring before
- * releasing them, fwd_deliver the slots filled in a destination ring
- * before publishing them; monitors never take part in lossless
+ * fwd_ring hands mon_frames() the frames consumed from a source ring
+ * (pass 1's fragments) before releasing them, fwd_deliver hands
+ * mon_ring() the slots filled in a destination ring before publishing them; monitors never take part in lossless
  * reservations (a full monitor drops). vs_port_remove tells a departing
  * port's monitors (mon_port_gone).
  *
