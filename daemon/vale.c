@@ -417,9 +417,9 @@ static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct
 			b->n_frag = f0; /* open chain: wait for the rest */
 			break;
 		}
-		e->whole = e->reason == 0xff;
 		if (e->reason == 0xff && b->frag[f0].len < 14)
 			e->reason = UNM_DROP_BAD_LEN; /* runt: no Ethernet header */
+		e->whole = e->reason == 0xff; /* monitors skip bad_buf/len, too_long */
 		if (e->reason == 0xff && src->geom.vnet_hdr_len) /* offload hook */
 			e->reason = vo_in(src, &b->frag[f0], b->n_frag - f0, &b->vi[b->n_ent]);
 		e->frag = f0;
