@@ -18,7 +18,9 @@
  * queued, and -EPIPE once the application has consumed them all; txsync
  * returns -EPIPE. Ports not served by unmd (a pipe nobody attached, a
  * backend opened in this process) cannot be monitored: unm_open fails
- * with -ENOENT (unmd does not know the port) or the connect error.
+ * with -ENOENT (unmd does not know the port) or the connect error. The
+ * exception is an open pipe end unmd does not serve: the monitor then
+ * asks the ends themselves (lib/zmon.c in copy mode, docs/zmon.md).
  *
  * Zero-copy monitors of pipe ends (/z) are lib/zmon.c's: monitor_open
  * hands the port over to unm_zmon_ops.

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * pipe_zmon.c - zero-copy monitors of pipe ends, the monitored (producing)
- * end's side: the monitor rendezvous, the monitor rings memfd, and the
- * divert / forward data path that replaces the direct swap of a TX ring
- * while a monitor is attached. lib/zmon.c is the monitor's side;
- * docs/zmon.md the design; docs/ordering.md the [Zn] tags.
+ * pipe_zmon.c - monitors of pipe ends served by the ends themselves, the
+ * monitored (producing) end's side: the monitor rendezvous, the monitor
+ * rings memfds, the zero-copy (/z) divert / forward data path that
+ * replaces the direct swap of a TX ring while a /z monitor is attached,
+ * and the copy monitor's copy-then-swap txsync (zc_*: unattached pipes'
+ * monitor:/t/r). lib/zmon.c is the monitor's side; docs/zmon.md the
+ * design; docs/ordering.md the [Zn] tags.
  *
  * Threads: zm_listen/zm_accept/zm_serve/zm_hangup run in pipe_service
  * (any thread, one at a time: svc_busy); they write a ring's zring only
@@ -251,7 +253,6 @@ void zm_free(struct unm_port *p, struct pipe_priv *pp)
 
 /* ---- zero-copy monitor: data path (docs/zmon.md) --------------------------- */
 
-static int zc_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head, uint32_t w);
 
 static void zm_kick_monitor(struct unm_port *p, const struct pipe_zring *z)
 {

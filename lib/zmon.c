@@ -27,6 +27,12 @@
  * answering a joiner), so unm_open() of a monitor of an idle end times
  * out.
  *
+ * Copy mode (zp->copy): "monitor:NAME{ID", "/t", "/r" of a pipe end unmd
+ * does not serve (lib/monitor.c falls back here). Same rendezvous and
+ * rings, but each monitor ring has its own buffers in the rings memfd
+ * (slot k owns buffer k) and the producer copies frames into them; the
+ * monitor is not in the path (a full ring drops copies at the producer).
+ *
  * Trust: the pipe ends are checked like any peer (m_hwtail range, slot
  * buffer indexes and lengths, memfd seals and size).
  * Threads: the unm_port contract (one thread per ring).
