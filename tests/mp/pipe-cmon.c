@@ -6,8 +6,9 @@
  * the test so its ring never fills, sees exactly the frames each side
  * sent (count, order, bytes; TX copies flagged UNM_NS_TXMON, RX copies
  * not) while both peers receive everything, and nothing is dropped.
- * (2) A /t monitor that never reads: the pipe moves 20000 frames at full
- * speed and loses none, the master counts the copies it dropped.
+ * (2) A /t monitor that never reads and writes a bad release index and
+ * garbage slots: the pipe moves 20000 frames at full speed and loses
+ * none, the master counts the copies it dropped and the bad index once.
  * (3) That monitor is SIGKILLed: the pipe keeps working, and a new /r
  * monitor attaches and sees the slave's frames.
  */
@@ -74,6 +75,14 @@ static int sleeper(void *arg, int ready)
 
 	if (unm_open((const char *)arg, &z, NULL))
 		return printf("monitor open: %s\n", unm_errmsg()), 10;
+	/* hostile: a release index out of range, garbage in every slot (the
+	 * producer must count the one and never read the others) */
+	struct unm_ring *r = unm_ring_get(z, 0, 0);
+	struct unm_zmon_ctl *mc = (struct unm_zmon_ctl *)((char *)r - sizeof(*mc));
+
+	for (uint32_t i = 0; i < r->num_slots; i++)
+		r->slot[i] = (struct unm_slot){ .buf_idx = 0xfffffff0u, .len = 0xffff };
+	__atomic_store_n(&mc->m_hwcur, 0xdeadbeefu, __ATOMIC_RELEASE);
 	if (write(ready, &c, 1) != 1)
 		return 11;
 	for (;;)
@@ -120,13 +129,14 @@ static void settle(struct unm_port *m, struct unm_port *s)
 	}
 }
 
-static uint64_t drops(struct unm_port *p)
+static uint64_t stat_of(struct unm_port *p, int bad_ring)
 {
 	struct unm_port_stats st = { .sz = sizeof(st) };
 
 	T_ASSERT_EQ(unm_port_stats(p, &st), 0);
-	return st.drops;
+	return bad_ring ? st.bad_ring : st.drops;
 }
+#define drops(p) stat_of(p, 0)
 
 /* Send up to TOTAL frames each way (sequences seq[0] m->s, seq[2] s->m,
  * slave's from 1000000), receive and check everything. */
@@ -204,6 +214,7 @@ int main(void)
 	       (unsigned long long)drops(m));
 	T_ASSERT(drops(m) >= 20000 - unm_ring_get(m, 1, 0)->num_slots);
 	T_ASSERT_EQ(drops(s), 0);
+	T_ASSERT_EQ(stat_of(m, 1), 1); /* the bad m_hwcur, counted once */
 
 	/* (3) SIGKILL: the pipe keeps working; a new monitor attaches */
 	kill(k2.pid, SIGKILL);
