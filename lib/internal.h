@@ -299,7 +299,7 @@ UNM_HIDDEN bool unm_efd_ok(int fd);
 UNM_HIDDEN unsigned unm_pipe_mon_addr(const char *key, int role, struct sockaddr_un *a);
 
 #define ZMON_MAGIC 0x4d5a4e55u /* "UNZM" */
-#define ZMON_PROTO 1
+#define ZMON_PROTO 2 /* 2: copy monitors (docs/zmon.md) */
 #define ZMON_KEYLEN (2 * UNM_NAME_MAX + 2)
 
 struct zmon_req {                  /* monitor -> pipe end, + [monitor wake efd] */
@@ -307,7 +307,8 @@ struct zmon_req {                  /* monitor -> pipe end, + [monitor wake efd] 
 	uint16_t version;
 	uint16_t role;                 /* UNM_PIPE_MASTER / SLAVE: the end wanted */
 	uint16_t txmon;                /* flag the copies UNM_NS_TXMON */
-	uint16_t __pad[3];
+	uint16_t copy;                 /* 1: copy monitor (own buffers), 0: /z */
+	uint16_t __pad[2];
 	char name[ZMON_KEYLEN];        /* "NAME{ID" */
 };
 
@@ -319,6 +320,8 @@ struct zmon_rep {                  /* pipe end -> monitor, + [region, rings, wak
 	uint32_t size;                 /* bytes of the rings memfd */
 	uint32_t nslots[UNM_MAX_RINGS];
 	uint32_t ring_ofs[UNM_MAX_RINGS]; /* ring header; its unm_zmon_ctl is 128 bytes before */
+	uint32_t bufs_ofs[UNM_MAX_RINGS]; /* copy: the ring's nslots buffers (index = slot) */
+	uint32_t copy;                 /* as requested */
 	char msg[128];
 };
 

@@ -18,7 +18,9 @@
  * queued, and -EPIPE once the application has consumed them all; txsync
  * returns -EPIPE. Ports not served by unmd (a pipe nobody attached, a
  * backend opened in this process) cannot be monitored: unm_open fails
- * with -ENOENT (unmd does not know the port) or the connect error.
+ * with -ENOENT (unmd does not know the port) or the connect error. The
+ * exception is an open pipe end unmd does not serve: the monitor then
+ * asks the ends themselves (lib/zmon.c in copy mode, docs/zmon.md).
  *
  * Zero-copy monitors of pipe ends (/z) are lib/zmon.c's: monitor_open
  * hands the port over to unm_zmon_ops.
@@ -27,6 +29,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 #include "internal.h"
@@ -46,35 +49,53 @@ static bool gone(const struct unm_port *p, const struct unm_kring *kr)
 	return unm_load_acquire(&mon_csb(p, kr)->h2a.host_flags) & UNM_CSB_F_GONE;
 }
 
+/* Hand P over to lib/zmon.c (syncs and close included); undo on failure. */
+static int zmon_open(struct unm_port *p, const struct unm_spec *s, const struct unm_open_opts *o)
+{
+	int rc;
+
+	p->ops = &unm_zmon_ops;
+	rc = unm_zmon_ops.open(p, s, o);
+	if (rc) {
+		unm_zmon_ops.close(p);
+		if (p->epfd >= 0)
+			close(p->epfd);
+		p->epfd = -1;
+		unm_region_unmap(&p->reg);
+		free(p->rx);
+		p->rx = NULL;
+		p->ops = &unm_monitor_ops;
+	}
+	return rc;
+}
+
 static int monitor_open(struct unm_port *p, const struct unm_spec *s,
 			const struct unm_open_opts *o)
 {
 	int rc;
 
-	if (s->flags & UNM_SPEC_MON_ZCOPY) {
-		/* lib/zmon.c from here on (syncs and close included) */
-		p->ops = &unm_zmon_ops;
-		rc = unm_zmon_ops.open(p, s, o);
-		if (rc) {
-			unm_zmon_ops.close(p);
-			if (p->epfd >= 0)
-				close(p->epfd);
-			p->epfd = -1;
-			unm_region_unmap(&p->reg);
-		}
-		return rc;
-	}
+	if (s->flags & UNM_SPEC_MON_ZCOPY)
+		return zmon_open(p, s, o);
 	rc = unm_vale_ops.open(p, s, o);
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		char why[256];
+		char why[256], why2[128];
+		struct unm_spec in;
 
 		snprintf(why, sizeof(why), "%s", unm_errmsg());
-		return unm_seterr(rc, "%s (only ports served by unmd can be monitored: a switch "
-				  "port valeX:P, or a port attached with unm-ctl attach)", why);
+		if (!unm_parse_name(s->path, &in, why2, sizeof(why2)) && in.kind == UNM_KIND_PIPE) {
+			/* a pipe end unmd does not serve: the end's own copy
+			 * monitor (lib/zmon.c, lib/pipe_zmon.c) */
+			rc = zmon_open(p, s, o);
+			if (rc != -ENOENT)
+				return rc;
+			snprintf(why, sizeof(why), "%s", unm_errmsg());
+		}
+		return unm_seterr(rc, "%s (only ports served by unmd, or pipe ends that are "
+				  "open, can be monitored: a switch port valeX:P, or a port "
+				  "attached with unm-ctl attach)", why);
 	}
 	return rc;
 }
-
 static int monitor_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	if (gone(p, kr))

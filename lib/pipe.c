@@ -109,7 +109,8 @@
  * eventfd. st counters are plain increments (exact with one thread).
  * Do not fork with a pipe end open: the child would keep the sockets.
  *
- * Zero-copy monitors (NAME{ID/z): lib/pipe_zmon.c, sharing this file's
+ * Monitors of this end (NAME{ID/z zero-copy, NAME{ID/t /r copy without
+ * unmd): lib/pipe_zmon.c, sharing this file's
  * state through lib/pipe_priv.h; the only cost to an unmonitored ring is
  * the pr->zm test at the top of pipe_txsync.
  */
@@ -637,7 +638,9 @@ void pipe_tx_blocked(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	}
 }
 
-int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+/* The swap itself; pipe_txsync adds the monitor test. */
+static inline __attribute__((always_inline)) int txsync_direct(struct unm_port *p,
+							      struct unm_kring *kr, uint32_t head)
 {
 	struct pipe_priv *pp = p->priv;
 	struct pipe_ring *pr = kr->priv;
@@ -645,9 +648,6 @@ int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	uint32_t n, space, m;
 	int st;
 
-	/* The one branch a monitor costs an unmonitored ring. */
-	if (unlikely(__atomic_load_n(&pr->zm, __ATOMIC_RELAXED)))
-		return zm_txsync(p, kr, head);
 	st = get_state(pp); /* [L2] */
 	if (unlikely(st == PS_GONE))
 		return tx_dead(kr, head);
@@ -689,6 +689,23 @@ int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		pipe_tx_blocked(p, kr, head);
 	pipe_idle_check(pp, pr);
 	return get_state(pp) == PS_GONE ? tx_dead(kr, head) : 0;
+}
+
+int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct pipe_ring *pr = kr->priv;
+
+	/* The one branch a monitor (zero-copy or copy) costs an
+	 * unmonitored ring. */
+	if (unlikely(__atomic_load_n(&pr->zm, __ATOMIC_RELAXED)))
+		return zm_txsync(p, kr, head);
+	return txsync_direct(p, kr, head);
+}
+
+/* For a copy monitor's txsync (lib/pipe_zmon.c): copy done, now swap. */
+int pipe_txsync_direct(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	return txsync_direct(p, kr, head);
 }
 
 /* The first 8 bytes of a slot: buf_idx | len << 32 | flags << 48. */
@@ -829,7 +846,7 @@ bool pipe_arm(struct unm_port *p, struct unm_kring *kr)
 	unm_smp_mb();
 	if (kr->dir == 0)
 		return UNM_READ_ONCE(pr->ctl->rx_hwcur) != seen ||
-		       ((__atomic_load_n(&pr->zm, __ATOMIC_RELAXED) & ZM_ON) &&
+		       ((__atomic_load_n(&pr->zm, __ATOMIC_RELAXED) & (ZM_ON | ZM_COPY)) == ZM_ON &&
 			UNM_READ_ONCE(pr->z.mc->m_hwcur) != pr->z.mseen);
 	return UNM_READ_ONCE(pr->ctl->rx_hwtail) != seen;
 }
@@ -1185,7 +1202,7 @@ static int pipe_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	pp->p = p;
 	pp->role = s->pipe_role;
 	pp->lfd = pp->cfd = pp->my_efd = pp->peer_efd = -1;
-	pp->zm_lfd = pp->zm_pend = pp->zm_cfd = pp->zm_efd = pp->zm_memfd = -1;
+	pp->zm_lfd = pp->zm_pend = pp->zm_cfd = pp->zm_efd = pp->zm_memfd = pp->zc_memfd = -1;
 	for (int i = 0; i < PIPE_PENDING; i++)
 		pp->pending[i] = -1;
 	pp->spin_ns = env ? strtoull(env, NULL, 10) * 1000ull : PIPE_SPIN_NS;

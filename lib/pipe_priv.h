@@ -59,11 +59,17 @@ struct pipe_zring {
 	uint32_t moff;                 /* monitor index = TX index - moff */
 	uint32_t fwd;                  /* first TX slot in flight */
 	uint32_t mseen;                /* last m_hwcur read (raw) */
+	/* Copy monitor (ZM_COPY): the monitor ring has its own buffers. */
+	char *mbufs;                   /* nslots buffers, buffer k = monitor slot k */
+	uint32_t cpos;                 /* next TX slot to copy, in [hwcur, head] */
+	uint32_t mtail;                /* = m_hwtail we published */
+	uint32_t mcur;                 /* last valid m_hwcur */
 };
 
 #define ZM_REQ    1u /* service: a monitor attached, start diverting */
 #define ZM_ON     2u /* ring thread: diverting */
 #define ZM_DETACH 4u /* service: monitor gone, forward everything, then 0 */
+#define ZM_COPY   8u /* service, with ZM_REQ: a copy monitor (never diverts) */
 
 /* Private state of one ring of this end; 64-byte aligned (one thread each). */
 struct pipe_ring {
@@ -113,9 +119,12 @@ struct pipe_priv {
 	/* Zero-copy monitor service (service path only, under svc_busy). */
 	int zm_lfd, zm_pend, zm_cfd;   /* listening, request awaited, attached */
 	int zm_efd;                    /* attached monitor's wake eventfd */
-	int zm_memfd;                  /* monitor rings, created at the first attach */
+	int zm_memfd;                  /* /z monitor rings, created at the first attach */
 	void *zm_base;
 	size_t zm_size;
+	int zc_memfd;                  /* copy monitor rings + buffers, likewise */
+	void *zc_base;
+	size_t zc_size;
 };
 
 static inline void close_fd(int *fd)
@@ -165,6 +174,7 @@ UNM_HIDDEN uint64_t pipe_swap_slots(struct unm_port *p, const struct pipe_priv *
 				    uint32_t t, uint32_t j, uint32_t m);
 UNM_HIDDEN void pipe_tx_blocked(struct unm_port *p, struct unm_kring *kr, uint32_t head);
 UNM_HIDDEN int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head);
+UNM_HIDDEN int pipe_txsync_direct(struct unm_port *p, struct unm_kring *kr, uint32_t head);
 UNM_HIDDEN bool pipe_arm(struct unm_port *p, struct unm_kring *kr);
 
 /* lib/pipe_zmon.c: service side (service path, under svc_busy) */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * pipe_zmon.c - zero-copy monitors of pipe ends, the monitored (producing)
- * end's side: the monitor rendezvous, the monitor rings memfd, and the
- * divert / forward data path that replaces the direct swap of a TX ring
- * while a monitor is attached. lib/zmon.c is the monitor's side;
- * docs/zmon.md the design; docs/ordering.md the [Zn] tags.
+ * pipe_zmon.c - monitors of pipe ends served by the ends themselves, the
+ * monitored (producing) end's side: the monitor rendezvous, the monitor
+ * rings memfds, the zero-copy (/z) divert / forward data path that
+ * replaces the direct swap of a TX ring while a /z monitor is attached,
+ * and the copy monitor's copy-then-swap txsync (zc_*: unattached pipes'
+ * monitor:/t/r). lib/zmon.c is the monitor's side; docs/zmon.md the
+ * design; docs/ordering.md the [Zn] tags.
  *
  * Threads: zm_listen/zm_accept/zm_serve/zm_hangup run in pipe_service
  * (any thread, one at a time: svc_busy); they write a ring's zring only
@@ -57,11 +59,15 @@ static void zm_refuse(int fd, int status, const char *msg)
 	unm_send_fds(fd, &rep, sizeof(rep), NULL, 0);
 }
 
-/* The monitor rings memfd: per TX ring, a unm_zmon_ctl then the ring. Built
- * once per end and reused by later monitors (ring threads and recheck()
- * may hold pointers into it until close). */
-static int zm_build(struct unm_port *p, struct pipe_priv *pp, struct zmon_rep *rep)
+/* The monitor rings memfd: per TX ring, a unm_zmon_ctl then the ring, and
+ * for a copy monitor (COPY) the ring's own nslots buffers. One memfd of
+ * each kind per end, built at its first attach and reused by later
+ * monitors (ring threads and recheck() may hold pointers into it until
+ * close). */
+static int zm_build(struct unm_port *p, struct pipe_priv *pp, struct zmon_rep *rep, bool copy)
 {
+	int *mfd = copy ? &pp->zc_memfd : &pp->zm_memfd;
+	void **base = copy ? &pp->zc_base : &pp->zm_base;
 	size_t off = 0;
 
 	for (unsigned i = 0; i < p->n_tx; i++) {
@@ -70,38 +76,52 @@ static int zm_build(struct unm_port *p, struct pipe_priv *pp, struct zmon_rep *r
 		rep->nslots[i] = p->tx[i].nslots;
 		off += sizeof(struct unm_ring) + 16ull * p->tx[i].nslots;
 		off = (off + UNM_CACHELINE - 1) & ~(size_t)(UNM_CACHELINE - 1);
+		if (copy) {
+			rep->bufs_ofs[i] = (uint32_t)off;
+			off += (size_t)pp->buf_size * p->tx[i].nslots;
+			off = (off + UNM_CACHELINE - 1) & ~(size_t)(UNM_CACHELINE - 1);
+		}
+		if (off > UINT32_MAX)
+			return -EFBIG;
 	}
 	rep->n_rings = (uint16_t)p->n_tx;
 	rep->size = (uint32_t)off;
-	if (pp->zm_base)
+	rep->copy = copy;
+	if (*base)
 		return 0;
-	for (unsigned i = 0; i < p->n_tx; i++) {
+	for (unsigned i = 0; !copy && i < p->n_tx; i++) {
 		pp->rings[i].z.shadow = calloc(p->tx[i].nslots, sizeof(struct unm_slot));
 		if (!pp->rings[i].z.shadow)
 			return -ENOMEM;
 	}
-	pp->zm_memfd = memfd_create("unetmap-zmon", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (pp->zm_memfd < 0)
+	*mfd = memfd_create(copy ? "unetmap-cmon" : "unetmap-zmon", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (*mfd < 0)
 		return -errno;
-	if (ftruncate(pp->zm_memfd, (off_t)off) < 0 ||
-	    fcntl(pp->zm_memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+	if (ftruncate(*mfd, (off_t)off) < 0 ||
+	    fcntl(*mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		return -errno;
-	pp->zm_base = mmap(NULL, off, PROT_READ | PROT_WRITE, MAP_SHARED, pp->zm_memfd, 0);
-	if (pp->zm_base == MAP_FAILED) {
-		pp->zm_base = NULL;
+	*base = mmap(NULL, off, PROT_READ | PROT_WRITE, MAP_SHARED, *mfd, 0);
+	if (*base == MAP_FAILED) {
+		*base = NULL;
 		return -errno;
 	}
-	pp->zm_size = off;
+	if (copy)
+		pp->zc_size = off;
+	else
+		pp->zm_size = off;
 	return 0;
 }
 
 /* (Re)initialise the monitor rings for a new monitor: every slot aliases
- * reserved buffer 1, indexes 0. No ring thread looks at them (all zm 0). */
+ * reserved buffer 1 (/z) or owns buffer k (copy), indexes 0. No ring
+ * thread looks at them (all zm 0). */
 static void zm_reset(struct unm_port *p, struct pipe_priv *pp, const struct zmon_rep *rep,
 		     uint16_t mflag)
 {
+	char *base = rep->copy ? pp->zc_base : pp->zm_base;
+
 	for (unsigned i = 0; i < p->n_tx; i++) {
-		char *b = (char *)pp->zm_base + rep->ring_ofs[i];
+		char *b = base + rep->ring_ofs[i];
 		struct unm_ring *r = (struct unm_ring *)b;
 		struct pipe_zring *z = &pp->rings[i].z;
 
@@ -112,8 +132,9 @@ static void zm_reset(struct unm_port *p, struct pipe_priv *pp, const struct zmon
 		*(uint16_t *)&r->ringid = (uint16_t)i;
 		*(uint16_t *)&r->dir = 1;
 		for (uint32_t k = 0; k < rep->nslots[i]; k++)
-			r->slot[k] = (struct unm_slot){ .buf_idx = 1 };
+			r->slot[k] = (struct unm_slot){ .buf_idx = rep->copy ? k : 1 };
 		z->mslot = r->slot;
+		z->mbufs = rep->copy ? base + rep->bufs_ofs[i] : NULL;
 		z->efd = pp->zm_efd;
 		z->mflag = mflag;
 	}
@@ -140,7 +161,7 @@ void zm_serve(struct unm_port *p, struct pipe_priv *pp)
 		   req.role != pp->role || strcmp(req.name, pp->key) || !unm_efd_ok(efd)) {
 		zm_refuse(fd, -EPROTO, "malformed monitor request");
 	} else if (pp->zm_cfd >= 0) {
-		zm_refuse(fd, -EBUSY, "this pipe end already has a zero-copy monitor");
+		zm_refuse(fd, -EBUSY, "this pipe end already has a monitor of its own");
 	} else {
 		for (unsigned i = 0; i < p->n_tx; i++)
 			/* [Z12] acquire pairs with [Z11]: the ring thread is
@@ -150,7 +171,7 @@ void zm_serve(struct unm_port *p, struct pipe_priv *pp)
 				goto out;
 			}
 		memset(&rep, 0, sizeof(rep));
-		rc = zm_build(p, pp, &rep);
+		rc = zm_build(p, pp, &rep, req.copy != 0);
 		if (rc) {
 			zm_refuse(fd, rc, "cannot build the monitor rings");
 			goto out;
@@ -164,7 +185,8 @@ void zm_serve(struct unm_port *p, struct pipe_priv *pp)
 		if (pipe_ep_add(p->epfd, fd, EPOLLIN | EPOLLRDHUP, EV_ZCONN) < 0)
 			goto out;
 		if (unm_send_fds(fd, &rep, sizeof(rep),
-				 (int[]){ p->reg.fd, pp->zm_memfd, pp->my_efd }, 3) < 0) {
+				 (int[]){ p->reg.fd, rep.copy ? pp->zc_memfd : pp->zm_memfd,
+					  pp->my_efd }, 3) < 0) {
 			epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
 			goto out;
 		}
@@ -172,8 +194,10 @@ void zm_serve(struct unm_port *p, struct pipe_priv *pp)
 		fd = -1;
 		for (unsigned i = 0; i < p->n_tx; i++)
 			/* [Z9] release: the zring set up above; pairs with [Z10]. */
-			__atomic_store_n(&pp->rings[i].zm, ZM_REQ, __ATOMIC_RELEASE);
-		unm_log(UNM_LOG_INFO, "%s: zero-copy monitor (pid %d) attached", p->name, (int)cr.pid);
+			__atomic_store_n(&pp->rings[i].zm, rep.copy ? ZM_REQ | ZM_COPY : ZM_REQ,
+					 __ATOMIC_RELEASE);
+		unm_log(UNM_LOG_INFO, "%s: %s monitor (pid %d) attached", p->name,
+			rep.copy ? "copy" : "zero-copy", (int)cr.pid);
 	}
 out:
 	close_fd(&efd);
@@ -203,11 +227,12 @@ void zm_hangup(struct unm_port *p, struct pipe_priv *pp)
 	for (unsigned i = 0; i < p->n_tx; i++) {
 		uint32_t *zm = &pp->rings[i].zm, w = __atomic_load_n(zm, __ATOMIC_RELAXED);
 
-		while (w && !__atomic_compare_exchange_n(zm, &w, w == ZM_REQ ? 0 : w | ZM_DETACH,
+		while (w && !__atomic_compare_exchange_n(zm, &w,
+							 (w & ~ZM_COPY) == ZM_REQ ? 0 : w | ZM_DETACH,
 							 false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			;
 	}
-	unm_log(UNM_LOG_INFO, "%s: zero-copy monitor detached", p->name);
+	unm_log(UNM_LOG_INFO, "%s: monitor detached", p->name);
 }
 
 void zm_free(struct unm_port *p, struct pipe_priv *pp)
@@ -217,13 +242,17 @@ void zm_free(struct unm_port *p, struct pipe_priv *pp)
 	close_fd(&pp->zm_cfd);
 	close_fd(&pp->zm_efd);
 	close_fd(&pp->zm_memfd);
+	close_fd(&pp->zc_memfd);
 	if (pp->zm_base)
 		munmap(pp->zm_base, pp->zm_size);
+	if (pp->zc_base)
+		munmap(pp->zc_base, pp->zc_size);
 	for (unsigned i = 0; pp->rings && i < p->n_tx; i++)
 		free(pp->rings[i].z.shadow);
 }
 
 /* ---- zero-copy monitor: data path (docs/zmon.md) --------------------------- */
+
 
 static void zm_kick_monitor(struct unm_port *p, const struct pipe_zring *z)
 {
@@ -338,6 +367,97 @@ static void zm_off(struct pipe_ring *pr)
 	__atomic_store_n(&pr->zm, 0, __ATOMIC_RELEASE);
 }
 
+/* ---- copy monitor: data path (docs/zmon.md) -------------------------------- */
+
+/*
+ * Copy TX slots [cpos, head) into the monitor ring's own buffers: a frame
+ * goes in if the ring has room, else it is dropped (st.drops); the
+ * monitor is never waited for. Only m_hwcur comes from the monitor:
+ * read once, it must lie in [mcur, mtail], else bad_ring (once per
+ * distinct value) and the last valid one is kept. Slots and buffers are
+ * written at our own indexes, never at one the monitor wrote.
+ */
+static void zc_copy(struct unm_port *p, struct pipe_priv *pp, struct unm_kring *kr,
+		    struct pipe_zring *z, uint32_t head)
+{
+	const struct unm_slot *txs = kr->ring->slot;
+	const char *pool = (const char *)p->reg.base + p->reg.pool_ofs;
+	const uint32_t ns = kr->nslots, bs = pp->buf_size;
+	uint32_t c = unm_load_acquire(&z->mc->m_hwcur); /* [Z4] pairs with [Z3]; untrusted */
+	uint32_t mt = z->mtail, room;
+
+	if (likely(c < ns && kr_dist(kr, z->mcur, c) <= kr_dist(kr, z->mcur, mt))) {
+		z->mcur = c;
+	} else if (c != z->mseen) {
+		p->st.bad_ring++;
+	}
+	z->mseen = c;
+	room = ns - 1 - kr_dist(kr, z->mcur, mt);
+	for (uint32_t t = z->cpos; t != head; t = kr_next(kr, t)) {
+		struct unm_slot s = txs[t]; /* the application's, read once */
+
+		if (unlikely(!room || s.buf_idx - 2 >= pp->nbufs - 2 || s.len > bs)) {
+			p->st.drops++;
+			continue;
+		}
+		memcpy(z->mbufs + (size_t)mt * bs, pool + (size_t)s.buf_idx * bs, s.len);
+		z->mslot[mt] = (struct unm_slot){ .buf_idx = mt, .len = s.len,
+						  .flags = (uint16_t)((s.flags & UNM_NS_MOREFRAG) |
+								      z->mflag) };
+		mt = kr_next(kr, mt);
+		room--;
+	}
+	z->cpos = head;
+	if (mt == z->mtail)
+		return;
+	z->mtail = mt;
+	/* [Z1] release: monitor slots and buffers before mt are written;
+	 * pairs with [Z2]. */
+	unm_store_release(&z->mc->m_hwtail, mt);
+	/* [Z5] full fence: m_hwtail before the read of mon_need_wake; pairs
+	 * with [Z6] (the monitor's double check in zmon_arm). */
+	unm_smp_mb();
+	if (UNM_READ_ONCE(z->mc->mon_need_wake))
+		zm_kick_monitor(p, z);
+}
+
+/*
+ * pipe_txsync with a copy monitor on this ring (zm has ZM_COPY). Frames
+ * are copied when handed over (head), before the swap, since afterwards
+ * the consumer owns their buffers; the swap is pipe_txsync's own. Nothing
+ * is in flight, so a detach is immediate.
+ */
+static int zc_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head, uint32_t w)
+{
+	struct pipe_ring *pr = kr->priv;
+	struct pipe_zring *z = &pr->z;
+	int rc;
+
+	if (!(w & ZM_ON)) {
+		if (w != (ZM_REQ | ZM_COPY) ||
+		    !__atomic_compare_exchange_n(&pr->zm, &w, ZM_ON | ZM_COPY, false,
+						 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			zm_off(pr);
+			return pipe_txsync_direct(p, kr, head);
+		}
+		z->cpos = kr->hwcur;
+		z->mtail = z->mcur = z->mseen = 0;
+		z->armed = false;
+		w = ZM_ON | ZM_COPY;
+	}
+	if (unlikely(w & ZM_DETACH)) {
+		zm_off(pr);
+		return pipe_txsync_direct(p, kr, head);
+	}
+	/* cpos lies in [hwcur, head]; an idle rxsync passes head = hwcur */
+	if (kr_dist(kr, kr->hwcur, z->cpos) < kr_dist(kr, kr->hwcur, head))
+		zc_copy(p, p->priv, kr, z, head);
+	rc = pipe_txsync_direct(p, kr, head);
+	if (rc == -EPIPE)
+		z->cpos = kr->hwcur; /* tx_dead discarded [hwcur, head) */
+	return rc;
+}
+
 /*
  * pipe_txsync with a monitor on this ring (pr->zm != 0). TX slots [fwd,
  * hwcur) are in flight; the TX ring's tail is fwd - 1. The producer is the
@@ -352,6 +472,9 @@ int zm_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	uint32_t w = __atomic_load_n(&pr->zm, __ATOMIC_ACQUIRE); /* [Z10] pairs with [Z9] */
 	uint32_t n, m;
 	bool detach;
+
+	if (w & ZM_COPY)
+		return zc_txsync(p, kr, head, w);
 
 	if (!(w & ZM_ON)) {
 		if (w != ZM_REQ ||
@@ -401,8 +524,8 @@ void zm_arm(struct pipe_ring *pr)
 {
 	struct pipe_zring *z = &pr->z;
 
-	if (!(__atomic_load_n(&pr->zm, __ATOMIC_RELAXED) & ZM_ON))
-		return;
+	if ((__atomic_load_n(&pr->zm, __ATOMIC_RELAXED) & (ZM_ON | ZM_COPY)) != ZM_ON)
+		return; /* nothing diverted; a copy monitor is never waited for */
 	/* [Z13] release: zwait after the zring it points recheck() to;
 	 * pairs with [Z14]. */
 	__atomic_store_n(&pr->zwait, W_ARMED | z->mseen, __ATOMIC_RELEASE);

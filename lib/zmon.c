@@ -27,6 +27,12 @@
  * answering a joiner), so unm_open() of a monitor of an idle end times
  * out.
  *
+ * Copy mode (zp->copy): "monitor:NAME{ID", "/t", "/r" of a pipe end unmd
+ * does not serve (lib/monitor.c falls back here). Same rendezvous and
+ * rings, but each monitor ring has its own buffers in the rings memfd
+ * (slot k owns buffer k) and the producer copies frames into them; the
+ * monitor is not in the path (a full ring drops copies at the producer).
+ *
  * Trust: the pipe ends are checked like any peer (m_hwtail range, slot
  * buffer indexes and lengths, memfd seals and size).
  * Threads: the unm_port contract (one thread per ring).
@@ -64,6 +70,7 @@ struct zm_ring {
 
 struct zm_priv {
 	int my_efd;
+	bool copy;                    /* copy monitor: slots own buffer k of their ring */
 	unsigned n_ends;
 	struct zm_end end[2];
 	struct zm_ring *rings;
@@ -102,6 +109,7 @@ static int zm_connect(struct unm_port *p, struct zm_priv *zp, const char *key, i
 	req.version = ZMON_PROTO;
 	req.role = (uint16_t)role;
 	req.txmon = txmon;
+	req.copy = zp->copy;
 	snprintf(req.name, sizeof(req.name), "%s", key);
 	n = unm_send_fds(fd, &req, sizeof(req), &zp->my_efd, 1);
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
@@ -111,7 +119,8 @@ static int zm_connect(struct unm_port *p, struct zm_priv *zp, const char *key, i
 	if (!n) {
 		n = unm_recv_fds(fd, rep, sizeof(*rep), fds, 3);
 		if (n >= 0 && (rep->magic != ZMON_MAGIC || rep->version != ZMON_PROTO ||
-			       (rep->status == 0 && n != 3) || (rep->status && n))) {
+			       (rep->status == 0 && (n != 3 || rep->copy != zp->copy)) ||
+			       (rep->status && n))) {
 			for (int i = 0; i < n; i++)
 				close(fds[i]);
 			n = -EPROTO;
@@ -133,7 +142,8 @@ static int zm_connect(struct unm_port *p, struct zm_priv *zp, const char *key, i
 }
 
 /* Check and map the rings memfd RFD of end E described by REP. */
-static int zm_map(struct unm_port *p, struct zm_end *e, const struct zmon_rep *rep, int rfd)
+static int zm_map(struct unm_port *p, struct zm_priv *zp, struct zm_end *e,
+		  const struct zmon_rep *rep, int rfd)
 {
 	struct stat st;
 	int seals = fcntl(rfd, F_GET_SEALS);
@@ -148,6 +158,13 @@ static int zm_map(struct unm_port *p, struct zm_end *e, const struct zmon_rep *r
 		    (uint64_t)rep->ring_ofs[i] + sizeof(struct unm_ring) + 16ull * rep->nslots[i] >
 			    rep->size)
 			return unm_seterr(-EBADMSG, "%s: bad monitor ring %u geometry", p->name, i);
+		else if (zp->copy &&
+			 (rep->bufs_ofs[i] % UNM_CACHELINE ||
+			  rep->bufs_ofs[i] < rep->ring_ofs[i] + sizeof(struct unm_ring) +
+						     16ull * rep->nslots[i] ||
+			  (uint64_t)rep->bufs_ofs[i] + (uint64_t)p->reg.buf_size * rep->nslots[i] >
+				  rep->size))
+			return unm_seterr(-EBADMSG, "%s: bad monitor ring %u buffers", p->name, i);
 	e->base = mmap(NULL, rep->size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
 	if (e->base == MAP_FAILED) {
 		e->base = NULL;
@@ -195,7 +212,7 @@ static int zm_attach(struct unm_port *p, struct zm_priv *zp, const struct unm_sp
 		rc = unm_seterr(-EBADMSG, "%s: the two pipe ends sent different regions", p->name);
 	}
 	if (!rc)
-		rc = zm_map(p, e, rep, fds[1]);
+		rc = zm_map(p, zp, e, rep, fds[1]);
 	if (!rc)
 		rc = epoll_ctl(p->epfd, EPOLL_CTL_ADD, e->cfd,
 			       &(struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP,
@@ -231,7 +248,8 @@ static int zm_rings(struct unm_port *p, struct zm_priv *zp, const struct zmon_re
 			kr->ring = r;
 			kr->nslots = reps[e].nslots[i];
 			kr->buf_size = p->reg.buf_size;
-			kr->buf_ofs = pool - b;
+			kr->buf_ofs = zp->copy ? (char *)zp->end[e].base + reps[e].bufs_ofs[i] - b
+					       : pool - b;
 			kr->ringid = (uint16_t)k;
 			kr->dir = 1;
 			kr->priv = &zp->rings[k];
@@ -263,12 +281,13 @@ static int zmon_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	int rc;
 
 	if (unm_parse_name(s->path, &in, err, sizeof(err)) || in.kind != UNM_KIND_PIPE)
-		return unm_seterr(-EOPNOTSUPP, "%s: zero-copy monitors (/z) exist only for pipe "
+		return !(s->flags & UNM_SPEC_MON_ZCOPY) ? -ENOENT : unm_seterr(-EOPNOTSUPP, "%s: zero-copy monitors (/z) exist only for pipe "
 				  "ends NAME{ID / NAME}ID; use a copy monitor (/t, /r)", p->name);
 	zp = calloc(1, sizeof(*zp));
 	if (!zp)
 		return -ENOMEM;
 	p->priv = zp;
+	zp->copy = !(s->flags & UNM_SPEC_MON_ZCOPY);
 	zp->end[0].cfd = zp->end[1].cfd = zp->end[0].peer_efd = zp->end[1].peer_efd = -1;
 	zp->my_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -341,16 +360,18 @@ static int zmon_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 static void zm_check(struct unm_port *p, struct unm_kring *kr, uint32_t from, uint32_t to)
 {
 	struct unm_slot *s = kr->ring->slot;
+	const bool copy = ((struct zm_priv *)p->priv)->copy;
 
 	for (uint32_t i = from; i != to; i = kr_next(kr, i)) {
 		uint32_t idx = UNM_READ_ONCE(s[i].buf_idx), len = UNM_READ_ONCE(s[i].len);
+		bool ok = copy ? idx < kr->nslots : unm_buf_ok(p, idx);
 
-		if (unlikely(!unm_buf_ok(p, idx) || len > kr->buf_size)) {
-			if (!unm_buf_ok(p, idx))
+		if (unlikely(!ok || len > kr->buf_size)) {
+			if (!ok)
 				p->st.bad_buf++;
 			else
 				p->st.bad_len++;
-			s[i].buf_idx = 1;
+			s[i].buf_idx = copy ? i : 1;
 			s[i].len = 0;
 			len = 0;
 		}
