@@ -554,10 +554,8 @@ int ctl_handle(struct unmd *d, struct ctl_conn *c)
 		return 0;
 	}
 	if (c->over_quota) {
-		unsigned max = d->max_conns_uid ? d->max_conns_uid : d->max_ports_uid + 16;
-
 		fail(&rep, -EDQUOT, "uid %u is at its limit of %u control connections (unmd "
-		     "--max-conns)", (unsigned)c->uid, max);
+		     "--max-conns)", (unsigned)c->uid, d->max_conns_uid);
 		unm_ctl_send(c->fd, &rep, sizeof(rep), NULL, 0);
 		return -EDQUOT; /* and the connection goes */
 	}

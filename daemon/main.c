@@ -195,6 +195,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (!D.max_conns_uid) /* each client port holds a connection */
+		D.max_conns_uid = D.max_ports_uid + 16;
 }
 
 static int mkdirs(const char *path)
@@ -285,11 +287,11 @@ static void conn_new(int ep, int lfd)
 	c->uid = cr.uid;
 	c->gid = cr.gid;
 	{ /* one uid cannot take unmd's fd table from the others */
-		unsigned n = 0, max = D.max_conns_uid ? D.max_conns_uid : D.max_ports_uid + 16;
+		unsigned n = 0;
 
 		for (struct ctl_conn *o = conns; o; o = o->next)
 			n += o->uid == c->uid;
-		c->over_quota = n >= max;
+		c->over_quota = n >= D.max_conns_uid;
 	}
 	ev.data.ptr = c;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {

@@ -241,7 +241,7 @@ struct unmd {
 	pthread_t worker;
 	bool verbose;
 	unsigned max_ports_uid;
-	unsigned max_conns_uid;      /* 0: max_ports_uid + 16 */
+	unsigned max_conns_uid;      /* default max_ports_uid + 16 (main.c) */
 	uint64_t max_mem_uid;
 };
 
