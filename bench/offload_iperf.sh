@@ -8,20 +8,30 @@
 # and prints Gbit/s per case and the ratio to the bridge. Each case runs
 # ROUNDS times, interleaved (the machine is noisy), and reports the median.
 #
-# usage: [B=build] bench/offload_iperf.sh [-t SECONDS] [-n ROUNDS]
+# usage: [B=build] bench/offload_iperf.sh [-t SECONDS] [-n ROUNDS] [-c "CASES"] [-p]
+#   -c: the cases to run, of "bridge vnet12 plain mixed" (default: all);
+#   -p: also profile every run with `perf record -a` (needs perf, T >= 4):
+#       where the CPU went (share of samples per program, idle included) and
+#       the share spent in copies (_copy_to_iter/_copy_from_iter in the
+#       kernel, memmove in unmd), printed after the table. That split is
+#       why the tap path cannot reach the bridge on 2 vCPUs (README).
 # Root; namespaces with a random suffix, deleted on exit. Verify the script
 # with -t 2 -n 1; real measurements want -t 10 -n 5 on an idle machine.
 set -u
 B=${B:-build}
 UNMD=$PWD/$B/unmd
 CTL=$PWD/$B/unm-ctl
-T=10 ROUNDS=3
-while getopts "t:n:" o; do
-	case $o in t) T=$OPTARG ;; n) ROUNDS=$OPTARG ;; *) exit 2 ;; esac
+T=10 ROUNDS=3 PROF=0 CASES="bridge vnet12 plain mixed"
+while getopts "t:n:c:p" o; do
+	case $o in
+	t) T=$OPTARG ;; n) ROUNDS=$OPTARG ;; c) CASES=$OPTARG ;; p) PROF=1 ;; *) exit 2 ;;
+	esac
 done
 die() { echo "offload_iperf: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root"
 for c in ip iperf3; do command -v $c >/dev/null || die "$c not installed"; done
+[ $PROF = 0 ] || command -v perf >/dev/null || die "-p: perf not installed (linux-perf)"
+[ $PROF = 0 ] || [ "${T%.*}" -ge 4 ] || die "-p wants -t 4 or more (perf skips the first and last second)"
 [ -x "$UNMD" ] && [ -x "$CTL" ] || die "build unmd and unm-ctl first (make)"
 SUF=$(printf '%04x%04x' $RANDOM $RANDOM)
 NS0=unmb0$SUF NS1=unmb1$SUF NS2=unmb2$SUF
@@ -79,6 +89,28 @@ link_taps() {
 }
 unlink_taps() { ctl detach vale0 "tap:t1$SUF$1"; ctl detach vale0 "tap:t2$SUF$2"; }
 
+# profile NAME: perf over the middle of the run (T-2 s), split appended to
+# $TMPD/prof. Sample shares: a halted vCPU is "swapper".
+profile() {
+	local data=$TMPD/perf.data
+	sleep 1
+	perf record -a -F 999 -o "$data" -- sleep $((${T%.*} - 2)) >/dev/null 2>&1 || return
+	perf report -i "$data" --no-children --sort comm,sym -g none 2>/dev/null |
+		awk -v name="$1" '
+		/^ *[0-9.]+%/ {
+			p = $1; sub("%", "", p); comm = $2; sym = $NF
+			cpu[comm] += p
+			if (sym ~ /^_copy_(to|from)_iter$|memmove|memcpy/) copy[comm] += p
+		}
+		END {
+			line = name ":"
+			for (c in cpu) if (cpu[c] >= 1)
+				line = line sprintf(" %s %.0f%% (copies %.0f%%)", c, cpu[c], copy[c])
+			print line
+		}' >>"$TMPD/prof"
+	rm -f "$data"
+}
+
 # run_iperf STREAMS -> Gbit/s (receiver side)
 run_iperf() {
 	ip netns exec $NS2 iperf3 -s -1 -B 10.78.0.2 >/dev/null 2>&1 &
@@ -88,13 +120,20 @@ run_iperf() {
 		sleep 0.02
 	done
 	ip netns exec $NS1 ping -c 1 -W 2 10.78.0.2 >/dev/null 2>&1
+	local pp=""
+	if [ $PROF = 1 ]; then
+		profile "$CASE $1 stream(s)" &
+		pp=$!
+	fi
 	ip netns exec $NS1 timeout $((T + 20)) iperf3 -c 10.78.0.2 -t "$T" -P "$1" -f g 2>&1 |
 		awk '/receiver/ { v = $(NF-2) } END { print (v == "") ? "0" : v }'
+	[ -z "$pp" ] || wait "$pp"
 	wait $sp 2>/dev/null
 }
 
 # case NAME -> set up, measure 1 and 4 streams, tear down
 measure() {
+	CASE=$1
 	case $1 in
 	bridge) link_bridge ;;
 	vnet12) link_taps "@conf:vnet=12" "@conf:vnet=12" ;;
@@ -111,7 +150,6 @@ measure() {
 	esac
 }
 
-CASES="bridge vnet12 plain mixed"
 for r in $(seq 1 "$ROUNDS"); do
 	for c in $CASES; do measure $c; done
 done
@@ -125,3 +163,7 @@ for c in $CASES; do
 		"$(awk -v a="$v1" -v b="$b1" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')" "$v4" \
 		"$(awk -v a="$v4" -v b="$b4" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')"
 done
+if [ $PROF = 1 ]; then
+	echo "# where the CPU went (perf -a, share of all samples; copies: the copy routines)"
+	cat "$TMPD/prof"
+fi
