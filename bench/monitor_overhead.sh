@@ -10,7 +10,10 @@
 #      copy is a counted drop: the cost of the hooks and of dropping).
 # Both runs use one private unmd; the monitored port is persistent
 # (unm-ctl port add) so the monitor can be opened before vale_tput takes it.
-# rate = vale_tput's rx Mpps.
+# rate = vale_tput's rx Mpps. In drain mode the script also reports the
+# CPU the monitor's reader took (utime+stime from /proc, share of one vCPU,
+# median over the B runs): CPU that the three forwarding processes lose on
+# a 2-vCPU machine.
 #
 # usage: bench/monitor_overhead.sh [-n ROUNDS] [-t SECONDS] [-l LEN] [-m drain|idle]
 #   B=BUILDDIR (default build). Verify with: -n 1 -t 1.
@@ -21,6 +24,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.." || exit 1
 B=${B:-build}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
+
+# CPU ticks (user + system) of process $1 so far
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 
 one_run() { # sock secs len mode
 	local sock=$1 secs=$2 len=$3 mode=$4 mon="" out rx
@@ -36,8 +42,17 @@ one_run() { # sock secs len mode
 		mon=$! ;;
 	esac
 	[ -n "$mon" ] && sleep 0.2
+	local c0 t0 c1 t1
+	[ -n "$mon" ] && { c0=$(ticks "$mon"); t0=$(date +%s%N); }
 	out=$("$B/bench/vale_tput" -S "$sock" -t "$secs" -l "$len" 2>&1)
-	[ -n "$mon" ] && { kill "$mon" 2>/dev/null; wait "$mon" 2>/dev/null; }
+	if [ -n "$mon" ]; then
+		c1=$(ticks "$mon") t1=$(date +%s%N)
+		[ "$mode" = drain ] && [ -n "${MON_CPU_LOG:-}" ] && [ -n "$c0" ] && [ -n "$c1" ] &&
+			awk -v c=$((c1 - c0)) -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+				'BEGIN { printf "%.1f\n", 100 * c / hz / (t / 1e9) }' >>"$MON_CPU_LOG"
+		kill "$mon" 2>/dev/null
+		wait "$mon" 2>/dev/null
+	fi
 	for _ in $(seq 50); do "$B/unm-ctl" port del vale_bench:tx >/dev/null 2>&1 && break; sleep 0.05; done
 	rx=$(printf '%s\n' "$out" | sed -n 's/.*rx \([0-9.]*\) Mpps.*/\1/p' | tail -1)
 	printf '%s\n' "$out"
@@ -62,10 +77,15 @@ done
 sock=/tmp/monitor_overhead-$$.sock
 "$B/unmd" -f -s "$sock" >/dev/null 2>&1 &
 unmd=$!
-trap 'kill $unmd 2>/dev/null; wait $unmd 2>/dev/null; rm -f "$sock"' EXIT
+export MON_CPU_LOG=/tmp/monitor_overhead-$$.cpu
+trap 'kill $unmd 2>/dev/null; wait $unmd 2>/dev/null; rm -f "$sock" "$MON_CPU_LOG"' EXIT
 trap 'exit 130' INT TERM
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.02; done
 bash "$here/ab.sh" -n "$rounds" \
 	-t "VALE port -> port, $((len + 4))-byte frames, ${secs}s each: no monitor (A) vs one $mode monitor (B)" \
 	-A "bash $here/monitor_overhead.sh --run $sock $secs $len none" \
 	-B "bash $here/monitor_overhead.sh --run $sock $secs $len $mode"
+rc=$?
+[ -s "$MON_CPU_LOG" ] && sort -g "$MON_CPU_LOG" |
+	awk '{ a[NR] = $1 } END { printf "monitor reader CPU: median %s%% of one vCPU (min %s, max %s, %d runs)\n", a[int((NR + 1) / 2)], a[1], a[NR], NR }'
+exit $rc
