@@ -55,6 +55,7 @@
 #include "backend/shmif_bus.h"
 #include "../lib/test.h"
 #include "../lib/unmd.h"
+#include "../lib/honest.h"
 
 #define ID_A 0x0a
 #define ID_B 0x0b
@@ -1082,21 +1083,9 @@ static void pipe_honest(struct unm_port *p, uint64_t rc_count[3], uint64_t *fram
 			return;
 		}
 		rc[0] = unm_txsync(p, 0);
-		uint32_t i = UNM_READ_ONCE(tx->head), t = UNM_READ_ONCE(tx->tail);
-
-		for (int k = 0; i < ns && t < ns && i != t && k < 64; k++) {
-			uint32_t idx = UNM_READ_ONCE(tx->slot[i].buf_idx);
-
-			if (idx < nbufs)
-				memset(pool + (uint64_t)idx * bs, 0x5a, 64);
-			tx->slot[i].len = 64;
-			i = i + 1 == ns ? 0 : i + 1;
-			tx->head = tx->cur = i;
-			(*frames)++;
-		}
+		*frames += t_fill_guarded(tx, ns, pool, bs, nbufs, 64);
 		rc[1] = unm_rxsync(p, 0);
-		i = UNM_READ_ONCE(rx->head);
-		t = UNM_READ_ONCE(rx->tail);
+		uint32_t i = UNM_READ_ONCE(rx->head), t = UNM_READ_ONCE(rx->tail);
 		if (i < ns && t < ns) {
 			for (; i != t; i = i + 1 == ns ? 0 : i + 1)
 				(*frames)++;

@@ -15,6 +15,7 @@
 #include <sched.h>
 #include "pipe-common.h"
 #include "../lib/hostile.h"
+#include "../lib/honest.h"
 
 static void scribble(struct unm_port *p, double secs)
 {
@@ -97,22 +98,11 @@ static void honest(struct unm_port *p, struct geom g, double max_secs)
 		rc = unm_txsync(p, 0);
 		T_ASSERT(rc == 0 || rc == -EINVAL || rc == -EPIPE);
 		tx_dead |= rc == -EPIPE;
-		uint32_t i = UNM_READ_ONCE(tx->head), t = UNM_READ_ONCE(tx->tail);
-
-		for (int k = 0; i < ns && t < ns && i != t && k < 64; k++) {
-			uint32_t idx = UNM_READ_ONCE(tx->slot[i].buf_idx);
-
-			if (idx < nbufs)
-				memset(pool + (uint64_t)idx * bs, 0x5a, 64);
-			tx->slot[i].len = 64;
-			i = i + 1 == ns ? 0 : i + 1;
-			tx->head = tx->cur = i;
-		}
+		t_fill_guarded(tx, ns, pool, bs, nbufs, 64);
 		rc = unm_rxsync(p, 0);
 		T_ASSERT(rc == 0 || rc == -EINVAL || rc == -EPIPE);
 		rx_dead |= rc == -EPIPE;
-		i = UNM_READ_ONCE(rx->head);
-		t = UNM_READ_ONCE(rx->tail);
+		uint32_t i = UNM_READ_ONCE(rx->head), t = UNM_READ_ONCE(rx->tail);
 		if (i >= ns || t >= ns)
 			continue; /* the next sync resets the ring */
 		for (; i != t; i = i + 1 == ns ? 0 : i + 1) {
