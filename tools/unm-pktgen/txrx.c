@@ -89,15 +89,22 @@ bool pg_peer_gone(int rc)
 	return rc == -EPIPE || rc == -ECONNRESET || rc == -EIO;
 }
 
+/* A pipe peer that leaves (-EPIPE) ends the run normally: that is how a
+ * sender tells its receiver it is done. unmd going away (-ECONNRESET) or
+ * the host erroring the port (-EIO) is a failure: exit status 1. */
 void pg_note_closed(struct pg_thread *t, int rc, uint64_t frames)
 {
+	const char *who = rc == -ECONNRESET ? "unmd closed the connection" :
+			  rc == -EIO ? "the port's host stopped serving it" : "peer closed";
+	char thr[32] = "";
+
 	t->peer_closed_at = frames;
+	if (rc != -EPIPE)
+		t->err = rc;
 	if (t->conf->threads > 1)
-		fprintf(stderr, PG_NAME ": thread %d: peer closed after %" PRIu64 " frames (%s)\n",
-			t->id, frames, unm_strerror(rc));
-	else
-		fprintf(stderr, PG_NAME ": peer closed after %" PRIu64 " frames (%s)\n",
-			frames, unm_strerror(rc));
+		snprintf(thr, sizeof(thr), "thread %d: ", t->id);
+	fprintf(stderr, PG_NAME ": %s%s after %" PRIu64 " frames (%s)\n", thr, who, frames,
+		unm_strerror(rc));
 }
 
 void pg_fatal_sync(struct pg_thread *t, const char *what, int rc)
