@@ -472,6 +472,8 @@ static int parse_one(struct pg_conf *c, int opt, const char *arg,
 			return usage_err("bad MAC address '%s'", arg);
 		if (opt == 'S')
 			c->smac_given = true;
+		else
+			c->dmac_given = true;
 		break;
 	case 'z': c->rand_src = true; break;
 	case 'Z': c->rand_dst = true; break;

@@ -54,7 +54,12 @@ static const struct pg_optdoc pg_optdocs[] = {
 	{ 'S', "src-mac", "MAC",
 	  "Source MAC address (default the port's, or 02:00:00:00:00:01)." },
 	{ 'D', "dst-mac", "MAC",
-	  "Destination MAC address (default ff:ff:ff:ff:ff:ff)." },
+	  "Destination MAC address (default ff:ff:ff:ff:ff:ff, broadcast, as in netmap's pkt-gen). "
+	  "A switch floods broadcast frames to every port, taps and attached interfaces included, "
+	  "which multiplies its work by the number of ports; sending on a switch port without -D "
+	  "prints a one-time warning. A unicast address stops the flooding once the switch has "
+	  "learned it, that is once the receiving port has sent a frame from it (netmap's VALE "
+	  "learns the same way); until then unknown unicast floods as broadcast does." },
 	{ 'z', "random-src", NULL,
 	  "Random source address and port: within the range if -s gives one, else any." },
 	{ 'Z', "random-dst", NULL,

@@ -117,6 +117,14 @@ static int open_port(const struct pg_conf *c, struct unm_port **port, struct unm
 			info->tx_rings, info->rx_rings, info->first_tx, info->last_tx, info->first_rx,
 			info->last_rx, info->tx_slots, info->rx_slots, info->buf_count, info->buf_size,
 			info->vnet_hdr_len);
+	/* pkt-gen's default destination is broadcast, and so is ours (a
+	 * pkt-gen user expects it); on a switch that means every frame is
+	 * flooded to every port, taps included, which costs many times the
+	 * rate without a word. Say it once. */
+	if (need_tx && !c->dmac_given && !c->pcap_file && !strcmp(info->type, "vale"))
+		fprintf(stderr, PG_NAME ": warning: destination MAC ff:ff:ff:ff:ff:ff (broadcast, "
+			"the default): the switch floods every frame to all its ports; "
+			"-D MAC sends unicast\n");
 	if (c->threads > 1 &&
 	    ((need_tx && info->last_tx - info->first_tx < c->threads) ||
 	     (need_rx && info->last_rx - info->first_rx < c->threads))) {

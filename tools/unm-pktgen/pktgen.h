@@ -86,7 +86,7 @@ struct pg_conf {
 	int cpu;                      /* -1 = no affinity */
 	struct pg_span src, dst;
 	uint8_t smac[6], dmac[6];
-	bool smac_given;
+	bool smac_given, dmac_given;
 	bool rand_src, rand_dst, ipv6;
 	int csum;                     /* -1 = default (off for v4, on for v6) */
 	unsigned vnet_hdr_len;
