@@ -18,6 +18,13 @@
 
 SHELL := /bin/bash
 
+# Build in parallel by default, one job per online CPU: a fresh tree has
+# over a hundred units. An explicit -jN (or -j1) on the command line or in
+# MAKEFLAGS wins. GNU make >= 4.3 honours -j added here.
+ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+endif
+
 ifeq ($(wildcard config-host.mak),)
 $(shell ./configure >&2)
 endif
@@ -149,7 +156,10 @@ else
 endif
 
 # ---- demo and benchmarks ---------------------------------------------------
-demo: all
+# Only what the demo runs: the library, unmd, unm-pktgen and unm-ctl (not
+# the tests and benchmarks that "all" builds).
+DEMO_DEPS := $(STATIC) $(UNMD) $(B)/unm-pktgen $(B)/unm-ctl
+demo: $(DEMO_DEPS)
 	@B=$(B) ./bench/demo.sh
 
 bench: all
