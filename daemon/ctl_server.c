@@ -295,13 +295,13 @@ static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl
 			sw[swlen] = 0;
 			snprintf(port, sizeof(port), "%s", colon + 1);
 			if (!vs_name_ok(sw))
-				return fail(rep, -EINVAL, "bad switch name '%.64s'", sw);
+				return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, sw);
 		} else if ((rc = parse_port(req->name, NULL, sw, port, &g, rep))) {
 			return rc;
 		}
 	} else if (req->name[0]) {
 		if (!vs_name_ok(req->name))
-			return fail(rep, -EINVAL, "bad switch name '%.64s'", req->name);
+			return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, req->name);
 		snprintf(sw, sizeof(sw), "%.15s", req->name);
 	}
 	unmd_lock(d);
@@ -421,7 +421,7 @@ static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 	int rc;
 
 	if (!vs_name_ok(req->name))
-		return fail(rep, -EINVAL, "bad switch name '%.64s'", req->name);
+		return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, req->name);
 	if (strlen(req->arg) >= sizeof(p->name))
 		return fail(rep, -ENAMETOOLONG, "port name longer than %zu characters",
 			    sizeof(p->name) - 1);

@@ -265,6 +265,9 @@ struct vport *vs_port_find(struct vswitch *sw, const char *name);
 void vs_port_error(struct unmd *d, struct vport *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool vs_name_ok(const char *name);
+/* What vs_name_ok() accepts, for error messages. */
+#define VS_NAME_RULE "a switch name is 'vale' followed by up to 11 letters, digits or '_' " \
+	"(vale0, vale1, vale_lab)"
 unsigned vs_uid_ports(struct unmd *d, uid_t uid, uint64_t *mem);
 
 /* vport_csb.c: a client port served through its own region and a CSB */

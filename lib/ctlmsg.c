@@ -6,11 +6,14 @@
  * Stateless; the caller owns the socket and uses it from one thread.
  */
 #include <errno.h>
+#include <grp.h>
+#include <libgen.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "ctlmsg.h"
@@ -27,6 +30,57 @@ const char *unm_ctl_path(const char *opt)
 	return UNM_SOCKET_DEFAULT;
 }
 
+/* Name of group GID into buf ("" if unknown); getgrgid_r: thread-safe. */
+static void group_name(gid_t gid, char *buf, size_t n)
+{
+	struct group gr, *res = NULL;
+	char tmp[1024];
+
+	buf[0] = '\0';
+	if (getgrgid_r(gid, &gr, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(buf, n, "%s", res->gr_name);
+}
+
+/*
+ * Explain a failed connect to PATH (rc = -errno) in terms of what the
+ * user can do: connect() says "Connection refused" for a path that is a
+ * directory or a regular file, and "Permission denied" without naming
+ * the group that grants access (unmd's socket is owner/group/mode
+ * controlled: unmd(8)). The group comes from the socket, or from the
+ * directory holding it when the socket itself cannot be examined.
+ */
+static int connect_err(const char *path, int rc)
+{
+	struct stat st;
+	char gname[64], dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *what = path;
+
+	if (rc == -EACCES || rc == -EPERM) {
+		if (stat(path, &st) < 0) {
+			snprintf(dir, sizeof(dir), "%s", path);
+			what = dirname(dir);
+			if (stat(what, &st) < 0)
+				return unm_seterr(rc, "cannot reach unmd at %s: %s", path,
+						  strerror(-rc));
+		}
+		group_name(st.st_gid, gname, sizeof(gname));
+		if (!gname[0])
+			snprintf(gname, sizeof(gname), "%u", (unsigned)st.st_gid);
+		return unm_seterr(rc, "cannot reach unmd at %s: %s: %s belongs to group '%s' "
+				  "(mode %03o); join it (usermod -aG %s $USER, then log in again) "
+				  "or ask the administrator", path, strerror(-rc), what, gname,
+				  (unsigned)(st.st_mode & 0777), gname);
+	}
+	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return unm_seterr(rc, "cannot reach unmd at %s: it is %s, not a socket%s%s%s",
+				  path, S_ISDIR(st.st_mode) ? "a directory" : "a file",
+				  S_ISDIR(st.st_mode) ? " (give the socket inside it, e.g. " : "",
+				  S_ISDIR(st.st_mode) ? path : "",
+				  S_ISDIR(st.st_mode) ? "/unmd.sock)" : "");
+	return unm_seterr(rc, "cannot reach unmd at %s: %s%s", path, strerror(-rc),
+			  rc == -ENOENT || rc == -ECONNREFUSED ? " (is unmd running?)" : "");
+}
+
 int unm_ctl_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -41,8 +95,7 @@ int unm_ctl_connect(const char *path)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		rc = -errno;
 		close(fd);
-		return unm_seterr(rc, "cannot reach unmd at %s: %s%s", path, strerror(-rc),
-				  rc == -ENOENT || rc == -ECONNREFUSED ? " (is unmd running?)" : "");
+		return connect_err(path, rc);
 	}
 	return fd;
 }
