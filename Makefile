@@ -10,7 +10,8 @@
 #
 # Sources are found by wildcard, so adding a file needs no edit here:
 #   lib/*.c lib/*/*.c        -> libunm
-#   daemon/*.c               -> unmd
+#   daemon/*.c but main.c    -> libunmd.a (unmd's core, internal: not installed)
+#   daemon/main.c            -> unmd (main.o + libunmd.a + libunm.a)
 #   tools/NAME/*.c           -> NAME (one program per directory)
 #   tests/{unit,mp,hostile}/*.c -> one test program per file
 #   tests/fuzz/*_fuzz.c      -> a replay program (gcc) and a libFuzzer binary
@@ -59,7 +60,8 @@ LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 LIB_LIBS := $(XDP_LIBS) -lpthread
 DAEMON_SRCS := $(wildcard daemon/*.c)
-DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
+DAEMON_CORE_OBJS := $(patsubst %.c,$(B)/%.o,$(filter-out daemon/main.c,$(DAEMON_SRCS)))
+DAEMON_CORE := $(B)/libunmd.a
 TOOL_DIRS := $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
 TOOLS    := $(TOOL_DIRS:%=$(B)/%)
 TEST_SRCS := $(sort $(wildcard tests/unit/*.c tests/mp/*.c tests/hostile/*.c))
@@ -99,9 +101,13 @@ $(SHARED): $(LIB_OBJS) lib/libunm.map
 		$(ZDEFS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_LIBS)
 	$(Q)ln -sf libunm.so.$(LIBVER) $(B)/$(SONAME) && ln -sf $(SONAME) $(B)/libunm.so
 
-$(B)/unmd: $(DAEMON_OBJS) $(STATIC)
+$(DAEMON_CORE): $(DAEMON_CORE_OBJS)
+	@[ "$(Q)" = "" ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/unmd: $(B)/daemon/main.o $(DAEMON_CORE) $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(STATIC) $(LIB_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(B)/daemon/main.o $(DAEMON_CORE) $(STATIC) $(LIB_LIBS) $(LDLIBS)
 
 # One program per tools/NAME directory, linked statically with libunm.
 .SECONDEXPANSION:
@@ -118,7 +124,8 @@ $(BENCHES): $(B)/%: $(B)/%.o $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS) $(LDLIBS) -lm
 
-$(B)/fuzz/%-replay: $(B)/tests/fuzz/%_fuzz.o $(B)/tests/fuzz/replay_main.o $(STATIC)
+# Fuzz targets may test unmd's core: libunmd.a before libunm.a (it uses it).
+$(B)/fuzz/%-replay: $(B)/tests/fuzz/%_fuzz.o $(B)/tests/fuzz/replay_main.o $(DAEMON_CORE) $(STATIC)
 	@mkdir -p $(dir $@)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
@@ -137,11 +144,11 @@ ifeq ($(HAVE_LIBFUZZER),1)
 		t=$$(basename $$f _fuzz.c); \
 		$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang SANITIZE=1 \
 			CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
-			$(FUZZ_B)/libunm.a >/dev/null || exit 1; \
+			$(FUZZ_B)/libunm.a $(FUZZ_B)/libunmd.a >/dev/null || exit 1; \
 		echo "  FUZZ    $$t ($(FUZZ_TIME)s)"; \
 		clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ilib -I. \
 			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-			-o $(FUZZ_B)/$$t-fuzz $$f $(FUZZ_B)/libunm.a $(LIB_LIBS) || exit 1; \
+			-o $(FUZZ_B)/$$t-fuzz $$f $(FUZZ_B)/libunmd.a $(FUZZ_B)/libunm.a $(LIB_LIBS) || exit 1; \
 		mkdir -p $(FUZZ_B)/corpus-$$t; \
 		$(FUZZ_B)/$$t-fuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 			-artifact_prefix=$(FUZZ_B)/$$t- \

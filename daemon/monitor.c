@@ -119,14 +119,17 @@ struct mon_out {
 	uint32_t k, avail;
 };
 
-static bool mo_begin(struct vmon *m, const struct vring *vr, struct mon_out *mo)
+static bool mo_begin(struct unmd *d, struct vmon *m, const struct vring *vr, struct mon_out *mo)
 {
 	uint32_t end;
+	int rc;
 
 	mo->mp = m->port;
 	mo->o = &mo->mp->out[vr->id % mo->mp->n_out];
-	if (mo->mp->ops->out_space(mo->mp, mo->o, &end))
-		return false; /* bad RX head from the monitor's client: it is errored now */
+	if ((rc = mo->mp->ops->out_space(mo->mp, mo->o, &end))) {
+		vs_port_failed(d, mo->mp, rc); /* bad RX head from the monitor's client */
+		return false;
+	}
 	mo->k = mo->o->hwtail;
 	mo->avail = vr_dist(mo->o, mo->k, end);
 	return true;
@@ -134,8 +137,8 @@ static bool mo_begin(struct vmon *m, const struct vring *vr, struct mon_out *mo)
 
 /* Copy one frame of P's ring VR (NF fragments, LEN bytes) to the monitor;
  * false if the monitor's ring turned out bad (it is errored: stop). */
-static bool mo_put(struct vport *p, struct mon_out *mo, const struct vring *vr, bool tx,
-		    const struct fwd_frag *f, unsigned nf, uint32_t len)
+static bool mo_put(struct unmd *d, struct vport *p, struct mon_out *mo, const struct vring *vr,
+		   bool tx, const struct fwd_frag *f, unsigned nf, uint32_t len)
 {
 	struct vring *o = mo->o;
 	uint32_t need = len ? (len + o->buf_size - 1) / o->buf_size : 1;
@@ -149,7 +152,7 @@ static bool mo_put(struct vport *p, struct mon_out *mo, const struct vring *vr, 
 	if (!(nf == 1 && len <= VR_LINE && vr->buf_size >= VR_LINE && o->buf_size >= VR_LINE ?
 	      vr_copy_line(o, f[0].buf, len, fl, &mo->k) :
 	      vr_copy_frame(o, f, nf, len, fl, &mo->k))) {
-		vs_port_error(NULL, mo->mp, "monitor RX slot with buffer index outside [2, %u)",
+		vs_port_error(d, mo->mp, "monitor RX slot with buffer index outside [2, %u)",
 			      o->buf_count);
 		return false;
 	}
@@ -170,8 +173,8 @@ static void mo_end(struct vmon *m, struct mon_out *mo)
 }
 
 /* Copy the frames of [from, to) of VR (a ring of m->target) to monitor M. */
-static void mon_copy(struct vport *p, struct vmon *m, const struct vring *vr, bool tx,
-		     uint32_t from, uint32_t to)
+static void mon_copy(struct unmd *d, struct vport *p, struct vmon *m, const struct vring *vr,
+		     bool tx, uint32_t from, uint32_t to)
 {
 	struct fwd_frag f[UNM_MAX_FRAGS];
 	struct mon_out mo;
@@ -179,11 +182,11 @@ static void mon_copy(struct vport *p, struct vmon *m, const struct vring *vr, bo
 	unsigned nf;
 	long len;
 
-	if (!mo_begin(m, vr, &mo))
+	if (!mo_begin(d, m, vr, &mo))
 		return;
 	while (i != to)
 		if ((len = next_frame(vr, &i, to, f, &nf)) >= 0 &&
-		    !mo_put(p, &mo, vr, tx, f, nf, (uint32_t)len))
+		    !mo_put(d, p, &mo, vr, tx, f, nf, (uint32_t)len))
 			return;
 	mo_end(m, &mo);
 }
@@ -212,7 +215,8 @@ void mon_round_end(struct vport *p, bool idle)
 	}
 }
 
-void mon_ring(struct vport *p, const struct vring *vr, bool in, uint32_t from, uint32_t to)
+void mon_ring(struct unmd *d, struct vport *p, const struct vring *vr, bool in, uint32_t from,
+	      uint32_t to)
 {
 	/* in rings: a client's TX rings, an attached port's RX rings */
 	bool tx = in != p->attached;
@@ -220,11 +224,11 @@ void mon_ring(struct vport *p, const struct vring *vr, bool in, uint32_t from, u
 
 	for (struct vmon *m = p->mons; m; m = m->next)
 		if ((m->dirs & dir) && !m->port->errored)
-			mon_copy(p, m, vr, tx, from, to);
+			mon_copy(d, p, m, vr, tx, from, to);
 }
 
-void mon_frames(struct vport *p, const struct vring *vr, bool in, const struct mon_frame *fr,
-		unsigned n)
+void mon_frames(struct unmd *d, struct vport *p, const struct vring *vr, bool in,
+		const struct mon_frame *fr, unsigned n)
 {
 	bool tx = in != p->attached;
 	unsigned dir = tx ? UNM_CTL_OPEN_MON_TX : UNM_CTL_OPEN_MON_RX;
@@ -233,9 +237,9 @@ void mon_frames(struct vport *p, const struct vring *vr, bool in, const struct m
 		struct mon_out mo;
 		unsigned i;
 
-		if (!(m->dirs & dir) || m->port->errored || !mo_begin(m, vr, &mo))
+		if (!(m->dirs & dir) || m->port->errored || !mo_begin(d, m, vr, &mo))
 			continue;
-		for (i = 0; i < n && mo_put(p, &mo, vr, tx, fr[i].f, fr[i].nf, fr[i].len); i++)
+		for (i = 0; i < n && mo_put(d, p, &mo, vr, tx, fr[i].f, fr[i].nf, fr[i].len); i++)
 			;
 		if (i == n)
 			mo_end(m, &mo);

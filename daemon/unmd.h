@@ -5,7 +5,7 @@
  * object and its lock.
  *
  * Threads and locking (see vale.c for why there is one forwarding thread):
- *   - the control thread (main.c, ctl_server.c) accepts connections,
+ *   - the control thread (ctl_loop.c, ctl_server.c) accepts connections,
  *     parses requests, creates and destroys ports and switches;
  *   - the forwarding thread (vale.c) runs every switch.
  * d->lock protects the switch table, every switch, every port and all
@@ -134,12 +134,13 @@ struct vport;
  */
 struct vport_ops {
 	const char *type;
-	/* Frames are waiting in [vr->hwcur, *end). Returns 0 or -errno (the
-	 * port is then errored: e.g. an impossible head). */
+	/* Frames are waiting in [vr->hwcur, *end). Returns 0 or -errno (e.g.
+	 * an impossible head; the reason is in p->why, see vport_fail): the
+	 * switch then decides what becomes of the port (vs_port_failed). */
 	int (*in_fetch)(struct vport *p, struct vring *vr, uint32_t *end);
 	/* Slots before upto are consumed: give them back to the owner. */
 	void (*in_release)(struct vport *p, struct vring *vr, uint32_t upto);
-	/* Free slots are [vr->hwtail, *end). Returns 0 or -errno. */
+	/* Free slots are [vr->hwtail, *end). Returns 0 or -errno, as in_fetch. */
 	int (*out_space)(struct vport *p, struct vring *vr, uint32_t *end);
 	/* Slots [vr->hwtail, upto) have been filled: hand them to the owner. */
 	void (*out_publish)(struct vport *p, struct vring *vr, uint32_t upto);
@@ -155,6 +156,9 @@ struct vport_ops {
 	/* Mark errored for the owner to see (CSB: UNM_CSB_F_ERROR + irq). */
 	void (*set_error)(struct vport *p);
 	void (*destroy)(struct vport *p);
+	/* Optional: an fd the forwarding thread sleeps on (edge-triggered)
+	 * besides the rings' kick eventfds, or -1. */
+	int (*fd)(struct vport *p);
 };
 
 struct vport_stats {
@@ -188,7 +192,13 @@ struct vport {
 	void *priv;
 	struct vmon *mons;          /* monitors of this port (monitor.c), or NULL */
 	struct vmon *self_mon;      /* this port IS a monitor (not on a switch) */
+	char why[128];              /* why its last op failed (vport_fail) */
 };
+
+/* A port op failed: record why in P (for the log) and return RC (-errno).
+ * Ops never error a port themselves: their caller does, vs_port_failed. */
+int vport_fail(struct vport *p, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * Lookup function of a switch (netmap's bdg_ops.lookup): pluggable so the
@@ -243,9 +253,24 @@ struct unmd {
 	unsigned max_ports_uid;
 	unsigned max_conns_uid;      /* default max_ports_uid + 16 (main.c) */
 	uint64_t max_mem_uid;
+	/* control thread only (ctl_loop.c) */
+	struct ctl_conn *conns;      /* open connections */
+	/* Closed in this epoll batch: a later event of the same batch may
+	 * still point at them, so they are freed only when it is done. */
+	struct ctl_conn *closed_conns;
 };
 
-/* main.c */
+/* unmd.c: the context */
+/* Zero D and give it the defaults (limits), its lock and reap eventfd.
+ * Returns 0 or -errno. */
+int unmd_init(struct unmd *d);
+/* Take every port off every switch and destroy it (switches go with their
+ * last port). Lock held, forwarding thread stopped or never started. */
+void unmd_remove_all(struct unmd *d);
+/* Release what unmd_init took (after unmd_remove_all). */
+void unmd_fini(struct unmd *d);
+/* Log lines go to SINK (NULL: stderr, "unmd: " prefixed). Process-wide. */
+void unmd_set_log(void (*sink)(const char *msg));
 void ulog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void udebug(struct unmd *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void unmd_lock(struct unmd *d);
@@ -264,6 +289,9 @@ struct vport *vs_port_find(struct vswitch *sw, const char *name);
 /* Forwarding thread: stop serving P, tell its owner, log WHY. Lock held. */
 void vs_port_error(struct unmd *d, struct vport *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An op of P returned RC < 0: error P with the reason the op recorded
+ * (vport_fail), else strerror(-RC). Lock held. */
+void vs_port_failed(struct unmd *d, struct vport *p, int rc);
 bool vs_name_ok(const char *name);
 /* What vs_name_ok() accepts, for error messages. */
 #define VS_NAME_RULE "a switch name is 'vale' followed by up to 11 letters, digits or '_' " \
@@ -281,14 +309,14 @@ unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max);
 /* vport_unm.c: any port type opened inside unmd */
 int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_geom *g,
 		     char *err, size_t errlen);
-int vport_unm_fd(struct vport *p);
 
 /* monitor.c: monitors of switch ports (all with d->lock held) */
 struct vmon;
 /* Forwarding thread: slots [from, to) of ring VR of P were just taken from
  * it (in = true: one of P's in rings) or filled (in = false: an out ring,
  * before publishing). Copies the frames to P's monitors. */
-void mon_ring(struct vport *p, const struct vring *vr, bool in, uint32_t from, uint32_t to);
+void mon_ring(struct unmd *d, struct vport *p, const struct vring *vr, bool in, uint32_t from,
+	      uint32_t to);
 /* The same for frames already parsed (vale.c pass 1): N frames of ring VR
  * of P, each NF fragments and LEN bytes (both validated). */
 struct mon_frame {
@@ -296,8 +324,8 @@ struct mon_frame {
 	uint16_t nf;
 	uint32_t len;
 };
-void mon_frames(struct vport *p, const struct vring *vr, bool in, const struct mon_frame *fr,
-		unsigned n);
+void mon_frames(struct unmd *d, struct vport *p, const struct vring *vr, bool in,
+		const struct mon_frame *fr, unsigned n);
 /* Forwarding thread, end of a round (IDLE: before sleeping): interrupt
  * P's monitors that have copies queued and sleep, if enough are queued
  * (or IDLE). */
@@ -335,5 +363,11 @@ struct ctl_conn {
 int ctl_handle(struct unmd *d, struct ctl_conn *c);
 /* Connection gone (closed, died, or cut because its port errored). */
 void ctl_conn_gone(struct unmd *d, struct ctl_conn *c, const char *why);
+
+/* ctl_loop.c: the control thread. Serve listening socket LFD until signalfd
+ * SFD reads a signal (returns 0) or epoll fails (1); either way every
+ * connection and port is gone and the forwarding thread stopped on return.
+ * The forwarding thread must be running (vs_start). */
+int unmd_serve(struct unmd *d, int lfd, int sfd);
 
 #endif

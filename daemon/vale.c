@@ -64,8 +64,6 @@
 #include <unistd.h>
 #include "unmd.h"
 
-static struct unmd *the_unmd; /* for vs_port_error from port ops */
-
 struct fwd_ent {
 	uint32_t frag;       /* first fragment in fwd_batch.frag[] */
 	uint32_t len;        /* bytes in the whole frame */
@@ -256,7 +254,7 @@ static void share_take(struct vring *o, unsigned src, uint32_t from, uint32_t to
 static void epoll_port(struct unmd *d, struct vport *p, int op)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
-	int fd = vport_unm_fd(p);
+	int fd = p->ops->fd ? p->ops->fd(p) : -1;
 
 	for (unsigned i = 0; i < p->n_in + p->n_out; i++) {
 		struct vring *vr = i < p->n_in ? &p->in[i] : &p->out[i - p->n_in];
@@ -330,8 +328,6 @@ void vs_port_error(struct unmd *d, struct vport *p, const char *fmt, ...)
 	va_list ap;
 	uint64_t one = 1;
 
-	if (!d)
-		d = the_unmd;
 	if (p->errored)
 		return;
 	va_start(ap, fmt);
@@ -347,6 +343,14 @@ void vs_port_error(struct unmd *d, struct vport *p, const char *fmt, ...)
 	p->ops->set_error(p);
 	if (write(d->reap_fd, &one, sizeof(one)) < 0)
 		return;
+}
+
+void vs_port_failed(struct unmd *d, struct vport *p, int rc)
+{
+	if (p->why[0])
+		vs_port_error(d, p, "%s", p->why);
+	else
+		vs_port_error(d, p, "%s", strerror(-rc));
 }
 
 /* ---- pass 1: gather, validate, look up ------------------------------------ */
@@ -433,8 +437,8 @@ static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct
 }
 
 /* Lossless: can every destination of frame E take it? Reserve if so. */
-static bool fwd_reserve(struct vswitch *sw, struct vport *src, struct vring *vr,
-			struct fwd_ent *e, struct fwd_batch *b)
+static bool fwd_reserve(struct unmd *ud, struct vswitch *sw, struct vport *src,
+			struct vring *vr, struct fwd_ent *e, struct fwd_batch *b)
 {
 	unsigned first = e->dst == VS_BCAST ? 0 : e->dst;
 	unsigned last = e->dst == VS_BCAST ? VS_MAX_PORTS : e->dst + 1u;
@@ -456,8 +460,11 @@ static bool fwd_reserve(struct vswitch *sw, struct vport *src, struct vring *vr,
 			if (!need)
 				continue; /* can never fit: dropped as no_room in pass 2 */
 			if (!b->room_ok[d]) {
-				b->room[d] = dp->ops->out_space(dp, o, &oend) ? 0 :
-					     vr_dist(o, o->hwtail, oend);
+				int rc = dp->ops->out_space(dp, o, &oend);
+
+				if (rc)
+					vs_port_failed(ud, dp, rc);
+				b->room[d] = rc ? 0 : vr_dist(o, o->hwtail, oend);
 				b->room_ok[d] = true;
 			}
 			if (pass == 0 && b->room[d] < need)
@@ -468,8 +475,8 @@ static bool fwd_reserve(struct vswitch *sw, struct vport *src, struct vring *vr,
 	return true;
 }
 
-static unsigned fwd_lookup(struct vswitch *sw, struct vport *src, struct vring *vr,
-			   struct fwd_batch *b, uint64_t now)
+static unsigned fwd_lookup(struct unmd *d, struct vswitch *sw, struct vport *src,
+			   struct vring *vr, struct fwd_batch *b, uint64_t now)
 {
 	bool repeat_ok = sw->lookup->l2_only, have_prev = false;
 	uint64_t prev8 = 0;
@@ -509,7 +516,7 @@ static unsigned fwd_lookup(struct vswitch *sw, struct vport *src, struct vring *
 			continue;
 		}
 		e->dst = (uint8_t)dst;
-		if (sw->lossless && !fwd_reserve(sw, src, vr, e, b))
+		if (sw->lossless && !fwd_reserve(d, sw, src, vr, e, b))
 			break; /* backpressure: the rest stays in the sender's ring */
 	}
 	return n;
@@ -566,16 +573,24 @@ static bool fwd_copy(struct vring *o, const struct fwd_ent *e, const struct fwd_
 }
 
 /* Deliver DP's unicast list (and the flood list if FLOOD) to port DP. */
-static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
+static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, struct vport *dp,
 			struct fwd_batch *b, bool flood)
 {
 	struct vring *o = &dp->out[vr->id % dp->n_out];
 	uint16_t u = b->lhead[dp->idx], f = flood ? b->lhead[VS_BCAST] : FWD_NONE;
 	uint32_t end = 0, k, avail = 0;
-	bool ok = !dp->errored && dp->ops->out_space(dp, o, &end) == 0;
+	bool ok = !dp->errored;
 	bool vo = src->geom.vnet_hdr_len || dp->geom.vnet_hdr_len;
 	struct vshare *sh = dp->sw->lossless ? NULL : o->share;
 
+	if (ok) {
+		int rc = dp->ops->out_space(dp, o, &end);
+
+		if (rc) {
+			vs_port_failed(d, dp, rc);
+			ok = false;
+		}
+	}
 	if (ok) {
 		k = o->hwtail;
 		avail = vr_dist(o, k, end);
@@ -608,7 +623,7 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 			r = vo_deliver(src, dp, o, &b->frag[e->frag], e->nfrags, e->len, &b->vi[n],
 				       &k, &avail);
 			if (r < 0) {
-				vs_port_error(NULL, dp, "RX slot with buffer index outside [2, %u)",
+				vs_port_error(d, dp, "RX slot with buffer index outside [2, %u)",
 					      o->buf_count);
 				src->st.drops[UNM_DROP_DST_ERR]++;
 				ok = false;
@@ -624,7 +639,7 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 		} else if (need > avail) {
 			src->st.drops[UNM_DROP_DST_FULL]++;
 		} else if (!fwd_copy(o, e, b, &k)) {
-			vs_port_error(NULL, dp, "RX slot with buffer index outside [2, %u)",
+			vs_port_error(d, dp, "RX slot with buffer index outside [2, %u)",
 				      o->buf_count);
 			src->st.drops[UNM_DROP_DST_ERR]++;
 			ok = false;
@@ -638,12 +653,12 @@ static void fwd_deliver(struct vport *src, struct vring *vr, struct vport *dp,
 			share_take(o, src->idx, k0, k);
 	}
 	if (ok && k != o->hwtail && unlikely(dp->mons)) /* monitor hook: frames delivered */
-		mon_ring(dp, o, false, o->hwtail, k);
+		mon_ring(d, dp, o, false, o->hwtail, k);
 	if (ok && k != o->hwtail)
 		dp->ops->out_publish(dp, o, k);
 }
 
-static void fwd_pass2(struct vswitch *sw, struct vport *src, struct vring *vr,
+static void fwd_pass2(struct unmd *d, struct vswitch *sw, struct vport *src, struct vring *vr,
 		      struct fwd_batch *b, unsigned n)
 {
 	unsigned ndst = 0;
@@ -690,25 +705,28 @@ static void fwd_pass2(struct vswitch *sw, struct vport *src, struct vring *vr,
 		 * port with unicast frames gets those only: they are dst_err) */
 		if (b->lhead[dp->idx] != FWD_NONE ||
 		    (flood[dp->idx] && b->lhead[VS_BCAST] != FWD_NONE))
-			fwd_deliver(src, vr, dp, b, flood[dp->idx]);
+			fwd_deliver(d, src, vr, dp, b, flood[dp->idx]);
 	}
 }
 
 /* One source ring: returns the number of slots consumed. */
-static unsigned fwd_ring(struct vswitch *sw, struct vport *src, struct vring *vr,
-			 struct fwd_batch *b, uint64_t now)
+static unsigned fwd_ring(struct unmd *d, struct vswitch *sw, struct vport *src,
+			 struct vring *vr, struct fwd_batch *b, uint64_t now)
 {
 	uint32_t end, done, moved;
 	unsigned n;
+	int rc;
 
-	if (src->ops->in_fetch(src, vr, &end))
+	if ((rc = src->ops->in_fetch(src, vr, &end))) {
+		vs_port_failed(d, src, rc);
 		return 0;
+	}
 	if (end == vr->hwcur)
 		return 0;
 	b->src_buf_size = vr->buf_size;
 	fwd_gather(src, vr, end, b);
-	n = fwd_lookup(sw, src, vr, b, now);
-	fwd_pass2(sw, src, vr, b, n);
+	n = fwd_lookup(d, sw, src, vr, b, now);
+	fwd_pass2(d, sw, src, vr, b, n);
 	done = n ? b->ent[n - 1].slot_end : b->start;
 	if (n)
 		vr->skip = b->ent[n - 1].skip_after;
@@ -727,7 +745,7 @@ static unsigned fwd_ring(struct vswitch *sw, struct vport *src, struct vring *vr
 			if (b->ent[i].whole)
 				mf[m++] = (struct mon_frame){ &b->frag[b->ent[i].frag],
 							      b->ent[i].nfrags, b->ent[i].len };
-		mon_frames(src, vr, true, mf, m);
+		mon_frames(d, src, vr, true, mf, m);
 	}
 	src->ops->in_release(src, vr, done);
 	return moved;
@@ -746,7 +764,7 @@ static unsigned round_all(struct unmd *d, struct fwd_batch *b, uint64_t now)
 			struct vport *p = sw->ports[sw->active[k]];
 
 			for (unsigned r = 0; r < p->n_in && !p->errored; r++)
-				work += fwd_ring(sw, p, &p->in[r], b, now);
+				work += fwd_ring(d, sw, p, &p->in[r], b, now);
 		}
 		for (unsigned k = 0; sw && k < sw->n_active; k++) {
 			struct vport *p = sw->ports[sw->active[k]];
@@ -900,7 +918,6 @@ int vs_start(struct unmd *d)
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	int rc;
 
-	the_unmd = d;
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->ep < 0 || d->wake_fd < 0)

@@ -24,6 +24,7 @@
  * reset (lock held) and destroy (port already off its switch).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,7 @@ static int csb_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
 
 	if (head >= vr->nslots) {
 		p->st.bad_ring++;
-		vs_port_error(NULL, p, "head %u > %u", head, vr->nslots - 1);
-		return -EIO;
+		return vport_fail(p, -EIO, "head %u > %u", head, vr->nslots - 1);
 	}
 	*end = head;
 	return 0;
@@ -77,9 +77,8 @@ static int csb_out_space(struct vport *p, struct vring *vr, uint32_t *end)
 		if (head >= vr->nslots ||
 		    vr_dist(vr, vr->hwcur, head) > vr_dist(vr, vr->hwcur, vr->hwtail)) {
 			p->st.bad_ring++;
-			vs_port_error(NULL, p, "RX head %u outside [%u, %u]", head, vr->hwcur,
-				      vr->hwtail);
-			return -EIO;
+			return vport_fail(p, -EIO, "RX head %u outside [%u, %u]", head, vr->hwcur,
+					  vr->hwtail);
 		}
 		vr->hwcur = head;
 	}
@@ -325,6 +324,16 @@ struct vport *vport_alloc(unsigned n_in, unsigned n_out, size_t priv_size)
 	for (unsigned i = 0; i < n_out; i++)
 		p->out[i].kick_fd = p->out[i].irq_fd = -1;
 	return p;
+}
+
+int vport_fail(struct vport *p, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 void vport_free(struct vport *p)

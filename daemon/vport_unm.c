@@ -32,10 +32,8 @@ static int unm_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
 {
 	int rc = unm_rxsync(P(p), (int)vr->id);
 
-	if (rc < 0 && !(rc == -EPIPE && vr->ring->tail != vr->hwcur)) {
-		vs_port_error(NULL, p, "rxsync: %s", strerror(-rc));
-		return rc;
-	}
+	if (rc < 0 && !(rc == -EPIPE && vr->ring->tail != vr->hwcur))
+		return vport_fail(p, rc, "rxsync: %s", strerror(-rc));
 	*end = vr->ring->tail;
 	return 0;
 }
@@ -55,10 +53,8 @@ static int unm_out_space(struct vport *p, struct vring *vr, uint32_t *end)
 		int rc = unm_txsync(P(p), (int)vr->id);
 
 		vr->dirty = false;
-		if (rc < 0) {
-			vs_port_error(NULL, p, "txsync: %s", strerror(-rc));
-			return rc;
-		}
+		if (rc < 0)
+			return vport_fail(p, rc, "txsync: %s", strerror(-rc));
 	}
 	vr->hwtail = r->head;
 	*end = r->tail;
@@ -132,6 +128,11 @@ static void unm_set_error(struct vport *p)
 {
 }
 
+static int unm_fd_op(struct vport *p)
+{
+	return unm_fd(P(p));
+}
+
 static void unm_destroy(struct vport *p)
 {
 	unm_close(P(p));
@@ -150,6 +151,7 @@ static const struct vport_ops unm_vport_ops = {
 	.on_wake = unm_on_wake,
 	.set_error = unm_set_error,
 	.destroy = unm_destroy,
+	.fd = unm_fd_op,
 };
 
 static void ring_setup(struct vring *vr, const struct unm_port *up, const struct unm_kring *kr)
@@ -220,9 +222,4 @@ int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_g
 		ring_setup(&p->out[i], up, &up->tx[i]);
 	*pp = p;
 	return 0;
-}
-
-int vport_unm_fd(struct vport *p)
-{
-	return p->ops == &unm_vport_ops ? unm_fd(P(p)) : -1;
 }

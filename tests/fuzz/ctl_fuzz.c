@@ -6,8 +6,8 @@
  * (vport_csb.c, regions and eventfds) and in-daemon ports (vport_unm.c),
  * but no forwarding thread and no listening socket.
  *
- * The daemon sources are compiled into this file (the fuzz rule links
- * only the target and libunm.a); main.c is replaced by the stubs below.
+ * unmd's core comes from libunmd.a (everything of unmd but main.c), with
+ * one context set up here as main.c does, minus the threads and socket.
  * Input: a sequence of messages, each [u16 little-endian length][bytes];
  * bit 15 of the length attaches an fd (unmd must close it). Each message
  * goes over a SOCK_SEQPACKET socketpair to ctl_handle() as a client's
@@ -35,54 +35,30 @@
 #include "daemon/unmd.h"
 #include "ctlmsg.h"
 
-#include "daemon/vport_csb.c"
-#define ring_setup unm_ring_setup_
-#include "daemon/vport_unm.c"
-#undef ring_setup
-#include "daemon/vale.c"
-#include "daemon/vale_learn.c"
-#include "daemon/vale_offload.c"
-#include "daemon/monitor.c"
-#include "daemon/ctl_server.c"
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* ---- main.c stand-ins ---------------------------------------------------- */
-void ulog(const char *fmt, ...) { (void)fmt; }
-void udebug(struct unmd *d, const char *fmt, ...) { (void)d; (void)fmt; }
-void unmd_lock(struct unmd *d) { pthread_mutex_lock(&d->lock); }
-void unmd_unlock(struct unmd *d) { pthread_mutex_unlock(&d->lock); }
+static struct unmd *D; /* the harness's context, kept across inputs */
 
-static struct unmd D;
+static void quiet(const char *msg)
+{
+	(void)msg;
+}
 
 static void setup_once(void)
 {
-	if (D.ep)
+	static struct unmd daemon;
+
+	if (D)
 		return;
-	pthread_mutex_init(&D.lock, NULL);
-	D.ep = epoll_create1(EPOLL_CLOEXEC);
-	D.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	D.reap_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	D.max_ports_uid = 8;
-	D.max_mem_uid = 64ull << 20;
-	the_unmd = &D;
-}
-
-static void teardown_switches(void)
-{
-	for (unsigned i = 0; i < VS_MAX_SWITCHES; i++) {
-		struct vswitch *sw = D.sw[i];
-
-		while (sw && sw->n_active) {
-			struct vport *p = sw->ports[sw->active[0]];
-			bool last = sw->n_active == 1;
-
-			vs_port_remove(&D, p);
-			p->ops->destroy(p);
-			if (last)
-				break;
-		}
-	}
+	if (unmd_init(&daemon))
+		abort();
+	D = &daemon;
+	unmd_set_log(quiet);
+	/* as vs_start, without the forwarding thread */
+	D->ep = epoll_create1(EPOLL_CLOEXEC);
+	D->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	D->max_ports_uid = 8;
+	D->max_mem_uid = 64ull << 20;
 }
 
 /* Read every reply waiting on FD; close the fds they carry. */
@@ -170,16 +146,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 		if (rc)
 			break;
-		rc = ctl_handle(&D, &c);
+		rc = ctl_handle(D, &c);
 		drain_replies(sv[1], refused);
 		if (rc < 0)
 			break;
 	}
-	ctl_conn_gone(&D, &c, NULL);
+	ctl_conn_gone(D, &c, NULL);
 	close(sv[0]);
 	close(sv[1]);
-	unmd_lock(&D);
-	teardown_switches();
-	unmd_unlock(&D);
+	unmd_lock(D);
+	unmd_remove_all(D);
+	unmd_unlock(D);
 	return 0;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * learn_fuzz.c - libFuzzer target for the switch's frame lookup: the
- * learning bridge of daemon/vale_learn.c (compiled in) fed frames as the
+ * learning bridge of daemon/vale_learn.c (linked from libunmd.a) fed frames as the
  * forwarding thread feeds them, checked against a shadow model.
  *
  * Input: records [op][port][len][len bytes of frame]. op & 3: 0 = look
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "daemon/unmd.h"
-#include "daemon/vale_learn.c"
+#include "daemon/vale_learn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
