@@ -55,6 +55,7 @@ static int fail(struct unm_ctl_rep *rep, int err, const char *fmt, ...)
 static int parse_port(const char *name, const struct unm_ctl_geom *in, char *sw, char *port,
 		      struct unm_ctl_geom *g, struct unm_ctl_rep *rep)
 {
+	struct unm_open_opts o = { .sz = sizeof(o) };
 	struct unm_spec s;
 	char err[256];
 	int rc = unm_parse_name(name, &s, err, sizeof(err));
@@ -66,18 +67,22 @@ static int parse_port(const char *name, const struct unm_ctl_geom *in, char *sw,
 	snprintf(sw, UNM_CTL_SW_MAX, "%.15s", s.sw);
 	snprintf(port, 64, "%s", s.port);
 	*g = in ? *in : (struct unm_ctl_geom){ 0 };
-	if (s.tx_rings) g->tx_rings = s.tx_rings;
-	if (s.rx_rings) g->rx_rings = s.rx_rings;
-	if (s.tx_slots) g->tx_slots = s.tx_slots;
-	if (s.rx_slots) g->rx_slots = s.rx_slots;
-	if (s.buf_size) g->buf_size = s.buf_size;
-	if (s.extra_bufs) g->extra_bufs = s.extra_bufs;
-	if (s.vnet_hdr_len >= 0) g->vnet_hdr_len = (uint32_t)s.vnet_hdr_len;
-	if (!g->tx_rings) g->tx_rings = 1;
-	if (!g->rx_rings) g->rx_rings = 1;
-	if (!g->tx_slots) g->tx_slots = UNM_DEF_SLOTS;
-	if (!g->rx_slots) g->rx_slots = UNM_DEF_SLOTS;
-	if (!g->buf_size) g->buf_size = UNM_DEF_BUF_SIZE;
+	/* the name's @conf over the request's geometry, then defaults: as unm_open */
+	o.tx_rings = g->tx_rings;
+	o.rx_rings = g->rx_rings;
+	o.tx_slots = g->tx_slots;
+	o.rx_slots = g->rx_slots;
+	o.buf_size = g->buf_size;
+	o.extra_bufs = g->extra_bufs;
+	o.vnet_hdr_len = g->vnet_hdr_len;
+	unm_spec_geometry(&s, &o);
+	g->tx_rings = o.tx_rings;
+	g->rx_rings = o.rx_rings;
+	g->tx_slots = o.tx_slots;
+	g->rx_slots = o.rx_slots;
+	g->buf_size = o.buf_size;
+	g->extra_bufs = o.extra_bufs;
+	g->vnet_hdr_len = o.vnet_hdr_len;
 	if (g->tx_rings > UNM_MAX_RINGS || g->rx_rings > UNM_MAX_RINGS ||
 	    g->tx_slots < UNM_MIN_SLOTS || g->tx_slots > UNM_MAX_SLOTS ||
 	    g->rx_slots < UNM_MIN_SLOTS || g->rx_slots > UNM_MAX_SLOTS ||
@@ -287,10 +292,12 @@ static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl
 		/* An attached port is named after its backend ("tap:t0",
 		 * "vhost-user:/run/vm.sock"), which is no valid switch port
 		 * name: take everything after the switch literally then. */
-		const char *c2 = strchr(colon + 1, ':'), *at = strchr(colon + 1, '@');
+		struct unm_spec s;
+		char err[256];
+		bool attached = unm_parse_name(colon + 1, &s, err, sizeof(err)) == 0 &&
+				(unm_port_type(s.kind)->caps & UNM_TYPE_ATTACH);
 
-		if (swlen < sizeof(sw) && strlen(colon + 1) < sizeof(port) && c2 &&
-		    (!at || c2 < at)) {
+		if (swlen < sizeof(sw) && strlen(colon + 1) < sizeof(port) && attached) {
 			memcpy(sw, req->name, swlen);
 			sw[swlen] = 0;
 			snprintf(port, sizeof(port), "%s", colon + 1);
@@ -428,7 +435,7 @@ static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 	rc = unm_parse_name(req->arg, &s, err, sizeof(err));
 	if (rc)
 		return fail(rep, rc, "%s", err);
-	if (s.kind == UNM_KIND_VALE)
+	if (!(unm_port_type(s.kind)->caps & UNM_TYPE_ATTACH))
 		return fail(rep, -EINVAL, "%s: switch ports cannot be attached to a switch "
 			    "(connect the switches with a pipe or a backend)", req->arg);
 	unmd_lock(d);

@@ -76,6 +76,51 @@ struct unm_spec {
 UNM_HIDDEN int unm_parse_name(const char *name, struct unm_spec *spec,
 			      char *err, size_t errlen);
 
+/*
+ * unm_spec_geometry - the geometry a port named SPEC gets: @conf values in
+ * the name win over those already in O, then defaults fill what is still
+ * 0 (1 ring each way, UNM_DEF_SLOTS, UNM_DEF_BUF_SIZE). Not range-checked.
+ */
+struct unm_open_opts;
+UNM_HIDDEN void unm_spec_geometry(const struct unm_spec *spec, struct unm_open_opts *o);
+
+/* ---- the port types (port_types.c) --------------------------------------- */
+
+/* How the argument of a typed name ("TYPE:ARG") is spelled (name.c). */
+enum unm_arg_syntax {
+	UNM_ARG_NONE,       /* null[:] */
+	UNM_ARG_SWITCH,     /* valeX:PORT (the prefix is the switch's name) */
+	UNM_ARG_IFNAME,     /* an interface name, then -N /FLAGS @conf */
+	UNM_ARG_PATH,       /* a path running to @conf */
+	UNM_ARG_PCI,        /* [DDDD:]BB:DD.F */
+	UNM_ARG_NAME,       /* another port's name (monitor:) */
+	UNM_ARG_PIPE,       /* untyped NAME{ID / NAME}ID */
+};
+
+/* What a port type may do (unm_port_type.caps). */
+#define UNM_TYPE_ATTACH 0x1 /* unmd may open it and attach it to a switch */
+#define UNM_TYPE_DOMAIN 0x2 /* may join a trust domain of a switch */
+#define UNM_TYPE_ADMIN  0x4 /* opening it needs privileges (network admin,
+                               raw sockets, a PCI device) */
+
+struct unm_port_ops;
+
+struct unm_port_type {
+	const char *name;           /* "tap": the prefix before ':' */
+	const char *spelled;        /* how error messages list it ("valeN") */
+	enum unm_kind kind;
+	enum unm_arg_syntax arg;
+	const struct unm_port_ops *ops;
+	unsigned caps;              /* UNM_TYPE_* */
+};
+
+UNM_HIDDEN extern const struct unm_port_type unm_port_types[];
+UNM_HIDDEN extern const unsigned unm_n_port_types;
+/* The entry of KIND, or NULL (UNM_KIND_NONE). */
+UNM_HIDDEN const struct unm_port_type *unm_port_type(enum unm_kind kind);
+/* The entry whose name is [S, S + LEN), or NULL. */
+UNM_HIDDEN const struct unm_port_type *unm_port_type_named(const char *s, size_t len);
+
 /* ---- regions (region.c) ------------------------------------------------- */
 
 struct unm_if_layout {
@@ -269,7 +314,7 @@ static inline char *kr_buf(const struct unm_kring *kr, uint32_t idx)
 	return (char *)kr->ring + kr->buf_ofs + (uint64_t)idx * kr->buf_size;
 }
 
-/* Port types, one ops table per file. */
+/* Port types, one ops table per file (listed in port_types.c). */
 extern const struct unm_port_ops unm_pipe_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_vale_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_null_ops UNM_HIDDEN;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * name.c - the port-name parser (no I/O, no allocation, no global state).
+ * Which prefixes are types, and how each spells its argument, comes from
+ * the table of port types (port_types.c).
  *
  * Grammar (netmap's spelling where netmap has one):
  *   name     := base suffix*
@@ -370,6 +372,7 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 {
 	const char *e = s + strlen(s);
 	const char *colon = strchr(s, ':');
+	const struct unm_port_type *t;
 	size_t tlen;
 	int rc;
 
@@ -399,8 +402,25 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 	tlen = (size_t)(colon - s);
 	if (tlen == 0)
 		return bad(c, "missing port type before ':'");
-#define TYPE(t) (tlen == strlen(t) && !memcmp(s, t, tlen))
-	if (tlen >= 4 && !memcmp(s, "vale", 4)) {
+	t = tlen >= 4 && !memcmp(s, "vale", 4) ? unm_port_type(UNM_KIND_VALE) :
+	    unm_port_type_named(s, tlen);
+	if (!t || t->arg == UNM_ARG_NONE || t->arg == UNM_ARG_PIPE) {
+		/* null and pipes were parsed above; anything else is unknown */
+		char tn[24], known[200] = "";
+		size_t kl = 0;
+
+		for (unsigned i = 0; i < unm_n_port_types; i++)
+			kl += (size_t)snprintf(known + kl, kl < sizeof(known) ? sizeof(known) - kl : 0,
+					       "%s%s", i ? ", " : "", unm_port_types[i].spelled);
+		snprintf(tn, sizeof(tn), "%.*s", (int)(tlen > 20 ? 20 : tlen), s);
+		snprintf(c->err, c->errlen,
+			 "bad port name '%.96s': unknown port type '%s' (known: %s)",
+			 c->name, tn, known);
+		return -EPROTONOSUPPORT;
+	}
+	sp->kind = t->kind;
+	switch (t->arg) {
+	case UNM_ARG_SWITCH: {
 		const char *p = colon + 1, *pe;
 
 		for (const char *q = s; q < colon; q++)
@@ -417,34 +437,27 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 			return bad(c, "switch port name may contain only letters, digits and '_' (found '%c')", *pe);
 		if ((rc = take(c, sp->port, UNM_IFNAMSIZ, p, pe, "switch port name")))
 			return rc;
-		sp->kind = UNM_KIND_VALE;
-		snprintf(sp->type, sizeof(sp->type), "vale");
 		rc = parse_suffixes(c, pe, e, sp, true, true);
-	} else if (TYPE("tap")) {
-		sp->kind = UNM_KIND_TAP;
+		break;
+	}
+	case UNM_ARG_IFNAME:
 		rc = parse_ifname(c, colon + 1, e, sp, true);
-	} else if (TYPE("afpacket")) {
-		sp->kind = UNM_KIND_AFPACKET;
-		rc = parse_ifname(c, colon + 1, e, sp, true);
-	} else if (TYPE("afxdp")) {
-		sp->kind = UNM_KIND_AFXDP;
-		rc = parse_ifname(c, colon + 1, e, sp, true);
-	} else if (TYPE("shmif")) {
-		sp->kind = UNM_KIND_SHMIF;
+		break;
+	case UNM_ARG_PATH:
 		rc = parse_path(c, colon + 1, e, sp);
-	} else if (TYPE("vhost-user")) {
-		sp->kind = UNM_KIND_VHOST;
-		rc = parse_path(c, colon + 1, e, sp);
-	} else if (TYPE("ivshmem")) {
+		break;
+	case UNM_ARG_PCI: {
 		const char *be = base_end(colon + 1, e, false);
 
-		sp->kind = UNM_KIND_IVSHMEM;
 		if ((rc = take(c, sp->path, sizeof(sp->path), colon + 1, be, "PCI address")))
 			return rc;
 		if (!pci_address_ok(sp->path))
 			return bad(c, "'%s' is not a PCI address ([DDDD:]BB:DD.F, hex)", sp->path);
 		rc = parse_suffixes(c, be, e, sp, false, false);
-	} else if (TYPE("monitor")) {
+		break;
+	}
+	case UNM_ARG_NAME:
+	default:
 		if (depth > 0)
 			return bad(c, "a monitor of a monitor");
 		/* The inner name fills sp (its suffixes are the monitor's). */
@@ -453,23 +466,10 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 		if (sp->kind == UNM_KIND_MONITOR)
 			return bad(c, "a monitor of a monitor");
 		return make_monitor(c, sp, colon + 1);
-	} else {
-		char t[24];
-
-		snprintf(t, sizeof(t), "%.*s", (int)(tlen > 20 ? 20 : tlen), s);
-		snprintf(c->err, c->errlen,
-			 "bad port name '%.96s': unknown port type '%s' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, null, or a pipe NAME{ID)",
-			 c->name, t);
-		return -EPROTONOSUPPORT;
 	}
-#undef TYPE
 	if (rc)
 		return rc;
-	if (!sp->type[0])
-		snprintf(sp->type, sizeof(sp->type), "%s",
-			 sp->kind == UNM_KIND_TAP ? "tap" : sp->kind == UNM_KIND_AFPACKET ? "afpacket" :
-			 sp->kind == UNM_KIND_AFXDP ? "afxdp" : sp->kind == UNM_KIND_SHMIF ? "shmif" :
-			 sp->kind == UNM_KIND_VHOST ? "vhost-user" : "ivshmem");
+	snprintf(sp->type, sizeof(sp->type), "%s", t->name);
 	return 0;
 }
 

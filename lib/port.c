@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * port.c - the port object every port type shares: open by name through the
- * type registry, generic sync (validation of head/cur, restoring the ring's
+ * table of port types (port_types.c), generic sync (validation of head/cur, restoring the ring's
  * constant fields, notification arming), wait, inject/dispatch, info.
  *
  * Threads: each ring is synced by one thread at a time (the API contract);
@@ -18,28 +18,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include "internal.h"
-
-/* Port types by kind. NULL: the kind is reserved but not in this build. */
-static const struct unm_port_ops *const registry[UNM_KIND__COUNT] = {
-	[UNM_KIND_PIPE] = &unm_pipe_ops,
-	[UNM_KIND_VALE] = &unm_vale_ops,
-	[UNM_KIND_NULL] = &unm_null_ops,
-	[UNM_KIND_MONITOR] = &unm_monitor_ops,
-	[UNM_KIND_AFXDP] = &unm_afxdp_ops,
-	[UNM_KIND_SHMIF] = &unm_shmif_ops,
-	[UNM_KIND_TAP] = &unm_tap_ops,
-	[UNM_KIND_AFPACKET] = &unm_afpacket_ops,
-	[UNM_KIND_IVSHMEM] = &unm_ivshmem_ops,
-	[UNM_KIND_VHOST] = &unm_vhost_ops,
-};
-
-static const char *const kind_names[UNM_KIND__COUNT] = {
-	[UNM_KIND_PIPE] = "pipe", [UNM_KIND_VALE] = "vale", [UNM_KIND_TAP] = "tap",
-	[UNM_KIND_AFPACKET] = "afpacket", [UNM_KIND_AFXDP] = "afxdp",
-	[UNM_KIND_SHMIF] = "shmif", [UNM_KIND_MONITOR] = "monitor",
-	[UNM_KIND_IVSHMEM] = "ivshmem", [UNM_KIND_VHOST] = "vhost-user",
-	[UNM_KIND_NULL] = "null",
-};
 
 UNM_API int unm_open(const char *name, struct unm_port **portp,
 		     const struct unm_open_opts *uopts)
@@ -68,26 +46,15 @@ UNM_API int unm_open(const char *name, struct unm_port **portp,
 		return unm_seterr(rc, "%s", err);
 	}
 	/* @conf: in the name wins over the option struct. */
-	if (p->spec.tx_rings) opts.tx_rings = p->spec.tx_rings;
-	if (p->spec.rx_rings) opts.rx_rings = p->spec.rx_rings;
-	if (p->spec.tx_slots) opts.tx_slots = p->spec.tx_slots;
-	if (p->spec.rx_slots) opts.rx_slots = p->spec.rx_slots;
-	if (p->spec.buf_size) opts.buf_size = p->spec.buf_size;
-	if (p->spec.extra_bufs) opts.extra_bufs = p->spec.extra_bufs;
-	if (p->spec.vnet_hdr_len >= 0) opts.vnet_hdr_len = (unsigned)p->spec.vnet_hdr_len;
-	if (!opts.tx_rings) opts.tx_rings = 1;
-	if (!opts.rx_rings) opts.rx_rings = 1;
-	if (!opts.tx_slots) opts.tx_slots = UNM_DEF_SLOTS;
-	if (!opts.rx_slots) opts.rx_slots = UNM_DEF_SLOTS;
-	if (!opts.buf_size) opts.buf_size = UNM_DEF_BUF_SIZE;
+	unm_spec_geometry(&p->spec, &opts);
 	if (opts.timeout_ms <= 0) opts.timeout_ms = 5000;
 
-	p->ops = registry[p->spec.kind];
+	p->ops = unm_port_type(p->spec.kind) ? unm_port_type(p->spec.kind)->ops : NULL;
 	if (!p->ops) {
-		const char *k = kind_names[p->spec.kind] ? kind_names[p->spec.kind] : "?";
-
+		rc = unm_seterr(-EPROTONOSUPPORT, "port type '%s' is not built in this libunm",
+				p->spec.type[0] ? p->spec.type : "?");
 		free(p);
-		return unm_seterr(-EPROTONOSUPPORT, "port type '%s' is not built in this libunm", k);
+		return rc;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	rc = p->ops->open(p, &p->spec, &opts);
