@@ -167,3 +167,18 @@ bool unm_csb_arm(struct unm_csb_client *c, struct unm_port *p, struct unm_kring 
 	return hwtail != kr->hwtail ||
 	       (UNM_READ_ONCE(e->h2a.host_flags) & UNM_CSB_F_ERROR);
 }
+
+int unm_csb_port_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	return unm_csb_txsync(p->priv, p, kr, head);
+}
+
+int unm_csb_port_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	return unm_csb_rxsync(p->priv, p, kr, head);
+}
+
+bool unm_csb_port_arm(struct unm_port *p, struct unm_kring *kr)
+{
+	return unm_csb_arm(p->priv, p, kr);
+}

@@ -2,7 +2,8 @@
 /*
  * csb.h - the application (client) side of the CSB passthrough protocol,
  * independent of the transport. A transport (lib/vale.c over a Unix
- * socket and eventfds today; a QEMU guest over ivshmem doorbells later)
+ * socket and eventfds; a QEMU guest over ivshmem doorbells,
+ * lib/backend/ivshmem.c)
  * fills a struct unm_csb_client with where the CSB entries are and how to
  * kick the host, then calls these from its port ops.
  *
@@ -56,5 +57,18 @@ UNM_HIDDEN bool unm_csb_arm(struct unm_csb_client *c, struct unm_port *p,
 
 /* Host flagged the port errored (UNM_CSB_F_ERROR on any entry)? */
 UNM_HIDDEN bool unm_csb_errored(const struct unm_csb_client *c);
+
+/*
+ * The same as port ops, for every transport (vale.c, monitor.c,
+ * backend/ivshmem.c): the port's p->priv begins with its struct
+ * unm_csb_client (each transport asserts it).
+ */
+UNM_HIDDEN int unm_csb_port_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head);
+UNM_HIDDEN int unm_csb_port_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head);
+UNM_HIDDEN bool unm_csb_port_arm(struct unm_port *p, struct unm_kring *kr);
+
+/* vale.c's wakeup and close, which a copy monitor (monitor.c) shares. */
+UNM_HIDDEN int unm_vale_wakeup(struct unm_port *p);
+UNM_HIDDEN void unm_vale_close(struct unm_port *p);
 
 #endif

@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
-#include "internal.h"
+#include "csb.h"
 
 static const struct unm_csb *mon_csb(const struct unm_port *p, const struct unm_kring *kr)
 {
@@ -100,13 +100,13 @@ static int monitor_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t hea
 {
 	if (gone(p, kr))
 		return -EPIPE;
-	return unm_vale_ops.txsync(p, kr, head);
+	return unm_csb_port_txsync(p, kr, head);
 }
 
 static int monitor_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	bool g = gone(p, kr);
-	int rc = unm_vale_ops.rxsync(p, kr, head);
+	int rc = unm_csb_port_rxsync(p, kr, head);
 
 	if (rc == 0 && g && head == kr->hwtail)
 		return -EPIPE; /* monitored port gone, every copy consumed */
@@ -115,17 +115,7 @@ static int monitor_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t hea
 
 static bool monitor_arm(struct unm_port *p, struct unm_kring *kr)
 {
-	return unm_vale_ops.arm(p, kr) || gone(p, kr);
-}
-
-static int monitor_wakeup(struct unm_port *p)
-{
-	return unm_vale_ops.wakeup(p);
-}
-
-static void monitor_close(struct unm_port *p)
-{
-	unm_vale_ops.close(p);
+	return unm_csb_port_arm(p, kr) || gone(p, kr);
 }
 
 const struct unm_port_ops unm_monitor_ops = {
@@ -134,6 +124,6 @@ const struct unm_port_ops unm_monitor_ops = {
 	.txsync = monitor_txsync,
 	.rxsync = monitor_rxsync,
 	.arm = monitor_arm,
-	.wakeup = monitor_wakeup,
-	.close = monitor_close,
+	.wakeup = unm_vale_wakeup,  /* a copy monitor is a CSB port of unmd's */
+	.close = unm_vale_close,
 };

@@ -18,6 +18,7 @@
  * and close touch only this port's fds.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,14 @@
 #include "ctlmsg.h"
 
 struct vale_priv {
+	struct unm_csb_client csb;  /* first: csb.h's shared port ops */
 	int sock;
 	unsigned n;              /* rings: n_tx + n_rx */
 	int kick[2 * UNM_MAX_RINGS];
 	int irq[2 * UNM_MAX_RINGS];
 	uint64_t last_alive_ns;
-	struct unm_csb_client csb;
 };
+_Static_assert(offsetof(struct vale_priv, csb) == 0, "csb first");
 
 static int vale_kick(void *arg, unsigned e)
 {
@@ -218,28 +220,7 @@ static int vale_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	return 0;
 }
 
-static int vale_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
-{
-	struct vale_priv *v = p->priv;
-
-	return unm_csb_txsync(&v->csb, p, kr, head);
-}
-
-static int vale_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
-{
-	struct vale_priv *v = p->priv;
-
-	return unm_csb_rxsync(&v->csb, p, kr, head);
-}
-
-static bool vale_arm(struct unm_port *p, struct unm_kring *kr)
-{
-	struct vale_priv *v = p->priv;
-
-	return unm_csb_arm(&v->csb, p, kr);
-}
-
-static int vale_wakeup(struct unm_port *p)
+int unm_vale_wakeup(struct unm_port *p)
 {
 	struct vale_priv *v = p->priv;
 	uint64_t cnt;
@@ -256,7 +237,7 @@ static int vale_wakeup(struct unm_port *p)
 	return rc;
 }
 
-static void vale_close(struct unm_port *p)
+void unm_vale_close(struct unm_port *p)
 {
 	struct vale_priv *v = p->priv;
 
@@ -275,9 +256,9 @@ static void vale_close(struct unm_port *p)
 const struct unm_port_ops unm_vale_ops = {
 	.type = "vale",
 	.open = vale_open,
-	.txsync = vale_txsync,
-	.rxsync = vale_rxsync,
-	.arm = vale_arm,
-	.wakeup = vale_wakeup,
-	.close = vale_close,
+	.txsync = unm_csb_port_txsync,
+	.rxsync = unm_csb_port_rxsync,
+	.arm = unm_csb_port_arm,
+	.wakeup = unm_vale_wakeup,
+	.close = unm_vale_close,
 };

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unm.h>
 #include "ctlmsg.h"
-#include "ivshmem.h"
+#include "backend/ivshmem.h"
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 

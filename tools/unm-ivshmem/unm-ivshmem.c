@@ -8,7 +8,7 @@
  * It opens the port in unmd as any client does (OPEN_PORT, asking for a
  * power-of-two region so it can be a PCI BAR), receives the region memfd
  * and the kick/irq eventfds, and hands them to the QEMU that connects to
- * LISTEN_SOCKET, following the ivshmem protocol (lib/ivshmem.h has the
+ * LISTEN_SOCKET, following the ivshmem protocol (lib/backend/ivshmem.h has the
  * mapping of vectors to CSB entries). Then it only waits: the data path
  * is unmd <-> shared memory <-> guest, and kicks and interrupts go
  * eventfd <-> QEMU directly. Once listening it prints the QEMU options on
@@ -45,7 +45,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "ctlmsg.h"
-#include "ivshmem.h"
+#include "backend/ivshmem.h"
 
 static const char usage_text[] =
 "Usage: unm-ivshmem [OPTIONS] SWITCH:PORT[@conf:...]\n"

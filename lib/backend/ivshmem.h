@@ -2,7 +2,7 @@
 /*
  * ivshmem.h - how a switch port is passed through to a QEMU guest over
  * stock QEMU's ivshmem-doorbell device, shared by the host-side server
- * (tools/unm-ivshmem) and the guest-side port (lib/ivshmem.c).
+ * (tools/unm-ivshmem) and the guest-side port (lib/backend/ivshmem.c).
  *
  * Host: unm-ivshmem opens the port in unmd (OPEN_PORT with
  * UNM_CTL_GEOM_POW2, so the region memfd can be a PCI BAR) and serves

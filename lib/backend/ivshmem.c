@@ -10,7 +10,7 @@
  *   resource0 (BAR0)  registers; a kick for CSB entry e is a 32-bit write
  *                     of (UNM_IVSHMEM_SERVER_ID << 16 | e) to Doorbell,
  *                     which QEMU turns into a write to unmd's kick
- *                     eventfd of entry e (lib/ivshmem.h).
+ *                     eventfd of entry e (ivshmem.h).
  *
  * The rings run the same CSB client code as a host process (csb.c).
  * Interrupts: none. Without a driver the guest cannot sleep on MSI-X;
@@ -30,6 +30,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,12 @@
 #include "ivshmem.h"
 
 struct ivsh_priv {
+	struct unm_csb_client csb;  /* first: csb.h's shared port ops */
 	char *bar0;
 	size_t bar0_len;
 	uint32_t peer_id;        /* our own id (IVPosition), informational */
-	struct unm_csb_client csb;
 };
+_Static_assert(offsetof(struct ivsh_priv, csb) == 0, "csb first");
 
 /* $UNM_IVSHMEM_SYSFS replaces /sys/bus/pci/devices (tests fake a device). */
 static int dev_path(char *buf, size_t n, const char *bdf, const char *file)
@@ -224,20 +226,6 @@ static int ivsh_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	return rc;
 }
 
-static int ivsh_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
-{
-	struct ivsh_priv *v = p->priv;
-
-	return unm_csb_txsync(&v->csb, p, kr, head);
-}
-
-static int ivsh_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
-{
-	struct ivsh_priv *v = p->priv;
-
-	return unm_csb_rxsync(&v->csb, p, kr, head);
-}
-
 static void ivsh_close(struct unm_port *p)
 {
 	struct ivsh_priv *v = p->priv;
@@ -252,7 +240,7 @@ static void ivsh_close(struct unm_port *p)
 const struct unm_port_ops unm_ivshmem_ops = {
 	.type = "ivshmem",
 	.open = ivsh_open,
-	.txsync = ivsh_txsync,
-	.rxsync = ivsh_rxsync,
+	.txsync = unm_csb_port_txsync,
+	.rxsync = unm_csb_port_rxsync,
 	.close = ivsh_close,
 };
