@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include "unmd.h"
@@ -42,7 +43,8 @@ static const char usage_text[] =
 "\n"
 "  -s, --socket PATH     control socket (default $UNM_SOCKET, then\n"
 "                        /run/unetmap/unmd.sock); its directory is created\n"
-"  -f, --foreground      stay in the foreground (default: detach once ready)\n"
+"  -f, --foreground      stay in the foreground, log to stderr (default: detach\n"
+"                        once ready, then log to syslog)\n"
 "  -v, --verbose         log more (requests, library warnings)\n"
 "  -m, --mode MODE       socket file mode, octal (default 0660)\n"
 "  -g, --group GROUP     socket file group (default: unmd's group)\n"
@@ -216,6 +218,14 @@ static int listen_socket(const struct opts *o)
 }
 
 /* Detach once the socket is ready; the parent's exit status says so. */
+/* Log lines go to standard error in the foreground (-f, where a service
+ * manager such as systemd collects it), to syslog (facility daemon) once
+ * detached, when no terminal is there to read them. */
+static void syslog_sink(const char *msg)
+{
+	syslog(LOG_NOTICE, "%s", msg);
+}
+
 static void daemonize(void)
 {
 	pid_t pid = fork();
@@ -227,10 +237,15 @@ static void daemonize(void)
 	if (pid > 0)
 		_exit(0);
 	setsid();
+	/* from here on nobody reads the starting shell's terminal */
+	openlog("unmd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	unmd_set_log(syslog_sink);
 	if (chdir("/") < 0)
 		ulog("chdir /: %s", strerror(errno));
 	if (!freopen("/dev/null", "r", stdin))
 		ulog("stdin: %s", strerror(errno));
+	if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+		ulog("stdout/stderr: %s", strerror(errno));
 }
 
 int main(int argc, char **argv)
