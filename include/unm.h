@@ -195,7 +195,16 @@ struct unm_port_info {
 	int zero_copy_peer;             /* 1 for pipes: peer shares the region */
 	unsigned link_up;               /* vhost-user: a device is connected and
 	                                   both its queues run */
+	unsigned peer;                  /* UNM_PEER_*: the other end of a pipe */
 };
+
+/* unm_port_info.peer. A pipe end sends before its peer opens: frames wait
+ * in the peer's RX ring, and once that ring is full txsync makes no more
+ * room (the sender looks stalled) until the peer opens and reads. */
+#define UNM_PEER_NA        0 /* not a two-ended port (switch port, tap, ...) */
+#define UNM_PEER_WAITING   1 /* the peer has not opened its end yet */
+#define UNM_PEER_CONNECTED 2
+#define UNM_PEER_GONE      3 /* the peer closed or died */
 
 /* unm_port_info - fill *info (info->sz must be set). Returns 0 or -EINVAL. */
 UNM_API int unm_port_info(const struct unm_port *port, struct unm_port_info *info);

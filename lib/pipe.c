@@ -1245,7 +1245,12 @@ static void pipe_close(struct unm_port *p)
 
 static void pipe_info(const struct unm_port *p, struct unm_port_info *info)
 {
+	struct pipe_priv *pp = p->priv;
+	int st = pp ? get_state(pp) : PS_GONE;
+
 	info->zero_copy_peer = 1;
+	info->peer = st == PS_WAITING ? UNM_PEER_WAITING :
+		     st == PS_CONNECTED ? UNM_PEER_CONNECTED : UNM_PEER_GONE;
 }
 
 const struct unm_port_ops unm_pipe_ops = {

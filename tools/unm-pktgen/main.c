@@ -337,6 +337,20 @@ static int report_end(const struct pg_conf *c, struct pg_thread *th, const struc
 	return status;
 }
 
+/* A pipe end closing before its peer ever opened takes the frames it
+ * sent with it (unm_open()'s contract): say so rather than let "Sent N
+ * packets" suggest they arrived. */
+static void note_peer_missing(const struct pg_conf *c, struct unm_port *port)
+{
+	struct unm_port_info info = { .sz = sizeof(info) };
+
+	if (c->func == PG_RX || c->func == PG_RXSEQ || unm_port_info(port, &info) ||
+	    info.peer != UNM_PEER_WAITING)
+		return;
+	fprintf(stderr, PG_NAME ": no peer ever opened the other end of %s: the frames sent "
+		"are dropped with this end\n", c->ifname);
+}
+
 static int load_replay(struct pg_conf *c, struct pg_pcap *pc)
 {
 	char err[160];
@@ -425,6 +439,7 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < c.threads; i++)
 			pthread_join(th[i].tid, NULL);
 		status = report_end(&c, th, &acc);
+		note_peer_missing(&c, port);
 	}
 	unm_close(port);
 	for (unsigned i = 0; i < c.threads; i++) {

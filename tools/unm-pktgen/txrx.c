@@ -316,6 +316,28 @@ static void tx_drain(struct pg_thread *t)
 	}
 }
 
+/*
+ * A pipe end sends before its peer opens: the frames wait in the peer's
+ * RX ring, and once both rings are full the sender makes no progress and
+ * its interval lines say pps=0 with no reason. Say why, once for the
+ * whole program, when the rings have stayed full for a second from the
+ * start and the library reports the peer missing (unm_port_info.peer).
+ */
+static void tx_note_no_peer(struct pg_thread *t, uint64_t t0, uint64_t sent)
+{
+	static int warned;
+	struct unm_port_info info = { .sz = sizeof(info) };
+
+	if (__atomic_load_n(&warned, __ATOMIC_RELAXED) || pg_now_ns() - t0 < 1000000000ull)
+		return;
+	if (unm_port_info(t->port, &info) || info.peer != UNM_PEER_WAITING)
+		return;
+	if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+		return;
+	fprintf(stderr, PG_NAME ": no peer on %s yet: %" PRIu64 " frames wait in the ring, "
+		"which is full; sending resumes when the other end opens\n", t->conf->ifname, sent);
+}
+
 static void tx_publish(struct pg_thread *t, const struct tx_state *s)
 {
 	pg_publish(&t->c.pkts, s->sent);
@@ -360,6 +382,7 @@ void *pg_tx_main(void *arg)
 			s.batches++;
 			tx_publish(t, &s);
 		} else {
+			tx_note_no_peer(t, t0, s.sent);
 			rc = tx_wait(t, WAIT_MS);
 		}
 		if (rc < 0 && rc != -EINTR) {
