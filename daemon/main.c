@@ -217,7 +217,6 @@ static int listen_socket(const struct opts *o)
 	return fd;
 }
 
-/* Detach once the socket is ready; the parent's exit status says so. */
 /* Log lines go to standard error in the foreground (-f, where a service
  * manager such as systemd collects it), to syslog (facility daemon) once
  * detached, when no terminal is there to read them. */
@@ -226,6 +225,7 @@ static void syslog_sink(const char *msg)
 	syslog(LOG_NOTICE, "%s", msg);
 }
 
+/* Detach once the socket is ready; the parent's exit status says so. */
 static void daemonize(void)
 {
 	pid_t pid = fork();
