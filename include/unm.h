@@ -105,8 +105,24 @@ UNM_API int unm_open(const char *name, struct unm_port **portp,
 /*
  * unm_close - release the port: unmap the region, close every fd, tell the
  * peer (pipe end, unmd). Pending TX slots not yet synced are discarded.
+ * Frames already handed over by a TX sync are delivered as far as the
+ * port type allows:
+ *   - switch ports (valeX:P): unmd takes TX frames asynchronously, so
+ *     unm_close first waits until unmd has consumed every synced TX slot
+ *     of this handle, at most UNM_CLOSE_FLUSH_MS; frames still in the
+ *     ring then (a lossless switch whose receiver does not read) are lost
+ *     and a warning is logged;
+ *   - pipes: a synced frame is in the peer's RX ring already and stays
+ *     there for the peer to read;
+ *   - tap, afpacket, shmif: a TX sync hands frames to the kernel (bus)
+ *     synchronously;
+ *   - afxdp, vhost-user: frames the kernel or the guest had not taken
+ *     at close are lost; if they matter, txsync (or unm_wait with
+ *     UNM_WAIT_TX) until unm_tx_pending() of each TX ring is false
+ *     before closing.
  * NULL is ignored. Not thread-safe with other calls on the same port.
  */
+#define UNM_CLOSE_FLUSH_MS 1000
 UNM_API void unm_close(struct unm_port *port);
 
 /*

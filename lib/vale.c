@@ -237,12 +237,66 @@ int unm_vale_wakeup(struct unm_port *p)
 	return rc;
 }
 
+/*
+ * Delivery is asynchronous: unmd's forwarding thread takes the frames a
+ * txsync published some time later, and drops what is left in a TX ring
+ * when the port goes. So close first waits until unmd has consumed every
+ * synced slot of this handle's TX rings (hwtail reached the slot before
+ * hwcur), sleeping on the rings' interrupts, for at most
+ * UNM_CLOSE_FLUSH_MS (include/unm.h): a lossless switch whose receiver
+ * never reads must not hang close. Slots advanced but never synced are
+ * not ours to send (the unm_close contract).
+ */
+#define UNM_CLOSE_FLUSH_NS (UNM_CLOSE_FLUSH_MS * 1000000ull)
+
+static bool tx_flushed(struct unm_port *p, struct vale_priv *v)
+{
+	bool done = true;
+
+	for (unsigned i = p->first_tx; i < p->last_tx; i++) {
+		struct unm_kring *kr = &p->tx[i];
+		uint32_t last = kr->hwcur == 0 ? kr->nslots - 1 : kr->hwcur - 1;
+
+		/* head = hwcur: publishes nothing new, only reads hwtail */
+		if (unm_csb_txsync(&v->csb, p, kr, kr->hwcur) < 0)
+			return true; /* errored: nobody will take them */
+		if (kr->hwtail != last) {
+			done = false;
+			unm_csb_arm(&v->csb, p, kr); /* the interrupt ends our sleep */
+		}
+	}
+	return done || p->error;
+}
+
+static void vale_flush(struct unm_port *p, struct vale_priv *v)
+{
+	uint64_t end = unm_now_ns() + UNM_CLOSE_FLUSH_NS;
+
+	while (!tx_flushed(p, v)) {
+		struct epoll_event ev[8];
+		uint64_t now = unm_now_ns();
+
+		if (now >= end) {
+			unm_log(UNM_LOG_WARN, "%s: closed with TX frames unmd had not taken after %u ms",
+				p->name, UNM_CLOSE_FLUSH_MS);
+			return;
+		}
+		/* 1 ms slices: the interrupt may be consumed by the re-check */
+		if (epoll_wait(p->epfd, ev, 8, 1) < 0 && errno != EINTR)
+			return;
+		if (unm_vale_wakeup(p) < 0)
+			return; /* unmd gone or the port errored */
+	}
+}
+
 void unm_vale_close(struct unm_port *p)
 {
 	struct vale_priv *v = p->priv;
 
 	if (!v)
 		return;
+	if (v->sock >= 0 && !p->error && p->epfd >= 0)
+		vale_flush(p, v);
 	if (v->sock >= 0 && !p->error) {
 		struct unm_ctl_req req;
 
