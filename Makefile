@@ -47,9 +47,20 @@ SANFLAGS :=
 endif
 
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	-D_GNU_SOURCE -Iinclude -Ilib -I. -MMD -MP -fvisibility=hidden $(SANFLAGS)
+	-D_GNU_SOURCE -MMD -MP -fvisibility=hidden $(SANFLAGS)
 # -Wno-unused-parameter: ops tables give every backend the same signatures;
 # most backends ignore some arguments.
+# Include boundaries: lib/ sees its own headers; everything else sees the
+# public include/ plus the named internal headers of lib/internal-api/
+# (see its README); daemon/ also sees its own. config-host.h is copied to
+# $(B)/gen so that no directory needs the top level on its path.
+INC_ALL    := -Iinclude -I$(B)/gen
+INC_LIB    := $(INC_ALL) -Ilib
+INC_DAEMON := $(INC_ALL) -Idaemon -Ilib/internal-api
+INC_OTHER  := $(INC_ALL) -Ilib/internal-api
+INC := $(INC_OTHER)
+$(B)/lib/%.o: INC := $(INC_LIB)
+$(B)/daemon/%.o: INC := $(INC_DAEMON)
 override LDFLAGS += $(SANFLAGS)
 # -z defs catches undefined symbols in libunm.so; clang's sanitizer runtime
 # is a static archive linked into executables only, so not with SANITIZE.
@@ -86,10 +97,14 @@ UNMD := $(if $(DAEMON_SRCS),$(B)/unmd)
 
 all: $(STATIC) $(SHARED) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES)
 
-$(B)/%.o: %.c config-host.mak
+$(B)/gen/config-host.h: config-host.mak
+	@mkdir -p $(dir $@)
+	$(Q)cp config-host.h $@
+
+$(B)/%.o: %.c config-host.mak $(B)/gen/config-host.h
 	@mkdir -p $(dir $@)
 	@[ "$(Q)" = "" ] || echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) -fPIC $(XDP_CFLAGS) $(PCAP_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(INC) -fPIC $(XDP_CFLAGS) $(PCAP_CFLAGS) -c -o $@ $<
 
 $(STATIC): $(LIB_OBJS)
 	@[ "$(Q)" = "" ] || echo "  AR      $@"
@@ -146,7 +161,7 @@ ifeq ($(HAVE_LIBFUZZER),1)
 			CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
 			$(FUZZ_B)/libunm.a $(FUZZ_B)/libunmd.a >/dev/null || exit 1; \
 		echo "  FUZZ    $$t ($(FUZZ_TIME)s)"; \
-		clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ilib -I. \
+		clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -I$(FUZZ_B)/gen -Ilib/internal-api \
 			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 			-o $(FUZZ_B)/$$t-fuzz $$f $(FUZZ_B)/libunmd.a $(FUZZ_B)/libunm.a $(LIB_LIBS) || exit 1; \
 		mkdir -p $(FUZZ_B)/corpus-$$t; \

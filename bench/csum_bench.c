@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "offload/offload.h"
+#include "unm-offload.h"
 
 static volatile uint32_t sink;
 

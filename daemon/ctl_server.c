@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "unmd.h"
-#include "ctlmsg.h"
+#include "unm-ctlmsg.h"
 
 struct items {
 	struct unm_ctl_item *v;

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "unmd.h"
-#include "ctlmsg.h"
+#include "unm-ctlmsg.h"
 
 static void lib_log(enum unm_log_level lvl, const char *msg, void *arg)
 {

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
-#include "internal.h"
+#include "unm-internal.h"
 #include "unm/ctl.h"
 #include "vale_offload.h"
 

@@ -12,7 +12,7 @@
 #define UNMD_VALE_OFFLOAD_H
 
 #include <stdint.h>
-#include "offload/offload.h"
+#include "unm-offload.h"
 
 /* One fragment of a frame in a source ring (vale.c's pass 1 builds
  * these; buf points into the sender's buffer, len <= its buffer size). */

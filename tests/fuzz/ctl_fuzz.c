@@ -32,8 +32,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon/unmd.h"
-#include "ctlmsg.h"
+#include "../../daemon/unmd.h"
+#include "unm-ctlmsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon/unmd.h"
-#include "daemon/vale_learn.h"
+#include "../../daemon/unmd.h"
+#include "../../daemon/vale_learn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

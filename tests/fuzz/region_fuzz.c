@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "unm-internal.h"
 
 #define IMG_MAX (1u << 20)
 

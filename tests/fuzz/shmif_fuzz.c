@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
-#include "backend/shmif_bus.h"
+#include "unm-internal.h"
+#include "unm-shmif-bus.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

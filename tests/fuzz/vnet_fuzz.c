@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include "offload/offload.h"
+#include "unm-offload.h"
 
 #define MAXF 64
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)

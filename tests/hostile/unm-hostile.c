@@ -50,9 +50,9 @@
 #include <time.h>
 #include <unm.h>
 #include <unm/ctl.h>
-#include "internal.h"
-#include "ctlmsg.h"
-#include "backend/shmif_bus.h"
+#include "unm-internal.h"
+#include "unm-ctlmsg.h"
+#include "unm-shmif-bus.h"
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 #include "../lib/honest.h"

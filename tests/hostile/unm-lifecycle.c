@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unm.h>
 #include <unm/ctl.h>
-#include "internal.h"
+#include "unm-internal.h"
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "test.h"
 #include "unmd.h"
-#include "ctlmsg.h"
+#include "unm-ctlmsg.h"
 
 static char sock_path[108];
 static pid_t unmd_pid, owner_pid;

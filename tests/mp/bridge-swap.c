@@ -11,7 +11,7 @@
  * In swap mode each frame must still be in the buffer it started in (the
  * buffers travelled, nothing was copied); in copy mode they must not be.
  */
-#include "tools/unm-bridge/fwd.c"
+#include "../../tools/unm-bridge/fwd.c"
 #include "pipe-common.h"
 
 #define NFR    200

@@ -19,8 +19,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unm.h>
-#include "ctlmsg.h"
-#include "backend/ivshmem.h"
+#include "unm-ctlmsg.h"
+#include "unm-ivshmem.h"
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 

@@ -11,7 +11,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unm.h>
-#include "internal.h"
+#include "unm-internal.h"
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 

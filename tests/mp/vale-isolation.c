@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unm.h>
-#include "internal.h"
+#include "unm-internal.h"
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 

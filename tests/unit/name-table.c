@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "unm-internal.h"
 #include "../lib/test.h"
 
 /* Expected ring and vnet are stored +1 so that an omitted field (0) means

@@ -11,7 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
-#include "offload/offload.h"
+#include "unm-offload.h"
 #include "../lib/pkt.h"
 #include "../lib/test.h"
 

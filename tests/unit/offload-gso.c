@@ -15,7 +15,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
-#include "offload/offload.h"
+#include "unm-offload.h"
 #include "../lib/pkt.h"
 #include "../lib/test.h"
 

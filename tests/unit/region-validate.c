@@ -28,7 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "internal.h"
+#include "unm-internal.h"
 #include "../lib/test.h"
 
 #define CORPUS "tests/fuzz/corpus/region"

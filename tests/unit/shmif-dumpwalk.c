@@ -11,7 +11,7 @@
  */
 #include <errno.h>
 #include <unm.h>
-#include "backend/shmif_bus.h"
+#include "unm-shmif-bus.h"
 #include "shmif-common.h"
 
 static uint8_t img_lib[TW_BUS], img_ref[TW_BUS];

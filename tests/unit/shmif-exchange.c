@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unm.h>
-#include "backend/shmif_bus.h"
+#include "unm-shmif-bus.h"
 #include "shmif-common.h"
 
 static uint8_t fbuf[4096];

@@ -11,7 +11,7 @@
  */
 #include <errno.h>
 #include <unm.h>
-#include "backend/shmif_bus.h"
+#include "unm-shmif-bus.h"
 #include "shmif-common.h"
 
 #define S1 0x1111222233334444ull

@@ -13,7 +13,7 @@
  */
 #include <errno.h>
 #include <unm.h>
-#include "backend/shmif_bus.h"
+#include "unm-shmif-bus.h"
 #include "shmif-common.h"
 
 static char name[200];

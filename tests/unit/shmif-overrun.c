@@ -10,7 +10,7 @@
  */
 #include <errno.h>
 #include <unm.h>
-#include "backend/shmif_bus.h"
+#include "unm-shmif-bus.h"
 #include "shmif-common.h"
 
 static uint32_t flen(uint32_t seq)

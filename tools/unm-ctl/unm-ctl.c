@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "ctlmsg.h"
+#include "unm-ctlmsg.h"
 
 static const char usage_text[] =
 "Usage: unm-ctl [OPTIONS] OBJECT COMMAND [ARGS]\n"

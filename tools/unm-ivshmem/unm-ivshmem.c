@@ -44,8 +44,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "ctlmsg.h"
-#include "backend/ivshmem.h"
+#include "unm-ctlmsg.h"
+#include "unm-ivshmem.h"
 
 static const char usage_text[] =
 "Usage: unm-ivshmem [OPTIONS] SWITCH:PORT[@conf:...]\n"
