@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include "unmd.h"
 #include "unm-ctlmsg.h"
 
@@ -49,6 +52,28 @@ static int fail(struct unm_ctl_rep *rep, int err, const char *fmt, ...)
 	va_end(ap);
 	rep->status = err;
 	return err;
+}
+
+/* May connection C act on something owned by OWNER? (authz.c) */
+static bool may(const struct ctl_conn *c, uid_t owner)
+{
+	return c->admin || c->uid == owner;
+}
+
+static int not_owner(struct unm_ctl_rep *rep, const char *what, const char *sw,
+		     const char *name, uid_t owner, const char *verb)
+{
+	return fail(rep, -EPERM, "%s %s%s%.100s belongs to uid %u: only its owner or an "
+		    "administrator (root, unmd --admin-group) may %s it", what, sw, sw[0] ? ":" : "",
+		    name, (unsigned)owner, verb);
+}
+
+/* NAME without its @conf suffix into OUT (an attached port's name). */
+static void base_name(const char *name, char *out, size_t outlen)
+{
+	const char *at = strstr(name, "@conf");
+
+	snprintf(out, outlen, "%.*s", at ? (int)(at - name) : (int)strlen(name), name);
 }
 
 /* "valeX:P[@conf...]" -> switch, port, geometry (defaults filled in). */
@@ -186,6 +211,12 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 	p = s ? vs_port_find(s, port) : NULL;
 	if (p && p->attached) {
 		rc = fail(rep, -EBUSY, "%s:%s is an in-daemon port", sw, port);
+	} else if (p && p->uid != c->uid) {
+		/* nobody, root included, opens a port another uid made: a name
+		 * squatted with port add would receive the opener's frames */
+		rc = fail(rep, -EACCES, "%s:%s belongs to uid %u, not to you (uid %u): refusing "
+			  "to open another user's port (its owner or an administrator may "
+			  "delete it: unm-ctl port del)", sw, port, (unsigned)p->uid, (unsigned)c->uid);
 	} else if (p && p->owner) {
 		rc = fail(rep, -EBUSY, "%s:%s is in use by pid %d", sw, port, (int)p->owner->pid);
 	} else if (p && (g.flags & UNM_CTL_GEOM_POW2) &&
@@ -255,6 +286,8 @@ static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, cons
 		x->u.sw.lossless = sw->lossless;
 		x->u.sw.mac_entries = sw->lookup->count(sw->lt, unm_now_ns());
 		x->u.sw.frames = sw->frames;
+		x->u.sw.uid = (uint32_t)sw->uid;
+		x->u.sw.flags = sw->kept ? UNM_CTL_SWITCH_KEPT : 0;
 	}
 	for (unsigned i = 0; i < VS_MAX_PORTS; i++) {
 		if (!sw->ports[i] || (port && strcmp(sw->ports[i]->name, port)))
@@ -300,7 +333,7 @@ static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl
 		if (swlen < sizeof(sw) && strlen(colon + 1) < sizeof(port) && attached) {
 			memcpy(sw, req->name, swlen);
 			sw[swlen] = 0;
-			snprintf(port, sizeof(port), "%s", colon + 1);
+			base_name(colon + 1, port, sizeof(port));
 			if (!vs_name_ok(sw))
 				return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, sw);
 		} else if ((rc = parse_port(req->name, NULL, sw, port, &g, rep))) {
@@ -403,6 +436,8 @@ static int do_port_del(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_
 	p = s ? vs_port_find(s, port) : NULL;
 	if (!p)
 		rc = fail(rep, -ENOENT, "no such port: %s:%s", sw, port);
+	else if (!may(c, p->uid))
+		rc = not_owner(rep, "port", sw, port, p->uid, "delete");
 	else if (!p->persistent)
 		rc = fail(rep, -EINVAL, "%s:%s is not persistent (it goes when its client closes;"
 			  " in-daemon ports go with detach)", sw, port);
@@ -418,13 +453,68 @@ static int do_port_del(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_
 	return 0;
 }
 
-static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
-		     struct unm_ctl_rep *rep)
+/* A resource attached already (on any switch)? Lock held. */
+static struct vport *res_find(struct unmd *d, const char *key)
 {
-	char err[256];
+	for (unsigned i = 0; key[0] && i < VS_MAX_SWITCHES; i++)
+		for (unsigned k = 0; d->sw[i] && k < d->sw[i]->n_active; k++) {
+			struct vport *p = d->sw[i]->ports[d->sw[i]->active[k]];
+
+			if (p->attached && !strcmp(p->res, key))
+				return p;
+		}
+	return NULL;
+}
+
+/*
+ * Who may attach what (authz.c): with FD (the client opened the resource
+ * with its own rights) shmif, vhost-user and tap; by name, "null" for
+ * anyone and everything else for administrators only, paths taken
+ * literally. 0 or a failed reply.
+ */
+static int attach_allowed(struct ctl_conn *c, const struct unm_spec *s, const char *name,
+			  int fd, struct unm_ctl_rep *rep)
+{
+	char err[200];
+	int rc;
+
+	if (fd >= 0) {
+		if (s->kind != UNM_KIND_SHMIF && s->kind != UNM_KIND_VHOST && s->kind != UNM_KIND_TAP)
+			return fail(rep, -EINVAL, "%.60s: only shmif, vhost-user and tap ports are "
+				    "attached from a handed-over fd", name);
+		if (s->kind == UNM_KIND_VHOST) {
+			struct sockaddr_un sa;
+			socklen_t len = sizeof(sa);
+
+			/* the name must be the socket's own address */
+			memset(&sa, 0, sizeof(sa));
+			if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
+			    sa.sun_family != AF_UNIX || len <= offsetof(struct sockaddr_un, sun_path) ||
+			    strncmp(sa.sun_path, s->path, sizeof(sa.sun_path)))
+				return fail(rep, -EINVAL, "%.60s: the handed-over socket is not bound "
+					    "to that path", name);
+		}
+		return 0;
+	}
+	if (s->kind == UNM_KIND_NULL)
+		return 0;
+	if (!c->admin)
+		return fail(rep, -EPERM, "%.60s: unmd opens it by name only for an administrator "
+			    "(root, unmd --admin-group); unm-ctl attach hands over your own fd for "
+			    "shmif, vhost-user and tap", name);
+	if ((s->kind == UNM_KIND_SHMIF || s->kind == UNM_KIND_VHOST) &&
+	    (rc = authz_path(s->path, err, sizeof(err))))
+		return fail(rep, rc, "%s", err);
+	return 0;
+}
+
+static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+		     struct unm_ctl_rep *rep, int fd)
+{
+	char err[256], base[64], key[sizeof(((struct vport *)0)->res)];
 	struct unm_spec s;
 	struct vswitch *sw;
-	struct vport *p;
+	struct vport *p, *q;
 	int rc;
 
 	if (!vs_name_ok(req->name))
@@ -438,22 +528,35 @@ static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 	if (!(unm_port_type(s.kind)->caps & UNM_TYPE_ATTACH))
 		return fail(rep, -EINVAL, "%s: switch ports cannot be attached to a switch "
 			    "(connect the switches with a pipe or a backend)", req->arg);
+	if ((rc = attach_allowed(c, &s, req->arg, fd, rep)))
+		return rc;
+	base_name(req->arg, base, sizeof(base));
+	authz_res_key(&s, fd, key, sizeof(key));
 	unmd_lock(d);
 	sw = vs_find(d, req->name);
-	rc = sw && vs_port_find(sw, req->arg) ? -EEXIST : 0;
+	q = res_find(d, key);
+	if (sw && vs_port_find(sw, base))
+		rc = fail(rep, -EEXIST, "%s already has a port %s", req->name, base);
+	else if (q)
+		rc = fail(rep, -EEXIST, "%s is attached already, as %s:%s (uid %u)", base,
+			  q->sw->name, q->name, (unsigned)q->uid);
 	unmd_unlock(d);
 	if (rc)
-		return fail(rep, rc, "%s already has a port %s", req->name, req->arg);
-	rc = vport_unm_create(&p, req->arg, &req->geom, err, sizeof(err));
+		return rc;
+	rc = vport_unm_create(&p, req->arg, fd, &req->geom, err, sizeof(err));
 	if (rc)
 		return fail(rep, rc, "%s", err);
 	p->uid = c->uid;
+	snprintf(p->res, sizeof(p->res), "%s", key);
 	unmd_lock(d);
 	sw = vs_find(d, req->name);
 	/* an attached port counts against its uid's limits like any other */
 	rc = uid_quota(d, c->uid, p->region_size, rep);
-	if (!rc && sw && vs_port_find(sw, req->arg))
-		rc = fail(rep, -EEXIST, "%s already has a port %s", req->name, req->arg);
+	if (!rc && sw && vs_port_find(sw, p->name))
+		rc = fail(rep, -EEXIST, "%s already has a port %s", req->name, p->name);
+	else if (!rc && (q = res_find(d, key)))
+		rc = fail(rep, -EEXIST, "%s is attached already, as %s:%s (uid %u)", base,
+			  q->sw->name, q->name, (unsigned)q->uid);
 	else if (!rc && (rc = vs_port_add(d, req->name, p, err, sizeof(err))))
 		fail(rep, rc, "%s", err);
 	unmd_unlock(d);
@@ -461,36 +564,43 @@ static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 		p->ops->destroy(p);
 		return rc;
 	}
-	ulog("port %s (%s) attached to %s by pid %d", req->arg, p->type, req->name, (int)c->pid);
+	ulog("port %s (%s) attached to %s by pid %d uid %u%s", p->name, p->type, req->name,
+	     (int)c->pid, (unsigned)c->uid, fd >= 0 ? " (its own fd)" : "");
 	return 0;
 }
 
 static int do_detach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 		     struct unm_ctl_rep *rep)
 {
+	char base[64];
 	struct vswitch *sw;
 	struct vport *p;
 	int rc = 0;
 
+	base_name(req->arg, base, sizeof(base));
 	unmd_lock(d);
 	sw = vs_find(d, req->name);
-	p = sw ? vs_port_find(sw, req->arg) : NULL;
+	p = sw ? vs_port_find(sw, base) : NULL;
 	if (!p)
-		rc = fail(rep, -ENOENT, "%.64s has no port %.100s", req->name, req->arg);
+		rc = fail(rep, -ENOENT, "%.64s has no port %.100s", req->name, base);
 	else if (!p->attached)
 		rc = fail(rep, -EINVAL, "%s:%s is a client port, not an attached one",
-			  req->name, req->arg);
+			  req->name, base);
+	else if (!may(c, p->uid))
+		rc = not_owner(rep, "port", req->name, base, p->uid, "detach");
 	else
 		vs_port_remove(d, p);
 	unmd_unlock(d);
 	if (rc)
 		return rc;
 	p->ops->destroy(p);
-	ulog("port %s detached from %s by pid %d", req->arg, req->name, (int)c->pid);
+	ulog("port %s detached from %s by pid %d uid %u", base, req->name, (int)c->pid,
+	     (unsigned)c->uid);
 	return 0;
 }
 
-static int do_switch_set(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl_rep *rep)
+static int do_switch_set(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+			 struct unm_ctl_rep *rep)
 {
 	struct vswitch *sw;
 	int rc = 0;
@@ -502,19 +612,72 @@ static int do_switch_set(struct unmd *d, const struct unm_ctl_req *req, struct u
 		return fail(rep, -EINVAL, "lossless takes 0 or 1");
 	unmd_lock(d);
 	sw = vs_find(d, req->name);
-	if (sw)
-		sw->lossless = req->value;
+	if (!sw)
+		rc = fail(rep, -ENOENT, "no such switch: %.64s (unm-ctl switch add creates one)",
+			  req->name);
+	else if (!may(c, sw->uid))
+		rc = not_owner(rep, "switch", "", sw->name, sw->uid, "change");
 	else
-		rc = fail(rep, -ENOENT, "no such switch: %.64s", req->name);
+		sw->lossless = req->value;
 	unmd_unlock(d);
 	if (!rc)
-		ulog("switch %s: lossless %s", req->name, req->value ? "on" : "off");
+		ulog("switch %s: lossless %s (uid %u)", req->name, req->value ? "on" : "off",
+		     (unsigned)c->uid);
+	return rc;
+}
+
+static int do_switch_add(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+			 struct unm_ctl_rep *rep)
+{
+	struct vswitch *sw;
+	int rc;
+
+	if (!vs_name_ok(req->name))
+		return fail(rep, -EINVAL, "bad switch name '%.64s' (vale followed by letters, "
+			    "digits or '_', at most %u characters)", req->name, UNM_CTL_SW_MAX - 1);
+	unmd_lock(d);
+	rc = vs_switch_add(d, req->name, c->uid);
+	sw = vs_find(d, req->name);
+	if (rc == -EEXIST)
+		fail(rep, rc, "switch %s exists already (uid %u)", req->name,
+		     sw ? (unsigned)sw->uid : 0u);
+	else if (rc)
+		fail(rep, rc, "cannot create switch %s: %u switches exist or no memory", req->name,
+		     VS_MAX_SWITCHES);
+	unmd_unlock(d);
+	if (!rc)
+		ulog("switch %s created by pid %d uid %u", req->name, (int)c->pid, (unsigned)c->uid);
+	return rc;
+}
+
+static int do_switch_del(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+			 struct unm_ctl_rep *rep)
+{
+	struct vswitch *sw;
+	int rc = 0;
+
+	unmd_lock(d);
+	sw = vs_find(d, req->name);
+	if (!sw)
+		rc = fail(rep, -ENOENT, "no such switch: %.64s", req->name);
+	else if (!may(c, sw->uid))
+		rc = not_owner(rep, "switch", "", sw->name, sw->uid, "delete");
+	else if (sw->n_active)
+		rc = fail(rep, -EBUSY, "switch %s still has %u ports (detach or close them first)",
+			  sw->name, sw->n_active);
+	else
+		vs_switch_free(d, sw);
+	unmd_unlock(d);
+	if (!rc)
+		ulog("switch %s deleted by pid %d uid %u", req->name, (int)c->pid, (unsigned)c->uid);
 	return rc;
 }
 
 static int dispatch(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
-		    struct unm_ctl_rep *rep, struct items *it, int *fds, unsigned *nfds)
+		    struct unm_ctl_rep *rep, struct items *it, int *fds, unsigned *nfds, int in_fd)
 {
+	if (in_fd >= 0 && req->op != UNM_CTL_ATTACH)
+		return fail(rep, -EINVAL, "this request takes no file descriptor");
 	switch (req->op) {
 	case UNM_CTL_OPEN_PORT: return do_open(d, c, req, rep, fds, nfds);
 	case UNM_CTL_LIST:
@@ -523,9 +686,11 @@ static int dispatch(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req
 	case UNM_CTL_MAC_TABLE: return do_mac(d, req, rep, it);
 	case UNM_CTL_PORT_ADD: return do_port_add(d, c, req, rep);
 	case UNM_CTL_PORT_DEL: return do_port_del(d, c, req, rep);
-	case UNM_CTL_ATTACH: return do_attach(d, c, req, rep);
+	case UNM_CTL_ATTACH: return do_attach(d, c, req, rep, in_fd);
 	case UNM_CTL_DETACH: return do_detach(d, c, req, rep);
-	case UNM_CTL_SWITCH_SET: return do_switch_set(d, req, rep);
+	case UNM_CTL_SWITCH_SET: return do_switch_set(d, c, req, rep);
+	case UNM_CTL_SWITCH_ADD: return do_switch_add(d, c, req, rep);
+	case UNM_CTL_SWITCH_DEL: return do_switch_del(d, c, req, rep);
 	}
 	return fail(rep, -EOPNOTSUPP, "unknown operation");
 }
@@ -535,12 +700,16 @@ int ctl_handle(struct unmd *d, struct ctl_conn *c)
 	struct unm_ctl_req req;
 	struct unm_ctl_rep rep;
 	struct items it = { 0 };
-	int fds[UNM_CTL_MAX_FDS];
-	unsigned nfds = 0;
+	int fds[UNM_CTL_MAX_FDS], in_fd = -1;
+	unsigned nfds = 0, n_in = 0;
 	char err[160];
 	int rc;
 
-	rc = unm_ctl_recv(c->fd, &req, sizeof(req), NULL, 0, NULL, 0);
+	/* at most one fd comes with a request (ATTACH); more: the message
+	 * is refused and every fd closed (unm_ctl_recv) */
+	rc = unm_ctl_recv(c->fd, &req, sizeof(req), &in_fd, 1, &n_in, 0);
+	if (!n_in)
+		in_fd = -1;
 	if (rc == -ETIMEDOUT || rc == -EAGAIN)
 		return 0;
 	if (rc == -ECONNRESET)
@@ -550,6 +719,10 @@ int ctl_handle(struct unmd *d, struct ctl_conn *c)
 		fail(&rep, rc, "malformed request (%s)", strerror(-rc));
 	else if ((rc = unm_ctl_check_req(&req, sizeof(req), err, sizeof(err))))
 		fail(&rep, rc, "%s", err);
+	if (rc && in_fd >= 0) {
+		close(in_fd);
+		in_fd = -1;
+	}
 	if (rc) {
 		udebug(d, "bad request from pid %d: %s", (int)c->pid, rep.msg);
 		if (rep.magic == req.magic)
@@ -557,17 +730,27 @@ int ctl_handle(struct unmd *d, struct ctl_conn *c)
 		return -EBADMSG; /* one bad message and the connection is cut */
 	}
 	if (req.op == UNM_CTL_BYE) {
+		if (in_fd >= 0)
+			close(in_fd);
 		c->bye = true;
 		return 0;
 	}
 	if (c->over_quota) {
+		if (in_fd >= 0)
+			close(in_fd);
 		fail(&rep, -EDQUOT, "uid %u is at its limit of %u control connections (unmd "
 		     "--max-conns)", (unsigned)c->uid, d->max_conns_uid);
 		unm_ctl_send(c->fd, &rep, sizeof(rep), NULL, 0);
 		return -EDQUOT; /* and the connection goes */
 	}
+	if (!c->admin_known) {
+		c->admin = authz_admin(d, c->uid, c->gid);
+		c->admin_known = true;
+	}
 	it.seq = req.seq;
-	dispatch(d, c, &req, &rep, &it, fds, &nfds);
+	dispatch(d, c, &req, &rep, &it, fds, &nfds, in_fd);
+	if (in_fd >= 0)
+		close(in_fd); /* the port, if any, holds its own duplicate */
 	rep.n_items = rep.status ? 0 : it.n;
 	rep.n_fds = rep.status ? 0 : nfds;
 	rc = unm_ctl_send(c->fd, &rep, sizeof(rep), fds, rep.n_fds);

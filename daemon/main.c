@@ -6,9 +6,11 @@
  * Threads: this file runs on the control thread (ctl_loop.c); vale.c
  * starts the forwarding thread.
  *
- * Access control is the socket file's: owner = the user running unmd,
- * group = -g GROUP (else unmd's group), mode = -m MODE (default 0660).
- * Whoever can connect can open, list and manage ports, within the per-uid
+ * Who may connect is the socket file's business: owner = the user running
+ * unmd, group = -g GROUP (else unmd's group), mode = -m MODE (default
+ * 0660). What a connected client may do is authz.c's: its own switches and
+ * ports, resources it hands over as fds, and by-name host resources only
+ * if it is an administrator (root or --admin-group), within the per-uid
  * limits (--max-ports, --max-mem).
  */
 #include <errno.h>
@@ -48,6 +50,9 @@ static const char usage_text[] =
 "  -v, --verbose         log more (requests, library warnings)\n"
 "  -m, --mode MODE       socket file mode, octal (default 0660)\n"
 "  -g, --group GROUP     socket file group (default: unmd's group)\n"
+"      --admin-group GROUP  members may do what root may: attach host\n"
+"                        resources by name (tap, afpacket, afxdp, shmif and\n"
+"                        vhost-user paths) and manage every user's ports\n"
 "      --max-ports N     ports one uid may own (default 1024)\n"
 "      --max-mem BYTES   port memory one uid may own, K/M/G suffix (default 8G)\n"
 "      --max-conns N     control connections one uid may hold (default:\n"
@@ -56,7 +61,9 @@ static const char usage_text[] =
 "      --version         print the version\n"
 "\n"
 "Access: whoever may connect to the socket (owner, group, mode) may open\n"
-"and manage ports. SIGTERM or SIGINT stops unmd cleanly.\n";
+"ports and manage their own; host resources they hand over as fds (unm-ctl\n"
+"attach does). Opening a host resource by name, and managing other users'\n"
+"ports, is for root and --admin-group. SIGTERM or SIGINT stops unmd cleanly.\n";
 
 struct opts {
 	const char *sock;
@@ -97,6 +104,7 @@ static void parse_args(struct unmd *d, int argc, char **argv, struct opts *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "admin-group", required_argument, NULL, 'A' },
 		{ "max-ports", required_argument, NULL, 'P' },
 		{ "max-conns", required_argument, NULL, 'C' },
 		{ "max-mem", required_argument, NULL, 'M' },
@@ -129,6 +137,19 @@ static void parse_args(struct unmd *d, int argc, char **argv, struct opts *o)
 				o->gid = g->gr_gid;
 			}
 			o->have_gid = true;
+			break;
+		}
+		case 'A': {
+			struct group *g = getgrnam(optarg);
+
+			if (!g) {
+				d->admin_gid = (gid_t)strtoul(optarg, &end, 10);
+				if (*end || end == optarg)
+					usage_error("unknown group '%s'", optarg);
+			} else {
+				d->admin_gid = g->gr_gid;
+			}
+			d->have_admin_gid = true;
 			break;
 		}
 		case 'P':

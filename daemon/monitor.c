@@ -290,16 +290,28 @@ static struct vport *find_target(struct unmd *d, const struct unm_ctl_req *req, 
 	struct vport *found = NULL;
 	unsigned n = 0;
 	bool vale = unm_parse_name(req->name, &s, err, errlen) == 0 && s.kind == UNM_KIND_VALE;
+	const char *name = req->name, *only = req->arg;
+	char qsw[UNM_CTL_SW_MAX];
+	const char *colon = strchr(req->name, ':');
 
+	/* "valeX:TYPE:ARG": an attached port named on its switch */
+	if (!vale && colon && strchr(colon + 1, ':') &&
+	    (size_t)(colon - req->name) < sizeof(qsw)) {
+		snprintf(qsw, sizeof(qsw), "%.*s", (int)(colon - req->name), req->name);
+		if (vs_name_ok(qsw) && (!only[0] || !strcmp(only, qsw))) {
+			name = colon + 1;
+			only = qsw;
+		}
+	}
 	for (unsigned i = 0; i < VS_MAX_SWITCHES; i++) {
 		struct vswitch *sw = d->sw[i];
 
-		if (!sw || (vale && strcmp(sw->name, s.sw)) || (req->arg[0] && strcmp(sw->name, req->arg)))
+		if (!sw || (vale && strcmp(sw->name, s.sw)) || (only[0] && strcmp(sw->name, only)))
 			continue;
 		for (unsigned k = 0; k < sw->n_active; k++) {
 			struct vport *p = sw->ports[sw->active[k]];
 
-			if (vale ? name_matches(p->name, s.port) : p->attached && name_matches(p->name, req->name)) {
+			if (vale ? name_matches(p->name, s.port) : p->attached && name_matches(p->name, name)) {
 				found = p;
 				n++;
 			}
@@ -311,8 +323,8 @@ static struct vport *find_target(struct unmd *d, const struct unm_ctl_req *req, 
 		return NULL;
 	}
 	if (!found)
-		snprintf(err, errlen, "no port %.100s on %s switch of this unmd", req->name,
-			 req->arg[0] ? req->arg : "any");
+		snprintf(err, errlen, "no port %.100s on %s switch of this unmd", name,
+			 only[0] ? only : "any");
 	return found;
 }
 
@@ -352,6 +364,12 @@ int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 		n++;
 	if (!t) {
 		rc = -ENOENT;
+	} else if (!c->admin && t->uid != c->uid) {
+		/* a monitor sees every frame of the port: its owner's business */
+		snprintf(err, errlen, "%s:%s belongs to uid %u: only its owner or an administrator "
+			 "(root, unmd --admin-group) may monitor it", t->sw->name, t->name,
+			 (unsigned)t->uid);
+		rc = -EPERM;
 	} else if (n >= MON_MAX_PER_PORT) {
 		snprintf(err, errlen, "%s:%s already has %u monitors", t->sw->name, t->name, n);
 		rc = -ENOSPC;

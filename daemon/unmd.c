@@ -98,6 +98,8 @@ void unmd_remove_all(struct unmd *d)
 			if (last)
 				break; /* the switch went with its last port */
 		}
+		if (d->sw[i]) /* kept (switch add) */
+			vs_switch_free(d, d->sw[i]);
 	}
 }
 

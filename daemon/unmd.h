@@ -186,7 +186,11 @@ struct vport {
 	bool blocked;               /* lossless: its input waits for room */
 	bool persistent, attached;
 	struct ctl_conn *owner;     /* connected client, or NULL */
-	uid_t uid;                  /* charged for limits (creator or client) */
+	uid_t uid;                  /* owner: creator (client, port add, attach,
+	                               monitor); charged for limits */
+	char res[96];               /* attached: the host resource it holds
+	                               ("if:tap:t0", "ino:DEV:INO"), "" if none:
+	                               one resource, one port */
 	uint64_t region_size;
 	struct unm_ctl_geom geom;
 	void *priv;
@@ -237,6 +241,8 @@ struct vswitch {
 	const struct vs_lookup_ops *lookup;
 	void *lt;
 	bool lossless;
+	bool kept;                  /* made by SWITCH_ADD: outlives its ports */
+	uid_t uid;                  /* owner: creator (SWITCH_ADD or first port) */
 	uint64_t frames;
 };
 
@@ -258,6 +264,8 @@ struct unmd {
 	/* Closed in this epoll batch: a later event of the same batch may
 	 * still point at them, so they are freed only when it is done. */
 	struct ctl_conn *closed_conns;
+	bool have_admin_gid;        /* --admin-group given */
+	gid_t admin_gid;
 };
 
 /* unmd.c: the context */
@@ -283,8 +291,14 @@ struct vswitch *vs_find(struct unmd *d, const char *name);
 /* Add P to switch NAME (created on demand). Lock held. Returns 0 or -errno
  * (-ENOSPC switch full / too many switches). */
 int vs_port_add(struct unmd *d, const char *name, struct vport *p, char *err, size_t errlen);
-/* Take P off its switch (freed when empty). Lock held. Destroy P after. */
+/* Take P off its switch (freed when empty unless kept). Lock held.
+ * Destroy P after. */
 void vs_port_remove(struct unmd *d, struct vport *p);
+/* SWITCH_ADD: a kept switch NAME owned by UID. Lock held. 0, -EEXIST
+ * (exists, another owner or already kept), -ENOSPC. */
+int vs_switch_add(struct unmd *d, const char *name, uid_t uid);
+/* SWITCH_DEL / shutdown: free SW, which has no ports. Lock held. */
+void vs_switch_free(struct unmd *d, struct vswitch *sw);
 struct vport *vs_port_find(struct vswitch *sw, const char *name);
 /* Forwarding thread: stop serving P, tell its owner, log WHY. Lock held. */
 void vs_port_error(struct unmd *d, struct vport *p, const char *fmt, ...)
@@ -307,7 +321,10 @@ void vport_csb_reset(struct vport *p);
 unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max);
 
 /* vport_unm.c: any port type opened inside unmd */
-int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_geom *g,
+/* NAME: unm_open() name; FD: a resource handed over by the client
+ * (unm_open_fd; stays the caller's), or -1. The port is named NAME
+ * without its @conf suffix. */
+int vport_unm_create(struct vport **pp, const char *name, int fd, const struct unm_ctl_geom *g,
 		     char *err, size_t errlen);
 
 /* monitor.c: monitors of switch ports (all with d->lock held) */
@@ -344,6 +361,17 @@ void mon_self_info(const struct vmon *m, struct unm_ctl_port_info *pi);
 /* The Nth monitor of P, or NULL. */
 const struct vmon *mon_nth(const struct vport *p, unsigned n);
 
+/* authz.c: whose authority unmd acts with */
+/* Is the caller (SO_PEERCRED uid, gid) an administrator: root, or in
+ * --admin-group as primary or supplementary group of uid? */
+bool authz_admin(const struct unmd *d, uid_t uid, gid_t gid);
+/* May unmd open PATH by name for an administrator: absolute, no "." or
+ * ".." component, no symbolic link on it. 0 or -errno, reason in err. */
+int authz_path(const char *path, char *err, size_t errlen);
+/* The host resource of parsed name S (FD: the handed-over one, or -1)
+ * as a comparable key ("" if none): one resource, one attached port. */
+void authz_res_key(const struct unm_spec *s, int fd, char *key, size_t keylen);
+
 /* common */
 struct vport *vport_alloc(unsigned n_in, unsigned n_out, size_t priv_size);
 void vport_free(struct vport *p);
@@ -354,6 +382,8 @@ struct ctl_conn {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	bool admin;                 /* root or in --admin-group (authz.c) */
+	bool admin_known;           /* admin decided (at the first request) */
 	struct vport *port;         /* the port this connection opened */
 	bool bye;
 	bool over_quota;            /* beyond --max-conns: refused at its first request */

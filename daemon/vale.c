@@ -272,9 +272,12 @@ int vs_port_add(struct unmd *d, const char *name, struct vport *p, char *err, si
 	unsigned idx = VS_MAX_PORTS;
 	uint64_t one = 1;
 
-	if (!sw && !(sw = vs_create(d, name)))
-		return snprintf(err, errlen, "cannot create switch %s: %u switches exist or no memory",
-				name, VS_MAX_SWITCHES), -ENOSPC;
+	if (!sw) {
+		if (!(sw = vs_create(d, name)))
+			return snprintf(err, errlen, "cannot create switch %s: %u switches exist "
+					"or no memory", name, VS_MAX_SWITCHES), -ENOSPC;
+		sw->uid = p->uid; /* made on demand: its first port's owner owns it */
+	}
 	for (unsigned i = 0; i < VS_MAX_PORTS && idx == VS_MAX_PORTS; i++)
 		if (!sw->ports[i])
 			idx = i;
@@ -313,13 +316,35 @@ void vs_port_remove(struct unmd *d, struct vport *p)
 	sw->lookup->port_gone(sw->lt, p->idx);
 	p->sw = NULL;
 	share_free(p);
-	if (sw->n_active == 0) {
-		for (unsigned i = 0; i < VS_MAX_SWITCHES; i++)
-			if (d->sw[i] == sw)
-				d->sw[i] = NULL;
-		sw->lookup->destroy(sw->lt);
-		free(sw);
+	if (sw->n_active == 0 && !sw->kept)
+		vs_switch_free(d, sw);
+}
+
+void vs_switch_free(struct unmd *d, struct vswitch *sw)
+{
+	for (unsigned i = 0; i < VS_MAX_SWITCHES; i++)
+		if (d->sw[i] == sw)
+			d->sw[i] = NULL;
+	sw->lookup->destroy(sw->lt);
+	free(sw);
+}
+
+int vs_switch_add(struct unmd *d, const char *name, uid_t uid)
+{
+	struct vswitch *sw = vs_find(d, name);
+
+	if (sw) {
+		/* one made on demand by the same owner becomes kept */
+		if (sw->kept || sw->uid != uid)
+			return -EEXIST;
+		sw->kept = true;
+		return 0;
 	}
+	if (!(sw = vs_create(d, name)))
+		return -ENOSPC;
+	sw->uid = uid;
+	sw->kept = true;
+	return 0;
 }
 
 void vs_port_error(struct unmd *d, struct vport *p, const char *fmt, ...)

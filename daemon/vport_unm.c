@@ -170,7 +170,7 @@ static void ring_setup(struct vring *vr, const struct unm_port *up, const struct
 	vr->seen_head = vr->hwcur;
 }
 
-int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_geom *g,
+int vport_unm_create(struct vport **pp, const char *name, int fd, const struct unm_ctl_geom *g,
 		     char *err, size_t errlen)
 {
 	struct unm_open_opts o = { .sz = sizeof(o) };
@@ -186,7 +186,7 @@ int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_g
 	o.extra_bufs = g->extra_bufs;
 	o.vnet_hdr_len = g->vnet_hdr_len;
 	o.timeout_ms = 3000;
-	rc = unm_open(name, &up, &o);
+	rc = fd >= 0 ? unm_open_fd(name, fd, &up, &o) : unm_open(name, &up, &o);
 	if (rc)
 		return snprintf(err, errlen, "%s", unm_errmsg()), rc;
 	/* Only whole ports: the switch drives every ring. */
@@ -204,7 +204,10 @@ int vport_unm_create(struct vport **pp, const char *name, const struct unm_ctl_g
 	((struct unm_priv *)p->priv)->port = up;
 	p->ops = &unm_vport_ops;
 	p->attached = true;
+	/* a port's name is its name without options (detach, stats, monitor) */
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	if (strstr(p->name, "@conf"))
+		*strstr(p->name, "@conf") = '\0';
 	snprintf(p->type, sizeof(p->type), "%s", up->ops->type);
 	p->region_size = up->reg.size;
 	p->geom.tx_rings = up->n_tx;

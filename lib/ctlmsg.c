@@ -262,10 +262,17 @@ static int check_hdr(uint32_t magic, uint16_t version, uint32_t size, size_t wan
 int unm_ctl_call(int fd, const struct unm_ctl_req *req, struct unm_ctl_rep *rep,
 		 int *fds, unsigned max_fds, int timeout_ms)
 {
+	return unm_ctl_call_fds(fd, req, NULL, 0, rep, fds, max_fds, timeout_ms);
+}
+
+int unm_ctl_call_fds(int fd, const struct unm_ctl_req *req, const int *send_fds,
+		     unsigned n_send, struct unm_ctl_rep *rep, int *fds, unsigned max_fds,
+		     int timeout_ms)
+{
 	unsigned nfds = 0;
 	int rc;
 
-	rc = unm_ctl_send(fd, req, sizeof(*req), NULL, 0);
+	rc = unm_ctl_send(fd, req, sizeof(*req), send_fds, n_send);
 	if (rc)
 		return unm_seterr(rc, "sending to unmd: %s", strerror(-rc));
 	rc = unm_ctl_recv(fd, rep, sizeof(*rep), fds, max_fds, &nfds, timeout_ms);

@@ -50,6 +50,12 @@ UNM_HIDDEN int unm_ctl_check_req(struct unm_ctl_req *r, size_t n, char *err, siz
 UNM_HIDDEN int unm_ctl_call(int fd, const struct unm_ctl_req *req, struct unm_ctl_rep *rep,
 			    int *fds, unsigned max_fds, int timeout_ms);
 
+/* The same, handing N_SEND fds of ours (SEND_FDS) to unmd with the
+ * request (ATTACH of a resource the client opened). They stay ours. */
+UNM_HIDDEN int unm_ctl_call_fds(int fd, const struct unm_ctl_req *req, const int *send_fds,
+				unsigned n_send, struct unm_ctl_rep *rep, int *fds,
+				unsigned max_fds, int timeout_ms);
+
 /* Receive and validate one reply item for request SEQ. */
 UNM_HIDDEN int unm_ctl_recv_item(int fd, struct unm_ctl_item *it, uint32_t seq, int timeout_ms);
 

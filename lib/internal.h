@@ -66,6 +66,9 @@ struct unm_spec {
 	/* @conf: values, 0 = not given */
 	unsigned tx_rings, rx_rings, tx_slots, rx_slots, buf_size, extra_bufs;
 	int vnet_hdr_len;           /* -1 = not given */
+	int fd;                     /* -1, or the resource already opened by
+	                               whoever asked (unm_open_fd): backends
+	                               that accept one dup it */
 };
 
 /*
@@ -120,6 +123,19 @@ UNM_HIDDEN extern const unsigned unm_n_port_types;
 UNM_HIDDEN const struct unm_port_type *unm_port_type(enum unm_kind kind);
 /* The entry whose name is [S, S + LEN), or NULL. */
 UNM_HIDDEN const struct unm_port_type *unm_port_type_named(const char *s, size_t len);
+
+/*
+ * unm_open_fd - unm_open() on a resource FD that the caller already opened
+ * with its own rights (unmd: handed over by a client with SCM_RIGHTS):
+ * shmif: the bus file (read-write); vhost-user: a listening unix stream
+ * socket; tap: a /dev/net/tun fd after TUNSETIFF (IFF_TAP | IFF_NO_PI,
+ * IFF_VNET_HDR exactly when a vnet header is asked for; one ring pair).
+ * NAME still gives the type, the label and @conf. The backend opens
+ * nothing by name. FD stays the caller's (the port keeps a duplicate).
+ * Other types: -EINVAL.
+ */
+UNM_HIDDEN int unm_open_fd(const char *name, int fd, struct unm_port **portp,
+			   const struct unm_open_opts *opts);
 
 /* ---- regions (region.c) ------------------------------------------------- */
 

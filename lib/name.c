@@ -431,6 +431,15 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 		pe = p;
 		while (pe < e && ident_char(*pe))
 			pe++;
+		if (depth > 0 && pe < e && *pe == ':') {
+			/* monitor:valeX:TYPE:ARG - a port attached to valeX,
+			 * named on its switch (sp->sw says which) */
+			if ((rc = parse(c, p, sp, depth)))
+				return rc;
+			if (sp->kind == UNM_KIND_VALE || sp->kind == UNM_KIND_MONITOR)
+				return bad(c, "valeX:TYPE:ARG names a port attached to a switch");
+			return 0;
+		}
 		if (pe < e && (*pe == '{' || *pe == '}'))
 			return bad(c, "pipes of switch ports are not supported; use a pipe NAME{ID");
 		if (pe < e && *pe != '-' && *pe != '/' && *pe != '@')
@@ -481,6 +490,7 @@ int unm_parse_name(const char *name, struct unm_spec *sp, char *err, size_t errl
 	memset(sp, 0, sizeof(*sp));
 	sp->ring = -1;
 	sp->vnet_hdr_len = -1;
+	sp->fd = -1;
 	if (errlen)
 		err[0] = '\0';
 	if (!name)

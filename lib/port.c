@@ -19,7 +19,24 @@
 #include <unistd.h>
 #include "internal.h"
 
+static int open_port(const char *name, int fd, struct unm_port **portp,
+		     const struct unm_open_opts *uopts);
+
 UNM_API int unm_open(const char *name, struct unm_port **portp,
+		     const struct unm_open_opts *uopts)
+{
+	return open_port(name, -1, portp, uopts);
+}
+
+int unm_open_fd(const char *name, int fd, struct unm_port **portp,
+		const struct unm_open_opts *opts)
+{
+	if (fd < 0)
+		return unm_seterr(-EBADF, "unm_open_fd: no fd");
+	return open_port(name, fd, portp, opts);
+}
+
+static int open_port(const char *name, int fd, struct unm_port **portp,
 		     const struct unm_open_opts *uopts)
 {
 	struct unm_open_opts opts;
@@ -44,6 +61,13 @@ UNM_API int unm_open(const char *name, struct unm_port **portp,
 	if (rc) {
 		free(p);
 		return unm_seterr(rc, "%s", err);
+	}
+	p->spec.fd = fd;
+	if (fd >= 0 && p->spec.kind != UNM_KIND_SHMIF && p->spec.kind != UNM_KIND_VHOST &&
+	    p->spec.kind != UNM_KIND_TAP) {
+		free(p);
+		return unm_seterr(-EINVAL, "%s: this port type cannot be opened from a file "
+				  "descriptor (shmif, vhost-user and tap can)", name);
 	}
 	/* @conf: in the name wins over the option struct. */
 	unm_spec_geometry(&p->spec, &opts);

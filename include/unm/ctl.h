@@ -8,7 +8,8 @@
  * boundaries are kept by the socket; every message has a fixed size and
  * starts with magic, version and its own size, so a receiver rejects
  * anything that is not exactly one of the structs below. File descriptors
- * travel with SCM_RIGHTS on the reply header only.
+ * travel with SCM_RIGHTS on the reply header, and on an ATTACH request
+ * (one fd: the resource the client opened).
  *
  *   client                                 unmd
  *   unm_ctl_req (op, seq)        ----->
@@ -27,9 +28,17 @@
  * Strings are NUL-terminated inside their arrays; a receiver forces the
  * last byte to NUL before use.
  *
- * Access control: whoever can connect to the socket may use every request;
- * the socket file's owner, group and mode decide who can (unmd -m/-g).
- * Per-uid limits (ports, region bytes) are enforced with SO_PEERCRED.
+ * Access control: the socket file's owner, group and mode decide who may
+ * connect (unmd -m/-g); SO_PEERCRED then names the caller. Administrators
+ * are root and the members of unmd --admin-group. unmd acts only with the
+ * caller's authority: host resources (shmif bus file, vhost-user socket,
+ * tap) are opened by the client and handed over with ATTACH's fd; opening
+ * one by name inside unmd (and afpacket, afxdp, ivshmem, pipes, monitors)
+ * is for administrators (-EPERM otherwise). Every switch and port has an
+ * owner uid (its creator): only the owner or an administrator may delete,
+ * detach or monitor a port or change a switch; nobody opens another uid's
+ * port (-EACCES naming the owner: no squatting). Per-uid limits (ports,
+ * region bytes) apply to everyone.
  */
 #ifndef UNM_CTL_H
 #define UNM_CTL_H
@@ -61,12 +70,21 @@ enum unm_ctl_op {
 	UNM_CTL_PORT_ADD,      /* name = "valeX:P[@conf...]": persistent port */
 	UNM_CTL_PORT_DEL,      /* name = "valeX:P": delete a persistent port */
 	UNM_CTL_ATTACH,        /* name = switch, arg = any unm_open() name: open
-	                          that port inside unmd and make it a switch port */
-	UNM_CTL_DETACH,        /* name = switch, arg = the attached port's name */
+	                          that port inside unmd and make it a switch port.
+	                          With one fd (SCM_RIGHTS on the request): the
+	                          resource the client opened itself (shmif: bus
+	                          file; vhost-user: listening socket; tap: tun fd
+	                          after TUNSETIFF), arg naming its type and label.
+	                          The port is named arg without its @conf suffix */
+	UNM_CTL_DETACH,        /* name = switch, arg = the attached port's name
+	                          (an @conf suffix is ignored) */
 	UNM_CTL_SWITCH_SET,    /* name = switch, arg = key ("lossless"), value */
 	UNM_CTL_BYE,           /* no reply: the connection is closing on purpose */
 	UNM_CTL_PORT_OFFLOAD,  /* name as PORT_STATS: items OFFLOAD (virtio-net
 	                          header offload counters of each port) */
+	UNM_CTL_SWITCH_ADD,    /* name = switch: create it, owned by the caller;
+	                          it stays (settings too) until SWITCH_DEL */
+	UNM_CTL_SWITCH_DEL,    /* name = switch: delete a switch without ports */
 	UNM_CTL__OP_MAX
 };
 
@@ -175,7 +193,7 @@ struct unm_ctl_port_info {
 	uint32_t idx;                   /* index on the switch */
 	uint32_t flags;                 /* UNM_CTL_PORT_* */
 	int32_t pid;                    /* client pid, 0 if none */
-	uint32_t uid;
+	uint32_t uid;                   /* owner (creator; a monitor's opener) */
 	struct unm_ctl_geom geom;
 	uint64_t region_size;
 	uint64_t tx_frames, tx_bytes;
@@ -227,9 +245,13 @@ struct unm_ctl_switch_info {
 	uint32_t n_ports;
 	uint32_t lossless;
 	uint32_t mac_entries;
-	uint32_t __pad;
+	uint32_t uid;                   /* owner: whoever created it */
 	uint64_t frames;                /* frames taken from all ports */
+	uint32_t flags;                 /* UNM_CTL_SWITCH_* */
 };
+
+#define UNM_CTL_SWITCH_KEPT 0x1         /* created by SWITCH_ADD: stays when
+                                           its last port goes */
 
 struct unm_ctl_mac {
 	char sw[UNM_CTL_SW_MAX];

@@ -40,6 +40,7 @@
  * unm_shmif_port_stats() (shmif_bus.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +140,7 @@ static int shmif_open(struct unm_port *p, const struct unm_spec *s,
 	struct unm_open_opts oo = *o;
 	struct shmif_port *sp;
 	uint32_t r;
-	char err[400];
+	char err[400], wpath[UNM_PATH_MAX + 32];
 	int rc;
 
 	if (o->vnet_hdr_len)
@@ -158,7 +159,20 @@ static int shmif_open(struct unm_port *p, const struct unm_spec *s,
 	sp->promisc = env_uint("UNM_SHMIF_PROMISC", 1) != 0;
 	sp->poll_ms = env_uint("UNM_SHMIF_POLL_MS", 100);
 
-	rc = unm_shmif_bus_open(&sp->bus, s->path, err, sizeof(err));
+	if (s->fd >= 0) {
+		/* handed over: the opener's rights, not ours, decided */
+		int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+
+		if (fd < 0) {
+			rc = unm_seterr(-errno, "shmif %s: dup: %s", s->path, strerror(errno));
+			goto fail;
+		}
+		rc = unm_shmif_bus_open_fd(&sp->bus, fd, s->path, err, sizeof(err));
+		snprintf(wpath, sizeof(wpath), "/proc/self/fd/%d", fd);
+	} else {
+		rc = unm_shmif_bus_open(&sp->bus, s->path, err, sizeof(err));
+		snprintf(wpath, sizeof(wpath), "%s", s->path);
+	}
 	if (rc) {
 		unm_seterr(rc, "%s", err);
 		goto fail;
@@ -169,7 +183,7 @@ static int shmif_open(struct unm_port *p, const struct unm_spec *s,
 	rc = unm_port_create_self(p, &oo, SHMIF_MTU, sp->mac);
 	if (rc)
 		goto fail;
-	rc = shmif_setup_wait(p, sp, s->path);
+	rc = shmif_setup_wait(p, sp, wpath);
 	if (rc)
 		goto fail;
 	return 0;

@@ -226,8 +226,9 @@ static int attach(struct shmif_bus *b, char *err, size_t errlen)
 
 	/* Refuse a foreign file before touching its would-be lock word. */
 	if (magic != 0 && magic != SHMIF_MAGIC) {
-		snprintf(err, errlen, "shmif %s: bus is not magical (magic 0x%08x%s)", b->path,
-			 magic, magic == __builtin_bswap32(SHMIF_MAGIC) ? ", other byte order" : "");
+		/* the value itself is not quoted: the file may be a secret */
+		snprintf(err, errlen, "shmif %s: bus is not magical%s", b->path,
+			 magic == __builtin_bswap32(SHMIF_MAGIC) ? " (other byte order)" : "");
 		return -EBADMSG;
 	}
 	while (!b->sender)
@@ -259,34 +260,57 @@ static int attach(struct shmif_bus *b, char *err, size_t errlen)
 
 int unm_shmif_bus_open(struct shmif_bus *b, const char *path, char *err, size_t errlen)
 {
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		int rc = -errno;
+
+		memset(b, 0, sizeof(*b));
+		b->fd = -1;
+		snprintf(err, errlen, "shmif %s: open: %s", path, strerror(errno));
+		return rc;
+	}
+	return unm_shmif_bus_open_fd(b, fd, path, err, errlen);
+}
+
+int unm_shmif_bus_open_fd(struct shmif_bus *b, int fd, const char *label, char *err,
+			  size_t errlen)
+{
 	struct stat stb;
+	uint32_t magic = 0;
 	void *mem;
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	b->fd = -1;
-	snprintf(b->path, sizeof(b->path), "%s", path);
-	b->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (b->fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "shmif %s: open: %s", path, strerror(errno));
-		return rc;
-	}
+	b->fd = fd;
+	snprintf(b->path, sizeof(b->path), "%s", label);
 	if (fstat(b->fd, &stb) < 0 || !S_ISREG(stb.st_mode)) {
-		snprintf(err, errlen, "shmif %s: not a regular file", path);
+		snprintf(err, errlen, "shmif %s: not a regular file", label);
 		rc = -EINVAL;
 		goto fail;
 	}
+	/* Only an empty file (a new bus) or a bus is sized: anything else is
+	 * somebody's data, refused before a byte of it is changed. Its
+	 * content is never quoted (it may be a secret). */
+	if (stb.st_size != 0 &&
+	    (stb.st_size < 4 || pread(b->fd, &magic, sizeof(magic), SHMIF_OFF_MAGIC) !=
+	     (ssize_t)sizeof(magic) || (magic != SHMIF_MAGIC && magic != 0) ||
+	     (magic == 0 && stb.st_size != SHMIF_BUS_SIZE))) {
+		snprintf(err, errlen, "shmif %s: not a shmif bus (%lld bytes without the bus "
+			 "magic): left untouched", label, (long long)stb.st_size);
+		rc = -EBADMSG;
+		goto fail;
+	}
 	/* NetBSD re-truncates on every attach: the bus is exactly 1 MiB. */
-	if (ftruncate(b->fd, SHMIF_BUS_SIZE) < 0) {
+	if (stb.st_size != SHMIF_BUS_SIZE && ftruncate(b->fd, SHMIF_BUS_SIZE) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "shmif %s: ftruncate: %s", path, strerror(errno));
+		snprintf(err, errlen, "shmif %s: ftruncate: %s", label, strerror(errno));
 		goto fail;
 	}
 	mem = mmap(NULL, SHMIF_BUS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
 	if (mem == MAP_FAILED) {
 		rc = -errno;
-		snprintf(err, errlen, "shmif %s: mmap: %s", path, strerror(errno));
+		snprintf(err, errlen, "shmif %s: mmap: %s", label, strerror(errno));
 		goto fail;
 	}
 	b->mem = mem;

@@ -112,6 +112,17 @@ struct shmif_bus {
 int unm_shmif_bus_open(struct shmif_bus *b, const char *path, char *err, size_t errlen);
 
 /*
+ * unm_shmif_bus_open_fd - the same on FD, a bus file already open for
+ * reading and writing (handed over by a client: unmd). FD is owned from
+ * here on (closed on failure too); LABEL names it in messages. A non-empty
+ * file that is not a bus (no bus magic, or a zero magic with a size other
+ * than 1 MiB) is refused with -EBADMSG and left untouched; its content is
+ * never quoted in ERR.
+ */
+int unm_shmif_bus_open_fd(struct shmif_bus *b, int fd, const char *label, char *err,
+			  size_t errlen);
+
+/*
  * unm_shmif_bus_attach_mem - the same on SHMIF_BUS_SIZE bytes at MEM (no file,
  * no wake-up write): used by the fuzz target and the tests. MEM is not
  * owned. Initialises a zero magic as unm_shmif_bus_open() does.

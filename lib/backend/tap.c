@@ -216,6 +216,55 @@ static int tap_open_queue(struct unm_port *p, struct tap_priv *tp, unsigned qi, 
 	return 0;
 }
 
+/*
+ * A queue fd handed over (unm_open_fd): opened and attached with TUNSETIFF
+ * by whoever asked, with their rights. It must be the tap named, with the
+ * flags this port would have used; we only set the header size and
+ * offloads on it (ioctls on the fd itself). Never created here.
+ */
+static int tap_adopt_fd(struct tap_priv *tp, int given, short flags)
+{
+	struct ifreq ifr;
+	int fd, e;
+
+	if (tp->nq != 1)
+		return unm_seterr(-EINVAL, "tap: %s: a handed-over tap fd serves one ring pair",
+				  tp->ifname);
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(given, TUNGETIFF, &ifr) < 0)
+		return unm_seterr(-EINVAL, "tap: %s: the handed-over fd is not an attached tun/tap "
+				  "fd (TUNGETIFF: %s)", tp->ifname, strerror(errno));
+	ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+	if (strcmp(ifr.ifr_name, tp->ifname))
+		return unm_seterr(-EINVAL, "tap: the handed-over fd is attached to '%s', not '%s'",
+				  ifr.ifr_name, tp->ifname);
+	if ((ifr.ifr_flags & (IFF_TAP | IFF_TUN | IFF_NO_PI | IFF_VNET_HDR)) !=
+	    (flags & (IFF_TAP | IFF_TUN | IFF_NO_PI | IFF_VNET_HDR)))
+		return unm_seterr(-EINVAL, "tap: %s: the handed-over fd has flags 0x%x, expected "
+				  "IFF_TAP | IFF_NO_PI%s", tp->ifname, (unsigned)ifr.ifr_flags & 0xffff,
+				  (flags & IFF_VNET_HDR) ? " | IFF_VNET_HDR" : " (no IFF_VNET_HDR)");
+	fd = fcntl(given, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		return unm_seterr(-e, "tap: %s: %s", tp->ifname, strerror(e));
+	}
+	tp->q[0].fd = fd;
+	tp->q[0].ur = tap_uring_new();
+	if (tp->vnet) {
+		int len = (int)tp->vnet;
+
+		if (ioctl(fd, TUNSETVNETHDRSZ, &len) < 0)
+			return unm_seterr(-errno, "tap: %s: TUNSETVNETHDRSZ %d: %s", tp->ifname,
+					  len, strerror(errno));
+	}
+	e = tap_set_offload(tp, fd);
+	if (e)
+		return unm_seterr(e, "tap: %s: TUNSETOFFLOAD: %s", tp->ifname, strerror(-e));
+	return 0;
+}
+
 /* MTU and MAC through an ordinary socket (any family answers SIOCGIF*);
  * bring the device up when we created it. Failures here are not fatal. */
 static void tap_query_dev(struct tap_priv *tp, uint8_t mac[6])
@@ -349,12 +398,20 @@ static int tap_open(struct unm_port *p, const struct unm_spec *s, const struct u
 		free(tp);
 		return rc;
 	}
-	tp->created = if_nametoindex(tp->ifname) == 0;
-	for (unsigned i = first; i < last; i++) {
-		rc = tap_open_queue(p, tp, i, flags);
+	if (s->fd >= 0) {
+		rc = tap_adopt_fd(tp, s->fd, flags);
 		if (rc) {
 			tap_free(tp);
 			return rc;
+		}
+	} else {
+		tp->created = if_nametoindex(tp->ifname) == 0;
+		for (unsigned i = first; i < last; i++) {
+			rc = tap_open_queue(p, tp, i, flags);
+			if (rc) {
+				tap_free(tp);
+				return rc;
+			}
 		}
 	}
 	tap_query_dev(tp, mac);

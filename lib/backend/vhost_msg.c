@@ -561,11 +561,66 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
+/* Hold the directory the socket was bound in and the socket file's
+ * identity, so that closing removes that file and nothing else: the path
+ * may have been re-pointed (a directory swapped for a symlink) since. */
+static void remember_socket(struct vu_dev *d)
+{
+	char dir[UNM_PATH_MAX];
+	const char *slash = strrchr(d->path, '/');
+	struct stat st;
+
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == d->path ? 1 : slash - d->path),
+			 d->path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	d->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (d->dir_fd >= 0 &&
+	    fstatat(d->dir_fd, slash ? slash + 1 : d->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISSOCK(st.st_mode)) {
+		d->sock_dev = st.st_dev;
+		d->sock_ino = st.st_ino;
+	} else {
+		close_fd(&d->dir_fd); /* cannot tell it again: leave it there */
+	}
+}
+
+static void forget_socket(struct vu_dev *d)
+{
+	const char *slash = strrchr(d->path, '/');
+	const char *base = slash ? slash + 1 : d->path;
+	struct stat st;
+
+	if (d->dir_fd < 0)
+		return;
+	if (fstatat(d->dir_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == d->sock_dev && st.st_ino == d->sock_ino)
+		unlinkat(d->dir_fd, base, 0);
+	close_fd(&d->dir_fd);
+}
+
 int vu_ctl_open(struct vu_dev *d, char *why, size_t whylen)
 {
 	struct sockaddr_un sa;
 	int rc;
 
+	if (d->given_fd >= 0) {
+		int on = 0;
+		socklen_t len = sizeof(on);
+
+		/* handed over: listening already, bound by whoever opened it */
+		if (getsockopt(d->given_fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on ||
+		    fcntl(d->given_fd, F_SETFL, fcntl(d->given_fd, F_GETFL) | O_NONBLOCK) < 0) {
+			snprintf(why, whylen, "the handed-over fd is not a listening socket");
+			close_fd(&d->given_fd);
+			return -EINVAL;
+		}
+		d->listen_fd = d->given_fd;
+		d->given_fd = -1;
+		ep_add(d, d->listen_fd, TAG_LISTEN);
+		return 0;
+	}
 	if ((rc = unix_addr(d->path, &sa))) {
 		snprintf(why, whylen, "socket path too long");
 		return rc;
@@ -595,6 +650,7 @@ int vu_ctl_open(struct vu_dev *d, char *why, size_t whylen)
 		close_fd(&d->listen_fd);
 		return rc;
 	}
+	remember_socket(d);
 	ep_add(d, d->listen_fd, TAG_LISTEN);
 	return 0;
 }
@@ -604,7 +660,9 @@ void vu_ctl_close(struct vu_dev *d)
 	vu_ctl_disconnect(d, "port closed");
 	if (d->listen_fd >= 0) {
 		close_fd(&d->listen_fd);
-		unlink(d->path);
+		forget_socket(d);
 	}
+	close_fd(&d->given_fd);
+	close_fd(&d->dir_fd);
 	close_fd(&d->timer_fd);
 }

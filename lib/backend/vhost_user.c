@@ -39,6 +39,7 @@
  * the model is one thread per port (unmd).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,7 +274,21 @@ static int vhost_open(struct unm_port *p, const struct unm_spec *s,
 	d->port = p;
 	snprintf(d->path, sizeof(d->path), "%s", s->path);
 	d->client = (o->flags & UNM_OPEN_VHOST_CLIENT) || (env && strcmp(env, "1") == 0);
-	d->listen_fd = d->conn_fd = d->timer_fd = d->idle_fd = -1;
+	d->listen_fd = d->conn_fd = d->timer_fd = d->idle_fd = d->dir_fd = -1;
+	d->given_fd = -1;
+	if (s->fd >= 0) {
+		if (d->client) {
+			free(d);
+			return unm_seterr(-EINVAL, "%s: a handed-over vhost-user socket is a "
+					  "listening one (server mode)", p->name);
+		}
+		d->given_fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+		if (d->given_fd < 0) {
+			rc = -errno;
+			free(d);
+			return unm_seterr(rc, "%s: dup: %s", p->name, strerror(-rc));
+		}
+	}
 	for (unsigned qi = 0; qi < VU_NVQ; qi++)
 		d->vq[qi].kick_fd = d->vq[qi].call_fd = d->vq[qi].err_fd = -1;
 	d->port_hdr_len = o->vnet_hdr_len;

@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "internal.h"
 
 /* ---- protocol constants (QEMU docs/interop/vhost-user.rst) -------------- */
@@ -239,6 +240,13 @@ struct vu_dev {
 	char path[UNM_PATH_MAX];
 	bool client;                /* we connect (UNM_VHOST_CLIENT=1) */
 	int listen_fd;              /* server mode, -1 in client mode */
+	int given_fd;               /* a listening socket handed over
+	                               (unm_open_fd), or -1: its path is
+	                               not ours to create or remove */
+	int dir_fd;                 /* O_PATH of the directory we bound in,
+	                               -1: remove only what we created there */
+	dev_t sock_dev;             /* the socket file we bound (dev, ino) */
+	ino_t sock_ino;
 	int conn_fd;                /* the frontend, -1 when disconnected */
 	int timer_fd;               /* client mode: reconnect tick */
 	/* message reassembly (a message may arrive in pieces) */

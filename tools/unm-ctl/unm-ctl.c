@@ -8,18 +8,31 @@
  *   unm-ctl stats [PORT|SWITCH] [-w SECONDS]
  *   unm-ctl offload [PORT|SWITCH]
  *   unm-ctl mac vale0
+ *   unm-ctl switch add vale0 | switch del vale0
  *   unm-ctl switch set vale0 lossless on|off
+ *
+ * attach opens the host resource itself, with the user's own rights, and
+ * hands unmd the fd (shmif bus file, vhost-user listening socket, an
+ * existing tap): unmd, running as root, opens resources by name only for
+ * administrators (docs/threat-model.md).
  *
  * Exit: 0 ok, 1 runtime failure (unmd unreachable, request refused),
  * 2 usage error. Every printed field goes through one helper that writes
  * text or JSON (-j), so the two outputs cannot drift. Single-threaded.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include "unm-ctlmsg.h"
@@ -31,11 +44,18 @@ static const char usage_text[] =
 "  list                                 switches and their ports\n"
 "  port add SWITCH:PORT[@conf:...]      create a persistent port\n"
 "  port del SWITCH:PORT                 delete a persistent port\n"
-"  attach SWITCH PORTNAME               open PORTNAME inside unmd, add it\n"
+"  attach SWITCH PORTNAME               add PORTNAME to SWITCH, served by unmd:\n"
+"                                       shmif, vhost-user and existing taps are\n"
+"                                       opened here, with your rights, and\n"
+"                                       handed over; others (afpacket, afxdp,\n"
+"                                       new taps) unmd opens for admins only\n"
 "  detach SWITCH PORTNAME               remove an attached port\n"
 "  stats [SWITCH|SWITCH:PORT] [-w SEC]  port counters; -w: live, every SEC s\n"
 "  offload [SWITCH|SWITCH:PORT]         virtio-net header offload counters\n"
 "  mac SWITCH                           the learning table\n"
+"  switch add SWITCH                    create a switch you own; it keeps its\n"
+"                                       settings until switch del\n"
+"  switch del SWITCH                    delete a switch that has no ports\n"
 "  switch set SWITCH lossless on|off    backpressure instead of drops\n"
 "\n"
 "Options:\n"
@@ -45,6 +65,10 @@ static const char usage_text[] =
 "  -w, --watch SEC     with stats: refresh every SEC seconds until ^C\n"
 "  -h, --help          this text\n"
 "      --version       print the version\n"
+"\n"
+"Every switch and port has an owner (uid in list): only the owner or an\n"
+"administrator (root, unmd --admin-group) may delete, detach, monitor or\n"
+"change it.\n"
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
@@ -174,8 +198,19 @@ struct reply {
 	char msg[UNM_CTL_MSG_MAX];
 };
 
+static int request_fd(unsigned op, const char *name, const char *arg, uint32_t value,
+		      int give_fd, struct reply *out, bool quiet);
+
 static int request(unsigned op, const char *name, const char *arg, uint32_t value,
 		   struct reply *out)
+{
+	return request_fd(op, name, arg, value, -1, out, false);
+}
+
+/* With GIVE_FD >= 0 it travels with the request (ATTACH). QUIET: a
+ * refusal is returned (message in out->msg) instead of ending us. */
+static int request_fd(unsigned op, const char *name, const char *arg, uint32_t value,
+		      int give_fd, struct reply *out, bool quiet)
 {
 	static uint32_t seq = 1;
 	struct unm_ctl_req req;
@@ -195,7 +230,14 @@ static int request(unsigned op, const char *name, const char *arg, uint32_t valu
 	snprintf(req.name, sizeof(req.name), "%s", name ? name : "");
 	snprintf(req.arg, sizeof(req.arg), "%s", arg ? arg : "");
 	req.value = value;
-	rc = unm_ctl_call(fd, &req, &rep, NULL, 0, 5000);
+	rc = unm_ctl_call_fds(fd, &req, give_fd >= 0 ? &give_fd : NULL, give_fd >= 0, &rep,
+			      NULL, 0, 5000);
+	if (rc && quiet) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->msg, sizeof(out->msg), "%s", unm_errmsg());
+		close(fd);
+		return rc;
+	}
 	if (rc) {
 		fprintf(stderr, "unm-ctl: %s\n", unm_errmsg());
 		close(fd);
@@ -256,7 +298,7 @@ static void print_port(const struct unm_ctl_port_info *p, bool counters)
 	print_str("flags", " flags <%s>", fl);
 	if (p->pid || json)
 		print_u64("pid", " pid %llu", (unsigned long long)p->pid);
-	print_u64("uid", " uid %llu", p->uid);
+	print_u64("uid", " owner uid %llu", p->uid);
 	text("\n    ");
 	print_u64("tx_rings", "rings %llu", p->geom.tx_rings);
 	print_u64("rx_rings", "/%llu", p->geom.rx_rings);
@@ -319,7 +361,9 @@ static int cmd_list(void)
 			print_bool("lossless", " lossless %s", it->u.sw.lossless);
 			print_str("lookup", " lookup %s", it->u.sw.lookup);
 			print_u64("mac_entries", " mac-entries %llu", it->u.sw.mac_entries);
-			print_u64("frames", " frames %llu\n", it->u.sw.frames);
+			print_u64("frames", " frames %llu", it->u.sw.frames);
+			print_u64("uid", " owner uid %llu", it->u.sw.uid);
+			print_bool("kept", " kept %s\n", it->u.sw.flags & UNM_CTL_SWITCH_KEPT);
 			open_arr("port_list");
 			in_ports = true;
 		} else if (it->kind == UNM_CTL_ITEM_PORT) {
@@ -494,6 +538,120 @@ static int simple(unsigned op, const char *name, const char *arg, uint32_t value
 	return 0;
 }
 
+/*
+ * Open the host resource of port NAME ourselves, with our own rights, for
+ * unmd to use: shmif -> the bus file (created if missing, as we may);
+ * vhost-user -> a listening socket bound at the path (a stale socket file
+ * of ours is replaced); tap -> an existing tap attached with TUNSETIFF.
+ * Returns the fd, -ENOTSUP when the resource is not one to hand over (unmd
+ * then opens it by name, for administrators), or -errno with WHY.
+ */
+static int open_own(const char *name, char *why, size_t whylen)
+{
+	struct unm_spec s;
+	char err[256];
+	int fd, e;
+
+	if (unm_parse_name(name, &s, err, sizeof(err)))
+		return -ENOTSUP; /* unmd words the error */
+	switch (s.kind) {
+	case UNM_KIND_SHMIF:
+		fd = open(s.path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			e = errno;
+			snprintf(why, whylen, "cannot open %s: %s", s.path, strerror(e));
+			return -e;
+		}
+		return fd;
+	case UNM_KIND_VHOST: {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct stat st;
+
+		if (getenv("UNM_VHOST_CLIENT") || strlen(s.path) >= sizeof(sa.sun_path))
+			return -ENOTSUP;
+		memcpy(sa.sun_path, s.path, strlen(s.path) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (lstat(s.path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED)
+			unlink(s.path); /* a stale socket nobody listens on */
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+			e = errno;
+			close(fd);
+			snprintf(why, whylen, "cannot listen on %s: %s", s.path, strerror(e));
+			return -e;
+		}
+		return fd;
+	}
+	case UNM_KIND_TAP: {
+		struct ifreq ifr;
+
+		/* a new tap (CAP_NET_ADMIN) or a multi-queue one: unmd, by name */
+		if (!if_nametoindex(s.port) || s.ring >= 0 || s.tx_rings > 1 || s.rx_rings > 1)
+			return -ENOTSUP;
+		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			e = errno;
+			snprintf(why, whylen, "cannot open /dev/net/tun: %s", strerror(e));
+			return -e;
+		}
+		if (strlen(s.port) >= sizeof(ifr.ifr_name)) {
+			close(fd);
+			return -ENOTSUP;
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, s.port, strlen(s.port));
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (s.vnet_hdr_len > 0 ? IFF_VNET_HDR : 0);
+		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+			e = errno;
+			close(fd);
+			snprintf(why, whylen, "cannot attach to tap %s: %s%s", s.port, strerror(e),
+				 e == EPERM ? " (not yours: ip tuntap add ... user YOU)" : "");
+			return -e;
+		}
+		return fd;
+	}
+	default:
+		return -ENOTSUP;
+	}
+}
+
+static int cmd_attach(const char *sw, const char *name, const char *done)
+{
+	char why[300] = "";
+	struct reply r;
+	int fd = open_own(name, why, sizeof(why));
+	int rc;
+
+	if (fd >= 0) {
+		rc = request_fd(UNM_CTL_ATTACH, sw, name, 0, fd, &r, false);
+		close(fd);
+	} else {
+		/* unmd opens it by name: only for administrators */
+		rc = request_fd(UNM_CTL_ATTACH, sw, name, 0, -1, &r, true);
+		if (rc) {
+			if (why[0])
+				fprintf(stderr, "unm-ctl: %s; and by name: %s\n", why, r.msg);
+			else
+				fprintf(stderr, "unm-ctl: %s\n", r.msg);
+			exit(1);
+		}
+	}
+	if (json) {
+		open_obj(NULL);
+		print_str("result", "%s", "ok");
+		print_str("message", "%s", done);
+		close_('}');
+	}
+	free(r.it);
+	return 0;
+}
+
 static int run(int argc, char **argv, double watch)
 {
 	const char *obj = argc > 0 ? argv[0] : NULL;
@@ -523,7 +681,9 @@ static int run(int argc, char **argv, double watch)
 		NEED(3, "attach|detach SWITCH PORTNAME");
 		snprintf(what, sizeof(what), "%s %s %s", argv[2], at ? "attached to" : "detached from",
 			 argv[1]);
-		return simple(at ? UNM_CTL_ATTACH : UNM_CTL_DETACH, argv[1], argv[2], 0, what);
+		if (at)
+			return cmd_attach(argv[1], argv[2], what);
+		return simple(UNM_CTL_DETACH, argv[1], argv[2], 0, what);
 	}
 	if (!strcmp(obj, "stats")) {
 		if (argc > 2)
@@ -540,7 +700,14 @@ static int run(int argc, char **argv, double watch)
 		return cmd_mac(argv[1]);
 	}
 	if (!strcmp(obj, "switch")) {
-		NEED(5, "switch set SWITCH lossless on|off");
+		if (argc == 3 && (!strcmp(argv[1], "add") || !strcmp(argv[1], "del"))) {
+			bool add = argv[1][0] == 'a';
+
+			snprintf(what, sizeof(what), "switch %s %s", argv[2], add ? "added" : "deleted");
+			return simple(add ? UNM_CTL_SWITCH_ADD : UNM_CTL_SWITCH_DEL, argv[2], NULL, 0,
+				      what);
+		}
+		NEED(5, "switch add|del SWITCH, or switch set SWITCH lossless on|off");
 		if (strcmp(argv[1], "set") || strcmp(argv[3], "lossless") ||
 		    (strcmp(argv[4], "on") && strcmp(argv[4], "off")))
 			usage_error("usage: unm-ctl switch set SWITCH lossless on|off");
