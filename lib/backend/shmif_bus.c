@@ -296,8 +296,10 @@ int unm_shmif_bus_open_fd(struct shmif_bus *b, int fd, const char *label, char *
 	    (stb.st_size < 4 || pread(b->fd, &magic, sizeof(magic), SHMIF_OFF_MAGIC) !=
 	     (ssize_t)sizeof(magic) || (magic != SHMIF_MAGIC && magic != 0) ||
 	     (magic == 0 && stb.st_size != SHMIF_BUS_SIZE))) {
-		snprintf(err, errlen, "shmif %s: not a shmif bus (%lld bytes without the bus "
-			 "magic): left untouched", label, (long long)stb.st_size);
+		snprintf(err, errlen, "shmif %s: not a shmif bus (bus is not magical%s, %lld "
+			 "bytes): left untouched", label,
+			 magic == __builtin_bswap32(SHMIF_MAGIC) ? ", other byte order" : "",
+			 (long long)stb.st_size);
 		rc = -EBADMSG;
 		goto fail;
 	}
