@@ -633,8 +633,7 @@ static int do_switch_add(struct unmd *d, struct ctl_conn *c, const struct unm_ct
 	int rc;
 
 	if (!vs_name_ok(req->name))
-		return fail(rep, -EINVAL, "bad switch name '%.64s' (vale followed by letters, "
-			    "digits or '_', at most %u characters)", req->name, UNM_CTL_SW_MAX - 1);
+		return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, req->name);
 	unmd_lock(d);
 	rc = vs_switch_add(d, req->name, c->uid);
 	sw = vs_find(d, req->name);
