@@ -31,6 +31,21 @@
 #include "unmd.h"
 #include "unm-ctlmsg.h"
 
+/*
+ * SIGBUS: a client shrank a file we map (its shmif bus, a vhost-user
+ * frontend's memory). The library swaps that mapping for zero pages and
+ * the access is retried; that client's port sees only zeros (drops).
+ * Anything else is a real bug: die of it as usual.
+ */
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (unm_foreign_fault(si->si_addr))
+		return;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void lib_log(enum unm_log_level lvl, const char *msg, void *arg)
 {
 	const struct unmd *d = arg;
@@ -291,6 +306,12 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	{
+		struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, NULL);
+	}
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);

@@ -125,6 +125,18 @@ UNM_HIDDEN const struct unm_port_type *unm_port_type(enum unm_kind kind);
 UNM_HIDDEN const struct unm_port_type *unm_port_type_named(const char *s, size_t len);
 
 /*
+ * Mappings of files another process controls (foreign.c): shmif bus files
+ * and vhost-user frontend memory. Registered while mapped; a SIGBUS
+ * handler (unmd's) calls unm_foreign_fault(si_addr): true = the mapping
+ * holding ADDR was replaced with zero pages (retry the access), false =
+ * not ours (die as usual). unm_foreign_faults() counts replacements.
+ */
+UNM_HIDDEN void unm_foreign_add(void *base, size_t len);
+UNM_HIDDEN void unm_foreign_del(void *base);
+UNM_HIDDEN bool unm_foreign_fault(void *addr);
+UNM_HIDDEN uint64_t unm_foreign_faults(void);
+
+/*
  * unm_open_fd - unm_open() on a resource FD that the caller already opened
  * with its own rights (unmd: handed over by a client with SCM_RIGHTS):
  * shmif: the bus file (read-write); vhost-user: a listening unix stream

@@ -317,6 +317,7 @@ int unm_shmif_bus_open_fd(struct shmif_bus *b, int fd, const char *label, char *
 	}
 	b->mem = mem;
 	b->mapped = true;
+	unm_foreign_add(mem, SHMIF_BUS_SIZE); /* other processes may shrink it */
 	rc = attach(b, err, errlen);
 	if (rc)
 		goto fail;
@@ -337,8 +338,10 @@ int unm_shmif_bus_attach_mem(struct shmif_bus *b, void *mem, char *err, size_t e
 
 void unm_shmif_bus_close(struct shmif_bus *b)
 {
-	if (b->mapped && b->mem)
+	if (b->mapped && b->mem) {
+		unm_foreign_del(b->mem);
 		munmap(b->mem, SHMIF_BUS_SIZE);
+	}
 	if (b->fd >= 0)
 		close(b->fd);
 	b->mem = NULL;

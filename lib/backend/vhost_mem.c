@@ -12,7 +12,8 @@
  * past the end of the file at mapping time). A frontend that shrinks the
  * file afterwards can still make an access fault (SIGBUS): the vhost-user
  * protocol has no defence against that short of sealed memfds, which
- * QEMU and DPDK do not use.
+ * QEMU and DPDK do not use. Each mapping is registered as foreign
+ * (lib/foreign.c): a process with a SIGBUS handler (unmd) survives it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,8 +26,10 @@
 void vu_mem_clear(struct vu_mem *mem)
 {
 	for (unsigned i = 0; i < mem->n; i++)
-		if (mem->m[i].mmap_base)
+		if (mem->m[i].mmap_base) {
+			unm_foreign_del(mem->m[i].mmap_base);
 			munmap(mem->m[i].mmap_base, mem->m[i].mmap_len);
+		}
 	memset(mem, 0, sizeof(*mem));
 }
 
@@ -72,6 +75,7 @@ static int map_one(struct vu_map *m, const struct vu_mem_region *r, int fd,
 	m->size = r->size;
 	m->mmap_base = base;
 	m->mmap_len = (size_t)len;
+	unm_foreign_add(base, (size_t)len); /* the frontend may shrink its file */
 	m->host = (uint8_t *)base + r->mmap_offset;
 	return 0;
 }
