@@ -122,7 +122,9 @@ struct unm_ctl_req {
  * name = the monitored port, either "valeX:P" (a switch port, client,
  * persistent or attached) or the name an in-daemon port was attached with
  * ("null", "pipeA{1", "afpacket:veth0"; @conf suffixes may be left out),
- * searched on every switch, or only on switch arg if arg is not "".
+ * searched on every switch, or only on switch arg if arg is not "", or
+ * "valeX:TYPE:ARG" (that attached port of valeX). Only the port's owner or
+ * an administrator may monitor it (-EPERM).
  * geom: the monitor's rings (rx_rings, rx_slots, buf_size; 0 = default).
  * The reply is OPEN_PORT's (a CSB port region, fds, n_tx = 1 unused TX
  * ring, n_rx RX rings that receive the copies; port_idx = the monitored
