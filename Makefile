@@ -95,7 +95,22 @@ endif
 
 UNMD := $(if $(DAEMON_SRCS),$(B)/unmd)
 
-all: $(STATIC) $(SHARED) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES)
+# netmap compatibility: compat/netmap/*.c -> libunm-netmap (.so, .a) and the
+# LD_PRELOAD shim of unm-netmap-run (libunm linked in, its symbols hidden);
+# tests/compat/*.c are netmap programs built with the pkg-config line.
+NMC_SRCS := $(sort $(wildcard compat/netmap/*.c))
+NMC_OBJS := $(NMC_SRCS:%.c=$(B)/%.o)
+NMC_SONAME := libunm-netmap.so.0
+NMC_SHARED := $(B)/libunm-netmap.so.$(LIBVER)
+NMC_STATIC := $(B)/libunm-netmap.a
+NMC_PRELOAD := $(B)/unm-netmap-preload.so
+NMC_PC := $(B)/pkgconfig/unm-netmap.pc
+NMC_HDRS := $(wildcard include/netmap-compat/*.h include/netmap-compat/net/*.h)
+COMPAT_TEST_SRCS := $(sort $(wildcard tests/compat/*.c))
+COMPAT_TESTS := $(COMPAT_TEST_SRCS:%.c=$(B)/%)
+NMC_ALL := $(if $(NMC_SRCS),$(NMC_STATIC) $(NMC_SHARED) $(NMC_PRELOAD) $(NMC_PC) $(COMPAT_TESTS))
+
+all: $(STATIC) $(SHARED) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES) $(NMC_ALL)
 
 $(B)/gen/config-host.h: config-host.mak
 	@mkdir -p $(dir $@)
@@ -144,6 +159,40 @@ $(B)/fuzz/%-replay: $(B)/tests/fuzz/%_fuzz.o $(B)/tests/fuzz/replay_main.o $(DAE
 	@mkdir -p $(dir $@)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
+
+$(NMC_OBJS): override CFLAGS += -Iinclude/netmap-compat
+
+$(NMC_STATIC): $(NMC_OBJS)
+	@[ "$(Q)" = "" ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(NMC_SHARED): $(NMC_OBJS) $(SHARED)
+	@[ "$(Q)" = "" ] || echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(NMC_SONAME) $(ZDEFS) $(LDFLAGS) -o $@ $(NMC_OBJS) \
+		-L$(B) -lunm -ldl -lpthread
+	$(Q)ln -sf libunm-netmap.so.$(LIBVER) $(B)/$(NMC_SONAME) && \
+		ln -sf $(NMC_SONAME) $(B)/libunm-netmap.so
+
+$(NMC_PRELOAD): $(NMC_OBJS) $(STATIC)
+	@[ "$(Q)" = "" ] || echo "  LD      $@"
+	$(Q)$(CC) -shared $(ZDEFS) $(LDFLAGS) -Wl,--exclude-libs,ALL -o $@ $(NMC_OBJS) \
+		$(STATIC) $(LIB_LIBS) -ldl -lpthread
+
+# pkg-config module for the build tree (tests); "make install" writes the
+# installed one from compat/netmap/unm-netmap.pc.in.
+$(NMC_PC): compat/netmap/unm-netmap.pc.in config-host.mak
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@VERSION@|$(LIBVER)|' \
+		-e 's|^Cflags:.*|Cflags: -I$(CURDIR)/include/netmap-compat -I$(CURDIR)/include|' \
+		-e 's|^Libs:.*|Libs: -L$(abspath $(B)) -Wl,-rpath,$(abspath $(B)) -lunm-netmap -lunm|' \
+		-e 's|@PREFIX@|$(CURDIR)|' $< > $@
+
+# Netmap programs: only the pkg-config line, warnings as errors.
+$(COMPAT_TESTS): $(B)/%: %.c $(NMC_SHARED) $(NMC_PC) $(NMC_HDRS)
+	@mkdir -p $(dir $@)
+	@[ "$(Q)" = "" ] || echo "  CC+LD   $@"
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror $(SANFLAGS) -o $@ $< \
+		$$(PKG_CONFIG_PATH=$(B)/pkgconfig pkg-config --cflags --libs unm-netmap)
 
 # ---- tests ------------------------------------------------------------------
 
@@ -204,6 +253,16 @@ install: all
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libunm.pc
 	$(if $(UNMD),install -m 755 $(UNMD) $(DESTDIR)$(PREFIX)/sbin/)
 	$(if $(INSTALL_TOOLS),install -m 755 $(INSTALL_TOOLS) $(DESTDIR)$(PREFIX)/bin/)
+	install -d $(DESTDIR)$(PREFIX)/include/unm/netmap-compat/net $(DESTDIR)$(PREFIX)/lib/unetmap
+	install -m 644 include/netmap-compat/*.h $(DESTDIR)$(PREFIX)/include/unm/netmap-compat/
+	install -m 644 include/netmap-compat/net/*.h $(DESTDIR)$(PREFIX)/include/unm/netmap-compat/net/
+	install -m 644 $(NMC_STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(NMC_SHARED) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libunm-netmap.so.$(LIBVER) $(DESTDIR)$(PREFIX)/lib/$(NMC_SONAME)
+	ln -sf $(NMC_SONAME) $(DESTDIR)$(PREFIX)/lib/libunm-netmap.so
+	install -m 755 $(NMC_PRELOAD) $(DESTDIR)$(PREFIX)/lib/unetmap/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBVER)|' compat/netmap/unm-netmap.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/unm-netmap.pc
 	for m in $(wildcard man/man3/*.3); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done
 	for m in $(wildcard man/man7/*.7); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/; done
 	for m in $(wildcard man/man8/*.8 daemon/*.8 tools/*/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
@@ -212,6 +271,8 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/unm.h
 	rm -rf $(DESTDIR)$(PREFIX)/include/unm
 	rm -f $(DESTDIR)$(PREFIX)/lib/libunm.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/libunm.pc
+	rm -f $(DESTDIR)$(PREFIX)/lib/libunm-netmap.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/unm-netmap.pc
+	rm -rf $(DESTDIR)$(PREFIX)/lib/unetmap
 	rm -f $(DESTDIR)$(PREFIX)/sbin/unmd
 	rm -f $(INSTALL_TOOLS:$(B)/%=$(DESTDIR)$(PREFIX)/bin/%)
 	for m in $(notdir $(wildcard man/man3/*.3)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man3/$$m; done

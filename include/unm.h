@@ -225,6 +225,16 @@ struct unm_port_info {
 /* unm_port_info - fill *info (info->sz must be set). Returns 0 or -EINVAL. */
 UNM_API int unm_port_info(const struct unm_port *port, struct unm_port_info *info);
 
+/*
+ * unm_port_mem - the port's mapped region: its start address in *base and
+ * its length in *size (either may be NULL). unm_nifp(port) and every ring
+ * and buffer of the port lie inside it, so a layer that speaks netmap's
+ * (region, offset) language, such as libunm-netmap, can hand out
+ * nr_offset = (char *)unm_nifp(port) - (char *)base and nr_memsize = size.
+ * Valid until unm_close(). Returns 0, or -EINVAL if port is NULL.
+ */
+UNM_API int unm_port_mem(const struct unm_port *port, void **base, size_t *size);
+
 /* Counters kept by the library for this port, in this process. */
 struct unm_port_stats {
 	size_t sz;

@@ -452,6 +452,17 @@ UNM_API struct unm_ring *unm_ring_get(const struct unm_port *p, int tx, unsigned
 	return i >= p->first_rx && i < p->last_rx ? p->rx[i].ring : NULL;
 }
 
+UNM_API int unm_port_mem(const struct unm_port *p, void **base, size_t *size)
+{
+	if (!p)
+		return -EINVAL;
+	if (base)
+		*base = p->reg.base;
+	if (size)
+		*size = p->reg.size;
+	return 0;
+}
+
 UNM_API int unm_port_info(const struct unm_port *p, struct unm_port_info *uinfo)
 {
 	struct unm_port_info info;
