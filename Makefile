@@ -169,7 +169,7 @@ $(NMC_STATIC): $(NMC_OBJS)
 $(NMC_SHARED): $(NMC_OBJS) $(SHARED)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(NMC_SONAME) $(ZDEFS) $(LDFLAGS) -o $@ $(NMC_OBJS) \
-		-L$(B) -lunm -ldl -lpthread
+		-L$(B) -Wl,-rpath,'$$ORIGIN' -lunm -ldl -lpthread
 	$(Q)ln -sf libunm-netmap.so.$(LIBVER) $(B)/$(NMC_SONAME) && \
 		ln -sf $(NMC_SONAME) $(B)/libunm-netmap.so
 

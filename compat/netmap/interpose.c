@@ -156,6 +156,7 @@ NMC_API int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	if (nmc_in_lib || !(np = nmc_lookup(fd)))
 		return get_ioctl()(fd, req, arg);
+	nmc_fail(0, "%s", ""); /* no stale message */
 	switch ((unsigned)req) {
 	case (unsigned)NIOCTXSYNC:
 	case (unsigned)NIOCRXSYNC:

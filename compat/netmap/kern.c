@@ -105,11 +105,9 @@ int nmc_dev_close(int fd)
 /* ---- names ------------------------------------------------------------ */
 
 static const char host_rings_msg[] =
-	"host-stack rings (^, *, NR_REG_SW, NR_REG_NIC_SW, NR_REG_ONE_SW) are not "
-	"available over unetmap: without the netmap module the kernel stack has no "
-	"rings to hand out; send to the stack through a tap instead (open \"unm:tap:NAME\" "
-	"and give the tap an address) or attach the interface to a VALE switch with "
-	"unm-ctl attach";
+	"host-stack rings (^, *, NR_REG_SW/NIC_SW/ONE_SW) are not available over "
+	"unetmap (the kernel stack has no rings without the netmap module): reach the "
+	"stack through a tap instead, \"unm:tap:NAME\" with an address on NAME";
 
 /*
  * The unetmap name for SP under mode/flags of REG, into OUT. backend is

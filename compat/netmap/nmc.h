@@ -25,7 +25,7 @@
 
 #define NETMAP_DEVICE_PATH "/dev/netmap"
 #define NMC_MAX_FD 65536          /* netmap fds must be below this */
-#define NMC_ERRLEN 256
+#define NMC_ERRLEN 512
 
 /* One netmap descriptor. */
 struct nmc_port {
