@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <unm.h>
 
 #define SHIM "unm-netmap-preload.so"
 
@@ -35,6 +36,7 @@ static const char usage_text[] =
 "                                program, then " SHIM " beside it)\n"
 "  -v, --verbose                 print the shim path and the command\n"
 "  -h, --help                    this text\n"
+"      --version                 print the version of libunm and exit\n"
 "\n"
 "Static binaries and programs that call the system directly (syscall(2))\n"
 "cannot be served. See unm-netmap-run(8) and unm-netmap(7).\n";
@@ -74,6 +76,7 @@ int main(int argc, char **argv)
 		{ "preload", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char shim[PATH_MAX], *pre = NULL;
@@ -109,13 +112,17 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
+		case 'V':
+			printf("unm-netmap-run (libunm %s)\n", unm_version());
+			return 0;
 		default:
-			fputs(usage_text, stderr);
+			fprintf(stderr, "Try 'unm-netmap-run --help' for more information.\n");
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "unm-netmap-run: no command\n%s", usage_text);
+		fprintf(stderr, "unm-netmap-run: no command\n"
+			"Try 'unm-netmap-run --help' for more information.\n");
 		return 2;
 	}
 	if (shim[0] ? access(shim, R_OK) : find_shim(shim, sizeof(shim))) {
