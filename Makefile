@@ -33,6 +33,7 @@ endif
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+LDCONFIG ?= ldconfig
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 LIBVER  := 0.1.0
@@ -266,6 +267,9 @@ install: all
 	for m in $(wildcard man/man3/*.3); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done
 	for m in $(wildcard man/man7/*.7); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/; done
 	for m in $(wildcard man/man8/*.8 daemon/*.8 tools/*/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	@# a real install (no DESTDIR, so not a package build) must refresh the
+	@# loader cache, or the first run says libunm.so.0 cannot be found
+	$(if $(DESTDIR),,$(LDCONFIG) || echo "warning: $(LDCONFIG) failed: run it as root before using libunm.so.0")
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/unm.h
