@@ -154,6 +154,15 @@ UNM_API int unm_rxsync(struct unm_port *port, int ring);
  */
 UNM_API int unm_fd(const struct unm_port *port);
 
+/*
+ * unm_wakeup - call after poll()/select()/epoll reported unm_fd() readable,
+ * when the caller sleeps on unm_fd() itself instead of using unm_wait():
+ * consumes the notification (so the fd does not stay readable) and lets
+ * the port do the work the notification announced. Then sync as usual.
+ * Returns 0, or a negative errno as the syncs do (-EPIPE, -ECONNRESET).
+ */
+UNM_API int unm_wakeup(struct unm_port *port);
+
 #define UNM_WAIT_RX 0x1 /* some bound RX ring has frames */
 #define UNM_WAIT_TX 0x2 /* some bound TX ring has free slots */
 

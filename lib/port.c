@@ -452,6 +452,12 @@ UNM_API struct unm_ring *unm_ring_get(const struct unm_port *p, int tx, unsigned
 	return i >= p->first_rx && i < p->last_rx ? p->rx[i].ring : NULL;
 }
 
+UNM_API int unm_wakeup(struct unm_port *p)
+{
+	__atomic_fetch_add(&p->st.wakeups, 1, __ATOMIC_RELAXED);
+	return p->ops->wakeup ? p->ops->wakeup(p) : 0;
+}
+
 UNM_API int unm_port_mem(const struct unm_port *p, void **base, size_t *size)
 {
 	if (!p)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,13 +623,37 @@ static int64_t now_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* Before sleeping, re-sync for this long, yielding between attempts: a
+ * busy peer's next batch is usually microseconds away (libunm's
+ * unm_ring_wait() does the same). Sleeps are cut into slices so that a
+ * wake-up consumed elsewhere costs at most one slice. */
+#define NMC_SPIN_NS  50000
+#define NMC_SLICE_NS 1000000
+
+/* Readiness of every entry (syncing netmap ones); returns the count. */
+static int scan(struct pollfd *fds, nfds_t n, int others_too)
+{
+	int count = 0;
+
+	for (nfds_t i = 0; i < n; i++) {
+		struct nmc_port *np = nmc_lookup(fds[i].fd);
+
+		if (np)
+			fds[i].revents = np_ready(np, fds[i].events);
+		else if (others_too)
+			fds[i].revents = 0;
+		count += fds[i].revents != 0;
+	}
+	return count;
+}
+
 int nmc_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	     const sigset_t *mask)
 {
 	struct pollfd stack[32], *cp = stack;
-	struct nmc_port *np;
-	int64_t deadline = ts ? now_ns() + ts->tv_sec * 1000000000LL + ts->tv_nsec : -1;
-	int nmfds = 0, others = 0, count, rc, slices = 0;
+	int64_t start = now_ns();
+	int64_t deadline = ts ? start + ts->tv_sec * 1000000000LL + ts->tv_nsec : -1;
+	int nmfds = 0, others = 0, count, rc;
 
 	for (nfds_t i = 0; i < n; i++) {
 		if (nmc_lookup(fds[i].fd))
@@ -645,42 +670,35 @@ int nmc_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 			return -1;
 		}
 	}
+	count = scan(fds, n, 1);
+	/* spin only when nothing else is watched: ordinary fds need the kernel */
+	while (!count && !others && deadline != start && now_ns() - start < NMC_SPIN_NS) {
+		sched_yield();
+		count = scan(fds, n, 1);
+	}
 	for (;;) {
-		count = 0;
-		for (nfds_t i = 0; i < n; i++) {
-			fds[i].revents = 0;
-			np = nmc_lookup(fds[i].fd);
-			if (np) {
-				fds[i].revents = np_ready(np, fds[i].events);
-				if (!np->port || (NMC_LIB(unm_fd(np->port)) < 0))
-					slices = 1;
-			}
-			count += fds[i].revents != 0;
-		}
-		/* others: sleep only if nothing of ours is ready */
 		int64_t left = deadline < 0 ? -1 : deadline - now_ns();
+
 		if (count || (deadline >= 0 && left <= 0)) {
 			if (!others)
 				break;
-			left = 0;
+			left = 0; /* just look at the ordinary fds */
 		}
 		for (nfds_t i = 0; i < n; i++) {
+			int ours = nmc_lookup(fds[i].fd) != NULL;
+
 			cp[i] = fds[i];
 			cp[i].revents = 0;
-			if (nmc_lookup(fds[i].fd))
+			if (ours) {
 				cp[i].events = POLLIN; /* the port's notification fd */
-			if (count && nmc_lookup(fds[i].fd))
-				cp[i].fd = -1;
+				if (count)
+					cp[i].fd = -1;
+			}
 		}
-		struct timespec t, *tp = NULL;
-		if (left >= 0 || slices) {
-			if (slices && (left < 0 || left > 1000000))
-				left = 1000000;
-			t.tv_sec = left / 1000000000;
-			t.tv_nsec = left % 1000000000;
-			tp = &t;
-		}
-		rc = nmc_real_ppoll(cp, n, tp, mask);
+		if (left < 0 || left > NMC_SLICE_NS)
+			left = NMC_SLICE_NS;
+		struct timespec t = { .tv_sec = left / 1000000000, .tv_nsec = left % 1000000000 };
+		rc = nmc_real_ppoll(cp, n, &t, mask);
 		if (rc < 0) {
 			int e = errno;
 			if (cp != stack)
@@ -689,39 +707,27 @@ int nmc_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 			return -1;
 		}
 		int other_ready = 0;
-		for (nfds_t i = 0; i < n; i++)
-			if (!nmc_lookup(fds[i].fd) && cp[i].revents) {
+		for (nfds_t i = 0; i < n; i++) {
+			struct nmc_port *np = nmc_lookup(fds[i].fd);
+
+			if (np && cp[i].revents && np->port)
+				NMC_LIB(unm_wakeup(np->port));
+			else if (!np && cp[i].revents) {
 				fds[i].revents = cp[i].revents;
 				other_ready = 1;
 			}
+		}
 		if (count) {
 			count = 0;
 			for (nfds_t i = 0; i < n; i++)
 				count += fds[i].revents != 0;
 			break;
 		}
-		if (other_ready) {
-			/* a last look at ours, without sleeping */
-			count = 0;
-			for (nfds_t i = 0; i < n; i++) {
-				np = nmc_lookup(fds[i].fd);
-				if (np)
-					fds[i].revents = np_ready(np, fds[i].events);
-				count += fds[i].revents != 0;
-			}
+		count = scan(fds, n, 0);
+		if (other_ready || count)
 			break;
-		}
-		if (deadline >= 0 && now_ns() >= deadline) {
-			/* timed out: one last sync so that a late frame is seen */
-			count = 0;
-			for (nfds_t i = 0; i < n; i++) {
-				np = nmc_lookup(fds[i].fd);
-				if (np)
-					fds[i].revents = np_ready(np, fds[i].events);
-				count += fds[i].revents != 0;
-			}
+		if (deadline >= 0 && now_ns() >= deadline)
 			break;
-		}
 	}
 	if (cp != stack)
 		free(cp);
