@@ -135,21 +135,63 @@ static bool mo_begin(struct unmd *d, struct vmon *m, const struct vring *vr, str
 	return true;
 }
 
+/*
+ * A monitor's region has no virtio-net header (mon_open refuses one), so
+ * the copies of a port that has one lose it: the monitor gets frames as
+ * they are on the wire, which is what its readers (unm-capture writing
+ * pcap) expect; a GSO frame stays one large frame, as tcpdump shows it on
+ * a Linux host. F/NF/LEN become the frame after the first VHL bytes, in
+ * SF. False if the frame is shorter than its header (not copied).
+ */
+static bool strip_vnet(uint32_t vhl, const struct fwd_frag **f, unsigned *nf, uint32_t *len,
+		       struct fwd_frag *sf)
+{
+	unsigned j = 0;
+	uint32_t skip = vhl;
+
+	if (*len < vhl)
+		return false;
+	for (unsigned k = 0; k < *nf; k++) {
+		if (skip >= (*f)[k].len) {
+			skip -= (*f)[k].len;
+			continue;
+		}
+		sf[j].buf = (*f)[k].buf + skip;
+		sf[j++].len = (*f)[k].len - skip;
+		skip = 0;
+	}
+	if (j == 0) {   /* a header and nothing else: an empty frame */
+		sf[0].buf = (*f)[0].buf;
+		sf[j++].len = 0;
+	}
+	*f = sf;
+	*nf = j;
+	*len -= vhl;
+	return true;
+}
+
 /* Copy one frame of P's ring VR (NF fragments, LEN bytes) to the monitor;
  * false if the monitor's ring turned out bad (it is errored: stop). */
 static bool mo_put(struct unmd *d, struct vport *p, struct mon_out *mo, const struct vring *vr,
 		   bool tx, const struct fwd_frag *f, unsigned nf, uint32_t len)
 {
+	struct fwd_frag sf[UNM_MAX_FRAGS];
 	struct vring *o = mo->o;
-	uint32_t need = len ? (len + o->buf_size - 1) / o->buf_size : 1;
 	uint16_t fl = tx ? UNM_NS_TXMON : 0;
+
+	if (p->geom.vnet_hdr_len && !strip_vnet(p->geom.vnet_hdr_len, &f, &nf, &len, sf))
+		return true;
+
+	uint32_t need = len ? (len + o->buf_size - 1) / o->buf_size : 1;
 
 	if (need > mo->avail || need > UNM_MAX_FRAGS) {
 		mo->mp->st.mon_drops++;
 		p->st.mon_drops++;
 		return true;
 	}
-	if (!(nf == 1 && len <= VR_LINE && vr->buf_size >= VR_LINE && o->buf_size >= VR_LINE ?
+	/* a stripped frame starts up to vnet_hdr_len bytes into its buffer */
+	if (!(nf == 1 && len <= VR_LINE && vr->buf_size >= VR_LINE + p->geom.vnet_hdr_len &&
+	      o->buf_size >= VR_LINE ?
 	      vr_copy_line(o, f[0].buf, len, fl, &mo->k) :
 	      vr_copy_frame(o, f, nf, len, fl, &mo->k))) {
 		vs_port_error(d, mo->mp, "monitor RX slot with buffer index outside [2, %u)",
