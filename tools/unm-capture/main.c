@@ -23,8 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <unm.h>
 #include "config-host.h"
+#include "unm-ctlmsg.h"
 #include "capture.h"
 #ifdef CONFIG_HAVE_PCAP
 #include <pcap/pcap.h>
@@ -73,6 +75,8 @@ struct cap {
 	uint32_t nbufs, buf_size, vhl, snaplen;
 	uint64_t count;                  /* -c, 0 = no limit */
 	uint64_t received, matched, written, bytes, bad;
+	bool unmd_mon;                   /* a monitor served by unmd */
+	uint64_t mon_drops;              /* unmd's count for it, last seen */
 	struct timespec ts;              /* time of the current batch */
 	uint8_t asm_buf[UNM_MAX_FRAME + 1]; /* one reassembled chain */
 #ifdef CONFIG_HAVE_PCAP
@@ -135,11 +139,52 @@ static double now_mono(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static uint64_t port_drops(const struct unm_port *p)
+/*
+ * Copies unmd dropped because this monitor's RX ring was full: unmd
+ * counts them (mon_drops of the monitor's item in PORT_STATS, the one
+ * whose client is this process), the library cannot see them. Asked at
+ * most once a second and at the end; the last answer is kept when unmd
+ * no longer lists the monitor (its port went away). 0 for ports that are
+ * not unmd monitors (a pipe's copy monitor counts in the library).
+ */
+static uint64_t unmd_mon_drops(struct cap *c)
+{
+	static uint32_t seq;
+	struct unm_ctl_req req;
+	struct unm_ctl_rep rep;
+	uint64_t sum = 0;
+	bool found = false;
+	int fd;
+
+	if (!c->unmd_mon || (fd = unm_ctl_connect(unm_ctl_path(NULL))) < 0)
+		return c->mon_drops;
+	unm_ctl_req_init(&req, UNM_CTL_PORT_STATS, ++seq);
+	if (unm_ctl_call(fd, &req, &rep, NULL, 0, 1000) == 0 && rep.status == 0) {
+		for (unsigned i = 0; i < rep.n_items; i++) {
+			struct unm_ctl_item it;
+
+			if (unm_ctl_recv_item(fd, &it, seq, 1000))
+				break;
+			if (it.kind == UNM_CTL_ITEM_PORT && (it.u.port.flags & UNM_CTL_PORT_MONITOR) &&
+			    it.u.port.pid == (int32_t)getpid()) {
+				sum += it.u.port.mon_drops;
+				found = true;
+			}
+		}
+	}
+	close(fd);
+	if (found && sum > c->mon_drops)
+		c->mon_drops = sum;
+	return c->mon_drops;
+}
+
+/* Frames lost before they reached us: the library's count for the port,
+ * plus unmd's for a monitor it serves. */
+static uint64_t port_drops(struct cap *c)
 {
 	struct unm_port_stats st = { .sz = sizeof(st) };
 
-	return unm_port_stats(p, &st) ? 0 : st.drops;
+	return (unm_port_stats(c->port, &st) ? 0 : st.drops) + unmd_mon_drops(c);
 }
 
 /* One complete frame FRAME[0..len): strip, filter, write. Returns 0 or -errno. */
@@ -244,11 +289,11 @@ static int drain_ring(struct cap *c, struct unm_ring *r)
 	return rc;
 }
 
-static void print_stats(const struct cap *c, double t, double dt, uint64_t prev_rx)
+static void print_stats(struct cap *c, double t, double dt, uint64_t prev_rx)
 {
 	fprintf(stderr, "t=%.3f received=%llu matched=%llu written=%llu dropped=%llu pps=%.0f\n",
 		t, (unsigned long long)c->received, (unsigned long long)c->matched,
-		(unsigned long long)c->written, (unsigned long long)port_drops(c->port),
+		(unsigned long long)c->written, (unsigned long long)port_drops(c),
 		dt > 0 ? (double)(c->received - prev_rx) / dt : 0.0);
 }
 
@@ -264,6 +309,7 @@ static int run(struct cap *c, const char *pname, int quiet)
 	c->nbufs = info.buf_count;
 	c->buf_size = info.buf_size;
 	c->vhl = info.vnet_hdr_len;
+	c->unmd_mon = !strcmp(info.type, "monitor");
 	if (info.last_rx <= info.first_rx) {
 		fprintf(stderr, PROG ": %s: port has no RX ring bound\n", pname);
 		return 1;
@@ -319,13 +365,13 @@ static int run(struct cap *c, const char *pname, int quiet)
 	return status;
 }
 
-static void summary(const struct cap *c)
+static void summary(struct cap *c)
 {
 	fprintf(stderr, PROG ": received=%llu matched=%llu written=%llu bytes=%llu "
 		"dropped=%llu bad=%llu files=%u\n",
 		(unsigned long long)c->received, (unsigned long long)c->matched,
 		(unsigned long long)c->written, (unsigned long long)c->bytes,
-		(unsigned long long)port_drops(c->port), (unsigned long long)c->bad,
+		(unsigned long long)port_drops(c), (unsigned long long)c->bad,
 		c->out.files);
 }
 
