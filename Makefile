@@ -16,6 +16,8 @@
 #   tests/{unit,mp,hostile}/*.c -> one test program per file
 #   tests/fuzz/*_fuzz.c      -> a replay program (gcc) and a libFuzzer binary
 #   bench/*.c                -> one benchmark program per file
+#   unm-lwip/*.c             -> libunm-lwip.a (only if ./configure found lwIP;
+#                               unm-stack is built only then too)
 
 SHELL := /bin/bash
 
@@ -84,6 +86,16 @@ TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(B)/%.o)
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%_fuzz.c=$(B)/fuzz/%-replay)
 BENCH_SRCS := $(wildcard bench/*.c)
+ULWIP_SRCS := $(wildcard unm-lwip/*.c)
+ULWIP_OBJS := $(ULWIP_SRCS:%.c=$(B)/%.o)
+ULWIP_STATIC := $(B)/libunm-lwip.a
+ifeq ($(HAVE_LWIP),1)
+ULWIP_ALL := $(ULWIP_STATIC)
+else
+ULWIP_ALL :=
+TOOL_DIRS := $(filter-out unm-stack,$(TOOL_DIRS))
+TOOLS    := $(TOOL_DIRS:%=$(B)/%)
+endif
 BENCHES  := $(BENCH_SRCS:%.c=$(B)/%)
 
 STATIC   := $(B)/libunm.a
@@ -111,7 +123,7 @@ COMPAT_TEST_SRCS := $(sort $(wildcard tests/compat/*.c))
 COMPAT_TESTS := $(COMPAT_TEST_SRCS:%.c=$(B)/%)
 NMC_ALL := $(if $(NMC_SRCS),$(NMC_STATIC) $(NMC_SHARED) $(NMC_PRELOAD) $(NMC_PC) $(COMPAT_TESTS))
 
-all: $(STATIC) $(SHARED) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES) $(NMC_ALL)
+all: $(STATIC) $(SHARED) $(ULWIP_ALL) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES) $(NMC_ALL)
 
 $(B)/gen/config-host.h: config-host.mak
 	@mkdir -p $(dir $@)
@@ -132,6 +144,17 @@ $(SHARED): $(LIB_OBJS) lib/libunm.map
 		$(ZDEFS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_LIBS)
 	$(Q)ln -sf libunm.so.$(LIBVER) $(B)/$(SONAME) && ln -sf $(SONAME) $(B)/libunm.so
 
+# lwIP's headers only where lwIP is used (-isystem: its headers are not ours
+# to keep warning-free)
+$(B)/unm-lwip/%.o $(B)/tools/unm-stack/%.o: override CFLAGS += $(LWIP_CFLAGS)
+
+$(ULWIP_STATIC): $(ULWIP_OBJS)
+	@[ "$(Q)" = "" ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/unm-stack: $(ULWIP_STATIC)
+$(B)/unm-stack: TOOL_EXTRA = $(ULWIP_STATIC) $(LWIP_LIBS)
+
 $(DAEMON_CORE): $(DAEMON_CORE_OBJS)
 	@[ "$(Q)" = "" ] || echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -145,7 +168,7 @@ $(B)/unmd: $(B)/daemon/main.o $(DAEMON_CORE) $(STATIC)
 # (no '%' inside the function calls: make would substitute the stem there)
 $(TOOLS): $(B)/%: $$(addprefix $(B)/,$$(addsuffix .o,$$(basename $$(wildcard tools/$$*/*.c)))) $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_EXTRA) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
 
 $(TEST_PROGS): $(B)/%: $(B)/%.o $(TESTLIB_OBJS) $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
@@ -248,6 +271,7 @@ install: all
 	install -m 644 include/unm/*.h $(DESTDIR)$(PREFIX)/include/unm/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+	$(if $(ULWIP_ALL),install -m 644 $(ULWIP_ALL) $(DESTDIR)$(PREFIX)/lib/)
 	ln -sf libunm.so.$(LIBVER) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libunm.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBVER)|' lib/libunm.pc.in \
@@ -274,7 +298,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/unm.h
 	rm -rf $(DESTDIR)$(PREFIX)/include/unm
-	rm -f $(DESTDIR)$(PREFIX)/lib/libunm.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/libunm.pc
+	rm -f $(DESTDIR)$(PREFIX)/lib/libunm.* $(DESTDIR)$(PREFIX)/lib/libunm-lwip.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/libunm.pc
 	rm -f $(DESTDIR)$(PREFIX)/lib/libunm-netmap.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/unm-netmap.pc
 	rm -rf $(DESTDIR)$(PREFIX)/lib/unetmap
 	rm -f $(DESTDIR)$(PREFIX)/sbin/unmd
