@@ -36,6 +36,8 @@
 #include "lwip/ethip6.h"
 #include "lwip/inet_chksum.h"
 #include "lwip/timeouts.h"
+#include "lwip/tcp.h"
+#include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
 
 #if !LWIP_IPV4 || !LWIP_TCP || !LWIP_ETHERNET
@@ -49,6 +51,7 @@
 #define VNET_GSO_ECN      0x80
 #define DEF_BUDGET   256
 #define LINK_CHECK_MS 1000
+#define DEF_SYN_RCVD 512
 
 /* The first 10 bytes of struct virtio_net_hdr (little endian on the wire
  * for virtio 1.0 and for tap with TUNSETVNETLE / x86). */
@@ -69,6 +72,7 @@ struct unm_lwip {
 	unsigned buf_size;
 	unsigned max_frame;         /* largest frame (no header) we can send */
 	unsigned budget;
+	unsigned max_syn_rcvd;      /* 0: no limit */
 	int is_vhost;
 	int tx_dirty;               /* TX slots filled since the last sync */
 	uint32_t next_link_check;
@@ -297,6 +301,46 @@ out:
 	return (int)n;
 }
 
+/*
+ * SYN-flood bound. lwIP (2.1, no TCP_LISTEN_BACKLOG in Debian's build)
+ * gives every SYN to a listening port a pcb in SYN_RCVD that lives up to
+ * 20 s, and every segment's demultiplexing walks the list of pcbs: a flood
+ * would grow it without bound. After each input batch, keep only the
+ * newest max_syn_rcvd half-open pcbs: older ones are dropped silently (no
+ * RST to a probably spoofed source). New SYNs always get in, so an honest
+ * handshake, which completes in one round trip, survives a flood as long
+ * as that round trip is shorter than the time the flood takes to send
+ * max_syn_rcvd SYNs. Walking the list is bounded by the same limit plus the
+ * established connections.
+ */
+static void syn_trim(struct unm_lwip *lw)
+{
+	unsigned n = 0;
+	struct tcp_pcb *pcb, *next;
+
+	if (!lw->max_syn_rcvd)
+		return;
+	for (pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
+		n += pcb->state == SYN_RCVD;
+	if (n <= lw->max_syn_rcvd)
+		return;
+	/* new pcbs are put at the head of the list: skip the newest */
+	unsigned keep = lw->max_syn_rcvd;
+	for (pcb = tcp_active_pcbs; pcb; pcb = next) {
+		next = pcb->next;
+		if (pcb->state != SYN_RCVD)
+			continue;
+		if (keep) {
+			keep--;
+			continue;
+		}
+		tcp_arg(pcb, NULL);
+		tcp_err(pcb, NULL);
+		tcp_abandon(pcb, 0);
+		lw->st.syn_dropped++;
+	}
+}
+
 int unm_lwip_input(struct unm_lwip *lw)
 {
 	int total = 0, err = 0;
@@ -312,6 +356,8 @@ int unm_lwip_input(struct unm_lwip *lw)
 		}
 		total += input_ring(lw, r);
 	}
+	if (total)
+		syn_trim(lw);
 	if (err && total == 0) {
 		set_link(lw, 0);
 		return err;
@@ -423,6 +469,8 @@ int unm_lwip_attach(struct unm_port *port, const struct unm_lwip_opts *opts,
 	lw->vnet = pi.vnet_hdr_len;
 	lw->buf_size = pi.buf_size;
 	lw->budget = o.rx_budget ? o.rx_budget : DEF_BUDGET;
+	lw->max_syn_rcvd = o.flags & UNM_LWIP_NO_SYN_LIMIT ? 0 :
+			   o.max_syn_rcvd ? o.max_syn_rcvd : DEF_SYN_RCVD;
 	lw->is_vhost = strcmp(pi.type, "vhost-user") == 0 || strcmp(pi.type, "vhost") == 0;
 	/* a TX chain is at most UNM_MAX_FRAGS buffers and one slot stays empty */
 	unsigned frags = UNM_MAX_FRAGS < pi.tx_slots - 1 ? UNM_MAX_FRAGS : pi.tx_slots - 1;

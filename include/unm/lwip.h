@@ -57,6 +57,8 @@ struct unm_lwip_opts {
 	unsigned mtu;          /* 0 = the port's MTU or 1500; 576..9000 */
 	char name[2];          /* lwIP interface name, default "un" */
 	unsigned rx_budget;    /* frames taken per RX ring per poll, default 256 */
+	unsigned max_syn_rcvd; /* half-open TCP connections kept, default 512:
+	                          beyond it the oldest are dropped (SYN flood) */
 	unsigned flags;        /* UNM_LWIP_* */
 };
 
@@ -64,6 +66,8 @@ struct unm_lwip_opts {
 #define UNM_LWIP_DEFAULT   0x1
 /* Use opts->mac even if the port reports a MAC of its own. */
 #define UNM_LWIP_FORCE_MAC 0x2
+/* No bound on half-open TCP connections (see max_syn_rcvd). */
+#define UNM_LWIP_NO_SYN_LIMIT 0x4
 
 /* Counters of one binding; see unm_lwip_stats(). */
 struct unm_lwip_stats {
@@ -76,6 +80,7 @@ struct unm_lwip_stats {
 	uint64_t rx_gso;            /* GSO super-frames passed whole (vnet) */
 	uint64_t tx_full;           /* dropped: TX ring full after a sync */
 	uint64_t tx_too_long;       /* dropped: frame larger than the port can carry */
+	uint64_t syn_dropped;       /* half-open connections dropped (max_syn_rcvd) */
 	uint64_t polls, sleeps;
 	uint32_t link_up;           /* current link state */
 };
