@@ -18,6 +18,7 @@
 #   bench/*.c                -> one benchmark program per file
 #   unm-lwip/*.c             -> libunm-lwip.a (only if ./configure found lwIP;
 #                               unm-stack is built only then too)
+#   rumpvif/*.c              -> libunm-virtif.a (rump kernel virtif backend)
 
 SHELL := /bin/bash
 
@@ -89,6 +90,9 @@ BENCH_SRCS := $(wildcard bench/*.c)
 ULWIP_SRCS := $(wildcard unm-lwip/*.c)
 ULWIP_OBJS := $(ULWIP_SRCS:%.c=$(B)/%.o)
 ULWIP_STATIC := $(B)/libunm-lwip.a
+VIF_SRCS := $(wildcard rumpvif/*.c)
+VIF_OBJS := $(VIF_SRCS:%.c=$(B)/%.o)
+VIF_STATIC := $(B)/libunm-virtif.a
 ifeq ($(HAVE_LWIP),1)
 ULWIP_ALL := $(ULWIP_STATIC)
 else
@@ -123,7 +127,7 @@ COMPAT_TEST_SRCS := $(sort $(wildcard tests/compat/*.c))
 COMPAT_TESTS := $(COMPAT_TEST_SRCS:%.c=$(B)/%)
 NMC_ALL := $(if $(NMC_SRCS),$(NMC_STATIC) $(NMC_SHARED) $(NMC_PRELOAD) $(NMC_PC) $(COMPAT_TESTS))
 
-all: $(STATIC) $(SHARED) $(ULWIP_ALL) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES) $(NMC_ALL)
+all: $(STATIC) $(SHARED) $(VIF_STATIC) $(ULWIP_ALL) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES) $(NMC_ALL)
 
 $(B)/gen/config-host.h: config-host.mak
 	@mkdir -p $(dir $@)
@@ -153,6 +157,14 @@ $(ULWIP_STATIC): $(ULWIP_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/unm-stack: $(ULWIP_STATIC)
+
+$(VIF_STATIC): $(VIF_OBJS)
+	@[ "$(Q)" = "" ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# the fake rump kernel test links the virtif backend
+$(B)/tests/mp/rump-virtif: $(VIF_STATIC)
+$(B)/tests/mp/rump-virtif: TEST_EXTRA = $(VIF_STATIC)
 $(B)/unm-stack: TOOL_EXTRA = $(ULWIP_STATIC) $(LWIP_LIBS)
 
 $(DAEMON_CORE): $(DAEMON_CORE_OBJS)
@@ -172,7 +184,7 @@ $(TOOLS): $(B)/%: $$(addprefix $(B)/,$$(addsuffix .o,$$(basename $$(wildcard too
 
 $(TEST_PROGS): $(B)/%: $(B)/%.o $(TESTLIB_OBJS) $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(TEST_EXTRA) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
 
 $(BENCHES): $(B)/%: $(B)/%.o $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
@@ -272,6 +284,7 @@ install: all
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
 	$(if $(ULWIP_ALL),install -m 644 $(ULWIP_ALL) $(DESTDIR)$(PREFIX)/lib/)
+	install -m 644 $(VIF_STATIC) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libunm.so.$(LIBVER) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libunm.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBVER)|' lib/libunm.pc.in \
@@ -298,7 +311,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/unm.h
 	rm -rf $(DESTDIR)$(PREFIX)/include/unm
-	rm -f $(DESTDIR)$(PREFIX)/lib/libunm.* $(DESTDIR)$(PREFIX)/lib/libunm-lwip.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/libunm.pc
+	rm -f $(DESTDIR)$(PREFIX)/lib/libunm.* $(DESTDIR)$(PREFIX)/lib/libunm-virtif.a $(DESTDIR)$(PREFIX)/lib/libunm-lwip.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/libunm.pc
 	rm -f $(DESTDIR)$(PREFIX)/lib/libunm-netmap.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/unm-netmap.pc
 	rm -rf $(DESTDIR)$(PREFIX)/lib/unetmap
 	rm -f $(DESTDIR)$(PREFIX)/sbin/unmd

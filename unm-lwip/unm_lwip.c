@@ -397,6 +397,11 @@ int unm_lwip_poll(struct unm_lwip *lw, int timeout_ms)
 	int t = sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? -1 : (int)(sleep > 1000 ? 1000 : sleep);
 	if (lw->is_vhost && (t < 0 || t > LINK_CHECK_MS))
 		t = LINK_CHECK_MS;
+	/* a txsync moves only what the peer has room for (a pipe): while
+	 * frames are pending, come back soon to push them */
+	struct unm_ring *txr = unm_ring_get(lw->port, 1, lw->first_tx);
+	if (txr && unm_tx_pending(txr) && (t < 0 || t > 1))
+		t = 1;
 	if (timeout_ms > 0 && (t < 0 || timeout_ms < t))
 		t = timeout_ms;
 	if (t != 0) {
