@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 		case 'q': cfg.quiet = 1; break;
 		case 'h': usage(stdout); return 0;
 		default:
-			usage(stderr);
+			fprintf(stderr, "usage: unm-stack -i PORT -a ADDR/LEN [OPTIONS] (--help for more)\n");
 			return 2;
 		}
 		continue;
