@@ -157,6 +157,7 @@ $(ULWIP_STATIC): $(ULWIP_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/unm-stack: $(ULWIP_STATIC)
+$(B)/unm-stack: TOOL_EXTRA = $(ULWIP_STATIC) $(LWIP_LIBS)
 
 $(VIF_STATIC): $(VIF_OBJS)
 	@[ "$(Q)" = "" ] || echo "  AR      $@"
@@ -165,7 +166,6 @@ $(VIF_STATIC): $(VIF_OBJS)
 # the fake rump kernel test links the virtif backend
 $(B)/tests/mp/rump-virtif: $(VIF_STATIC)
 $(B)/tests/mp/rump-virtif: TEST_EXTRA = $(VIF_STATIC)
-$(B)/unm-stack: TOOL_EXTRA = $(ULWIP_STATIC) $(LWIP_LIBS)
 
 $(DAEMON_CORE): $(DAEMON_CORE_OBJS)
 	@[ "$(Q)" = "" ] || echo "  AR      $@"
