@@ -23,6 +23,7 @@
 #include <unm.h>
 #include <unm/lwip.h>
 
+#include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/ip_addr.h"
 #include "lwip/timeouts.h"
@@ -86,6 +87,7 @@ static void usage(FILE *f)
 "  -v, --verbose          per-connection lines and counters at exit (stderr)\n"
 "  -q, --quiet            print nothing but errors\n"
 "  -h, --help             this text\n"
+"      --version          print the versions of libunm and lwIP and exit\n"
 "\n"
 "Exit status: 0 success, 1 runtime failure (port, transfer, timeout), 2 usage.\n"
 "Example: unm-stack -i vale0:web -a 198.18.0.10/24 -6 fd00::10/64 --http /srv\n");
@@ -179,6 +181,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, 0, 'v' },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'R' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *port_name = NULL, *a4 = NULL, *gw = NULL, *a6 = NULL;
@@ -233,8 +236,12 @@ int main(int argc, char **argv)
 		case 'v': cfg.verbose = 1; break;
 		case 'q': cfg.quiet = 1; break;
 		case 'h': usage(stdout); return 0;
+		case 'R':
+			printf("unm-stack (libunm %s, lwIP %d.%d.%d)\n", unm_version(), LWIP_VERSION_MAJOR,
+			       LWIP_VERSION_MINOR, LWIP_VERSION_REVISION);
+			return 0;
 		default:
-			fprintf(stderr, "usage: unm-stack -i PORT -a ADDR/LEN [OPTIONS] (--help for more)\n");
+			fprintf(stderr, "Try 'unm-stack --help' for more information.\n");
 			return 2;
 		}
 		continue;
