@@ -37,6 +37,9 @@ help_opts() {
 for page in tools/*/*.8; do
 	tool=$(basename "$page" .8)
 	prog=$B/$tool
+	if [ ! -x "$prog" ] && [ "$tool" = unm-stack ] && ! grep -qs '^HAVE_LWIP = 1' config-host.mak; then
+		echo "unm-stack: not built (./configure found no lwIP)"; continue
+	fi
 	[ -x "$prog" ] || { echo "no $prog (not built?)"; fail=1; continue; }
 	n=$((n + 1))
 	out=$("$prog" --help 2>/dev/null); rc=$?
