@@ -46,7 +46,7 @@
 #include <sys/uio.h>
 
 #include <unm.h>
-#include "rumpvif/unm_virtif.h"
+#include "unm_virtif.h"
 
 #define ETH_MIN 60
 #define RX_WAIT_MS 100      /* how late DYING is noticed at worst */

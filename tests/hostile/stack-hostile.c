@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include <unm.h>
-#include "tests/lib/test.h"
-#include "tests/lib/unmd.h"
-#include "tests/lib/pkt.h"
+#include "../lib/test.h"
+#include "../lib/unmd.h"
+#include "../lib/pkt.h"
 
 #define FILE_SIZE (4u << 20)
 

@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include <unm.h>
-#include "rumpvif/unm_virtif.h"
-#include "tests/lib/test.h"
+#include "../../rumpvif/unm_virtif.h"
+#include "../lib/test.h"
 
 /* ---- the fake rump kernel ------------------------------------------------ */
 
