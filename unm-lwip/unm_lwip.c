@@ -52,6 +52,8 @@
 #define DEF_BUDGET   256
 #define LINK_CHECK_MS 1000
 #define DEF_SYN_RCVD 512
+#define NB_SLOTS     256            /* neighbour cache, direct mapped */
+#define NB_MAX_AGE_MS (300 * 1000)  /* lwIP's ARP_MAXAGE */
 
 /* The first 10 bytes of struct virtio_net_hdr (little endian on the wire
  * for virtio 1.0 and for tap with TUNSETVNETLE / x86). */
@@ -64,8 +66,16 @@ struct vnet_hdr {
 	uint16_t csum_offset;
 };
 
+/* An IPv4 neighbour that answered or asked us by ARP (see nb_learn()). */
+struct nb_entry {
+	uint32_t ip;                /* network order, 0 = empty */
+	uint32_t seen;              /* sys_now() of the last ARP from it */
+	struct eth_addr mac;
+};
+
 struct unm_lwip {
 	struct netif netif;
+	struct nb_entry nb[NB_SLOTS];
 	struct unm_port *port;
 	unsigned first_tx, first_rx, last_rx;
 	unsigned vnet;              /* header bytes in front of every frame */
@@ -194,6 +204,66 @@ static int vnet_fix_csum(struct unm_lwip *lw, uint8_t *f, unsigned len, const st
 	return 0;
 }
 
+/*
+ * IPv4 neighbour cache beside lwIP's ARP table. Debian's lwIP has 10 ARP
+ * entries: a flood of SYNs from many addresses of the subnet makes lwIP ARP
+ * for each of them, evicting an honest peer's entry over and over, until
+ * that peer's connection times out. Addresses that sent us an ARP request
+ * or reply for our own address are kept here too (a flood's spoofed
+ * sources never answer), and output to them skips lwIP's table. The cache
+ * believes ARP exactly as lwIP does (an attacker who sends ARP can poison
+ * both): an entry is replaced by the next ARP from that address and
+ * expires after ARP_MAXAGE without one.
+ */
+static struct nb_entry *nb_slot(struct unm_lwip *lw, uint32_t ip)
+{
+	uint32_t h = ip * 2654435761u;
+	return &lw->nb[h >> 24];
+}
+
+static void nb_learn(struct unm_lwip *lw, const uint8_t *f, unsigned len)
+{
+	const ip4_addr_t *me = netif_ip4_addr(&lw->netif);
+	uint32_t sip, tip;
+
+	if (len < ETH_HDR + 28 || ip4_addr_isany(me))
+		return;
+	const uint8_t *a = f + ETH_HDR;
+	if (a[0] != 0 || a[1] != 1 || a[2] != 8 || a[3] != 0 || a[4] != 6 || a[5] != 4)
+		return;
+	memcpy(&sip, a + 14, 4);
+	memcpy(&tip, a + 24, 4);
+	if (tip != ip4_addr_get_u32(me) || sip == 0 || sip == tip || (a[8] & 1))
+		return; /* not about us, no source, or a multicast sender MAC */
+	ip4_addr_t s4;
+	ip4_addr_set_u32(&s4, sip);
+	if (!ip4_addr_netcmp(&s4, me, netif_ip4_netmask(&lw->netif)))
+		return;
+	struct nb_entry *e = nb_slot(lw, sip);
+	e->ip = sip;
+	e->seen = sys_now();
+	memcpy(e->mac.addr, a + 8, 6);
+}
+
+static err_t nb_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *ipaddr)
+{
+	struct unm_lwip *lw = netif->state;
+	const ip4_addr_t *hop = ipaddr;
+
+	if (ip4_addr_ismulticast(ipaddr) || ip4_addr_isbroadcast(ipaddr, netif))
+		return etharp_output(netif, p, ipaddr);
+	if (!ip4_addr_netcmp(ipaddr, netif_ip4_addr(netif), netif_ip4_netmask(netif)) &&
+	    !ip4_addr_islinklocal(ipaddr) && !ip4_addr_isany(netif_ip4_gw(netif)))
+		hop = netif_ip4_gw(netif);
+	struct nb_entry *e = nb_slot(lw, ip4_addr_get_u32(hop));
+	if (e->ip == ip4_addr_get_u32(hop) && sys_now() - e->seen < NB_MAX_AGE_MS) {
+		lw->st.nb_hits++;
+		return ethernet_output(netif, p, (const struct eth_addr *)netif->hwaddr, &e->mac,
+				       ETHTYPE_IP);
+	}
+	return etharp_output(netif, p, ipaddr);
+}
+
 /* Hand one frame (header included if the port has one) to lwIP. */
 static void deliver(struct unm_lwip *lw, uint8_t *buf, unsigned len)
 {
@@ -232,6 +302,8 @@ static void deliver(struct unm_lwip *lw, uint8_t *buf, unsigned len)
 		if ((h.flags & VNET_F_NEEDS_CSUM) && vnet_fix_csum(lw, p->payload, len, &h))
 			goto bad_free;
 	}
+	if (((uint8_t *)p->payload)[12] == 0x08 && ((uint8_t *)p->payload)[13] == 0x06)
+		nb_learn(lw, p->payload, len);
 	lw->st.rx_frames++;
 	lw->st.rx_bytes += len;
 	if (lw->netif.input(p, &lw->netif) != ERR_OK)
@@ -429,7 +501,7 @@ int unm_lwip_poll(struct unm_lwip *lw, int timeout_ms)
 static err_t netif_init_cb(struct netif *netif)
 {
 	netif->linkoutput = link_output;
-	netif->output = etharp_output;
+	netif->output = nb_output;
 #if LWIP_IPV6
 	netif->output_ip6 = ethip6_output;
 #endif

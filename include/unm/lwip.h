@@ -30,6 +30,10 @@
  * zero header: lwIP computes every checksum itself (Debian's build has no
  * per-netif checksum control) and never builds GSO frames.
  *
+ * IPv4 neighbours that asked or answered us by ARP are also kept in a
+ * cache of the binding's own, so that lwIP's small ARP table, churned by a
+ * flood from many addresses, cannot starve an honest peer.
+ *
  * Requires lwIP 2.1 (pkg-config lwip); include lwIP's headers before
  * calling lwIP, this header needs none of them.
  */
@@ -81,6 +85,7 @@ struct unm_lwip_stats {
 	uint64_t tx_full;           /* dropped: TX ring full after a sync */
 	uint64_t tx_too_long;       /* dropped: frame larger than the port can carry */
 	uint64_t syn_dropped;       /* half-open connections dropped (max_syn_rcvd) */
+	uint64_t nb_hits;           /* IPv4 frames sent through the neighbour cache */
 	uint64_t polls, sleeps;
 	uint32_t link_up;           /* current link state */
 };

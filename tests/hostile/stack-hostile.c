@@ -276,7 +276,7 @@ int main(void)
 	waitpid(fl, NULL, 0);
 	if (!WIFEXITED(cst) || WEXITSTATUS(cst) != 0) {
 		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "tail -3 %s %s", clog, slog);
+		snprintf(cmd, sizeof(cmd), "tail -n 3 %s %s", clog, slog);
 		if (system(cmd) < 0)
 			perror("system");
 		T_FAIL("honest fetch during the SYN flood failed (status 0x%x)", cst);

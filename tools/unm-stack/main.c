@@ -396,9 +396,9 @@ bad_arg:
 		fprintf(stderr,
 			"unm-stack: rx %" PRIu64 " frames %" PRIu64 " bytes, tx %" PRIu64 " frames %"
 			PRIu64 " bytes, rx_bad %" PRIu64 " rx_nomem %" PRIu64 " csum_fixed %" PRIu64
-			" gso %" PRIu64 " tx_full %" PRIu64 " tx_too_long %" PRIu64 " syn_dropped %" PRIu64 "\n",
+			" gso %" PRIu64 " tx_full %" PRIu64 " tx_too_long %" PRIu64 " syn_dropped %" PRIu64 " nb_hits %" PRIu64 "\n",
 			st.rx_frames, st.rx_bytes, st.tx_frames, st.tx_bytes, st.rx_bad, st.rx_nomem,
-			st.rx_csum_fixed, st.rx_gso, st.tx_full, st.tx_too_long, st.syn_dropped);
+			st.rx_csum_fixed, st.rx_gso, st.tx_full, st.tx_too_long, st.syn_dropped, st.nb_hits);
 		services_report(&cfg);
 	}
 	if (url && cfg.out_fd > 1)
