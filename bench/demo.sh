@@ -34,12 +34,17 @@ export UNM_SOCKET=$dir/unmd.sock
 for _ in $(seq 50); do [ -S "$UNM_SOCKET" ] && break; sleep 0.1; done
 [ -S "$UNM_SOCKET" ] || { echo "unmd did not start:"; cat "$dir/unmd.log"; exit 1; }
 echo "== unmd on $UNM_SOCKET; unm-pktgen tx -> vale0 -> unm-pktgen rx, ${len}-byte frames, ${secs}s"
+# persistent ports keep their counters after the programs exit, so the
+# "switch counters" below show this run (a client port goes with its client)
+"$B/unm-ctl" port add vale0:tx > /dev/null && "$B/unm-ctl" port add vale0:rx > /dev/null ||
+	{ echo "cannot create the demo ports:"; cat "$dir/unmd.log"; exit 1; }
 "$B/unm-pktgen" -f rx -i vale0:rx -T 1000 > "$dir/rx.log" 2>&1 & rxpid=$!; pids+=($rxpid)
 sleep 0.5
-timeout -s INT "$secs" "$B/unm-pktgen" -f tx -i vale0:tx -l "$len" -T 1000
+# -D: a unicast destination (two ports: it floods to the one receiver anyway)
+timeout -s INT "$secs" "$B/unm-pktgen" -f tx -i vale0:tx -l "$len" -T 1000 -D 02:00:00:00:00:02
 sleep 0.5
 kill -INT "$rxpid" 2>/dev/null; wait "$rxpid" 2>/dev/null
 echo "-- receiver (vale0:rx):"; cat "$dir/rx.log"
 echo "-- switch counters (unm-ctl stats):"
-"$B/unm-ctl" stats 2>/dev/null || true
+"$B/unm-ctl" stats || true
 echo "-- unmd log:"; cat "$dir/unmd.log"

@@ -393,6 +393,23 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* V with a K/M/G/T suffix, 3 significant digits (4.42G, 812K, 37). */
+static const char *human(char *buf, size_t n, double v)
+{
+	static const char units[] = " KMGT";
+	unsigned u = 0;
+
+	while (v >= 1000 && u < sizeof(units) - 2) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, n, "%.0f ", v);
+	else
+		snprintf(buf, n, "%.*f%c", v < 10 ? 2 : v < 100 ? 1 : 0, v, units[u]);
+	return buf;
+}
+
 /* One line per port per interval, rates from deltas over the measured time. */
 static void watch_line(const struct unm_ctl_port_info *p, const struct unm_ctl_port_info *o,
 		       double dt, double t)
@@ -400,16 +417,20 @@ static void watch_line(const struct unm_ctl_port_info *p, const struct unm_ctl_p
 	open_obj(NULL);
 	print_str("port", "%s:", p->sw);
 	print_str("name", "%s", p->name);
+	double txp = (p->tx_frames - o->tx_frames) / dt, rxp = (p->rx_frames - o->rx_frames) / dt;
+	double txb = 8.0 * (p->tx_bytes - o->tx_bytes) / dt, rxb = 8.0 * (p->rx_bytes - o->rx_bytes) / dt;
+	unsigned long long dr = drops_total(p) - drops_total(o);
+
 	if (json) {
 		jsep();
-		printf("\"t\":%.3f,\"tx_pps\":%.0f,\"rx_pps\":%.0f,\"drops_ps\":%.0f", t,
-		       (p->tx_frames - o->tx_frames) / dt, (p->rx_frames - o->rx_frames) / dt,
-		       (drops_total(p) - drops_total(o)) / dt);
+		printf("\"t\":%.3f,\"tx_pps\":%.0f,\"rx_pps\":%.0f,\"tx_bps\":%.0f,\"rx_bps\":%.0f,"
+		       "\"drops\":%llu,\"drops_ps\":%.0f", t, txp, rxp, txb, rxb, dr, dr / dt);
 	} else {
-		printf(" t=%.3f tx_pps=%.0f rx_pps=%.0f drops=%llu tx_bps=%.0f\n", t,
-		       (p->tx_frames - o->tx_frames) / dt, (p->rx_frames - o->rx_frames) / dt,
-		       (unsigned long long)(drops_total(p) - drops_total(o)),
-		       8.0 * (p->tx_bytes - o->tx_bytes) / dt);
+		char a[16], b[16], c[16], e[16];
+
+		printf(" t=%.3f tx %spps %sbps rx %spps %sbps drops %llu\n", t,
+		       human(a, sizeof(a), txp), human(b, sizeof(b), txb), human(c, sizeof(c), rxp),
+		       human(e, sizeof(e), rxb), dr);
 	}
 	close_('}');
 }
@@ -426,6 +447,9 @@ static int cmd_stats(const char *name, double watch)
 			if (r.it[i].kind == UNM_CTL_ITEM_PORT)
 				print_port(&r.it[i].u.port, true);
 		close_(']');
+		/* say it rather than print nothing: a script can tell */
+		if (!json && r.n == 0)
+			printf(name ? "no port matches %s\n" : "no switches%s\n", name ? name : "");
 		free(r.it);
 		return 0;
 	}

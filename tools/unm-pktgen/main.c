@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "pktgen.h"
+#include "unm-ctlmsg.h"
 
 int pg_stop;
 static uint64_t budget;       /* frames left under -n; atomic */
@@ -337,6 +338,65 @@ static int report_end(const struct pg_conf *c, struct pg_thread *th, const struc
 	return status;
 }
 
+/*
+ * Drops the switch counted for our port (unmd's PORT_STATS: frames this
+ * port sent that were dropped, by reason): the library cannot see them,
+ * and without them a sender on a switch says nothing of the frames its
+ * receiver never got. Read once after the open and once before the
+ * close; the difference is this run's. False if unmd did not answer.
+ */
+static bool switch_drops(const char *name, uint64_t d[UNM_DROP__COUNT])
+{
+	static uint32_t seq;
+	struct unm_ctl_req req;
+	struct unm_ctl_rep rep;
+	bool found = false;
+	int fd = unm_ctl_connect(unm_ctl_path(NULL));
+
+	if (fd < 0)
+		return false;
+	unm_ctl_req_init(&req, UNM_CTL_PORT_STATS, ++seq);
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	if (strlen(name) < sizeof(req.name) && unm_ctl_call(fd, &req, &rep, NULL, 0, 1000) == 0 &&
+	    rep.status == 0) {
+		for (unsigned i = 0; i < rep.n_items; i++) {
+			struct unm_ctl_item it;
+
+			if (unm_ctl_recv_item(fd, &it, seq, 1000))
+				break;
+			if (it.kind == UNM_CTL_ITEM_PORT && !(it.u.port.flags & UNM_CTL_PORT_MONITOR) &&
+			    !found) {
+				memcpy(d, it.u.port.drops, sizeof(it.u.port.drops));
+				found = true;
+			}
+		}
+	}
+	close(fd);
+	return found;
+}
+
+static void report_switch_drops(const struct pg_conf *c, const uint64_t d0[UNM_DROP__COUNT])
+{
+	static const char *const names[UNM_DROP__COUNT] = UNM_CTL_DROP_NAMES;
+	uint64_t d1[UNM_DROP__COUNT], total = 0;
+	char why[256] = "";
+	size_t n = 0;
+
+	if (!switch_drops(c->ifname, d1))
+		return;
+	for (unsigned i = 0; i < UNM_DROP__COUNT; i++) {
+		uint64_t k = d1[i] - d0[i];
+
+		total += k;
+		if (k && n < sizeof(why))
+			n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%s %" PRIu64, n ? ", " : "",
+					      names[i], k);
+	}
+	if (total)
+		fprintf(stderr, PG_NAME ": the switch dropped %" PRIu64 " of the frames sent (%s); "
+			"unm-ctl stats shows them by port\n", total, why);
+}
+
 /* A pipe end closing before its peer ever opened takes the frames it
  * sent with it (unm_open()'s contract): say so rather than let "Sent N
  * packets" suggest they arrived. */
@@ -393,6 +453,8 @@ int main(int argc, char **argv)
 	struct unm_port_info info = { .sz = sizeof(info) };
 	struct pg_pcap replay = { 0 };
 	struct pg_rate_acc acc = { 0 };
+	uint64_t drops0[UNM_DROP__COUNT];
+	bool vale;
 	int status;
 
 	status = pg_parse_args(argc, argv, &c);
@@ -427,6 +489,8 @@ int main(int argc, char **argv)
 		while (!pg_stopping() && pg_now_ns() < end)
 			pg_sleep_ns(10000000ull);
 	}
+	vale = !status && !strcmp(info.type, "vale") && c.func != PG_RX && c.func != PG_RXSEQ &&
+	       switch_drops(c.ifname, drops0);
 	if (!status) {
 		/* -P without -n: the file once */
 		budget = c.count ? c.count : c.pcap_file ? replay.n : 0;
@@ -440,6 +504,8 @@ int main(int argc, char **argv)
 			pthread_join(th[i].tid, NULL);
 		status = report_end(&c, th, &acc);
 		note_peer_missing(&c, port);
+		if (vale)
+			report_switch_drops(&c, drops0);
 	}
 	unm_close(port);
 	for (unsigned i = 0; i < c.threads; i++) {
