@@ -138,6 +138,24 @@ static int uid_quota(struct unmd *d, uid_t uid, uint64_t size, struct unm_ctl_re
 	return 0;
 }
 
+/* May C make one more switch (SW does not exist yet)? Administrators
+ * always; a user up to --max-switches, so one user cannot take every
+ * switch slot (or name) from the others. 0 or a failed reply. Lock held. */
+static int sw_quota(struct unmd *d, const struct ctl_conn *c, const char *sw,
+		    struct unm_ctl_rep *rep)
+{
+	unsigned n = 0;
+
+	if (c->admin || vs_find(d, sw))
+		return 0;
+	for (unsigned i = 0; i < VS_MAX_SWITCHES; i++)
+		n += d->sw[i] && d->sw[i]->uid == c->uid;
+	if (n >= d->max_switches_uid)
+		return fail(rep, -EDQUOT, "uid %u already owns %u switches (limit %u, unmd "
+			    "--max-switches)", (unsigned)c->uid, n, d->max_switches_uid);
+	return 0;
+}
+
 /* Create a CSB port charged to UID on switch SW. Lock held. */
 static int new_csb_port(struct unmd *d, const char *sw, const char *port,
 			const struct unm_ctl_geom *g, uid_t uid, struct vport **pp,
@@ -226,7 +244,7 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 	} else if (p) {
 		vport_csb_reset(p); /* persistent port: new client */
 		rc = 0;
-	} else {
+	} else if (!(rc = sw_quota(d, c, sw, rep))) {
 		rc = new_csb_port(d, sw, port, &g, c->uid, &p, rep);
 	}
 	if (!rc) {
@@ -411,7 +429,8 @@ static int do_port_add(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_
 	s = vs_find(d, sw);
 	if (s && vs_port_find(s, port))
 		rc = fail(rep, -EEXIST, "%s:%s exists", sw, port);
-	else if (!(rc = new_csb_port(d, sw, port, &g, c->uid, &p, rep)))
+	else if (!(rc = sw_quota(d, c, sw, rep)) &&
+		 !(rc = new_csb_port(d, sw, port, &g, c->uid, &p, rep)))
 		p->persistent = true;
 	unmd_unlock(d);
 	if (!rc)
@@ -535,7 +554,9 @@ static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 	unmd_lock(d);
 	sw = vs_find(d, req->name);
 	q = res_find(d, key);
-	if (sw && vs_port_find(sw, base))
+	if ((rc = sw_quota(d, c, req->name, rep)))
+		;
+	else if (sw && vs_port_find(sw, base))
 		rc = fail(rep, -EEXIST, "%s already has a port %s", req->name, base);
 	else if (q)
 		rc = fail(rep, -EEXIST, "%s is attached already, as %s:%s (uid %u)", base,
@@ -635,6 +656,10 @@ static int do_switch_add(struct unmd *d, struct ctl_conn *c, const struct unm_ct
 	if (!vs_name_ok(req->name))
 		return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, req->name);
 	unmd_lock(d);
+	if ((rc = sw_quota(d, c, req->name, rep))) {
+		unmd_unlock(d);
+		return rc;
+	}
 	rc = vs_switch_add(d, req->name, c->uid);
 	sw = vs_find(d, req->name);
 	if (rc == -EEXIST)

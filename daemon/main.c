@@ -70,6 +70,8 @@ static const char usage_text[] =
 "                        vhost-user paths) and manage every user's ports\n"
 "      --max-ports N     ports one uid may own (default 1024)\n"
 "      --max-mem BYTES   port memory one uid may own, K/M/G suffix (default 8G)\n"
+"      --max-switches N  switches a user (not an administrator) may own\n"
+"                        (default 16; 64 switches in all)\n"
 "      --max-conns N     control connections one uid may hold (default:\n"
 "                        --max-ports + 16; each client port holds one)\n"
 "  -h, --help            this text\n"
@@ -123,6 +125,7 @@ static void parse_args(struct unmd *d, int argc, char **argv, struct opts *o)
 		{ "max-ports", required_argument, NULL, 'P' },
 		{ "max-conns", required_argument, NULL, 'C' },
 		{ "max-mem", required_argument, NULL, 'M' },
+		{ "max-switches", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -178,6 +181,11 @@ static void parse_args(struct unmd *d, int argc, char **argv, struct opts *o)
 				usage_error("bad connection limit '%s'", optarg);
 			break;
 		case 'M': d->max_mem_uid = parse_size(optarg); break;
+		case 'S':
+			d->max_switches_uid = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || end == optarg || !d->max_switches_uid)
+				usage_error("bad switch limit '%s'", optarg);
+			break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("unmd %s\n", unm_version()); exit(0);
 		default: usage_error("%s", "bad option");

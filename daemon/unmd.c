@@ -73,6 +73,7 @@ int unmd_init(struct unmd *d)
 	d->ep = d->wake_fd = -1;
 	d->max_ports_uid = 1024;
 	d->max_mem_uid = 8ull << 30;
+	d->max_switches_uid = 16;
 	pthread_mutex_init(&d->lock, NULL);
 	d->reap_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->reap_fd < 0) {

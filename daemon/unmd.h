@@ -259,6 +259,7 @@ struct unmd {
 	unsigned max_ports_uid;
 	unsigned max_conns_uid;      /* default max_ports_uid + 16 (main.c) */
 	uint64_t max_mem_uid;
+	unsigned max_switches_uid;   /* switches a non-admin uid may own */
 	/* control thread only (ctl_loop.c) */
 	struct ctl_conn *conns;      /* open connections */
 	/* Closed in this epoll batch: a later event of the same batch may

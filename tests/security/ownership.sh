@@ -8,7 +8,8 @@
 # port, detaching root's attached port, lossless on and switch del of
 # root's switch, a monitor of root's port, opening root's port, and a name
 # squatted with port add that root then opens: each refused with the exact
-# message. An --admin-group member may do each; the user manages its own.
+# message. An --admin-group member may do each; the user manages its own,
+# and owns at most 16 switches (--max-switches).
 # On commit 71d5c11 every one of these succeeded for any socket user (and
 # unmd had no --admin-group): the test fails there.
 cd "$(dirname "$0")/../.." || exit 1
@@ -93,6 +94,18 @@ expect_fail "root: switch add of the user's switch" "switch vale_u exists alread
 expect_ok "user: detach" as_user "$CTL" detach vale_u null
 expect_ok "user: port del" as_user "$CTL" port del vale_u:p
 expect_ok "user: switch del" as_user "$CTL" switch del vale_u
+# one user cannot take every switch (64 in all): 16 each (--max-switches)
+for ((i = 0; i < 16; i++)); do
+	as_user "$CTL" switch add vale_q$i > /dev/null 2>&1 || fail "user: switch add vale_q$i"
+done
+expect_fail "user: a 17th switch" "uid $SU_UID already owns 16 switches \(limit 16, unmd --max-switches\)" \
+	as_user "$CTL" switch add vale_q16
+expect_fail "user: a 17th switch, on demand" "already owns 16 switches" \
+	as_user timeout 10 "$PG" -f tx -i vale_q17:p -n 1 -T 0
+expect_ok "admin: switch add beyond the user's limit" as_admin "$CTL" switch add vale_a
+for ((i = 0; i < 16; i++)); do
+	as_user "$CTL" switch del vale_q$i > /dev/null 2>&1 || fail "user: switch del vale_q$i"
+done
 kill -0 "$SU_UNMD_PID" || fail "unmd died"
 echo "PASS"
 exit 0
