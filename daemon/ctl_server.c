@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "unmd.h"
 #include "unm-ctlmsg.h"
+#include "unm/vxlan.h"
 
 struct items {
 	struct unm_ctl_item *v;
@@ -290,8 +291,50 @@ static void port_item(struct unm_ctl_item *it, const struct vport *p)
 	mon_port_info(p, pi);
 }
 
+/* The vxlan item that follows a vxlan port's item in PORT_STATS. */
+static int vxlan_item(struct items *it, struct vport *p)
+{
+	struct unm_port *up = vport_unm_port(p);
+	struct unm_vxlan_stats v = { .sz = sizeof(v) };
+	struct unm_ctl_vxlan_info *x;
+	struct unm_ctl_item *i;
+
+	if (!up || unm_vxlan_stats(up, &v))
+		return 0;
+	if (!(i = item_new(it, UNM_CTL_ITEM_VXLAN)))
+		return -ENOMEM;
+	x = &i->u.vxlan;
+	snprintf(x->sw, sizeof(x->sw), "%s", p->sw->name);
+	snprintf(x->name, sizeof(x->name), "%s", p->name);
+	x->idx = p->idx;
+	x->vni = v.vni;
+	x->port = v.port;
+	x->family = v.family;
+	x->mtu = v.mtu;
+	x->underlay_mtu = v.underlay_mtu;
+	x->n_remotes = v.n_remotes;
+	x->mcast = v.mcast;
+	x->ttl = v.ttl;
+	x->learn_max = v.learn_max;
+	x->learn_entries = v.learn_entries;
+	x->ageing_s = v.ageing_s;
+	x->tx_frames = v.tx_frames;
+	x->tx_datagrams = v.tx_datagrams;
+	x->tx_flood = v.tx_flood;
+	x->tx_gso_sends = v.tx_gso_sends;
+	x->tx_errors = v.tx_errors;
+	x->tx_drops = v.tx_drops;
+	x->rx_datagrams = v.rx_datagrams;
+	x->rx_frames = v.rx_frames;
+	_Static_assert(UNM_CTL_VXLAN_RX_DROPS == UNM_VXLAN_RX__COUNT, "vxlan drop reasons");
+	memcpy(x->rx_drop, v.rx_drop, sizeof(x->rx_drop));
+	x->learn_full = v.learn_full;
+	x->learn_moves = v.learn_moves;
+	return 0;
+}
+
 static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, const char *port,
-			bool offload)
+			bool offload, bool vxlan)
 {
 	struct unm_ctl_item *x;
 
@@ -317,6 +360,8 @@ static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, cons
 			continue;
 		}
 		port_item(x, sw->ports[i]);
+		if (vxlan && vxlan_item(it, sw->ports[i]))
+			return -ENOMEM;
 		/* its monitors follow it, in listings of whole switches */
 		for (unsigned k = 0; !port && mon_nth(sw->ports[i], k); k++) {
 			if (!(x = item_new(it, UNM_CTL_ITEM_PORT)))
@@ -366,7 +411,8 @@ static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl
 	for (unsigned i = 0; i < VS_MAX_SWITCHES && !rc; i++)
 		if (d->sw[i] && (!sw[0] || !strcmp(sw, d->sw[i]->name)))
 			rc = switch_items(d->sw[i], it, with_sw, port[0] ? port : NULL,
-					  req->op == UNM_CTL_PORT_OFFLOAD);
+					  req->op == UNM_CTL_PORT_OFFLOAD,
+					  req->op == UNM_CTL_PORT_STATS);
 	unmd_unlock(d);
 	if (rc)
 		return fail(rep, rc, "out of memory");
@@ -395,8 +441,14 @@ static void mac_cb(void *arg, const uint8_t mac[6], unsigned port, uint32_t age_
 	memcpy(x->u.mac.mac, mac, 6);
 	x->u.mac.port_idx = (uint16_t)port;
 	x->u.mac.age_ms = age_ms;
-	if (port < VS_MAX_PORTS && m->sw->ports[port])
+	if (port < VS_MAX_PORTS && m->sw->ports[port]) {
+		struct unm_port *up = vport_unm_port(m->sw->ports[port]);
+
 		snprintf(x->u.mac.port, sizeof(x->u.mac.port), "%s", m->sw->ports[port]->name);
+		/* behind a vxlan port: which remote VTEP */
+		if (up)
+			(void)unm_vxlan_lookup(up, mac, x->u.mac.remote, sizeof(x->u.mac.remote));
+	}
 }
 
 static int do_mac(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl_rep *rep,

@@ -327,6 +327,8 @@ unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max);
  * without its @conf suffix. */
 int vport_unm_create(struct vport **pp, const char *name, int fd, const struct unm_ctl_geom *g,
 		     char *err, size_t errlen);
+/* The port unmd opened for P, or NULL if P is not such a port. */
+struct unm_port *vport_unm_port(struct vport *p);
 
 /* monitor.c: monitors of switch ports (all with d->lock held) */
 struct vmon;

@@ -226,3 +226,8 @@ int vport_unm_create(struct vport **pp, const char *name, int fd, const struct u
 	*pp = p;
 	return 0;
 }
+
+struct unm_port *vport_unm_port(struct vport *p)
+{
+	return p->ops == &unm_vport_ops ? P(p) : NULL;
+}

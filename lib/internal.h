@@ -37,6 +37,7 @@ enum unm_kind {
 	UNM_KIND_IVSHMEM,   /* ivshmem:PCI-ADDRESS (reserved) */
 	UNM_KIND_VHOST,     /* vhost-user:PATH (lib/backend/vhost_user.c) */
 	UNM_KIND_NULL,      /* null: discards TX, never receives */
+	UNM_KIND_VXLAN,     /* vxlan:REMOTE[,REMOTE...] (lib/backend/vxlan.c) */
 	UNM_KIND__COUNT
 };
 
@@ -69,6 +70,8 @@ struct unm_spec {
 	int fd;                     /* -1, or the resource already opened by
 	                               whoever asked (unm_open_fd): backends
 	                               that accept one dup it */
+	char xconf[128];            /* vxlan: its own @conf options "k=v,k=v"
+	                               (validated by unm_vxlan_conf_parse) */
 };
 
 /*
@@ -98,6 +101,8 @@ enum unm_arg_syntax {
 	UNM_ARG_PCI,        /* [DDDD:]BB:DD.F */
 	UNM_ARG_NAME,       /* another port's name (monitor:) */
 	UNM_ARG_PIPE,       /* untyped NAME{ID / NAME}ID */
+	UNM_ARG_VXLAN,      /* remote addresses running to @conf, whose
+	                       type-specific options land in spec.xconf */
 };
 
 /* What a port type may do (unm_port_type.caps). */
@@ -354,6 +359,7 @@ extern const struct unm_port_ops unm_afpacket_ops UNM_HIDDEN; /* backend/afpacke
 extern const struct unm_port_ops unm_ivshmem_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_vhost_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_zmon_ops UNM_HIDDEN;      /* zmon.c: /z of pipes */
+extern const struct unm_port_ops unm_vxlan_ops UNM_HIDDEN;     /* backend/vxlan.c */
 
 /* ---- pipes and their zero-copy monitors (pipe.c, zmon.c) ------------------ */
 

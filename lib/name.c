@@ -12,6 +12,8 @@
  *             | ('shmif'|'vhost-user') ':' PATH     (PATH ends at "@conf")
  *             | 'ivshmem' ':' [HHHH ':'] HH ':' HH '.' H
  *             | 'monitor' ':' name                  (copy monitor, TX+RX)
+ *             | 'vxlan' ':' REMOTE (',' REMOTE)*     (REMOTE: IPv4 or IPv6
+ *                                                    address; ends at "@conf")
  *             | 'null' [':']
  *   suffix   := '-' DIGITS                          one ring pair
  *             | '/' [xztrRT]+                       flags
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "backend/vxlan.h"
 
 #define NAME_LEN_MAX 400
 
@@ -172,6 +175,18 @@ static int parse_conf(struct pctx *c, const char *s, const char *e, struct unm_s
 			if (v != 0 && v != 10 && v != 12)
 				return bad(c, "vnet=%u: the virtio-net header is 0, 10 or 12 bytes", v);
 			sp->vnet_hdr_len = (int)v;
+		} else if (sp->kind == UNM_KIND_VXLAN && unm_vxlan_conf_key(s, (size_t)(eq - s))) {
+			/* the type's own option: collected here, checked by
+			 * unm_vxlan_conf_parse() once the name is read */
+			size_t have = strlen(sp->xconf), add = (size_t)(end - s);
+
+			if (have + add + 2 > sizeof(sp->xconf))
+				return bad(c, "vxlan @conf options longer than %zu characters",
+					   sizeof(sp->xconf) - 2);
+			if (have)
+				sp->xconf[have++] = ',';
+			memcpy(sp->xconf + have, s, add);
+			sp->xconf[have + add] = '\0';
 		} else {
 			return bad(c, "unknown @conf option '%.*s'", (int)(eq - s), s);
 		}
@@ -455,6 +470,16 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 	case UNM_ARG_PATH:
 		rc = parse_path(c, colon + 1, e, sp);
 		break;
+	case UNM_ARG_VXLAN: {
+		struct unm_vxlan_conf vc;
+		char why[160];
+
+		if ((rc = parse_path(c, colon + 1, e, sp)))
+			return rc;
+		if (unm_vxlan_conf_parse(sp, &vc, why, sizeof(why)))
+			return bad(c, "%s", why);
+		break;
+	}
 	case UNM_ARG_PCI: {
 		const char *be = base_end(colon + 1, e, false);
 

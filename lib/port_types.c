@@ -27,6 +27,10 @@ const struct unm_port_type unm_port_types[] = {
 	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
 	{ "vhost-user", "vhost-user", UNM_KIND_VHOST, UNM_ARG_PATH, &unm_vhost_ops,
 	  UNM_TYPE_ATTACH },
+	/* Binds UDP ports and sends from the host: an administrator's act
+	 * when unmd does it (a process may open one itself). */
+	{ "vxlan", "vxlan", UNM_KIND_VXLAN, UNM_ARG_VXLAN, &unm_vxlan_ops,
+	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
 	{ "null", "null", UNM_KIND_NULL, UNM_ARG_NONE, &unm_null_ops, UNM_TYPE_ATTACH },
 	/* untyped: NAME{ID / NAME}ID */
 	{ "pipe", "or a pipe NAME{ID", UNM_KIND_PIPE, UNM_ARG_PIPE, &unm_pipe_ops,

@@ -261,6 +261,29 @@ struct unm_ctl_mac {
 	uint16_t port_idx;
 	uint32_t age_ms;
 	char port[64];
+	char remote[48];                /* vxlan port: the remote VTEP the MAC was
+	                                   learned behind ("" if none or unknown) */
+};
+
+/*
+ * A vxlan port's own state (PORT_STATS: the item follows the port's
+ * UNM_CTL_ITEM_PORT): configuration, inner MTU, drops by reason
+ * (UNM_CTL_VXLAN_RX_DROP_NAMES, as unm/vxlan.h), learning table size.
+ */
+#define UNM_CTL_VXLAN_RX_DROPS 8
+struct unm_ctl_vxlan_info {
+	char sw[UNM_CTL_SW_MAX];
+	char name[64];
+	uint32_t idx;
+	uint32_t vni;
+	uint16_t port, family;          /* UDP port; AF_INET or AF_INET6 */
+	uint32_t mtu, underlay_mtu;
+	uint32_t n_remotes, mcast, ttl;
+	uint32_t learn_max, learn_entries, ageing_s;
+	uint64_t tx_frames, tx_datagrams, tx_flood, tx_gso_sends, tx_errors, tx_drops;
+	uint64_t rx_datagrams, rx_frames;
+	uint64_t rx_drop[UNM_CTL_VXLAN_RX_DROPS];
+	uint64_t learn_full, learn_moves;
 };
 
 enum unm_ctl_item_kind {
@@ -268,6 +291,7 @@ enum unm_ctl_item_kind {
 	UNM_CTL_ITEM_PORT,
 	UNM_CTL_ITEM_MAC,
 	UNM_CTL_ITEM_OFFLOAD,
+	UNM_CTL_ITEM_VXLAN,
 };
 
 /* Reply record: unmd -> client, 384 bytes. */
@@ -282,6 +306,7 @@ struct unm_ctl_item {
 		struct unm_ctl_switch_info sw;
 		struct unm_ctl_mac mac;
 		struct unm_ctl_offload_info off;
+		struct unm_ctl_vxlan_info vxlan;
 		uint8_t __raw[368];
 	} u;
 };
@@ -291,6 +316,8 @@ _Static_assert(sizeof(struct unm_ctl_rep) == 256, "unm_ctl_rep size");
 _Static_assert(sizeof(struct unm_ctl_item) == 384, "unm_ctl_item size");
 _Static_assert(sizeof(struct unm_ctl_port_info) <= 368, "port info fits");
 _Static_assert(sizeof(struct unm_ctl_offload_info) <= 368, "offload info fits");
+_Static_assert(sizeof(struct unm_ctl_vxlan_info) <= 368, "vxlan info fits");
+_Static_assert(sizeof(struct unm_ctl_mac) <= 368, "mac item fits");
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "unm-ctlmsg.h"
+#include "unm/vxlan.h"
 
 static const char usage_text[] =
 "Usage: unm-ctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
@@ -435,6 +436,47 @@ static void watch_line(const struct unm_ctl_port_info *p, const struct unm_ctl_p
 	close_('}');
 }
 
+static const char *const vxlan_drop_names[] = UNM_VXLAN_RX_DROP_NAMES;
+
+/* A vxlan port's own state, after its port entry (unm-ctl stats). */
+static void print_vxlan(const struct unm_ctl_vxlan_info *v)
+{
+	open_obj(NULL);
+	text("    ");
+	print_str("vxlan", "vxlan %s", v->name);
+	print_u64("vni", " vni %llu", v->vni);
+	print_u64("udp_port", " port %llu", v->port);
+	print_str("underlay", " %s", v->family == AF_INET6 ? "ipv6" : "ipv4");
+	print_u64("remotes", " remotes %llu", v->n_remotes);
+	print_bool("multicast", " multicast %s", v->mcast);
+	print_u64("ttl", " ttl %llu", v->ttl);
+	print_u64("mtu", " mtu %llu", v->mtu);
+	print_u64("underlay_mtu", " (underlay %llu)\n    ", v->underlay_mtu);
+	print_u64("learned", "learned %llu", v->learn_entries);
+	print_u64("learn_max", "/%llu", v->learn_max);
+	print_u64("ageing_s", " ageing %llu s", v->ageing_s);
+	print_u64("learn_full", " learn_full %llu", v->learn_full);
+	print_u64("learn_moves", " moves %llu\n    ", v->learn_moves);
+	print_u64("tx_frames", "vxlan tx %llu frames", v->tx_frames);
+	print_u64("tx_datagrams", " %llu datagrams", v->tx_datagrams);
+	print_u64("tx_flood", " flood %llu", v->tx_flood);
+	print_u64("tx_gso_sends", " gso_sends %llu", v->tx_gso_sends);
+	print_u64("tx_errors", " errors %llu", v->tx_errors);
+	print_u64("tx_drops", " drops %llu\n    ", v->tx_drops);
+	print_u64("rx_datagrams", "vxlan rx %llu datagrams", v->rx_datagrams);
+	print_u64("rx_frames", " %llu frames", v->rx_frames);
+	open_obj("rx_drops");
+	for (unsigned i = 0; i < sizeof(vxlan_drop_names) / sizeof(vxlan_drop_names[0]); i++) {
+		char fmt[40];
+
+		snprintf(fmt, sizeof(fmt), " %s %%llu", vxlan_drop_names[i]);
+		print_u64(vxlan_drop_names[i], fmt, v->rx_drop[i]);
+	}
+	close_('}');
+	text("\n");
+	close_('}');
+}
+
 static int cmd_stats(const char *name, double watch)
 {
 	struct reply r, prev = { 0 };
@@ -443,9 +485,12 @@ static int cmd_stats(const char *name, double watch)
 	if (watch <= 0) {
 		request(UNM_CTL_PORT_STATS, name, NULL, 0, &r);
 		open_arr(NULL);
-		for (unsigned i = 0; i < r.n; i++)
+		for (unsigned i = 0; i < r.n; i++) {
 			if (r.it[i].kind == UNM_CTL_ITEM_PORT)
 				print_port(&r.it[i].u.port, true);
+			else if (r.it[i].kind == UNM_CTL_ITEM_VXLAN)
+				print_vxlan(&r.it[i].u.vxlan);
+		}
 		close_(']');
 		/* say it rather than print nothing: a script can tell */
 		if (!json && r.n == 0)
@@ -461,9 +506,10 @@ static int cmd_stats(const char *name, double watch)
 		if (prev.it && t - tp >= 0.01)
 			for (unsigned i = 0; i < r.n; i++)
 				/* monitors share their port's idx: not paired here */
-				for (unsigned k = 0; k < prev.n &&
+				for (unsigned k = 0; k < prev.n && r.it[i].kind == UNM_CTL_ITEM_PORT &&
 				     !(r.it[i].u.port.flags & UNM_CTL_PORT_MONITOR); k++)
-					if (prev.it[k].u.port.idx == r.it[i].u.port.idx &&
+					if (prev.it[k].kind == UNM_CTL_ITEM_PORT &&
+					    prev.it[k].u.port.idx == r.it[i].u.port.idx &&
 					    !(prev.it[k].u.port.flags & UNM_CTL_PORT_MONITOR) &&
 					    !strcmp(prev.it[k].u.port.sw, r.it[i].u.port.sw))
 						watch_line(&r.it[i].u.port, &prev.it[k].u.port,
@@ -536,6 +582,8 @@ static int cmd_mac(const char *sw)
 		print_str("mac", "%s", mac);
 		print_u64("port_idx", " port %llu", m->port_idx);
 		print_str("port", " (%s)", m->port);
+		if (m->remote[0])
+			print_str("remote", " remote %s", m->remote);
 		print_u64("age_ms", " age %llu ms\n", m->age_ms);
 		close_('}');
 	}

@@ -1,0 +1,898 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * vxlan.c - the vxlan port, "vxlan:REMOTE[,REMOTE...]@conf:vni=N[,port=P]
+ * [,local=IP][,ttl=T][,learn=N][,ageing=S]": Ethernet frames carried in
+ * UDP (RFC 7348) to and from other VTEPs (Linux vxlan devices, Open
+ * vSwitch, other unetmap hosts), over an IPv4 or IPv6 underlay.
+ *
+ * Owns: one UDP socket bound to LOCAL:PORT (any address if no local=;
+ * any address and a group membership when the remote is a multicast
+ * group) that receives, VX_NTX unconnected UDP sockets bound to LOCAL:0
+ * that send, the port's epoll fd, and the learning table (inner source
+ * MAC -> remote VTEP, vxlan_conf.c). One ring pair.
+ *
+ * Source ports: RFC 7348 asks for a source port from a hash of the inner
+ * flow so that the underlay's ECMP spreads flows. Each send socket has its
+ * own ephemeral port, which the kernel picks from
+ * net.ipv4.ip_local_port_range (32768-60999 by default, the range Linux's
+ * vxlan uses when no srcport range is given); a frame goes out through
+ * socket hash(inner flow) % VX_NTX, so every frame of a flow leaves from
+ * the same port and different flows use up to VX_NTX ports.
+ *
+ * Linux's defaults, kept: outer TTL inherited from the route (the
+ * socket's default, net.ipv4.ip_default_ttl), 1 towards a multicast
+ * group; DF clear on IPv4 (IP_PMTUDISC_DONT, Linux's "df unset"); the
+ * inner MTU is the underlay MTU minus 50 (IPv4) or 70 (IPv6). The outer
+ * UDP checksum is computed (Linux sends zero over IPv4 by default; RFC
+ * 7348 lets receivers accept both, and UDP GSO needs it).
+ *
+ * TX: a sync walks the TX ring once. Each frame goes to the remote its
+ * destination MAC was learned behind, or, for broadcast, multicast and
+ * unknown unicast, to every remote in turn (head-end replication) or to
+ * the group. Datagrams are queued in an array of mmsghdr (iovecs: the
+ * port's constant 8-byte VXLAN header, then the slot buffers: no copy)
+ * and sent with one sendmmsg per batch and socket; consecutive frames of
+ * one size to one remote become one message with UDP_SEGMENT (the kernel
+ * segments it, or the NIC does), so a burst of a TCP flow costs one
+ * sendmsg per 64 frames. The kernel copies during the call: slots are
+ * handed back at once. EAGAIN/ENOBUFS stop the sync at the first frame
+ * (and replica) not sent; EPOLLOUT then wakes the waiter.
+ *
+ * RX: recvmmsg into the free RX slots (iovec 0: an 8-byte header scratch,
+ * then max_iov slot buffers per datagram); each datagram is checked
+ * (unm_vxlan_rx_check: short, I flag, VNI, source not a configured
+ * remote, oversize; counted by reason and dropped) and the survivors are
+ * packed down over the dropped ones by swapping buffer indexes
+ * (UNM_NS_BUF_CHANGED). The inner source MAC of each is learned behind
+ * the datagram's source address (bounded table: vxlan_conf.c).
+ *
+ * Threads: the API lets TX and RX rings be synced by different threads;
+ * they share the learning table and counters, so each sync holds the
+ * port's mutex (one uncontended lock per batch).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/udp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "internal.h"
+#include "backend/vxlan.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+#define VX_NTX       8        /* send sockets (source ports) */
+#define VX_BATCH     64       /* datagrams per sendmmsg / recvmmsg */
+#define VX_TIOV      (VX_BATCH * 4 + 2 * UNM_MAX_FRAGS)
+#define VX_GSO_SEGS  64       /* UDP_MAX_SEGMENTS of older kernels */
+#define VX_GSO_BYTES 60000    /* payload of one UDP_SEGMENT message */
+#define VX_SOCKBUF   (4 << 20)
+
+struct vx_txm {               /* one queued message */
+	uint32_t slot;            /* first slot of its first frame */
+	uint16_t dest;            /* replica index of that frame */
+	uint16_t nseg;            /* datagrams (frames) in it */
+	uint32_t seg;             /* bytes per datagram (header included) */
+	uint32_t bytes;           /* payload bytes of the message */
+	uint32_t frames_done;     /* frames whose last replica it carries */
+	uint64_t inner_bytes;
+};
+
+struct vx_priv {
+	struct unm_vxlan_conf vc;
+	pthread_mutex_t lock;
+	int rx_fd;
+	int tx_fd[VX_NTX];
+	uint32_t ev_reg[1 + VX_NTX]; /* events registered in p->epfd */
+	bool tx_want;                 /* TX ring armed: EPOLLOUT wanted */
+	uint8_t vxh[VX_HDR_LEN];      /* the header of every datagram we send */
+	unsigned mtu, underlay_mtu, ttl, max_frame, max_iov;
+	bool gso_off;                 /* the kernel refused UDP_SEGMENT */
+	uint32_t resume_slot, resume_dest; /* replicas of the frame at hwcur already sent */
+	struct vx_fdb fdb;
+	struct unm_vxlan_stats st;
+	/* TX batch */
+	struct mmsghdr tmsg[VX_BATCH];
+	struct vx_txm tm[VX_BATCH];
+	union vx_addr tname[VX_BATCH];
+	union { char b[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr a; } tcm[VX_BATCH];
+	struct iovec tiov[VX_TIOV];
+	unsigned nm, niov;
+	int cur_sock;
+	/* RX batch */
+	struct mmsghdr rmsg[VX_BATCH];
+	union vx_addr rname[VX_BATCH];
+	uint8_t rhdr[VX_BATCH][VX_HDR_LEN];
+	struct iovec *riov;           /* VX_BATCH * (1 + max_iov) */
+	uint32_t *ridx;               /* VX_BATCH * max_iov validated buffer indexes */
+};
+
+static void vx_free(struct vx_priv *vx)
+{
+	if (!vx)
+		return;
+	if (vx->rx_fd >= 0)
+		close(vx->rx_fd);
+	for (unsigned i = 0; i < VX_NTX; i++)
+		if (vx->tx_fd[i] >= 0)
+			close(vx->tx_fd[i]);
+	unm_vxlan_fdb_free(&vx->fdb);
+	free(vx->riov);
+	free(vx->ridx);
+	pthread_mutex_destroy(&vx->lock);
+	free(vx);
+}
+
+static const char *addr_str(const union vx_addr *a, char *buf, size_t len)
+{
+	const void *x = a->sa.sa_family == AF_INET ? (const void *)&a->v4.sin_addr
+						   : (const void *)&a->v6.sin6_addr;
+
+	if (!inet_ntop(a->sa.sa_family, x, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static socklen_t addr_len(int family)
+{
+	return family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
+static void sockbuf(int fd, int opt_force, int opt)
+{
+	int v = VX_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, opt_force, &v, sizeof(v)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+static int vx_socket(struct vx_priv *vx, const char *what)
+{
+	int one = 1;
+	int fd = socket(vx->vc.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return unm_seterr(-errno, "vxlan: %s socket: %s", what, strerror(errno));
+	if (vx->vc.family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	return fd;
+}
+
+/* Bind FD to the local address (or any) and PORT (host order). */
+static int vx_bind(struct vx_priv *vx, int fd, uint16_t port, bool any)
+{
+	union vx_addr a;
+	char ab[64];
+
+	memset(&a, 0, sizeof(a));
+	if (vx->vc.has_local && !any)
+		a = vx->vc.local;
+	a.sa.sa_family = (sa_family_t)vx->vc.family;
+	if (vx->vc.family == AF_INET)
+		a.v4.sin_port = htons(port);
+	else
+		a.v6.sin6_port = htons(port);
+	if (bind(fd, &a.sa, addr_len(vx->vc.family)) == 0)
+		return 0;
+	addr_str(&a, ab, sizeof(ab));
+	if (errno == EACCES && port < 1024)
+		return unm_seterr(-EACCES, "vxlan: bind %s port %u: %s (ports below 1024 need "
+				  "CAP_NET_BIND_SERVICE)", ab, port, strerror(errno));
+	if (errno == EADDRINUSE)
+		return unm_seterr(-EADDRINUSE, "vxlan: bind %s port %u: in use (a Linux vxlan "
+				  "device or another vxlan port on this address?)", ab, port);
+	if (errno == EADDRNOTAVAIL)
+		return unm_seterr(-EADDRNOTAVAIL, "vxlan: local=%s is not an address of this host", ab);
+	return unm_seterr(-errno, "vxlan: bind %s port %u: %s", ab, port, strerror(errno));
+}
+
+static int vx_join(struct vx_priv *vx)
+{
+	const union vx_addr *g = &vx->vc.remote[0];
+	char ab[64];
+	int rc;
+
+	if (vx->vc.family == AF_INET) {
+		struct ip_mreqn m;
+
+		memset(&m, 0, sizeof(m));
+		m.imr_multiaddr = g->v4.sin_addr;
+		if (vx->vc.has_local)
+			m.imr_address = vx->vc.local.v4.sin_addr;
+		rc = setsockopt(vx->rx_fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
+	} else {
+		struct ipv6_mreq m;
+
+		memset(&m, 0, sizeof(m));
+		m.ipv6mr_multiaddr = g->v6.sin6_addr;
+		rc = setsockopt(vx->rx_fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m));
+	}
+	if (rc < 0)
+		return unm_seterr(-errno, "vxlan: joining group %s: %s (no route for it?)",
+				  addr_str(g, ab, sizeof(ab)), strerror(errno));
+	return 0;
+}
+
+/* Per send socket: ephemeral port, DF clear, TTL, no multicast loop. */
+static int vx_tx_setup(struct vx_priv *vx, int fd)
+{
+	int zero = 0, ttl = (int)vx->vc.ttl;
+	int rc;
+
+	if (vx->vc.family == AF_INET) {
+		int pmtu = IP_PMTUDISC_DONT;
+
+		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+		(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero));
+		if (ttl) {
+			(void)setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+			(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
+		}
+		if (vx->vc.mcast && vx->vc.has_local)
+			(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &vx->vc.local.v4.sin_addr,
+					 sizeof(struct in_addr));
+	} else {
+		int pmtu = IPV6_PMTUDISC_DONT;
+
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero));
+		if (ttl) {
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof(ttl));
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof(ttl));
+		}
+	}
+	sockbuf(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+	rc = vx_bind(vx, fd, 0, false);
+	return rc;
+}
+
+/* Underlay MTU towards the first remote (route lookup by connect). */
+static unsigned vx_underlay_mtu(struct vx_priv *vx)
+{
+	int fd = socket(vx->vc.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int mtu = 0;
+	socklen_t l = sizeof(mtu);
+
+	if (fd < 0)
+		return 1500;
+	if (connect(fd, &vx->vc.remote[0].sa, addr_len(vx->vc.family)) == 0)
+		(void)getsockopt(fd, vx->vc.family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+				 vx->vc.family == AF_INET ? IP_MTU : IPV6_MTU, &mtu, &l);
+	close(fd);
+	return mtu >= 576 && mtu <= 65535 ? (unsigned)mtu : 1500;
+}
+
+static int vx_open(struct unm_port *p, const struct unm_spec *s, const struct unm_open_opts *o)
+{
+	struct vx_priv *vx;
+	char why[200];
+	int rc, v;
+	socklen_t l = sizeof(v);
+
+	if (o->tx_rings != 1 || o->rx_rings != 1)
+		return unm_seterr(-EINVAL, "vxlan: one ring pair only (@conf:rings=1)");
+	if (o->vnet_hdr_len)
+		return unm_seterr(-EINVAL, "vxlan: no virtio-net header (on a switch, the switch "
+				  "segments and checksums offloaded frames for this port)");
+	if (s->ring > 0 || (s->flags & (UNM_SPEC_TX_ONLY | UNM_SPEC_RX_ONLY)))
+		return unm_seterr(-EINVAL, "vxlan: open the whole port");
+	vx = calloc(1, sizeof(*vx));
+	if (!vx)
+		return -ENOMEM;
+	pthread_mutex_init(&vx->lock, NULL);
+	vx->rx_fd = -1;
+	for (unsigned i = 0; i < VX_NTX; i++)
+		vx->tx_fd[i] = -1;
+	if (unm_vxlan_conf_parse(s, &vx->vc, why, sizeof(why))) {
+		rc = unm_seterr(-EINVAL, "%s", why);
+		goto fail;
+	}
+	vx->vxh[0] = VX_FLAG_I;
+	vx->vxh[4] = (uint8_t)(vx->vc.vni >> 16);
+	vx->vxh[5] = (uint8_t)(vx->vc.vni >> 8);
+	vx->vxh[6] = (uint8_t)vx->vc.vni;
+
+	if ((rc = vx->rx_fd = vx_socket(vx, "receive")) < 0)
+		goto fail;
+	sockbuf(vx->rx_fd, SO_RCVBUFFORCE, SO_RCVBUF);
+	if ((rc = vx_bind(vx, vx->rx_fd, vx->vc.port, vx->vc.mcast)) < 0)
+		goto fail;
+	if (vx->vc.mcast && (rc = vx_join(vx)) < 0)
+		goto fail;
+	for (unsigned i = 0; i < VX_NTX; i++) {
+		if ((rc = vx->tx_fd[i] = vx_socket(vx, "send")) < 0)
+			goto fail;
+		if ((rc = vx_tx_setup(vx, vx->tx_fd[i])) < 0)
+			goto fail;
+	}
+	if (getsockopt(vx->tx_fd[0], vx->vc.family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		       vx->vc.mcast ? (vx->vc.family == AF_INET ? IP_MULTICAST_TTL : IPV6_MULTICAST_HOPS)
+				    : (vx->vc.family == AF_INET ? IP_TTL : IPV6_UNICAST_HOPS),
+		       &v, &l) == 0 && v > 0)
+		vx->ttl = (unsigned)v;
+	if (vx->ttl == 0)
+		vx->ttl = vx->vc.ttl ? vx->vc.ttl : vx->vc.mcast ? 1 : 64;
+	vx->underlay_mtu = vx_underlay_mtu(vx);
+	vx->mtu = unm_vxlan_inner_mtu(vx->underlay_mtu, vx->vc.family);
+	vx->max_frame = vx->mtu + 14 + 4;
+	vx->max_iov = (vx->max_frame + o->buf_size - 1) / o->buf_size;
+	if (vx->max_iov > UNM_MAX_FRAGS) {
+		rc = unm_seterr(-EINVAL, "vxlan: inner MTU %u needs more than %d buffers of %u bytes",
+				vx->mtu, UNM_MAX_FRAGS, o->buf_size);
+		goto fail;
+	}
+	vx->riov = calloc((size_t)VX_BATCH * (1 + vx->max_iov), sizeof(*vx->riov));
+	vx->ridx = calloc((size_t)VX_BATCH * vx->max_iov, sizeof(*vx->ridx));
+	if (!vx->riov || !vx->ridx) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if ((rc = unm_vxlan_fdb_init(&vx->fdb, vx->vc.learn_max, vx->vc.ageing_s)) < 0)
+		goto fail;
+	vx->resume_slot = UINT32_MAX;
+	p->priv = vx;
+	rc = unm_port_create_self(p, o, vx->mtu, NULL);
+	if (rc)
+		goto fail;
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd < 0) {
+		rc = unm_seterr(-errno, "vxlan: epoll_create1: %s", strerror(errno));
+		goto fail;
+	}
+	for (unsigned i = 0; i <= VX_NTX; i++) {
+		struct epoll_event ev = { .events = 0, .data.u32 = i };
+
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, i ? vx->tx_fd[i - 1] : vx->rx_fd, &ev) < 0) {
+			rc = unm_seterr(-errno, "vxlan: epoll_ctl: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	vx->st.vni = vx->vc.vni;
+	vx->st.port = vx->vc.port;
+	vx->st.family = (uint16_t)vx->vc.family;
+	vx->st.mtu = vx->mtu;
+	vx->st.underlay_mtu = vx->underlay_mtu;
+	vx->st.n_remotes = vx->vc.n_remotes;
+	vx->st.mcast = vx->vc.mcast;
+	vx->st.ttl = vx->ttl;
+	vx->st.learn_max = vx->vc.learn_max;
+	vx->st.ageing_s = vx->vc.ageing_s;
+	return 0;
+fail:
+	if (p->epfd >= 0)
+		close(p->epfd);
+	p->epfd = -1;
+	unm_region_unmap(&p->reg);
+	p->priv = NULL;
+	vx_free(vx);
+	return rc < 0 ? rc : -EINVAL;
+}
+
+static void vx_close(struct unm_port *p)
+{
+	vx_free(p->priv);
+	p->priv = NULL;
+}
+
+/* ---- TX -------------------------------------------------------------------- */
+
+/* Gather the frame at slot i (before head) into iov (at most UNM_MAX_FRAGS).
+ * Returns its slots, 0 if incomplete, -slots to drop it. */
+static int vx_gather(struct unm_port *p, struct unm_kring *kr, uint32_t i, uint32_t head,
+		     struct iovec *iov, unsigned *niov, size_t *total)
+{
+	int n = 0;
+	bool bad = false;
+
+	*total = 0;
+	*niov = 0;
+	for (;;) {
+		struct unm_slot *sl = &kr->ring->slot[i];
+		uint32_t idx = sl->buf_idx, len = sl->len; /* untrusted: app-written */
+		uint16_t fl = sl->flags;
+
+		if (!unm_buf_ok(p, idx)) {
+			p->st.bad_buf++;
+			bad = true;
+		} else if (len > kr->buf_size) {
+			p->st.bad_len++;
+			bad = true;
+		} else if (*niov < UNM_MAX_FRAGS) {
+			if (len) {
+				iov[*niov].iov_base = kr_buf(kr, idx);
+				iov[*niov].iov_len = len;
+				(*niov)++;
+			}
+			*total += len;
+		} else {
+			bad = true;
+		}
+		n++;
+		if (!(fl & UNM_NS_MOREFRAG))
+			break;
+		i = kr_next(kr, i);
+		if (i == head)
+			return 0;
+	}
+	return bad ? -n : n;
+}
+
+enum { VX_FLUSH_OK, VX_FLUSH_STOP, VX_FLUSH_RETRY };
+
+/* Send the queued messages through socket vx->cur_sock. On a stop or a
+ * retry, *slot and *dest say where the next sync (or the retry) resumes. */
+static int vx_flush(struct unm_port *p, struct vx_priv *vx, uint32_t *slot, uint32_t *dest)
+{
+	unsigned m = 0;
+	int fd = vx->tx_fd[vx->cur_sock];
+	int ret = VX_FLUSH_OK;
+
+	for (unsigned k = 0; k < vx->nm; k++) {
+		struct msghdr *h = &vx->tmsg[k].msg_hdr;
+
+		h->msg_name = &vx->tname[k];
+		h->msg_namelen = addr_len(vx->vc.family);
+		if (vx->tm[k].nseg > 1) {
+			struct cmsghdr *c = &vx->tcm[k].a;
+			uint16_t gs = (uint16_t)vx->tm[k].seg;
+
+			h->msg_control = vx->tcm[k].b;
+			h->msg_controllen = sizeof(vx->tcm[k].b);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			memcpy(CMSG_DATA(c), &gs, sizeof(gs));
+		} else {
+			h->msg_control = NULL;
+			h->msg_controllen = 0;
+		}
+		h->msg_flags = 0;
+	}
+	while (m < vx->nm) {
+		int r = sendmmsg(fd, vx->tmsg + m, vx->nm - m, MSG_DONTWAIT);
+		const struct vx_txm *t;
+
+		if (r > 0) {
+			for (unsigned k = m; k < m + (unsigned)r; k++) {
+				t = &vx->tm[k];
+				vx->st.tx_datagrams += t->nseg;
+				vx->st.tx_gso_sends += t->nseg > 1;
+				vx->st.tx_frames += t->frames_done;
+				p->st.tx_frames += t->frames_done;
+				p->st.tx_bytes += t->inner_bytes;
+			}
+			m += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		t = &vx->tm[m];
+		if (r == 0 || errno == EAGAIN || errno == ENOBUFS) {
+			*slot = t->slot, *dest = t->dest;
+			ret = VX_FLUSH_STOP;
+			break;
+		}
+		if (t->nseg > 1 && (errno == EINVAL || errno == EIO || errno == EMSGSIZE)) {
+			/* no UDP GSO on this path: from now on one datagram each */
+			vx->gso_off = true;
+			unm_log(UNM_LOG_INFO, "vxlan: UDP_SEGMENT refused (%s): sending one datagram "
+				"per frame", strerror(errno));
+			*slot = t->slot, *dest = t->dest;
+			ret = VX_FLUSH_RETRY;
+			break;
+		}
+		/* unreachable, refused, ...: these datagrams only */
+		vx->st.tx_errors += t->nseg;
+		p->st.drops += t->frames_done;
+		m++;
+	}
+	vx->nm = vx->niov = 0;
+	return ret;
+}
+
+static int vx_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct vx_priv *vx = p->priv;
+	uint32_t i = kr->hwcur, rslot = 0, rdest = 0;
+	uint32_t d0 = vx->resume_slot == i ? vx->resume_dest : 0;
+	uint64_t now = unm_now_ns();
+	int fr;
+
+	kr->armed = false;
+	vx->resume_slot = UINT32_MAX;
+	pthread_mutex_lock(&vx->lock);
+	vx->nm = vx->niov = 0;
+	vx->cur_sock = 0;
+again:
+	while (i != head) {
+		struct iovec fiov[UNM_MAX_FRAGS];
+		unsigned nfi, ndest = 1;
+		size_t len;
+		int n = vx_gather(p, kr, i, head, fiov, &nfi, &len);
+		const union vx_addr *dests;
+		const struct vx_fdb_ent *fe = NULL;
+		uint8_t eth[14];
+		int sock;
+
+		if (n == 0)
+			break; /* the chain continues past head */
+		if (n < 0 || len < 14 || len > VX_GSO_BYTES) {
+			vx->st.tx_drops++;
+			p->st.drops++;
+			n = n < 0 ? -n : n;
+			goto next;
+		}
+		/* the first 14 bytes, once (shared memory) */
+		for (unsigned k = 0, got = 0; got < 14; k++) {
+			size_t c = fiov[k].iov_len < 14 - got ? fiov[k].iov_len : 14 - got;
+
+			memcpy(eth + got, fiov[k].iov_base, c);
+			got += (unsigned)c;
+		}
+		if (!(eth[0] & 1))
+			fe = unm_vxlan_fdb_find(&vx->fdb, eth, now);
+		if (fe) {
+			dests = &fe->remote;
+		} else {
+			dests = vx->vc.remote;
+			ndest = vx->vc.n_remotes;
+			if (d0 == 0)
+				vx->st.tx_flood++;
+		}
+		sock = 0;
+		if (VX_NTX > 1) {
+			uint8_t hb[64];
+			size_t hl = len < sizeof(hb) ? len : sizeof(hb);
+
+			/* the flow hash reads at most 64 header bytes, once */
+			for (unsigned k = 0, got = 0; got < hl; k++) {
+				size_t c = fiov[k].iov_len < hl - got ? fiov[k].iov_len : hl - got;
+
+				memcpy(hb + got, fiov[k].iov_base, c);
+				got += (unsigned)c;
+			}
+			sock = (int)(unm_vxlan_flow_hash(hb, hl) % VX_NTX);
+		}
+		for (unsigned d = d0; d < ndest; d++) {
+			struct vx_txm *t = vx->nm ? &vx->tm[vx->nm - 1] : NULL;
+			uint32_t seg = (uint32_t)len + VX_HDR_LEN;
+			unsigned ohdr = vx->vc.family == AF_INET ? 28 : 48;
+
+			if (vx->nm && sock != vx->cur_sock) {
+				fr = vx_flush(p, vx, &rslot, &rdest);
+				if (fr != VX_FLUSH_OK)
+					goto flushed;
+				t = NULL;
+			}
+			vx->cur_sock = sock;
+			/* Same size, same remote, right after: one more segment
+			 * of the previous message (UDP GSO). */
+			if (t && ndest == 1 && !vx->gso_off && t->seg == seg && t->nseg < VX_GSO_SEGS &&
+			    t->bytes + seg <= VX_GSO_BYTES && seg + ohdr <= vx->underlay_mtu &&
+			    vx->niov + 1 + nfi <= VX_TIOV &&
+			    unm_vxlan_addr_eq(&vx->tname[vx->nm - 1], dests)) {
+				struct msghdr *h = &vx->tmsg[vx->nm - 1].msg_hdr;
+
+				vx->tiov[vx->niov].iov_base = vx->vxh;
+				vx->tiov[vx->niov].iov_len = VX_HDR_LEN;
+				memcpy(&vx->tiov[vx->niov + 1], fiov, nfi * sizeof(*fiov));
+				vx->niov += 1 + nfi;
+				h->msg_iovlen += 1 + nfi;
+				t->nseg++;
+				t->bytes += seg;
+				t->frames_done++;
+				t->inner_bytes += len;
+				continue;
+			}
+			if (vx->nm == VX_BATCH || vx->niov + 1 + nfi > VX_TIOV) {
+				fr = vx_flush(p, vx, &rslot, &rdest);
+				if (fr != VX_FLUSH_OK)
+					goto flushed;
+			}
+			t = &vx->tm[vx->nm];
+			t->slot = i;
+			t->dest = (uint16_t)d;
+			t->nseg = 1;
+			t->seg = seg;
+			t->bytes = seg;
+			t->frames_done = d + 1 == ndest;
+			t->inner_bytes = d + 1 == ndest ? len : 0;
+			vx->tname[vx->nm] = dests[d];
+			memset(&vx->tmsg[vx->nm], 0, sizeof(vx->tmsg[0]));
+			vx->tmsg[vx->nm].msg_hdr.msg_iov = &vx->tiov[vx->niov];
+			vx->tmsg[vx->nm].msg_hdr.msg_iovlen = 1 + nfi;
+			vx->tiov[vx->niov].iov_base = vx->vxh;
+			vx->tiov[vx->niov].iov_len = VX_HDR_LEN;
+			memcpy(&vx->tiov[vx->niov + 1], fiov, nfi * sizeof(*fiov));
+			vx->niov += 1 + nfi;
+			vx->nm++;
+		}
+next:
+		d0 = 0;
+		while (n--)
+			i = kr_next(kr, i);
+	}
+	if (vx->nm) {
+		fr = vx_flush(p, vx, &rslot, &rdest);
+		if (fr != VX_FLUSH_OK)
+			goto flushed;
+	}
+	goto out;
+flushed:
+	i = rslot;
+	d0 = rdest;
+	if (fr == VX_FLUSH_RETRY)
+		goto again;
+	vx->resume_slot = i;
+	vx->resume_dest = d0;
+out:
+	pthread_mutex_unlock(&vx->lock);
+	kr->hwcur = i;
+	kr->hwtail = i == 0 ? kr->nslots - 1 : i - 1;
+	return 0;
+}
+
+/* ---- RX -------------------------------------------------------------------- */
+
+static inline uint32_t kr_adv(const struct unm_kring *kr, uint32_t i, unsigned n)
+{
+	i += n;
+	return i >= kr->nslots ? i - kr->nslots : i;
+}
+
+/* Read datagrams into the free slots [hwtail, hwcur - 1). */
+static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct vx_priv *vx = p->priv;
+	unsigned mi = vx->max_iov;
+	uint32_t free_slots;
+	uint64_t now = unm_now_ns();
+	int rc = 0;
+
+	kr->armed = false;
+	kr->hwcur = head;
+	free_slots = kr->nslots - 1 - kr_dist(kr, kr->hwcur, kr->hwtail);
+	pthread_mutex_lock(&vx->lock);
+	while (free_slots >= mi) {
+		unsigned n = free_slots / mi;
+		uint32_t s = kr->hwtail, w = kr->hwtail;
+		int r;
+
+		if (n > VX_BATCH)
+			n = VX_BATCH;
+		for (unsigned m = 0; m < n; m++) {
+			struct iovec *iov = &vx->riov[m * (1 + mi)];
+
+			iov[0].iov_base = vx->rhdr[m];
+			iov[0].iov_len = VX_HDR_LEN;
+			for (unsigned k = 0; k < mi; k++, s = kr_next(kr, s)) {
+				uint32_t idx = kr->ring->slot[s].buf_idx; /* untrusted: app-written */
+
+				if (unlikely(!unm_buf_ok(p, idx))) {
+					p->st.bad_buf++;
+					rc = unm_seterr(-EINVAL, "vxlan: RX slot %u has invalid buffer %u",
+							s, idx);
+					goto out;
+				}
+				vx->ridx[m * mi + k] = idx;
+				iov[1 + k].iov_base = kr_buf(kr, idx);
+				iov[1 + k].iov_len = kr->buf_size;
+			}
+			memset(&vx->rmsg[m], 0, sizeof(vx->rmsg[m]));
+			vx->rmsg[m].msg_hdr.msg_name = &vx->rname[m];
+			vx->rmsg[m].msg_hdr.msg_namelen = sizeof(vx->rname[m]);
+			vx->rmsg[m].msg_hdr.msg_iov = iov;
+			vx->rmsg[m].msg_hdr.msg_iovlen = 1 + mi;
+		}
+		r = recvmmsg(vx->rx_fd, vx->rmsg, n, MSG_DONTWAIT, NULL);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				rc = unm_seterr(-errno, "vxlan: recvmmsg: %s", strerror(errno));
+			break;
+		}
+		for (unsigned m = 0; m < (unsigned)r; m++) {
+			const struct msghdr *h = &vx->rmsg[m].msg_hdr;
+			size_t dlen = vx->rmsg[m].msg_len, inner, left;
+			union vx_addr *src = &vx->rname[m];
+			unsigned need, pw = kr_dist(kr, kr->hwtail, w), pw0 = pw, ps = m * mi;
+			int why;
+			uint8_t smac[6];
+
+			vx->st.rx_datagrams++;
+			if (h->msg_namelen < sizeof(sa_family_t) || src->sa.sa_family != vx->vc.family)
+				memset(src, 0, sizeof(*src));
+			why = unm_vxlan_rx_check(&vx->vc, vx->rhdr[m], dlen,
+						 (h->msg_flags & MSG_TRUNC) != 0, src, vx->max_frame);
+			if (why != VX_RX_OK) {
+				vx->st.rx_drop[why]++;
+				p->st.drops++;
+				continue;
+			}
+			inner = dlen - VX_HDR_LEN;
+			need = (unsigned)((inner + kr->buf_size - 1) / kr->buf_size);
+			left = inner;
+			for (unsigned k = 0; k < need; k++, pw++, ps++) {
+				struct unm_slot *sl = &kr->ring->slot[w];
+				size_t l = left > kr->buf_size ? kr->buf_size : left;
+
+				if (pw != ps) {
+					/* pack down over dropped datagrams: swap the
+					 * (validated) buffers of slots w and ps */
+					uint32_t t = vx->ridx[pw];
+					uint32_t sp = kr_adv(kr, kr->hwtail, ps);
+
+					vx->ridx[pw] = vx->ridx[ps];
+					vx->ridx[ps] = t;
+					sl->buf_idx = vx->ridx[pw];
+					kr->ring->slot[sp].buf_idx = t;
+					kr->ring->slot[sp].flags = UNM_NS_BUF_CHANGED;
+					sl->flags = UNM_NS_BUF_CHANGED;
+				} else {
+					sl->flags = 0;
+				}
+				sl->len = (uint16_t)l;
+				if (left > l)
+					sl->flags |= UNM_NS_MOREFRAG;
+				left -= l;
+				w = kr_next(kr, w);
+			}
+			/* learn from a copy read once */
+			memcpy(smac, (const uint8_t *)kr_buf(kr, vx->ridx[pw0]) + 6, 6);
+			unm_vxlan_fdb_learn(&vx->fdb, smac, src, now);
+			vx->st.rx_frames++;
+			p->st.rx_frames++;
+			p->st.rx_bytes += inner;
+			free_slots -= need;
+		}
+		kr->hwtail = w;
+		if ((unsigned)r < n)
+			break;
+	}
+out:
+	vx->st.learn_full = vx->fdb.full;
+	vx->st.learn_moves = vx->fdb.moves;
+	pthread_mutex_unlock(&vx->lock);
+	return rc;
+}
+
+/* ---- notifications ----------------------------------------------------- */
+
+static void vx_reg(struct unm_port *p, unsigned k, uint32_t want)
+{
+	struct vx_priv *vx = p->priv;
+	struct epoll_event ev = { .events = want, .data.u32 = k };
+
+	if (vx->ev_reg[k] == want)
+		return;
+	if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, k ? vx->tx_fd[k - 1] : vx->rx_fd, &ev) == 0)
+		vx->ev_reg[k] = want;
+}
+
+static bool vx_arm(struct unm_port *p, struct unm_kring *kr)
+{
+	kr->armed = true;
+	if (kr->dir) {
+		vx_reg(p, 0, EPOLLIN);
+	} else {
+		for (unsigned k = 1; k <= VX_NTX; k++)
+			vx_reg(p, k, EPOLLOUT);
+	}
+	return false; /* level-triggered: nothing can be missed */
+}
+
+static int vx_wakeup(struct unm_port *p)
+{
+	struct epoll_event ev[1 + VX_NTX];
+	int n = epoll_wait(p->epfd, ev, 1 + VX_NTX, 0);
+
+	for (int k = 0; k < n; k++) {
+		if (ev[k].data.u32 == 0 && (ev[k].events & EPOLLIN))
+			p->rx[0].armed = false;
+		if (ev[k].data.u32 > 0 && (ev[k].events & EPOLLOUT))
+			p->tx[0].armed = false;
+	}
+	vx_reg(p, 0, p->rx[0].armed ? EPOLLIN : 0);
+	for (unsigned k = 1; k <= VX_NTX; k++)
+		vx_reg(p, k, p->tx[0].armed ? EPOLLOUT : 0);
+	return p->error;
+}
+
+static void vx_info(const struct unm_port *p, struct unm_port_info *info)
+{
+	const struct vx_priv *vx = p->priv;
+
+	snprintf(info->type, sizeof(info->type), "vxlan");
+	info->mtu = vx->mtu;
+}
+
+const struct unm_port_ops unm_vxlan_ops = {
+	.type = "vxlan",
+	.open = vx_open,
+	.txsync = vx_txsync,
+	.rxsync = vx_rxsync,
+	.arm = vx_arm,
+	.wakeup = vx_wakeup,
+	.close = vx_close,
+	.info = vx_info,
+};
+
+/* ---- public: counters and learning table --------------------------------- */
+
+UNM_API int unm_vxlan_stats(const struct unm_port *p, struct unm_vxlan_stats *st)
+{
+	struct vx_priv *vx;
+	struct unm_vxlan_stats tmp;
+	size_t sz;
+
+	if (!p || !st || st->sz < sizeof(size_t))
+		return -EINVAL;
+	if (p->ops != &unm_vxlan_ops)
+		return -ENOTSUP;
+	vx = p->priv;
+	pthread_mutex_lock(&vx->lock);
+	tmp = vx->st;
+	tmp.learn_entries = unm_vxlan_fdb_count(&vx->fdb, unm_now_ns());
+	tmp.learn_full = vx->fdb.full;
+	tmp.learn_moves = vx->fdb.moves;
+	pthread_mutex_unlock(&vx->lock);
+	sz = st->sz < sizeof(tmp) ? st->sz : sizeof(tmp);
+	tmp.sz = st->sz;
+	memcpy(st, &tmp, sz);
+	return 0;
+}
+
+UNM_API int unm_vxlan_fdb(const struct unm_port *p, unm_vxlan_fdb_cb cb, void *arg)
+{
+	struct vx_priv *vx;
+	uint64_t now = unm_now_ns();
+	int n = 0;
+
+	if (!p || !cb)
+		return -EINVAL;
+	if (p->ops != &unm_vxlan_ops)
+		return -ENOTSUP;
+	vx = p->priv;
+	pthread_mutex_lock(&vx->lock);
+	for (uint32_t i = 0; i <= vx->fdb.mask; i++) {
+		const struct vx_fdb_ent *x = &vx->fdb.e[i];
+		char ab[64];
+
+		if (!x->used || now - x->seen_ns >= vx->fdb.ageing_ns)
+			continue;
+		cb(arg, x->mac, addr_str(&x->remote, ab, sizeof(ab)),
+		   (uint32_t)((now - x->seen_ns) / 1000000));
+		n++;
+	}
+	pthread_mutex_unlock(&vx->lock);
+	return n;
+}
+
+UNM_API int unm_vxlan_lookup(const struct unm_port *p, const uint8_t mac[6], char *remote,
+			     size_t len)
+{
+	const struct vx_fdb_ent *x;
+	struct vx_priv *vx;
+	int rc = -ENOENT;
+
+	if (!p || !mac || !remote || !len)
+		return -EINVAL;
+	if (p->ops != &unm_vxlan_ops)
+		return -ENOTSUP;
+	vx = p->priv;
+	pthread_mutex_lock(&vx->lock);
+	x = unm_vxlan_fdb_find(&vx->fdb, mac, unm_now_ns());
+	if (x) {
+		addr_str(&x->remote, remote, len);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&vx->lock);
+	return rc;
+}

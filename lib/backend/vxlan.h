@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vxlan.h - the parts of the vxlan port (vxlan.c) that have no I/O: the
+ * configuration parser (also used by the name parser, so a bad vxlan name
+ * fails when it is read), the check of a received VXLAN header, the
+ * learning table (inner source MAC -> remote VTEP) and the flow hash. They
+ * are separate from the socket code so the fuzz target
+ * (tests/fuzz/vxlan_fuzz.c) and the unit test drive them directly.
+ *
+ * Nothing here is thread-safe: each table belongs to one port and is used
+ * by whoever syncs that port (and, in unmd, under the daemon's lock).
+ */
+#ifndef UNM_VXLAN_H
+#define UNM_VXLAN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "unm/vxlan.h"
+
+#define UNM_HIDDEN __attribute__((visibility("hidden")))
+
+struct unm_spec;
+
+#define VX_MAX_REMOTES   16
+#define VX_DEF_PORT      4789     /* IANA (RFC 7348) */
+#define VX_DEF_LEARN     1024     /* learning entries per port */
+#define VX_MAX_LEARN     65536
+#define VX_DEF_AGEING    300      /* seconds, Linux's vxlan default */
+#define VX_HDR_LEN       8
+#define VX_FLAG_I        0x08     /* first byte: the VNI is valid */
+
+/* An underlay address: family AF_INET or AF_INET6, port in network order. */
+union vx_addr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+struct unm_vxlan_conf {
+	int family;                          /* AF_INET or AF_INET6 */
+	unsigned n_remotes;                  /* >= 1 */
+	union vx_addr remote[VX_MAX_REMOTES]; /* port = the UDP port */
+	bool mcast;                          /* the one remote is a group */
+	bool has_local;
+	union vx_addr local;                 /* port 0 */
+	uint32_t vni;                        /* 0 .. 2^24 - 1 */
+	uint16_t port;                       /* host order */
+	unsigned ttl;                        /* 0: Linux's default (below) */
+	unsigned learn_max;                  /* entries */
+	unsigned ageing_s;
+};
+
+/*
+ * unm_vxlan_conf_key - true if the KLEN bytes at KEY name a vxlan @conf
+ * option (vni, port, local, ttl, learn, ageing). No side effects.
+ */
+UNM_HIDDEN bool unm_vxlan_conf_key(const char *key, size_t klen);
+
+/*
+ * unm_vxlan_conf_parse - read spec->path (the remotes) and spec->xconf
+ * (the vxlan @conf options) into *vc, with defaults for what is missing.
+ * Returns 0, or -EINVAL with the reason in err. No I/O.
+ */
+UNM_HIDDEN int unm_vxlan_conf_parse(const struct unm_spec *spec, struct unm_vxlan_conf *vc,
+				    char *err, size_t errlen);
+
+/* Why a received datagram was dropped (index into unm_vxlan_stats.rx_drop). */
+enum vx_rx_verdict {
+	VX_RX_OK = -1,
+};
+
+/*
+ * unm_vxlan_rx_check - decide whether a datagram of DLEN bytes (TRUNC:
+ * longer than the buffers it was read into) from SRC, whose first
+ * min(DLEN, 8) bytes are HDR, carries a frame for this port. max_frame is
+ * the largest inner frame accepted. Returns VX_RX_OK or an
+ * UNM_VXLAN_RX_* reason. Reads only HDR[0 .. min(dlen, 8)).
+ */
+UNM_HIDDEN int unm_vxlan_rx_check(const struct unm_vxlan_conf *vc, const uint8_t *hdr,
+				  size_t dlen, bool trunc, const union vx_addr *src,
+				  size_t max_frame);
+
+/* True if A and B are the same address (family, address; ports ignored). */
+UNM_HIDDEN bool unm_vxlan_addr_eq(const union vx_addr *a, const union vx_addr *b);
+
+/* ---- learning table ------------------------------------------------------ */
+
+struct vx_fdb_ent {
+	uint8_t mac[6];
+	uint8_t used;                /* 0: empty */
+	uint8_t __pad;
+	uint64_t seen_ns;            /* last frame from mac */
+	union vx_addr remote;
+};
+
+/*
+ * At most max live-or-expired entries exist at any time (n_used <=
+ * max): a flood of source MACs can only recycle expired entries, never
+ * grow the table. Entries sit within VX_FDB_PROBE slots of their hash.
+ */
+struct vx_fdb {
+	struct vx_fdb_ent *e;
+	uint32_t mask;               /* slots - 1 (slots: power of two >= 2 * max) */
+	uint32_t n_used, max;
+	uint64_t ageing_ns;
+	uint64_t full;               /* learning refused: table full */
+	uint64_t moves;              /* a MAC moved to another remote */
+};
+
+#define VX_FDB_PROBE 8
+
+UNM_HIDDEN int unm_vxlan_fdb_init(struct vx_fdb *t, unsigned max, unsigned ageing_s);
+UNM_HIDDEN void unm_vxlan_fdb_free(struct vx_fdb *t);
+/* Learn MAC (unicast only; others are ignored) behind REMOTE at NOW. */
+UNM_HIDDEN void unm_vxlan_fdb_learn(struct vx_fdb *t, const uint8_t *mac,
+				    const union vx_addr *remote, uint64_t now);
+/* The live entry for MAC, or NULL. */
+UNM_HIDDEN const struct vx_fdb_ent *unm_vxlan_fdb_find(const struct vx_fdb *t,
+							const uint8_t *mac, uint64_t now);
+/* Live entries now. */
+UNM_HIDDEN unsigned unm_vxlan_fdb_count(const struct vx_fdb *t, uint64_t now);
+
+/*
+ * unm_vxlan_flow_hash - hash of the inner flow of FRAME (LEN bytes, the
+ * caller checked LEN >= 14): MACs and EtherType, plus the IPv4/IPv6
+ * addresses and the TCP/UDP ports when present, so all frames of one flow
+ * hash alike and flows spread.
+ */
+UNM_HIDDEN uint32_t unm_vxlan_flow_hash(const uint8_t *frame, size_t len);
+
+/* The inner MTU for an underlay of MTU bytes (-50 IPv4, -70 IPv6). */
+static inline unsigned unm_vxlan_inner_mtu(unsigned mtu, int family)
+{
+	unsigned o = family == AF_INET6 ? 70 : 50;
+
+	return mtu > o + 68 ? mtu - o : 68;
+}
+
+#endif /* UNM_VXLAN_H */
