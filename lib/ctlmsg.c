@@ -303,7 +303,7 @@ int unm_ctl_recv_item(int fd, struct unm_ctl_item *it, uint32_t seq, int timeout
 	rc = check_hdr(it->magic, it->version, it->size, sizeof(*it), it->seq, seq);
 	if (rc)
 		return rc;
-	if (it->kind < UNM_CTL_ITEM_SWITCH || it->kind > UNM_CTL_ITEM_OFFLOAD)
+	if (it->kind < UNM_CTL_ITEM_SWITCH || it->kind > UNM_CTL_ITEM_VXLAN)
 		return unm_seterr(-EBADMSG, "unknown item kind %u from unmd", it->kind);
 	/* force every string to terminate */
 	switch (it->kind) {

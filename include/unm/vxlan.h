@@ -30,7 +30,7 @@ enum unm_vxlan_rx_drop {
 };
 
 #define UNM_VXLAN_RX_REASONS 5
-#define UNM_VXLAN_RX_DROP_NAMES { "short", "flags", "vni", "source", "oversize" }
+#define UNM_VXLAN_RX_DROP_NAMES { "short", "flags", "bad_vni", "bad_source", "oversize" }
 
 struct unm_vxlan_stats {
 	size_t sz;                      /* set by the caller */

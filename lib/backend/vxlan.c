@@ -744,8 +744,13 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 				left -= l;
 				w = kr_next(kr, w);
 			}
-			/* learn from a copy read once */
+			/* learn from a copy read once; replies go to the VXLAN
+			 * port of the remote, not to its (flow) source port */
 			memcpy(smac, (const uint8_t *)kr_buf(kr, vx->ridx[pw0]) + 6, 6);
+			if (src->sa.sa_family == AF_INET)
+				src->v4.sin_port = htons(vx->vc.port);
+			else
+				src->v6.sin6_port = htons(vx->vc.port);
 			unm_vxlan_fdb_learn(&vx->fdb, smac, src, now);
 			vx->st.rx_frames++;
 			p->st.rx_frames++;
