@@ -1,0 +1,55 @@
+#!/bin/bash
+# Description: a unetmap host and a Linux host joined by VXLAN (VNI 42,
+# port 4789) over a veth underlay (198.18.42.0/24 in namespaces the test
+# creates). Host 1: unmd + vale0 + a tap into VM namespace v1 + the port
+# vxlan:198.18.42.2@conf:vni=42,local=198.18.42.1. Host 2: Linux vxlan0
+# in a bridge with a veth into VM namespace v2. Checks: IPv4 and IPv6
+# ping both ways across the overlay; iperf3 TCP both ways; tcpdump on the
+# underlay decodes valid VXLAN (flags [I], vni 42, to port 4789) in both
+# directions; unm-ctl mac shows v2's MAC behind 198.18.42.2; the port
+# reports inner MTU 1450 and no drops. Host 2's underlay veth has TX
+# checksum offload off: with it on, Linux leaves the inner TCP checksum
+# for a NIC to fill in, and a veth never does (a userspace VTEP then sees
+# an unfinished checksum; a kernel one keeps the skb's offload state).
+. "$(dirname "$0")/../lib/vxlan.inc"
+command -v tcpdump >/dev/null || skip "tcpdump not installed"
+command -v ethtool >/dev/null || skip "ethtool not installed"
+VX="vxlan:198.18.42.2@conf:vni=42,local=198.18.42.1"
+hosts 2
+unetmap_host 1 "$VX"
+linux_host 2 198.18.42.1 198.18.42.2
+ip netns exec h2$SUF ethtool -K eth0 tx off >/dev/null 2>&1
+
+ip netns exec h1$SUF tcpdump -ni eth0 -w "$TMPD/u.pcap" -c 400 udp port 4789 >/dev/null 2>&1 &
+TD=$!
+PIDS+=($TD)
+for ((i = 0; i < 200; i++)); do [ -s "$TMPD/u.pcap" ] && break; sleep 0.02; done
+
+vm_ping 1 2 || fail "no IPv4 ping from the unetmap VM to the Linux VM"
+vm_ping 2 1 || fail "no IPv4 ping from the Linux VM to the unetmap VM"
+vm_ping 1 2 -6 || fail "no IPv6 ping across the overlay"
+r1=$(vm_iperf 1 2) || fail "iperf3 unetmap -> Linux failed"
+r2=$(vm_iperf 2 1) || fail "iperf3 Linux -> unetmap failed"
+echo "iperf3 TCP: unetmap -> Linux $r1 Mbit/s, Linux -> unetmap $r2 Mbit/s"
+kill $TD 2>/dev/null; wait $TD 2>/dev/null
+
+tcpdump -nr "$TMPD/u.pcap" 2>/dev/null >"$TMPD/u.txt"
+out=$(grep -c "198.18.42.1.[0-9]* > 198.18.42.2.4789: VXLAN, flags \[I\] (0x08), vni 42" "$TMPD/u.txt")
+in=$(grep -c "198.18.42.2.[0-9]* > 198.18.42.1.4789: VXLAN, flags \[I\] (0x08), vni 42" "$TMPD/u.txt")
+echo "tcpdump on the underlay: $out VXLAN datagrams out, $in in"
+[ "$out" -gt 10 ] && [ "$in" -gt 10 ] || fail "tcpdump did not decode VXLAN both ways"
+sports=$(grep -o "198.18.42.1.[0-9]* > 198.18.42.2.4789" "$TMPD/u.txt" | cut -d. -f5 | cut -d' ' -f1 | sort -u)
+for sp in $sports; do
+	[ "$sp" -ge 1024 ] || fail "source port $sp outside the ephemeral range"
+done
+
+mac2=$(ip -n v2$SUF link show eth0 | awk '/link\/ether/ { print $2 }')
+ctl 1 mac vale0 >"$TMPD/mac.txt"
+grep -q "^$mac2 .*vxlan:.* remote 198.18.42.2 " "$TMPD/mac.txt" ||
+	fail "unm-ctl mac does not show $mac2 behind 198.18.42.2: $(cat "$TMPD/mac.txt")"
+ctl 1 stats vale0 >"$TMPD/stats.txt"
+grep -q "mtu 1450 (underlay 1500)" "$TMPD/stats.txt" || fail "inner MTU not shown as 1450: $(cat "$TMPD/stats.txt")"
+grep -q "vxlan rx .* short 0 flags 0 bad_vni 0 bad_source 0 oversize 0" "$TMPD/stats.txt" ||
+	fail "drops on clean traffic: $(grep 'vxlan rx' "$TMPD/stats.txt")"
+echo "ok: $mac2 learned behind 198.18.42.2; $(grep 'vxlan tx' "$TMPD/stats.txt" | sed 's/^ *//')"
+exit 0
