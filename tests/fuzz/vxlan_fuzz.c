@@ -22,8 +22,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
-#include "backend/vxlan.h"
+#include "unm-internal.h"
+#include "unm-vxlan.h"
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 
