@@ -286,6 +286,11 @@ static void port_item(struct unm_ctl_item *it, const struct vport *p)
 	pi->tx_delivered = p->st.tx_delivered;
 	pi->tx_extra_copies = p->st.tx_extra_copies;
 	memcpy(pi->drops, p->st.drops, sizeof(pi->drops));
+	for (unsigned r = 0; r < UNM_DROP__COUNT; r++)
+		pi->rx_drops += p->st.rx_drops[r];
+	pi->rx_dst_full = p->st.rx_drops[UNM_DROP_DST_FULL];
+	pi->rx_no_room = p->st.rx_drops[UNM_DROP_NO_ROOM];
+	pi->rx_dst_err = p->st.rx_drops[UNM_DROP_DST_ERR];
 	pi->bad_ring = p->st.bad_ring;
 	pi->irqs_tx = p->st.irqs_tx;
 	mon_port_info(p, pi);

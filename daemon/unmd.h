@@ -165,6 +165,7 @@ struct vport_stats {
 	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
 	uint64_t tx_delivered, tx_extra_copies;
 	uint64_t drops[UNM_DROP__COUNT];
+	uint64_t rx_drops[UNM_DROP__COUNT]; /* frames toward this port dropped */
 	uint64_t bad_ring, irqs_tx;
 	uint64_t mon_copies, mon_drops; /* monitor.c */
 };

@@ -597,6 +597,15 @@ static bool fwd_copy(struct vring *o, const struct fwd_ent *e, const struct fwd_
 	return vr_copy_frame(o, f, e->nfrags, e->len, 0, k);
 }
 
+/* A frame of SRC toward DP dropped for REASON: counted on the sender (the
+ * exact accounting of struct unm_ctl_port_info) and toward the receiver,
+ * so a port's own counters show what was lost on the way to it. */
+static inline void drop_to(struct vport *src, struct vport *dp, unsigned reason)
+{
+	src->st.drops[reason]++;
+	dp->st.rx_drops[reason]++;
+}
+
 /* Deliver DP's unicast list (and the flood list if FLOOD) to port DP. */
 static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, struct vport *dp,
 			struct fwd_batch *b, bool flood)
@@ -639,10 +648,10 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 		int r;
 
 		if (!ok) {
-			src->st.drops[UNM_DROP_DST_ERR]++;
+			drop_to(src, dp, UNM_DROP_DST_ERR);
 		} else if (sh && need < avail &&
 			   sh->occ[src->idx] + need > VS_SHARE_ALPHA * (avail - need)) {
-			src->st.drops[UNM_DROP_DST_FULL]++; /* over its share (see above) */
+			drop_to(src, dp, UNM_DROP_DST_FULL); /* over its share (see above) */
 			continue;
 		} else if (vo) { /* offload hook: header copy/add/strip, segmentation */
 			r = vo_deliver(src, dp, o, &b->frag[e->frag], e->nfrags, e->len, &b->vi[n],
@@ -650,23 +659,23 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 			if (r < 0) {
 				vs_port_error(d, dp, "RX slot with buffer index outside [2, %u)",
 					      o->buf_count);
-				src->st.drops[UNM_DROP_DST_ERR]++;
+				drop_to(src, dp, UNM_DROP_DST_ERR);
 				ok = false;
 			} else if (r > 0) {
-				src->st.drops[r]++;
+				drop_to(src, dp, r);
 			} else {
 				src->st.tx_delivered++;
 				dp->st.rx_frames++;
 				dp->st.rx_bytes += e->len;
 			}
 		} else if (need > o->nslots - 1 || need > UNM_MAX_FRAGS) {
-			src->st.drops[UNM_DROP_NO_ROOM]++;
+			drop_to(src, dp, UNM_DROP_NO_ROOM);
 		} else if (need > avail) {
-			src->st.drops[UNM_DROP_DST_FULL]++;
+			drop_to(src, dp, UNM_DROP_DST_FULL);
 		} else if (!fwd_copy(o, e, b, &k)) {
 			vs_port_error(d, dp, "RX slot with buffer index outside [2, %u)",
 				      o->buf_count);
-			src->st.drops[UNM_DROP_DST_ERR]++;
+			drop_to(src, dp, UNM_DROP_DST_ERR);
 			ok = false;
 		} else {
 			avail -= need;

@@ -204,7 +204,9 @@ struct unm_ctl_port_info {
 	uint64_t drops[UNM_DROP__COUNT];
 	uint64_t bad_ring;              /* ring index violations seen */
 	uint64_t irqs_tx;               /* interrupts sent to the client */
-	uint64_t __spare;
+	uint64_t rx_drops;              /* frames toward this port that the switch
+	                                   dropped (any reason; also counted in
+	                                   the sender's drops[]) */
 	/* Monitors. A monitor item (flags & UNM_CTL_PORT_MONITOR) has sw/name
 	 * of the monitored port, type "monitor", idx of the monitored port;
 	 * its rx_frames/rx_bytes count the copies it received. */
@@ -214,6 +216,8 @@ struct unm_ctl_port_info {
 	                                   monitor: copies delivered to it */
 	uint64_t mon_drops;             /* copies dropped because a monitor's
 	                                   RX ring was full (port: all monitors) */
+	/* rx_drops by reason (the reasons a frame can have toward a port) */
+	uint64_t rx_dst_full, rx_no_room, rx_dst_err;
 };
 
 /*

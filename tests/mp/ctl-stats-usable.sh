@@ -1,6 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Description: the loss a user sees (issue 15, item 7 in part): unm-pktgen
+# Description: the loss a user sees (issue 15, item 7 in part): a port's
+# counters show the frames dropped on their way to it, by reason (they
+# were only counted on the sender, gone when it exits); unm-pktgen
 # sending on a switch port reports the frames the switch dropped (unmd's
 # counters for its port, by reason; it used to say nothing while a
 # receiver's full ring dropped most of them); `unm-ctl stats` with no
@@ -34,12 +36,17 @@ timeout 20 "$B/unm-pktgen" -f tx -i vale0:src$$ -n 5000 -T 0 -D 02:00:00:00:00:0
 d=$(sed -n 's/.*the switch dropped \([0-9]*\) of the frames sent (dst_full \1).*/\1/p' "$T/tx-err.txt")
 [ -n "$d" ] && [ "$d" -ge 3000 ] && [ "$d" -le 5000 ] || fail "sender does not report the switch's drops"
 
+# the receiver's own counters show what was dropped on the way to it
+"$B/unm-ctl" stats "vale0:sink$$" > "$T/sink.txt" || fail "stats sink"
+grep -q "dropped-toward $d (dst_full $d no_room 0 dst_err 0)" "$T/sink.txt" ||
+	fail "the receiving port does not show the $d drops toward it"
+
 # -w: human rates for tx and rx
 timeout 20 "$B/unm-pktgen" -f rx -i vale0:r$$ -T 0 > /dev/null 2>&1 & PIDS+=($!)
 timeout 6 "$B/unm-pktgen" -f tx -i vale0:t$$ -T 0 -R 200000 -D 02:00:00:00:00:09 > /dev/null 2>&1 & PIDS+=($!)
 sleep 0.5
 timeout -s INT 2.5 "$B/unm-ctl" stats "vale0:r$$" -w 1 > "$T/watch.txt" 2>&1
-grep -Eq "^vale0:r$$ t=[0-9.]+ tx 0 pps 0 bps rx [0-9.]+K?pps [0-9.]+[KM]bps drops 0$" "$T/watch.txt" ||
+grep -Eq "^vale0:r$$ t=[0-9.]+ tx 0 pps 0 bps rx [0-9.]+K?pps [0-9.]+[KM]bps drops sent 0 toward [0-9]+$" "$T/watch.txt" ||
 	fail "-w line: $(tail -1 "$T/watch.txt")"
 
 # make demo's counters section

@@ -327,7 +327,12 @@ static void print_port(const struct unm_ctl_port_info *p, bool counters)
 		print_u64("tx_delivered", " delivered %llu", p->tx_delivered);
 		print_u64("tx_extra_copies", " extra-copies %llu\n    ", p->tx_extra_copies);
 		print_u64("rx_frames", "rx %llu frames", p->rx_frames);
-		print_u64("rx_bytes", " %llu bytes\n    ", p->rx_bytes);
+		print_u64("rx_bytes", " %llu bytes", p->rx_bytes);
+		/* what was lost on the way to this port, whoever sent it */
+		print_u64("rx_drops", " dropped-toward %llu", p->rx_drops);
+		print_u64("rx_dst_full", " (dst_full %llu", p->rx_dst_full);
+		print_u64("rx_no_room", " no_room %llu", p->rx_no_room);
+		print_u64("rx_dst_err", " dst_err %llu)\n    ", p->rx_dst_err);
 		print_u64("drops", "drops %llu", drops_total(p));
 		open_obj("drop_reasons");
 		for (unsigned i = 0; i < UNM_DROP__COUNT; i++) {
@@ -420,18 +425,19 @@ static void watch_line(const struct unm_ctl_port_info *p, const struct unm_ctl_p
 	print_str("name", "%s", p->name);
 	double txp = (p->tx_frames - o->tx_frames) / dt, rxp = (p->rx_frames - o->rx_frames) / dt;
 	double txb = 8.0 * (p->tx_bytes - o->tx_bytes) / dt, rxb = 8.0 * (p->rx_bytes - o->rx_bytes) / dt;
-	unsigned long long dr = drops_total(p) - drops_total(o);
+	unsigned long long dr = drops_total(p) - drops_total(o), rd = p->rx_drops - o->rx_drops;
 
 	if (json) {
 		jsep();
 		printf("\"t\":%.3f,\"tx_pps\":%.0f,\"rx_pps\":%.0f,\"tx_bps\":%.0f,\"rx_bps\":%.0f,"
-		       "\"drops\":%llu,\"drops_ps\":%.0f", t, txp, rxp, txb, rxb, dr, dr / dt);
+		       "\"drops\":%llu,\"drops_ps\":%.0f,\"rx_drops\":%llu", t, txp, rxp, txb, rxb,
+		       dr, dr / dt, rd);
 	} else {
 		char a[16], b[16], c[16], e[16];
 
-		printf(" t=%.3f tx %spps %sbps rx %spps %sbps drops %llu\n", t,
+		printf(" t=%.3f tx %spps %sbps rx %spps %sbps drops sent %llu toward %llu\n", t,
 		       human(a, sizeof(a), txp), human(b, sizeof(b), txb), human(c, sizeof(c), rxp),
-		       human(e, sizeof(e), rxb), dr);
+		       human(e, sizeof(e), rxb), dr, rd);
 	}
 	close_('}');
 }
