@@ -170,6 +170,7 @@ struct nm_stat {
 };
 
 #define NM_ERRBUF_SIZE 512
+#define MAXERRMSG 80 /* size of the error buffer nm_parse() writes */
 
 /* A port opened by nm_open(). Read-only for the application except the
  * cur_*_ring cursors. */
