@@ -10,6 +10,8 @@
  * held up by a slow client.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,17 +128,10 @@ static int parse_port(const char *name, const struct unm_ctl_geom *in, char *sw,
  * reply's message naming the limit. Lock held. */
 static int uid_quota(struct unmd *d, uid_t uid, uint64_t size, struct unm_ctl_rep *rep)
 {
-	uint64_t mem;
-	unsigned n = vs_uid_ports(d, uid, &mem);
+	char err[200];
+	int rc = vs_uid_quota(d, uid, size, err, sizeof(err));
 
-	if (n >= d->max_ports_uid)
-		return fail(rep, -EDQUOT, "uid %u already has %u ports (limit %u, unmd --max-ports)",
-			    (unsigned)uid, n, d->max_ports_uid);
-	if (mem + size > d->max_mem_uid)
-		return fail(rep, -EDQUOT, "uid %u would use %llu bytes of port memory (limit %llu, "
-			    "unmd --max-mem)", (unsigned)uid, (unsigned long long)(mem + size),
-			    (unsigned long long)d->max_mem_uid);
-	return 0;
+	return rc ? fail(rep, rc, "%s", err) : 0;
 }
 
 /* May C make one more switch (SW does not exist yet)? Administrators
@@ -228,6 +223,19 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 	unmd_lock(d);
 	s = vs_find(d, sw);
 	p = s ? vs_port_find(s, port) : NULL;
+	if (p && p->persistent && !p->owner && p->uid == c->uid && vport_csb_stale(p)) {
+		/* frames came while nobody had it, it errored, or its last
+		 * renewal failed: a fresh region, so this client gets nothing
+		 * queued before it and a clean start.
+		 * Only the control thread adds or removes ports: P stays. */
+		char err[256];
+
+		unmd_unlock(d);
+		rc = vport_csb_renew(d, p, false, err, sizeof(err));
+		if (rc)
+			return fail(rep, rc, "%s:%s: cannot make a fresh region: %s", sw, port, err);
+		unmd_lock(d);
+	}
 	if (p && p->attached) {
 		rc = fail(rep, -EBUSY, "%s:%s is an in-daemon port", sw, port);
 	} else if (p && p->uid != c->uid) {
@@ -243,8 +251,7 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 		rc = fail(rep, -EINVAL, "%s:%s: region of %llu bytes is not a power of two",
 			  sw, port, (unsigned long long)p->region_size);
 	} else if (p) {
-		vport_csb_reset(p); /* persistent port: new client */
-		rc = 0;
+		rc = 0; /* persistent port: its region is fresh (see above) */
 	} else if (!(rc = sw_quota(d, c, sw, rep))) {
 		rc = new_csb_port(d, sw, port, &g, c->uid, &p, rep);
 	}
@@ -584,20 +591,61 @@ static int attach_allowed(struct ctl_conn *c, const struct unm_spec *s, const ch
 	return 0;
 }
 
+/*
+ * ATTACH runs unm_open() on a worker thread: opening a backend may wait
+ * (a pipe rendezvous with a peer that never answers, a vhost-user
+ * frontend, a slow device), and the control thread must never wait on
+ * anything one client controls. The connection reads no request until
+ * the job is done (ctl_job_done); a uid has at most CTL_JOBS_UID jobs at
+ * once, so threads are bounded by uids x CTL_JOBS_UID.
+ */
+#define CTL_JOBS_UID 4
+
+struct ctl_job {
+	struct unmd *d;
+	struct ctl_conn *c;         /* NULL once the connection went */
+	struct uid_conns *uc;
+	struct unm_ctl_req req;
+	int fd;                     /* our dup of the client's fd, or -1 */
+	bool handed;                /* the client handed over an fd */
+	char key[sizeof(((struct vport *)0)->res)], base[64];
+	struct vport *p;            /* result */
+	int rc;
+	char err[256];
+};
+
+static void *attach_worker(void *arg)
+{
+	struct ctl_job *j = arg;
+
+	j->rc = vport_unm_create(&j->p, j->req.arg, j->fd, &j->req.geom, j->err, sizeof(j->err));
+	if (j->fd >= 0) { /* the port, if any, holds its own duplicate */
+		close(j->fd);
+		j->fd = -1;
+	}
+	/* the pipe is never full: at most uids x CTL_JOBS_UID pointers */
+	if (write(j->d->job_fd[1], &j, sizeof(j)) != sizeof(j))
+		ulog("attach job: cannot report to the control thread: %s", strerror(errno));
+	return NULL;
+}
+
 static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 		     struct unm_ctl_rep *rep, int fd)
 {
 	char err[256], base[64], key[sizeof(((struct vport *)0)->res)];
 	struct unm_spec s;
 	struct vswitch *sw;
-	struct vport *p, *q;
+	struct ctl_job *j;
+	struct vport *q;
+	pthread_attr_t a;
+	pthread_t t;
 	int rc;
 
 	if (!vs_name_ok(req->name))
 		return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, req->name);
-	if (strlen(req->arg) >= sizeof(p->name))
+	if (strlen(req->arg) >= sizeof(((struct vport *)0)->name))
 		return fail(rep, -ENAMETOOLONG, "port name longer than %zu characters",
-			    sizeof(p->name) - 1);
+			    sizeof(((struct vport *)0)->name) - 1);
 	rc = unm_parse_name(req->arg, &s, err, sizeof(err));
 	if (rc)
 		return fail(rep, rc, "%s", err);
@@ -621,30 +669,85 @@ static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 	unmd_unlock(d);
 	if (rc)
 		return rc;
-	rc = vport_unm_create(&p, req->arg, fd, &req->geom, err, sizeof(err));
-	if (rc)
-		return fail(rep, rc, "%s", err);
-	p->uid = c->uid;
-	snprintf(p->res, sizeof(p->res), "%s", key);
-	unmd_lock(d);
-	sw = vs_find(d, req->name);
-	/* an attached port counts against its uid's limits like any other */
-	rc = uid_quota(d, c->uid, p->region_size, rep);
-	if (!rc && sw && vs_port_find(sw, p->name))
-		rc = fail(rep, -EEXIST, "%s already has a port %s", req->name, p->name);
-	else if (!rc && (q = res_find(d, key)))
-		rc = fail(rep, -EEXIST, "%s is attached already, as %s:%s (uid %u)", base,
-			  q->sw->name, q->name, (unsigned)q->uid);
-	else if (!rc && (rc = vs_port_add(d, req->name, p, err, sizeof(err))))
-		fail(rep, rc, "%s", err);
-	unmd_unlock(d);
-	if (rc) {
-		p->ops->destroy(p);
-		return rc;
+	if (c->uc->jobs >= CTL_JOBS_UID)
+		return fail(rep, -EAGAIN, "uid %u already has %u attaches in progress",
+			    (unsigned)c->uid, c->uc->jobs);
+	if (!(j = calloc(1, sizeof(*j))))
+		return fail(rep, -ENOMEM, "out of memory");
+	j->d = d;
+	j->c = c;
+	j->uc = c->uc;
+	j->req = *req;
+	snprintf(j->key, sizeof(j->key), "%s", key);
+	snprintf(j->base, sizeof(j->base), "%s", base);
+	j->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1; /* the caller closes FD */
+	j->handed = fd >= 0;
+	if (fd >= 0 && j->fd < 0) {
+		rc = -errno;
+		free(j);
+		return fail(rep, rc, "cannot keep the handed-over fd: %s", strerror(-rc));
 	}
-	ulog("port %s (%s) attached to %s by pid %d uid %u%s", p->name, p->type, req->name,
-	     (int)c->pid, (unsigned)c->uid, fd >= 0 ? " (its own fd)" : "");
-	return 0;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, 256 << 10);
+	rc = pthread_create(&t, &a, attach_worker, j);
+	pthread_attr_destroy(&a);
+	if (rc) {
+		if (j->fd >= 0)
+			close(j->fd);
+		free(j);
+		return fail(rep, -rc, "cannot start the attach: %s", strerror(rc));
+	}
+	c->uc->jobs++;
+	c->job = j;
+	return 1; /* the reply comes from ctl_job_done */
+}
+
+struct ctl_conn *ctl_job_done(struct unmd *d, struct ctl_job *j, struct uid_conns **ucp)
+{
+	struct ctl_conn *c = j->c;
+	struct unm_ctl_rep rep;
+	struct vswitch *sw;
+	struct vport *p = j->p, *q;
+	bool handed = j->handed;
+	int rc = j->rc;
+
+	j->uc->jobs--;
+	*ucp = j->uc;
+	unm_ctl_rep_init(&rep, &j->req);
+	if (rc) {
+		fail(&rep, rc, "%s", j->err);
+	} else if (!c) {
+		rc = -ECONNRESET; /* its client went: the port goes too */
+	} else {
+		char err[256];
+
+		p->uid = c->uid;
+		snprintf(p->res, sizeof(p->res), "%s", j->key);
+		unmd_lock(d);
+		sw = vs_find(d, j->req.name);
+		/* an attached port counts against its uid's limits like any other */
+		rc = uid_quota(d, c->uid, p->region_size, &rep);
+		if (!rc && sw && vs_port_find(sw, p->name))
+			rc = fail(&rep, -EEXIST, "%s already has a port %s", j->req.name, p->name);
+		else if (!rc && (q = res_find(d, j->key)))
+			rc = fail(&rep, -EEXIST, "%s is attached already, as %s:%s (uid %u)", j->base,
+				  q->sw->name, q->name, (unsigned)q->uid);
+		else if (!rc && (rc = vs_port_add(d, j->req.name, p, err, sizeof(err))))
+			fail(&rep, rc, "%s", err);
+		unmd_unlock(d);
+	}
+	if (rc && p)
+		p->ops->destroy(p);
+	else if (!rc)
+		ulog("port %s (%s) attached to %s by pid %d uid %u%s", p->name, p->type,
+		     j->req.name, (int)c->pid, (unsigned)c->uid, handed ? " (its own fd)" : "");
+	if (c) {
+		c->job = NULL;
+		ctl_queue(c, &rep, NULL, 0, NULL, 0); /* c->out stays NULL on ENOMEM */
+	}
+	free(j);
+	return c;
 }
 
 static int do_detach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
@@ -776,6 +879,43 @@ static int dispatch(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req
 	return fail(rep, -EOPNOTSUPP, "unknown operation");
 }
 
+void ctl_out_free(struct ctl_out *o)
+{
+	if (!o)
+		return;
+	for (unsigned i = 0; i < o->nfds; i++)
+		close(o->fds[i]);
+	free(o->items);
+	free(o);
+}
+
+int ctl_queue(struct ctl_conn *c, const struct unm_ctl_rep *rep, struct unm_ctl_item *items,
+	      unsigned n_items, const int *fds, unsigned nfds)
+{
+	struct ctl_out *o = calloc(1, sizeof(*o));
+
+	if (!o) {
+		free(items);
+		return -ENOMEM;
+	}
+	o->rep = *rep;
+	o->items = items;
+	o->n_items = n_items;
+	/* our own copies: the port (and its fds) may go before this is sent */
+	for (unsigned i = 0; i < nfds; i++) {
+		int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+
+		if (fd < 0) {
+			ctl_out_free(o);
+			return -errno;
+		}
+		o->fds[o->nfds++] = fd;
+	}
+	ctl_out_free(c->out); /* none: main.c reads no request while one is queued */
+	c->out = o;
+	return 0;
+}
+
 int ctl_handle(struct unmd *d, struct ctl_conn *c)
 {
 	struct unm_ctl_req req;
@@ -806,7 +946,7 @@ int ctl_handle(struct unmd *d, struct ctl_conn *c)
 	}
 	if (rc) {
 		udebug(d, "bad request from pid %d: %s", (int)c->pid, rep.msg);
-		if (rep.magic == req.magic)
+		if (rep.magic == req.magic) /* best effort, never waits: it is cut anyway */
 			unm_ctl_send(c->fd, &rep, sizeof(rep), NULL, 0);
 		return -EBADMSG; /* one bad message and the connection is cut */
 	}
@@ -829,15 +969,14 @@ int ctl_handle(struct unmd *d, struct ctl_conn *c)
 		c->admin_known = true;
 	}
 	it.seq = req.seq;
-	dispatch(d, c, &req, &rep, &it, fds, &nfds, in_fd);
+	rc = dispatch(d, c, &req, &rep, &it, fds, &nfds, in_fd);
 	if (in_fd >= 0)
-		close(in_fd); /* the port, if any, holds its own duplicate */
+		close(in_fd); /* the port or the attach job holds its own duplicate */
+	if (rc > 0)
+		return 0; /* asynchronous (attach): no reply yet */
 	rep.n_items = rep.status ? 0 : it.n;
 	rep.n_fds = rep.status ? 0 : nfds;
-	rc = unm_ctl_send(c->fd, &rep, sizeof(rep), fds, rep.n_fds);
-	for (unsigned i = 0; !rc && i < rep.n_items; i++)
-		rc = unm_ctl_send(c->fd, &it.v[i], sizeof(it.v[i]), NULL, 0);
-	free(it.v);
+	rc = ctl_queue(c, &rep, it.v, rep.n_items, fds, rep.n_fds);
 	if (rc)
 		udebug(d, "reply to pid %d: %s", (int)c->pid, strerror(-rc));
 	return rc;
@@ -849,6 +988,12 @@ void ctl_conn_gone(struct unmd *d, struct ctl_conn *c, const char *why)
 	char name[UNM_CTL_SW_MAX + 70];
 	bool persistent;
 
+	if (c->job) { /* its attach finishes without it (ctl_job_done) */
+		c->job->c = NULL;
+		c->job = NULL;
+	}
+	ctl_out_free(c->out);
+	c->out = NULL;
 	if (!p)
 		return;
 	if (p->self_mon) {
@@ -865,14 +1010,20 @@ void ctl_conn_gone(struct unmd *d, struct ctl_conn *c, const char *why)
 	snprintf(name, sizeof(name), "%s:%s", p->sw->name, p->name);
 	persistent = p->persistent;
 	p->owner = NULL;
-	if (persistent)
-		vport_csb_reset(p);
-	else
+	if (!persistent)
 		vs_port_remove(d, p);
 	unmd_unlock(d);
 	c->port = NULL;
-	if (!persistent)
+	if (!persistent) {
 		p->ops->destroy(p);
+	} else {
+		/* the departed client may keep its mapping: from now on it is
+		 * not the port's (if this fails, the next open retries) */
+		char err[256];
+
+		if (vport_csb_renew(d, p, true, err, sizeof(err)))
+			ulog("port %s: no fresh region yet: %s", name, err);
+	}
 	if (why)
 		ulog("client pid %d %s: port %s %s", (int)c->pid, why, name,
 		     persistent ? "kept (persistent)" : "removed");

@@ -14,7 +14,9 @@
  * limits (--max-ports, --max-mem).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -197,29 +199,98 @@ static void parse_args(struct unmd *d, int argc, char **argv, struct opts *o)
 		d->max_conns_uid = d->max_ports_uid + 16;
 }
 
-static int mkdirs(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
+/* ---- the control socket ------------------------------------------------------
+ *
+ * The socket is made in a directory nobody but root (or unmd's own user)
+ * can change, and unmd works inside that directory through a descriptor
+ * (sock_dir) from the moment it checked it:
+ *   - every directory on the way (the path made canonical with realpath,
+ *     then walked one component at a time with O_NOFOLLOW, created 0755
+ *     if missing) must be owned by root or unmd's uid and not writable by
+ *     group or others, unless sticky (like /tmp: there a name can only be
+ *     removed or renamed by its owner or the directory's);
+ *   - bind() goes through /proc/self/fd/N/NAME, i.e. into the directory
+ *     that was checked, whatever was renamed or swapped on the path since;
+ *   - the mode comes from the umask at bind (no chmod at all), and the
+ *     group from fchownat(AT_SYMLINK_NOFOLLOW) on NAME in that directory,
+ *     then checked with fstatat to be our socket (same inode as bound): in
+ *     a directory only we can write, nobody can put a link or another file
+ *     at NAME in between, and in a sticky one nobody can remove ours; and
+ *     NOFOLLOW would change a link itself, never its target.
+ */
+static int sock_dir = -1;
+static char sock_name[108];
+static dev_t sock_dev;
+static ino_t sock_ino;
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*p = '/';
+/* Is directory FD (named PATH) safe to hold the socket? 0 or -EPERM with
+ * the reason logged. */
+static int dir_ok(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		ulog("refusing socket directory %s: owned by uid %u, not by root or unmd's uid %u",
+		     path, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		ulog("refusing socket directory %s: mode %04o lets %s write it (chmod go-w, or use "
+		     "a directory only root can write)", path, (unsigned)(st.st_mode & 07777),
+		     st.st_mode & S_IWOTH ? "others" : "its group");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Open (creating what is missing) and check every directory of DIR, an
+ * absolute path; returns an O_PATH fd of the last one or -errno. */
+static int open_dir_checked(const char *dir)
+{
+	char buf[PATH_MAX], *comp, *save = NULL;
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	if ((rc = dir_ok(fd, "/"))) {
+		close(fd);
+		return rc;
+	}
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+			rc = -errno;
+			ulog("cannot create the socket directory %s: %s", dir, strerror(errno));
+			close(fd);
+			return rc;
 		}
-	return mkdir(dir, 0755) < 0 && errno != EEXIST ? -errno : 0;
+		next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		rc = next < 0 ? -errno : 0;
+		close(fd);
+		if (rc) {
+			ulog("cannot open the socket directory %s (at %s): %s", dir, comp,
+			     strerror(-rc));
+			return rc;
+		}
+		fd = next;
+		if ((rc = dir_ok(fd, dir))) {
+			close(fd);
+			return rc;
+		}
+	}
+	return fd;
 }
 
 static int listen_socket(const struct opts *o)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], real[PATH_MAX];
+	const char *slash = strrchr(o->sock, '/');
+	struct stat st;
 	mode_t old;
 	int fd, rc;
 
@@ -227,19 +298,66 @@ static int listen_socket(const struct opts *o)
 		ulog("socket path too long: %s", o->sock);
 		return -ENAMETOOLONG;
 	}
-	memcpy(sa.sun_path, o->sock, strlen(o->sock) + 1);
-	if ((rc = mkdirs(o->sock))) {
-		ulog("cannot create the directory of %s: %s", o->sock, strerror(-rc));
-		return rc;
+	snprintf(sock_name, sizeof(sock_name), "%s", slash ? slash + 1 : o->sock);
+	if (!sock_name[0] || !strcmp(sock_name, ".") || !strcmp(sock_name, "..")) {
+		ulog("bad socket path %s", o->sock);
+		return -EINVAL;
 	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == o->sock)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - o->sock), o->sock);
+	/* canonical path of the deepest existing ancestor, then the rest */
+	{
+		char probe[PATH_MAX], rest[PATH_MAX] = "";
+
+		snprintf(probe, sizeof(probe), "%s%s", dir[0] == '/' ? "" : "./", dir);
+		while (!realpath(probe, real)) {
+			char *s = strrchr(probe, '/');
+
+			if (errno != ENOENT || !s) {
+				ulog("socket directory %s: %s", dir, strerror(errno));
+				return -errno;
+			}
+			snprintf(real, sizeof(real), "%s%s", s, rest);
+			snprintf(rest, sizeof(rest), "%s", real);
+			if (s == probe)
+				s[1] = '\0';
+			else
+				*s = '\0';
+		}
+		if (strlen(real) + strlen(rest) + 1 > sizeof(real)) {
+			ulog("socket directory %s: path too long", dir);
+			return -ENAMETOOLONG;
+		}
+		strcat(real, rest);
+	}
+	if ((sock_dir = open_dir_checked(real)) < 0)
+		return sock_dir;
+	/* bind inside the directory just checked (see above) */
+	if (strlen(sock_name) + 30 >= sizeof(sa.sun_path)) {
+		ulog("socket name too long: %s", sock_name);
+		return -ENAMETOOLONG;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%.70s", sock_dir, sock_name);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	old = umask(0177);
+	old = umask(0777 & ~o->mode); /* the socket is born with MODE: no chmod */
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (rc < 0 && errno == EADDRINUSE) {
-		int probe = unm_ctl_connect(o->sock);
+		int probe;
 
+		if (fstatat(sock_dir, sock_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISSOCK(st.st_mode)) {
+			umask(old);
+			close(fd);
+			ulog("%s exists and is not a socket: not touching it", o->sock);
+			return -EEXIST;
+		}
+		probe = unm_ctl_connect(sa.sun_path);
 		if (probe >= 0) {
 			close(probe);
 			umask(old);
@@ -247,18 +365,36 @@ static int listen_socket(const struct opts *o)
 			ulog("another unmd is serving %s", o->sock);
 			return -EADDRINUSE;
 		}
-		unlink(o->sock); /* stale socket of a dead unmd */
+		unlinkat(sock_dir, sock_name, 0); /* stale socket of a dead unmd */
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	}
 	umask(old);
-	if (rc < 0 || chmod(o->sock, o->mode) < 0 ||
-	    (o->have_gid && chown(o->sock, (uid_t)-1, o->gid) < 0) || listen(fd, 128) < 0) {
+	if (rc < 0 || fstatat(sock_dir, sock_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (o->have_gid && fchownat(sock_dir, sock_name, (uid_t)-1, o->gid,
+				     AT_SYMLINK_NOFOLLOW) < 0) || listen(fd, 128) < 0) {
 		rc = -errno;
 		ulog("cannot listen on %s: %s", o->sock, strerror(errno));
 		close(fd);
 		return rc;
 	}
+	sock_dev = st.st_dev;
+	sock_ino = st.st_ino;
+	if (!S_ISSOCK(st.st_mode)) { /* cannot happen: the directory is ours */
+		ulog("%s is not the socket unmd bound", o->sock);
+		close(fd);
+		return -EEXIST;
+	}
 	return fd;
+}
+
+/* Remove our socket, and nothing else that may have taken its name. */
+static void unlink_socket(void)
+{
+	struct stat st;
+
+	if (sock_dir >= 0 && fstatat(sock_dir, sock_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_dev == sock_dev && st.st_ino == sock_ino)
+		unlinkat(sock_dir, sock_name, 0);
 }
 
 /* Log lines go to standard error in the foreground (-f, where a service
@@ -337,13 +473,13 @@ int main(int argc, char **argv)
 		daemonize();
 	if ((rc = vs_start(d))) {
 		ulog("cannot start the forwarding thread: %s", strerror(-rc));
-		unlink(o.sock);
+		unlink_socket();
 		return 1;
 	}
 	ulog("serving %s (mode %04o, pid %d)", o.sock, (unsigned)o.mode, (int)getpid());
 	rc = unmd_serve(d, lfd, sfd);
 	close(lfd);
-	unlink(o.sock);
+	unlink_socket();
 	close(sfd);
 	unmd_fini(d);
 	ulog("stopped");

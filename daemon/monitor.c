@@ -68,7 +68,24 @@ struct vmon {
 	unsigned dirs;         /* UNM_CTL_OPEN_MON_TX | _RX */
 	bool owed;             /* copies published since its last round_end */
 	struct vmon *next;     /* in target->mons */
+	struct vmon *all_next; /* in all_mons */
 };
+
+/* Every open monitor, its target gone or not: they count against their
+ * uid's --max-ports and --max-mem (mon_uid_usage). Under d->lock. */
+static struct vmon *all_mons;
+
+unsigned mon_uid_usage(uid_t uid, uint64_t *mem)
+{
+	unsigned n = 0;
+
+	for (const struct vmon *m = all_mons; m; m = m->all_next)
+		if (m->port->uid == uid) {
+			n++;
+			*mem += m->port->region_size;
+		}
+	return n;
+}
 
 /*
  * Interrupt moderation. A monitor that drains as fast as copies come
@@ -412,6 +429,8 @@ int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 			 "(root, unmd --admin-group) may monitor it", t->sw->name, t->name,
 			 (unsigned)t->uid);
 		rc = -EPERM;
+	} else if ((rc = vs_uid_quota(d, c->uid, mp->region_size, err, errlen))) {
+		/* a monitor holds a region like a port: same limits */
 	} else if (n >= MON_MAX_PER_PORT) {
 		snprintf(err, errlen, "%s:%s already has %u monitors", t->sw->name, t->name, n);
 		rc = -ENOSPC;
@@ -431,6 +450,8 @@ int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 		mp->owner = c;
 		m->next = t->mons;
 		t->mons = m; /* the forwarding thread copies from its next round */
+		m->all_next = all_mons;
+		all_mons = m;
 	}
 	unmd_unlock(d);
 	if (rc) {
@@ -452,6 +473,11 @@ void mon_close(struct vport *mp)
 				*pm = m->next;
 				break;
 			}
+	for (struct vmon **pm = &all_mons; *pm; pm = &(*pm)->all_next)
+		if (*pm == m) {
+			*pm = m->all_next;
+			break;
+		}
 	mp->self_mon = NULL;
 	free(m);
 }

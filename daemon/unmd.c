@@ -7,6 +7,7 @@
  * create is passed explicitly to every function that needs it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,10 +76,13 @@ int unmd_init(struct unmd *d)
 	d->max_mem_uid = 8ull << 30;
 	d->max_switches_uid = 16;
 	pthread_mutex_init(&d->lock, NULL);
+	d->job_fd[0] = d->job_fd[1] = -1;
 	d->reap_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->reap_fd < 0) {
+	if (d->reap_fd < 0 || pipe2(d->job_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
 		int rc = -errno;
 
+		if (d->reap_fd >= 0)
+			close(d->reap_fd);
 		pthread_mutex_destroy(&d->lock);
 		return rc;
 	}
@@ -107,6 +111,8 @@ void unmd_remove_all(struct unmd *d)
 void unmd_fini(struct unmd *d)
 {
 	close(d->reap_fd);
-	d->reap_fd = -1;
+	close(d->job_fd[0]);
+	close(d->job_fd[1]);
+	d->reap_fd = d->job_fd[0] = d->job_fd[1] = -1;
 	pthread_mutex_destroy(&d->lock);
 }

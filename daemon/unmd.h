@@ -92,14 +92,37 @@ static inline uint32_t vr_dist(const struct vring *vr, uint32_t from, uint32_t t
 }
 
 /*
- * Short single-buffer frame: copy a whole VR_LINE-byte line with constant
- * size (inlined vector moves, no memcpy call) into slot *k of O. The
- * caller has checked len <= VR_LINE and that both buffers hold at least
- * VR_LINE bytes: bytes past len stay inside both buffers and are only
- * ever source bytes, so nothing of another port leaks. False on a bad
- * (untrusted) buffer index in O.
+ * Copy exactly LEN <= VR_LINE bytes: two constant-size moves that
+ * overlap in the middle (inlined vector moves, no memcpy call; the branch
+ * is predictable because a stream's frame sizes repeat). Nothing past LEN
+ * is read or written: the bytes after a short frame in the source buffer
+ * are whatever that buffer held before (the sender's earlier frames, or
+ * frames the sender itself received into it), and copying them would
+ * hand them to every receiver.
  */
 #define VR_LINE 64
+static inline void vr_copy_small(char *d, const char *s, uint32_t len)
+{
+	if (len >= 32) {
+		memcpy(d, s, 32);
+		memcpy(d + len - 32, s + len - 32, 32);
+	} else if (len >= 16) {
+		memcpy(d, s, 16);
+		memcpy(d + len - 16, s + len - 16, 16);
+	} else if (len >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + len - 8, s + len - 8, 8);
+	} else {
+		for (uint32_t i = 0; i < len; i++)
+			d[i] = s[i];
+	}
+}
+
+/*
+ * Short single-buffer frame (len <= VR_LINE, both buffers at least
+ * VR_LINE bytes, checked by the caller) into slot *k of O. False on a bad
+ * (untrusted) buffer index in O.
+ */
 static inline bool vr_copy_line(struct vring *o, const char *src, uint32_t len, uint16_t flags,
 				uint32_t *k)
 {
@@ -108,7 +131,7 @@ static inline bool vr_copy_line(struct vring *o, const char *src, uint32_t len, 
 
 	if (idx < 2 || idx >= o->buf_count)
 		return false;
-	memcpy(o->pool + (uint64_t)idx * o->buf_size, src, VR_LINE);
+	vr_copy_small(o->pool + (uint64_t)idx * o->buf_size, src, len);
 	UNM_WRITE_ONCE(s->len, (uint16_t)len);
 	UNM_WRITE_ONCE(s->flags, flags);
 	*k = vr_next(o, *k);
@@ -254,6 +277,7 @@ struct unmd {
 	int ep;                     /* forwarding thread's epoll (kicks, ports) */
 	int wake_fd;                /* eventfd: wake the forwarding thread */
 	int reap_fd;                /* eventfd: a port errored (to the control thread) */
+	int job_fd[2];              /* pipe: finished attach jobs (to the control thread) */
 	int stop;                   /* atomic */
 	pthread_t worker;
 	bool verbose;
@@ -263,6 +287,8 @@ struct unmd {
 	unsigned max_switches_uid;   /* switches a non-admin uid may own */
 	/* control thread only (ctl_loop.c) */
 	struct ctl_conn *conns;      /* open connections */
+	struct uid_conns *uids;      /* per-uid connection counts */
+	unsigned n_deadlines;        /* connections with a deadline set */
 	/* Closed in this epoll batch: a later event of the same batch may
 	 * still point at them, so they are freed only when it is done. */
 	struct ctl_conn *closed_conns;
@@ -312,15 +338,35 @@ bool vs_name_ok(const char *name);
 /* What vs_name_ok() accepts, for error messages. */
 #define VS_NAME_RULE "a switch name is 'vale' followed by up to 11 letters, digits or '_' " \
 	"(vale0, vale1, vale_lab)"
+/* Ports (on switches) and monitors charged to UID; their region bytes in *MEM. */
 unsigned vs_uid_ports(struct unmd *d, uid_t uid, uint64_t *mem);
+/* May UID have one more port or monitor of SIZE region bytes? 0 or
+ * -EDQUOT with the limit named in ERR. Lock held. */
+int vs_uid_quota(struct unmd *d, uid_t uid, uint64_t size, char *err, size_t errlen);
+/* EPOLL_CTL_ADD/DEL P's kick fds (and in-daemon port fd) in the
+ * forwarding thread's epoll. Lock held. */
+void vs_port_epoll(struct unmd *d, struct vport *p, int op);
 
 /* vport_csb.c: a client port served through its own region and a CSB */
 int vport_csb_create(struct vport **pp, const char *port, const struct unm_ctl_geom *g,
 		     char *err, size_t errlen);
 /* Bring rings and CSB to a consistent start for a (new) client. Lock held. */
 void vport_csb_reset(struct vport *p);
-/* Fds for the OPEN_PORT reply: memfd, kicks, irqs. Returns the count. */
+/* Fds for the OPEN_PORT reply: memfd, kicks, irqs. Returns the count.
+ * The region counts as handed out from then on (vport_csb_stale). */
 unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max);
+/* Has P's region been handed to a client, or received frames, since it
+ * was made, or is P errored? Then the next client must not get it. Lock
+ * held. */
+bool vport_csb_stale(const struct vport *p);
+/* Control thread, lock NOT held (taken for the swap only): give P a new
+ * region and new eventfds, with empty rings. Whoever mapped the old one
+ * keeps a mapping that is no longer P's: it sees none of P's frames from
+ * now on and cannot touch its CSB; frames queued in it are gone. P stays
+ * errored if it was and KEEP_ERROR (no client: it takes no frames until
+ * the next one opens it). */
+int vport_csb_renew(struct unmd *d, struct vport *p, bool keep_error, char *err,
+		    size_t errlen);
 
 /* vport_unm.c: any port type opened inside unmd */
 /* NAME: unm_open() name; FD: a resource handed over by the client
@@ -359,6 +405,9 @@ int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 	     struct vport **pp, char *err, size_t errlen);
 /* Control thread: unlink monitor P (its connection went); destroy P after. */
 void mon_close(struct vport *p);
+/* Monitors charged to UID: returns their count, adds their region bytes
+ * to *MEM. Lock held. */
+unsigned mon_uid_usage(uid_t uid, uint64_t *mem);
 /* For LIST items: fill monitor fields of PI for port P / monitor M. */
 void mon_port_info(const struct vport *p, struct unm_ctl_port_info *pi);
 void mon_self_info(const struct vmon *m, struct unm_ctl_port_info *pi);
@@ -380,7 +429,29 @@ void authz_res_key(const struct unm_spec *s, int fd, char *key, size_t keylen);
 struct vport *vport_alloc(unsigned n_in, unsigned n_out, size_t priv_size);
 void vport_free(struct vport *p);
 
-/* ctl_server.c */
+/* ctl_server.c / main.c: control connections */
+
+/* Connections of one uid (main.c): counted from accept to close. */
+struct uid_conns {
+	uid_t uid;
+	unsigned conns;             /* open connections within --max-conns */
+	unsigned refusing;          /* over the limit, waiting for their refusal */
+	unsigned jobs;              /* attaches in progress (ctl_server.c) */
+	struct uid_conns *next;
+};
+
+/* A reply not yet fully sent (main.c sends it without blocking): the
+ * header, then its items; the fds are unmd's own dups, closed once sent. */
+struct ctl_out {
+	struct unm_ctl_rep rep;
+	struct unm_ctl_item *items;
+	unsigned n_items, pos;      /* pos 0 = rep, k = items[k - 1] */
+	int fds[UNM_CTL_MAX_FDS];
+	unsigned nfds;
+};
+
+struct ctl_job;
+
 struct ctl_conn {
 	int fd;
 	pid_t pid;
@@ -388,15 +459,31 @@ struct ctl_conn {
 	gid_t gid;
 	bool admin;                 /* root or in --admin-group (authz.c) */
 	bool admin_known;           /* admin decided (at the first request) */
+	struct uid_conns *uc;       /* its uid's counters */
 	struct vport *port;         /* the port this connection opened */
 	bool bye;
 	bool over_quota;            /* beyond --max-conns: refused at its first request */
+	struct ctl_out *out;        /* reply being sent, or NULL: no request is
+	                               read until it is gone (one per connection) */
+	struct ctl_job *job;        /* attach running off the control thread */
+	uint64_t deadline_ns;       /* cut off then (slow reader, refusal), or 0 */
+	uint32_t ev;                /* epoll events registered */
 	struct ctl_conn *next;
 };
-/* Serve one request; < 0: the connection must go (closed or misbehaving). */
+/* Serve one request; < 0: the connection must go (closed or misbehaving).
+ * The reply, if any, is left in c->out for main.c to send. */
 int ctl_handle(struct unmd *d, struct ctl_conn *c);
+/* Queue the reply REP (+ items, + fds, which are dup'ed) on C. */
+int ctl_queue(struct ctl_conn *c, const struct unm_ctl_rep *rep, struct unm_ctl_item *items,
+	      unsigned n_items, const int *fds, unsigned nfds);
+void ctl_out_free(struct ctl_out *o);
 /* Connection gone (closed, died, or cut because its port errored). */
 void ctl_conn_gone(struct unmd *d, struct ctl_conn *c, const char *why);
+/* Attach jobs: the worker thread is done with J (read from d->job_fd[0]):
+ * finish it on the control thread and queue the reply on its connection.
+ * Returns that connection (its reply in ->out, NULL if out of memory), or
+ * NULL if it went meanwhile; *UCP = the counters of the job's uid. */
+struct ctl_conn *ctl_job_done(struct unmd *d, struct ctl_job *j, struct uid_conns **ucp);
 
 /* ctl_loop.c: the control thread. Serve listening socket LFD until signalfd
  * SFD reads a signal (returns 0) or epoll fails (1); either way every

@@ -144,7 +144,23 @@ unsigned vs_uid_ports(struct unmd *d, uid_t uid, uint64_t *mem)
 			}
 		}
 	}
-	return n;
+	return n + mon_uid_usage(uid, mem); /* and monitors, on no switch */
+}
+
+int vs_uid_quota(struct unmd *d, uid_t uid, uint64_t size, char *err, size_t errlen)
+{
+	uint64_t mem;
+	unsigned n = vs_uid_ports(d, uid, &mem);
+
+	if (n >= d->max_ports_uid)
+		return snprintf(err, errlen, "uid %u already has %u ports and monitors (limit %u, "
+				"unmd --max-ports)", (unsigned)uid, n, d->max_ports_uid), -EDQUOT;
+	if (mem + size > d->max_mem_uid)
+		return snprintf(err, errlen, "uid %u would use %llu bytes of port and monitor "
+				"memory (limit %llu, unmd --max-mem)", (unsigned)uid,
+				(unsigned long long)(mem + size),
+				(unsigned long long)d->max_mem_uid), -EDQUOT;
+	return 0;
 }
 
 static struct vswitch *vs_create(struct unmd *d, const char *name)
@@ -251,7 +267,7 @@ static void share_take(struct vring *o, unsigned src, uint32_t from, uint32_t to
 	}
 }
 
-static void epoll_port(struct unmd *d, struct vport *p, int op)
+void vs_port_epoll(struct unmd *d, struct vport *p, int op)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	int fd = p->ops->fd ? p->ops->fd(p) : -1;
@@ -291,7 +307,7 @@ int vs_port_add(struct unmd *d, const char *name, struct vport *p, char *err, si
 	p->idx = idx;
 	sw->ports[idx] = p;
 	sw->active[sw->n_active++] = (uint8_t)idx;
-	epoll_port(d, p, EPOLL_CTL_ADD);
+	vs_port_epoll(d, p, EPOLL_CTL_ADD);
 	/* a sleeping forwarding thread re-arms with the new port included */
 	if (write(d->wake_fd, &one, sizeof(one)) < 0)
 		return 0;
@@ -306,7 +322,7 @@ void vs_port_remove(struct unmd *d, struct vport *p)
 		return;
 	sw = p->sw;
 	mon_port_gone(p); /* monitor hook: its monitors see UNM_CSB_F_GONE */
-	epoll_port(d, p, EPOLL_CTL_DEL);
+	vs_port_epoll(d, p, EPOLL_CTL_DEL);
 	sw->ports[p->idx] = NULL;
 	for (unsigned k = 0; k < sw->n_active; k++)
 		if (sw->active[k] == p->idx) {

@@ -28,12 +28,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "unmd.h"
 
 struct csb_priv {
 	struct unm_region reg;
+	bool handed;          /* reg's memfd went to a client (vport_csb_fds) */
+	uint64_t rx_at_make;  /* p->st.rx_frames when reg was made */
 };
 
 static void publish(struct vring *vr)
@@ -289,6 +292,63 @@ int vport_csb_create(struct vport **pp, const char *port, const struct unm_ctl_g
 	return 0;
 }
 
+bool vport_csb_stale(const struct vport *p)
+{
+	const struct csb_priv *c = p->priv;
+
+	return c->handed || p->errored || p->st.rx_frames != c->rx_at_make;
+}
+
+/*
+ * A persistent port outlives its clients, its region must not: a client
+ * that keeps its mapping after closing would otherwise read every frame
+ * of the next client and could write its CSB, and frames it never
+ * consumed would reach the next one. So the port gets a new region when
+ * its client goes and, if frames arrived meanwhile, again when the next
+ * one opens it (ctl_server.c). The new region is built without the lock
+ * as a whole temporary port Q of the same geometry; under the lock P and
+ * Q swap rings, regions and eventfds (P keeps its switch, index, counters,
+ * monitors and ring shares, which restart empty), and Q, now holding the
+ * old ones, is destroyed after.
+ */
+int vport_csb_renew(struct unmd *d, struct vport *p, bool keep_error, char *err, size_t errlen)
+{
+	struct vport *q;
+	struct vring *t;
+	void *priv;
+	bool errored;
+	int rc = vport_csb_create(&q, p->name, &p->geom, err, errlen);
+
+	if (rc)
+		return rc;
+	unmd_lock(d);
+	if (p->sw)
+		vs_port_epoll(d, p, EPOLL_CTL_DEL); /* the old kick fds may live on in a client */
+	t = p->in; p->in = q->in; q->in = t;
+	t = p->out; p->out = q->out; q->out = t;
+	priv = p->priv; p->priv = q->priv; q->priv = priv;
+	for (unsigned i = 0; i < p->n_out; i++) {
+		struct vshare *sh = q->out[i].share;
+
+		q->out[i].share = NULL;
+		p->out[i].share = sh;
+		if (sh) { /* every slot is free again: nobody holds any */
+			memset(sh->occ, 0, sizeof(sh->occ));
+			memset(sh->owner, VS_NO_OWNER, p->out[i].nslots);
+			sh->rel = UINT32_MAX;
+		}
+	}
+	errored = p->errored;
+	vport_csb_reset(p);
+	p->errored = keep_error && errored;
+	((struct csb_priv *)p->priv)->rx_at_make = p->st.rx_frames;
+	if (p->sw)
+		vs_port_epoll(d, p, EPOLL_CTL_ADD);
+	unmd_unlock(d);
+	csb_destroy(q);
+	return 0;
+}
+
 unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max)
 {
 	struct csb_priv *c = p->priv;
@@ -296,6 +356,7 @@ unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max)
 
 	if (1 + 2 * n > max)
 		return 0;
+	c->handed = true;
 	fds[k++] = c->reg.fd;
 	for (unsigned i = 0; i < n; i++)
 		fds[k++] = i < p->n_in ? p->in[i].kick_fd : p->out[i - p->n_in].kick_fd;

@@ -185,7 +185,7 @@ int vport_unm_create(struct vport **pp, const char *name, int fd, const struct u
 	o.buf_size = g->buf_size;
 	o.extra_bufs = g->extra_bufs;
 	o.vnet_hdr_len = g->vnet_hdr_len;
-	o.timeout_ms = 3000;
+	o.timeout_ms = 1000; /* on an attach worker thread (ctl_server.c), never the control thread */
 	rc = fd >= 0 ? unm_open_fd(name, fd, &up, &o) : unm_open(name, &up, &o);
 	if (rc)
 		return snprintf(err, errlen, "%s", unm_errmsg()), rc;

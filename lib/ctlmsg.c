@@ -201,20 +201,40 @@ int unm_ctl_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EPIPE ? -ECONNRESET : -errno;
-	/* Collect every fd first so none leaks whatever happens next. */
+	/*
+	 * Collect every fd first so none leaks whatever happens next. The
+	 * kernel installs as many fds as the control buffer holds (here up
+	 * to UNM_CTL_MAX_FDS + 1, the buffer being rounded up) and closes
+	 * the rest itself (MSG_CTRUNC); every installed one is either kept
+	 * in got[] or closed right here, and a message with more than we
+	 * keep is refused below (extra > 0), so nothing stays open.
+	 */
+	unsigned extra = 0;
+
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
 			continue;
 		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
-		for (size_t i = 0; i < k && ngot < UNM_CTL_MAX_FDS; i++)
-			memcpy(&got[ngot++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+		for (size_t i = 0; i < k; i++) {
+			int x;
+
+			memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (ngot < UNM_CTL_MAX_FDS) {
+				got[ngot++] = x;
+			} else {
+				close(x);
+				extra++;
+			}
+		}
 	}
 	if (n == 0) {
 		close_fds(got, ngot);
 		return -ECONNRESET;
 	}
-	if ((size_t)n != len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ngot > max_fds) {
+	if ((size_t)n != len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || extra ||
+	    ngot > max_fds) {
 		close_fds(got, ngot);
 		return -EBADMSG;
 	}
