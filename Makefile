@@ -79,7 +79,7 @@ DAEMON_CORE_OBJS := $(patsubst %.c,$(B)/%.o,$(filter-out daemon/main.c,$(DAEMON_
 DAEMON_CORE := $(B)/libunmd.a
 TOOL_DIRS := $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
 TOOLS    := $(TOOL_DIRS:%=$(B)/%)
-TEST_SRCS := $(sort $(wildcard tests/unit/*.c tests/mp/*.c tests/hostile/*.c))
+TEST_SRCS := $(sort $(wildcard tests/unit/*.c tests/mp/*.c tests/hostile/*.c tests/security/*.c))
 # not TESTS: that name is the runner's filter (TESTS="a b" make check)
 TEST_PROGS := $(TEST_SRCS:%.c=$(B)/%)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)

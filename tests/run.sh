@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh - unetmap test runner (make check).
 #
-# Runs every C test program under $B/tests/{unit,mp,hostile}, every shell
+# Runs every C test program under $B/tests/{unit,mp,hostile,security}, every shell
 # test tests/*/*.sh, and replays each fuzz corpus through its gcc-built
 # replay program. Each test gets a timeout (TIMEOUT, default 180 s);
 # exit 0 = pass, 77 = skip (the test prints the reason), anything else =
@@ -42,7 +42,7 @@ run_one() { # name cmd...
 	esac
 }
 
-for t in $(ls "$B"/tests/unit/* "$B"/tests/mp/* "$B"/tests/hostile/* 2>/dev/null | grep -v '\.[od]$'); do
+for t in $(ls "$B"/tests/unit/* "$B"/tests/mp/* "$B"/tests/hostile/* "$B"/tests/security/* 2>/dev/null | grep -v '\.[od]$'); do
 	[ -x "$t" ] || continue
 	run_one "${t#$B/}" "$t"
 done
