@@ -6,14 +6,14 @@
 #   make demo            the main job: unm-pktgen tx -> vale0 -> rx, rates
 #   make bench           benchmarks in bench/ (slow, noisy: ratios only)
 #   make fuzz            each libFuzzer target for FUZZ_TIME seconds (clang)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (also UNITDIR, SYSUSERSDIR)
 #
 # Sources are found by wildcard, so adding a file needs no edit here:
 #   lib/*.c lib/*/*.c        -> libunm
 #   daemon/*.c but main.c    -> libunmd.a (unmd's core, internal: not installed)
 #   daemon/main.c            -> unmd (main.o + libunmd.a + libunm.a)
 #   tools/NAME/*.c           -> NAME (one program per directory)
-#   tests/{unit,mp,hostile}/*.c -> one test program per file
+#   tests/{unit,mp,hostile,security}/*.c -> one test program per file
 #   tests/fuzz/*_fuzz.c      -> a replay program (gcc) and a libFuzzer binary
 #   bench/*.c                -> one benchmark program per file
 #   unm-lwip/*.c             -> libunm-lwip.a (only if ./configure found lwIP;
@@ -37,6 +37,8 @@ endif
 PREFIX  ?= /usr/local
 DESTDIR ?=
 LDCONFIG ?= ldconfig
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 LIBVER  := 0.1.0
@@ -307,6 +309,18 @@ install: all
 	@# a real install (no DESTDIR, so not a package build) must refresh the
 	@# loader cache, or the first run says libunm.so.0 cannot be found
 	$(if $(DESTDIR),,$(LDCONFIG) || echo "warning: $(LDCONFIG) failed: run it as root before using libunm.so.0")
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|' -e 's|@SYSUSERSDIR@|$(SYSUSERSDIR)|' \
+		daemon/unmd.service > $(DESTDIR)$(UNITDIR)/unmd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/unmd.service
+	install -m 644 daemon/unetmap.sysusers $(DESTDIR)$(SYSUSERSDIR)/unetmap.conf
+	@# the group now when installing onto this system (a package would in
+	@# its postinst); the unit makes it too, before each start
+	@if [ -z "$(DESTDIR)" ] && ! getent group unetmap >/dev/null; then \
+		if command -v systemd-sysusers >/dev/null; then \
+			systemd-sysusers $(SYSUSERSDIR)/unetmap.conf; \
+		else groupadd -r unetmap; fi && echo "created system group unetmap"; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/unm.h
@@ -319,6 +333,9 @@ uninstall:
 	for m in $(notdir $(wildcard man/man3/*.3)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man3/$$m; done
 	for m in $(notdir $(wildcard man/man7/*.7)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man7/$$m; done
 	for m in $(notdir $(wildcard man/man8/*.8 daemon/*.8 tools/*/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$m; done
+	rm -f $(DESTDIR)$(UNITDIR)/unmd.service $(DESTDIR)$(SYSUSERSDIR)/unetmap.conf
+	@# the unetmap group stays, as distributions leave system groups: files
+	@# may still carry its gid (groupdel unetmap removes it)
 
 clean:
 	rm -rf build build-san build-fuzz
