@@ -111,7 +111,9 @@ static void finish(struct ctl_conn *c)
 
 		if (poll(&pf, 1, 10000) != 1 || read(D->job_fd[0], &j, sizeof(j)) != sizeof(j))
 			abort(); /* an attach of null never takes that long */
-		ctl_job_done(D, j);
+		struct uid_conns *u;
+
+		ctl_job_done(D, j, &u);
 	}
 	if (c->out) {
 		struct ctl_out *o = c->out;
