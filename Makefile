@@ -314,13 +314,9 @@ install: all
 		daemon/unmd.service > $(DESTDIR)$(UNITDIR)/unmd.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/unmd.service
 	install -m 644 daemon/unetmap.sysusers $(DESTDIR)$(SYSUSERSDIR)/unetmap.conf
-	@# the group now when installing onto this system (a package would in
-	@# its postinst); the unit makes it too, before each start
-	@if [ -z "$(DESTDIR)" ] && ! getent group unetmap >/dev/null; then \
-		if command -v systemd-sysusers >/dev/null; then \
-			systemd-sysusers $(SYSUSERSDIR)/unetmap.conf; \
-		else groupadd -r unetmap; fi && echo "created system group unetmap"; \
-	fi
+	@# the group itself is made by systemd-sysusers from that file: at boot
+	@# (for a PREFIX it scans, /usr) and by the unit before each start;
+	@# install changes nothing on the system but these files
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/unm.h
@@ -334,8 +330,6 @@ uninstall:
 	for m in $(notdir $(wildcard man/man7/*.7)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man7/$$m; done
 	for m in $(notdir $(wildcard man/man8/*.8 daemon/*.8 tools/*/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$m; done
 	rm -f $(DESTDIR)$(UNITDIR)/unmd.service $(DESTDIR)$(SYSUSERSDIR)/unetmap.conf
-	@# the unetmap group stays, as distributions leave system groups: files
-	@# may still carry its gid (groupdel unetmap removes it)
 
 clean:
 	rm -rf build build-san build-fuzz
