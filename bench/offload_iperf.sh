@@ -2,14 +2,17 @@
 # offload_iperf.sh - iperf3 TCP throughput, 1 and 4 streams, between two
 # network namespaces joined by
 #   bridge   veth <-> Linux bridge <-> veth (the reference, same run)
+#   default  tap <-> vale0 in unmd <-> tap, plain tap:NAME (attached taps
+#            get vnet=12 + TSO/CSUM by default)
 #   vnet12   tap <-> vale0 in unmd <-> tap, both @conf:vnet=12 (TSO/CSUM)
-#   plain    tap <-> vale0 in unmd <-> tap, no virtio-net header
+#   plain    tap <-> vale0 in unmd <-> tap, @conf:vnet=0 (no offloads)
 #   mixed    tap with offloads -> vale0 -> tap without (switch segments)
 # and prints Gbit/s per case and the ratio to the bridge. Each case runs
 # ROUNDS times, interleaved (the machine is noisy), and reports the median.
 #
 # usage: [B=build] bench/offload_iperf.sh [-t SECONDS] [-n ROUNDS] [-c "CASES"] [-p]
-#   -c: the cases to run, of "bridge vnet12 plain mixed" (default: all);
+#   -c: the cases to run, of "bridge default vnet12 plain mixed" (default:
+#       all);
 #   -p: also profile every run with `perf record -a` (needs perf, T >= 4):
 #       where the CPU went (share of samples per program, idle included) and
 #       the share spent in copies (_copy_to_iter/_copy_from_iter in the
@@ -21,7 +24,7 @@ set -u
 B=${B:-build}
 UNMD=$PWD/$B/unmd
 CTL=$PWD/$B/unm-ctl
-T=10 ROUNDS=3 PROF=0 CASES="bridge vnet12 plain mixed"
+T=10 ROUNDS=3 PROF=0 CASES="bridge default vnet12 plain mixed"
 while getopts "t:n:c:p" o; do
 	case $o in
 	t) T=$OPTARG ;; n) ROUNDS=$OPTARG ;; c) CASES=$OPTARG ;; p) PROF=1 ;; *) exit 2 ;;
@@ -136,17 +139,19 @@ measure() {
 	CASE=$1
 	case $1 in
 	bridge) link_bridge ;;
+	default) link_taps "" "" ;;
 	vnet12) link_taps "@conf:vnet=12" "@conf:vnet=12" ;;
-	plain) link_taps "" "" ;;
-	mixed) link_taps "@conf:vnet=12" "" ;;
+	plain) link_taps "@conf:vnet=0" "@conf:vnet=0" ;;
+	mixed) link_taps "@conf:vnet=12" "@conf:vnet=0" ;;
 	esac
 	echo "$1 1 $(run_iperf 1)" >>"$TMPD/res"
 	echo "$1 4 $(run_iperf 4)" >>"$TMPD/res"
 	case $1 in
 	bridge) unlink_bridge ;;
+	default) unlink_taps "" "" ;;
 	vnet12) unlink_taps "@conf:vnet=12" "@conf:vnet=12" ;;
-	plain) unlink_taps "" "" ;;
-	mixed) unlink_taps "@conf:vnet=12" "" ;;
+	plain) unlink_taps "@conf:vnet=0" "@conf:vnet=0" ;;
+	mixed) unlink_taps "@conf:vnet=12" "@conf:vnet=0" ;;
 	esac
 }
 

@@ -99,7 +99,7 @@ unplug $B2 "@conf:vnet=12"
 # Phase 2: sender with offloads, receiver without
 A=uc$SUF B2=ud$SUF
 plug $NS1 $A 10.77.0.1 "@conf:vnet=12"
-plug $NS2 $B2 10.77.0.2 ""
+plug $NS2 $B2 10.77.0.2 "@conf:vnet=0"
 ip netns exec $NS2 tcpdump -i $B2 -w "$TMPD/rx.pcap" -c 3000 -n tcp >/dev/null 2>&1 &
 PIDS+=($!)
 for ((i = 0; i < 200; i++)); do [ -s "$TMPD/rx.pcap" ] && break; sleep 0.02; done

@@ -684,7 +684,9 @@ static int open_own(const char *name, char *why, size_t whylen)
 		}
 		memset(&ifr, 0, sizeof(ifr));
 		memcpy(ifr.ifr_name, s.port, strlen(s.port));
-		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (s.vnet_hdr_len > 0 ? IFF_VNET_HDR : 0);
+		/* no vnet= in the name: unmd attaches taps with a header by
+		 * default (offloads), so the fd must have one too */
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (s.vnet_hdr_len != 0 ? IFF_VNET_HDR : 0);
 		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 			e = errno;
 			close(fd);
