@@ -88,6 +88,14 @@ echo "iperf3 tap <-> vale0 <-> tap, default: $r, gso_in $((g1 - g0))"
 [ -n "$r" ] || fail "iperf3 printed no receiver rate: $(tail -3 "$TMPD/iperf")"
 [ $((g1 - g0)) -gt 0 ] || fail "no GSO frame crossed the switch: offloads not negotiated"
 
+# an existing tap: unm-ctl opens it and hands the fd over (same default)
+E=te$SUF
+ip -n $NS0 tuntap add dev $E mode tap || fail "ip tuntap add $E"
+ctl attach vale0 "tap:$E" >/dev/null || fail "attach existing tap:$E: $(tail -3 "$TMPD/unmd.log")"
+ve=$(vnet_of $E)
+echo "existing tap:$E: vnet ${ve:-?}"
+[ "$ve" = 12 ] || fail "an existing tap attached plainly has vnet ${ve:-?}"
+
 C=tc$SUF
 ctl attach vale0 "tap:$C@conf:vnet=0" >/dev/null || fail "attach tap:$C@conf:vnet=0"
 vc=$(vnet_of $C)
