@@ -315,13 +315,20 @@ struct unm_ctl_item {
 	} u;
 };
 
-_Static_assert(sizeof(struct unm_ctl_req) == 640, "unm_ctl_req size");
-_Static_assert(sizeof(struct unm_ctl_rep) == 256, "unm_ctl_rep size");
-_Static_assert(sizeof(struct unm_ctl_item) == 384, "unm_ctl_item size");
-_Static_assert(sizeof(struct unm_ctl_port_info) <= 368, "port info fits");
-_Static_assert(sizeof(struct unm_ctl_offload_info) <= 368, "offload info fits");
-_Static_assert(sizeof(struct unm_ctl_vxlan_info) <= 368, "vxlan info fits");
-_Static_assert(sizeof(struct unm_ctl_mac) <= 368, "mac item fits");
+/* C++ spells it static_assert (unm/shm.h has the same switch). */
+#ifdef __cplusplus
+#define UNM__CTL_ASSERT(c, m) static_assert(c, m)
+#else
+#define UNM__CTL_ASSERT(c, m) _Static_assert(c, m)
+#endif
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_req) == 640, "unm_ctl_req size");
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_rep) == 256, "unm_ctl_rep size");
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_item) == 384, "unm_ctl_item size");
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_port_info) <= 368, "port info fits");
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_offload_info) <= 368, "offload info fits");
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_vxlan_info) <= 368, "vxlan info fits");
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_mac) <= 368, "mac item fits");
+#undef UNM__CTL_ASSERT
 
 #ifdef __cplusplus
 }
