@@ -49,9 +49,12 @@ const struct unm_port_type *unm_port_type(enum unm_kind kind)
 
 const struct unm_port_type *unm_port_type_named(const char *s, size_t len)
 {
-	for (unsigned i = 0; i < ARRAY_SIZE(unm_port_types); i++)
-		if (strlen(unm_port_types[i].name) == len && !memcmp(unm_port_types[i].name, s, len))
+	for (unsigned i = 0; i < ARRAY_SIZE(unm_port_types); i++) {
+		const char *n = unm_port_types[i].name;
+
+		if (strlen(n) == len && !memcmp(n, s, len))
 			return &unm_port_types[i];
+	}
 	return NULL;
 }
 
