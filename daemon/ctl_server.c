@@ -306,7 +306,7 @@ static void port_item(struct unm_ctl_item *it, const struct vport *p)
 /* The vxlan item that follows a vxlan port's item in PORT_STATS. */
 static int vxlan_item(struct items *it, struct vport *p)
 {
-	struct unm_port *up = vport_unm_port(p);
+	struct unm_port *up = vport_attached_port(p);
 	struct unm_vxlan_stats v = { .sz = sizeof(v) };
 	struct unm_ctl_vxlan_info *x;
 	struct unm_ctl_item *i;
@@ -454,7 +454,7 @@ static void mac_cb(void *arg, const uint8_t mac[6], unsigned port, uint32_t age_
 	x->u.mac.port_idx = (uint16_t)port;
 	x->u.mac.age_ms = age_ms;
 	if (port < VS_MAX_PORTS && m->sw->ports[port]) {
-		struct unm_port *up = vport_unm_port(m->sw->ports[port]);
+		struct unm_port *up = vport_attached_port(m->sw->ports[port]);
 
 		snprintf(x->u.mac.port, sizeof(x->u.mac.port), "%s", m->sw->ports[port]->name);
 		/* behind a vxlan port: which remote VTEP */
@@ -618,7 +618,7 @@ static void *attach_worker(void *arg)
 {
 	struct ctl_job *j = arg;
 
-	j->rc = vport_unm_create(&j->p, j->req.arg, j->fd, &j->req.geom, j->err, sizeof(j->err));
+	j->rc = vport_attached_create(&j->p, j->req.arg, j->fd, &j->req.geom, j->err, sizeof(j->err));
 	if (j->fd >= 0) { /* the port, if any, holds its own duplicate */
 		close(j->fd);
 		j->fd = -1;

@@ -129,7 +129,8 @@ static long next_frame(const struct vring *vr, uint32_t *i, uint32_t to, struct 
 }
 
 /* Where copies for one monitor go during one call: its RX ring O, the
- * next slot K and the free slots left. */
+ * next slot K and the free slots left (mo_ = monitor output: the
+ * functions that fill one). */
 struct mon_out {
 	struct vport *mp;
 	struct vring *o;

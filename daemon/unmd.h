@@ -14,6 +14,14 @@
  * rounds, when d->ctl_waiting is set). The control thread holds it only
  * for in-memory changes and snapshots: never across a socket send, a
  * unm_open() or anything else that may block.
+ *
+ * Prefixes: vs_ / VS_ = VALE switch (vale.c: table, membership, errored
+ * ports); vr_ / VR_ = one ring as the switch sees it (struct vring);
+ * vport_ = a switch port (vport_csb.c: a client's, vport_attached.c: one
+ * opened inside unmd); fwd_ = vale.c's forwarding passes; vo_ = VALE
+ * offload (vale_offload.h); mon_ = monitors (monitor.c; mo_ there: one
+ * monitor's output during one copy); lt_ = learning table
+ * (vale_learn.c); unmd_ / ulog = the daemon context (unmd.c).
  */
 #ifndef UNMD_H
 #define UNMD_H
@@ -151,7 +159,7 @@ struct vport;
 /*
  * Switch port operations: the single internal interface behind which a
  * client served through a CSB (vport_csb.c) and a port opened inside unmd
- * with unm_open() (vport_unm.c) look the same to the forwarding code.
+ * with unm_open() (vport_attached.c) look the same to the forwarding code.
  * All are called by the forwarding thread with d->lock held, except
  * destroy (control thread, after the port left its switch).
  */
@@ -171,8 +179,8 @@ struct vport_ops {
 	int (*round_end)(struct vport *p);
 	/* Going to sleep (on) / awake again (off): ask the owner for kicks on
 	 * in rings, and on out rings too when out_too (lossless backpressure). */
-	void (*kicks)(struct vport *p, bool on, bool out_too);
-	/* After kicks(on) and a full fence: is there work (double check)? */
+	void (*want_kicks)(struct vport *p, bool on, bool out_too);
+	/* After want_kicks(on) and a full fence: is there work (double check)? */
 	bool (*pending)(struct vport *p, bool out_too);
 	/* The forwarding thread woke up: drain this port's notifications. */
 	int (*on_wake)(struct vport *p);
@@ -368,17 +376,16 @@ bool vport_csb_stale(const struct vport *p);
 int vport_csb_renew(struct unmd *d, struct vport *p, bool keep_error, char *err,
 		    size_t errlen);
 
-/* vport_unm.c: any port type opened inside unmd. An attached tap whose
- * name and request give no vnet length gets this one (offloads on). */
+/* vport_attached.c: any port type opened inside unmd. An attached tap
+ * whose name and request give no vnet length gets this one (offloads on). */
 #define UNM_TAP_ATTACH_VNET 12
-/* vport_unm.c: any port type opened inside unmd */
 /* NAME: unm_open() name; FD: a resource handed over by the client
  * (unm_open_fd; stays the caller's), or -1. The port is named NAME
  * without its @conf suffix. */
-int vport_unm_create(struct vport **pp, const char *name, int fd, const struct unm_ctl_geom *g,
+int vport_attached_create(struct vport **pp, const char *name, int fd, const struct unm_ctl_geom *g,
 		     char *err, size_t errlen);
 /* The port unmd opened for P, or NULL if P is not such a port. */
-struct unm_port *vport_unm_port(struct vport *p);
+struct unm_port *vport_attached_port(struct vport *p);
 
 /* monitor.c: monitors of switch ports (all with d->lock held) */
 struct vmon;

@@ -844,7 +844,7 @@ static void mon_flush_all(struct unmd *d)
 	}
 }
 
-static void kicks_all(struct unmd *d, bool on)
+static void want_kicks_all(struct unmd *d, bool on)
 {
 	for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
 		struct vswitch *sw = d->sw[s];
@@ -853,7 +853,7 @@ static void kicks_all(struct unmd *d, bool on)
 			struct vport *p = sw->ports[sw->active[k]];
 
 			if (!p->errored)
-				p->ops->kicks(p, on, sw->lossless);
+				p->ops->want_kicks(p, on, sw->lossless);
 		}
 	}
 }
@@ -879,7 +879,7 @@ static void vs_sleep(struct unmd *d)
 	struct epoll_event ev[64];
 
 	mon_flush_all(d);
-	kicks_all(d, true);
+	want_kicks_all(d, true);
 	/* [H3] full fence: kern_need_kick stores / head loads (double check);
 	 * pairs with [A3] in lib/csb.c. */
 	unm_smp_mb();
@@ -900,7 +900,7 @@ static void vs_sleep(struct unmd *d)
 			}
 		}
 	}
-	kicks_all(d, false);
+	want_kicks_all(d, false);
 }
 
 /*

@@ -7,6 +7,7 @@
  * Called only by the forwarding thread, with d->lock held (see unmd.h);
  * no state besides the per-port counters (struct vo_stats, in struct
  * vport) and the per-batch parse results the caller keeps.
+ * vo_ = VALE offload: everything this header declares.
  */
 #ifndef UNMD_VALE_OFFLOAD_H
 #define UNMD_VALE_OFFLOAD_H

@@ -129,7 +129,7 @@ static int csb_round_end(struct vport *p)
 	return 0;
 }
 
-static void csb_kicks(struct vport *p, bool on, bool out_too)
+static void csb_want_kicks(struct vport *p, bool on, bool out_too)
 {
 	for (unsigned i = 0; i < p->n_in; i++)
 		UNM_WRITE_ONCE(p->in[i].csb->h2a.kern_need_kick, on);
@@ -137,7 +137,7 @@ static void csb_kicks(struct vport *p, bool on, bool out_too)
 		UNM_WRITE_ONCE(p->out[i].csb->h2a.kern_need_kick, on && out_too);
 }
 
-/* After kicks(on) and the [H3] fence in vs_sleep: re-read the heads. */
+/* After want_kicks(on) and the [H3] fence in vs_sleep: re-read the heads. */
 static bool csb_pending(struct vport *p, bool out_too)
 {
 	if (!p->blocked)
@@ -184,7 +184,7 @@ static const struct vport_ops csb_ops = {
 	.out_space = csb_out_space,
 	.out_publish = csb_out_publish,
 	.round_end = csb_round_end,
-	.kicks = csb_kicks,
+	.want_kicks = csb_want_kicks,
 	.pending = csb_pending,
 	.set_error = csb_set_error,
 	.destroy = csb_destroy,

@@ -5,6 +5,11 @@
  * and the helpers the zero-copy monitor code shares with the data path.
  * Nothing here is shared memory; see lib/pipe.c for the threads and
  * locking rules, docs/zmon.md for the monitor.
+ *
+ * Prefixes: pp = a pipe_priv; pr = a pipe_ring; PS_ = peer state; EV_ =
+ * epoll tags; zm_ = the monitor rendezvous and zero-copy (/z) monitor
+ * state of an end (pipe_zmon.c); zc_ = the copy monitor's rings of an
+ * unattached end (monitor:/t /r without unmd, pipe_zmon.c).
  */
 #ifndef UNM_PIPE_PRIV_H
 #define UNM_PIPE_PRIV_H

@@ -3,7 +3,7 @@
  * ctl_fuzz.c - libFuzzer target for unmd's control-request server: the
  * receive, validation (unm_ctl_check_req) and every request handler of
  * daemon/ctl_server.c, with the real switch table (vale.c), client ports
- * (vport_csb.c, regions and eventfds) and in-daemon ports (vport_unm.c),
+ * (vport_csb.c, regions and eventfds) and in-daemon ports (vport_attached.c),
  * but no forwarding thread and no listening socket.
  *
  * unmd's core comes from libunmd.a (everything of unmd but main.c), with

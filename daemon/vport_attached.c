@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * vport_unm.c - a switch port backed by any port type opened inside unmd
+ * vport_attached.c - a switch port backed by any port type opened inside unmd
  * with unm_open() (null, a pipe end, and the tap/afpacket/afxdp/shmif
  * backends as they land): ATTACH. unmd is that port's application: the
  * switch reads frames from its RX rings and writes frames into its TX
@@ -19,16 +19,16 @@
 #include <sys/epoll.h>
 #include "unmd.h"
 
-struct unm_priv {
+struct att_priv {
 	struct unm_port *port;
 };
 
 static inline struct unm_port *P(struct vport *p)
 {
-	return ((struct unm_priv *)p->priv)->port;
+	return ((struct att_priv *)p->priv)->port;
 }
 
-static int unm_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
+static int att_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
 {
 	int rc = unm_rxsync(P(p), (int)vr->id);
 
@@ -38,14 +38,14 @@ static int unm_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
 	return 0;
 }
 
-static void unm_in_release(struct vport *p, struct vring *vr, uint32_t upto)
+static void att_in_release(struct vport *p, struct vring *vr, uint32_t upto)
 {
 	vr->hwcur = upto;
 	vr->ring->head = vr->ring->cur = upto;
 	vr->dirty = true;
 }
 
-static int unm_out_space(struct vport *p, struct vring *vr, uint32_t *end)
+static int att_out_space(struct vport *p, struct vring *vr, uint32_t *end)
 {
 	struct unm_ring *r = vr->ring;
 
@@ -61,14 +61,14 @@ static int unm_out_space(struct vport *p, struct vring *vr, uint32_t *end)
 	return 0;
 }
 
-static void unm_out_publish(struct vport *p, struct vring *vr, uint32_t upto)
+static void att_out_publish(struct vport *p, struct vring *vr, uint32_t upto)
 {
 	vr->hwtail = upto;
 	vr->ring->head = vr->ring->cur = upto;
 	vr->dirty = true;
 }
 
-static int unm_round_end(struct vport *p)
+static int att_round_end(struct vport *p)
 {
 	int rc;
 
@@ -87,12 +87,12 @@ static int unm_round_end(struct vport *p)
 	return 0;
 }
 
-static void unm_kicks(struct vport *p, bool on, bool out_too)
+static void att_want_kicks(struct vport *p, bool on, bool out_too)
 {
 	/* libunm arms the port's notification in every sync that would block */
 }
 
-static bool unm_pending(struct vport *p, bool out_too)
+static bool att_pending(struct vport *p, bool out_too)
 {
 	if (p->blocked)
 		return false;
@@ -107,7 +107,7 @@ static bool unm_pending(struct vport *p, bool out_too)
 	return false;
 }
 
-static int unm_on_wake(struct vport *p)
+static int att_on_wake(struct vport *p)
 {
 	struct unm_port *up = P(p);
 	struct epoll_event ev[16];
@@ -124,37 +124,37 @@ static int unm_on_wake(struct vport *p)
 	return 0;
 }
 
-static void unm_set_error(struct vport *p)
+static void att_set_error(struct vport *p)
 {
 }
 
-static int unm_fd_op(struct vport *p)
+static int att_fd(struct vport *p)
 {
 	return unm_fd(P(p));
 }
 
-static void unm_destroy(struct vport *p)
+static void att_destroy(struct vport *p)
 {
 	unm_close(P(p));
 	vport_free(p);
 }
 
-static const struct vport_ops unm_vport_ops = {
-	.type = "unm",
-	.in_fetch = unm_in_fetch,
-	.in_release = unm_in_release,
-	.out_space = unm_out_space,
-	.out_publish = unm_out_publish,
-	.round_end = unm_round_end,
-	.kicks = unm_kicks,
-	.pending = unm_pending,
-	.on_wake = unm_on_wake,
-	.set_error = unm_set_error,
-	.destroy = unm_destroy,
-	.fd = unm_fd_op,
+static const struct vport_ops attached_vport_ops = {
+	.type = "attached",
+	.in_fetch = att_in_fetch,
+	.in_release = att_in_release,
+	.out_space = att_out_space,
+	.out_publish = att_out_publish,
+	.round_end = att_round_end,
+	.want_kicks = att_want_kicks,
+	.pending = att_pending,
+	.on_wake = att_on_wake,
+	.set_error = att_set_error,
+	.destroy = att_destroy,
+	.fd = att_fd,
 };
 
-static void ring_setup(struct vring *vr, const struct unm_port *up, const struct unm_kring *kr)
+static void att_ring_setup(struct vring *vr, const struct unm_port *up, const struct unm_kring *kr)
 {
 	const struct unm_region_hdr *h = unm_region_hdr(&up->reg);
 
@@ -170,7 +170,7 @@ static void ring_setup(struct vring *vr, const struct unm_port *up, const struct
 	vr->seen_head = vr->hwcur;
 }
 
-int vport_unm_create(struct vport **pp, const char *name, int fd, const struct unm_ctl_geom *g,
+int vport_attached_create(struct vport **pp, const char *name, int fd, const struct unm_ctl_geom *g,
 		     char *err, size_t errlen)
 {
 	struct unm_open_opts o = { .sz = sizeof(o) };
@@ -209,13 +209,13 @@ int vport_unm_create(struct vport **pp, const char *name, int fd, const struct u
 		return snprintf(err, errlen, "%s: attach the whole port (no -N, /T, /R)", name),
 		       -EINVAL;
 	}
-	p = vport_alloc(up->n_rx, up->n_tx, sizeof(struct unm_priv));
+	p = vport_alloc(up->n_rx, up->n_tx, sizeof(struct att_priv));
 	if (!p) {
 		unm_close(up);
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	}
-	((struct unm_priv *)p->priv)->port = up;
-	p->ops = &unm_vport_ops;
+	((struct att_priv *)p->priv)->port = up;
+	p->ops = &attached_vport_ops;
 	p->attached = true;
 	/* a port's name is its name without options (detach, stats, monitor) */
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -233,14 +233,14 @@ int vport_unm_create(struct vport **pp, const char *name, int fd, const struct u
 	if (p->geom.vnet_hdr_len != 10 && p->geom.vnet_hdr_len != 12)
 		p->geom.vnet_hdr_len = 0;
 	for (unsigned i = 0; i < up->n_rx; i++)
-		ring_setup(&p->in[i], up, &up->rx[i]);
+		att_ring_setup(&p->in[i], up, &up->rx[i]);
 	for (unsigned i = 0; i < up->n_tx; i++)
-		ring_setup(&p->out[i], up, &up->tx[i]);
+		att_ring_setup(&p->out[i], up, &up->tx[i]);
 	*pp = p;
 	return 0;
 }
 
-struct unm_port *vport_unm_port(struct vport *p)
+struct unm_port *vport_attached_port(struct vport *p)
 {
-	return p->ops == &unm_vport_ops ? P(p) : NULL;
+	return p->ops == &attached_vport_ops ? P(p) : NULL;
 }
