@@ -199,11 +199,10 @@ static struct vswitch *vs_create(struct unmd *d, const char *name)
  * With A = VS_SHARE_ALPHA and a ring of N slots: a lone sender may fill
  * A/(A+1) of the ring, k flooders leave about N/(kA+1) slots free, and a
  * sender holding fewer than AN/((k+1)A+1) slots (about N/(k+1)) is never
- * refused by a full ring. A large A costs a lone sender almost nothing:
- * A = 2 left it 2/3 of the ring, and a receiver waking up from sleep
- * found a third less backlog buffered: -25% in bench/vale_tput's drop
- * mode. A = 16 measured the same as no shares (1.04-1.14x, interleaved).
- * Refusals count as dst_full. Lossless mode reserves room instead
+ * refused by a full ring. A large A costs a lone sender almost nothing
+ * (a small A leaves a receiver waking from sleep less backlog and costs
+ * throughput; the figures are in bench/NOTES.md). Refusals count as
+ * dst_full. Lossless mode reserves room instead
  * (fwd_reserve) and has no shares.
  */
 #define VS_SHARE_ALPHA 16u

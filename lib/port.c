@@ -381,11 +381,10 @@ UNM_API int unm_wait(struct unm_port *p, unsigned events, int timeout_ms)
 
 /* Before the first poll, re-sync for this long, yielding the CPU between
  * attempts: a busy stream's next batch is usually microseconds away, and
- * with more threads than CPUs the yield lets the peer thread produce it.
- * Measured with unm-pktgen -p 2 txseq/rxseq over a 2-ring pipe on 2
- * vCPUs: 7 Mpps without the spin (stolen wake-ups cost whole slices),
- * 32-44 Mpps with 50 us, 22-34 Mpps with 200 us; an idle waiter costs the
- * same (~3% of a CPU) either way. Same figure as the pipe's spin phase. */
+ * with more threads than CPUs the yield lets the peer thread produce it;
+ * without the spin, stolen wake-ups cost whole slices. A longer spin
+ * gains nothing and an idle waiter costs the same either way
+ * (bench/NOTES.md). Same figure as the pipe's spin phase. */
 #define UNM_RING_WAIT_SPIN_NS 50000ull
 
 UNM_API int unm_ring_wait(struct unm_port *p, int tx, unsigned ring, int timeout_ms)

@@ -30,12 +30,9 @@
  * issues one sendto(MSG_DONTWAIT) per batch. The slots complete at once
  * (the data has been copied). The alternative, sendmmsg() of up to 256
  * messages whose iovecs point at the slot buffers (no userspace copy; the
- * kernel copies), was implemented and measured (git history: "sendmmsg TX
- * variant"): 64-byte frames into a veth, alternating 8 times in one run on
- * the loaded 2-vCPU machine, the TX ring used 1421 ns of CPU per frame
- * against 1492 for sendmmsg (cheaper in 7 of 8 pairs); wall-clock rates
- * were within the noise (0.26-0.37 Mpps both). 1500-byte frames: 2668 vs
- * 2820 ns. The ring is kept: per frame the kernel builds the skb around the
+ * kernel copies), was implemented (git history: "sendmmsg TX variant")
+ * and cost more CPU per frame at 64 and 1500 bytes (bench/NOTES.md). The
+ * ring is kept: per frame the kernel builds the skb around the
  * ring page (no msghdr/iovec import, no per-message sockaddr/cmsg
  * handling), which outweighs our memcpy of a small frame.
  * Linear copy: without a virtio-net header the kernel copies only the
@@ -46,11 +43,9 @@
  * frame. With PACKET_VNET_HDR, each frame is preceded by a virtio_net_hdr
  * whose hdr_len (the bytes the kernel copies into the linear part) we set
  * to the whole frame when it is at most AFP_COPYBREAK bytes: one small
- * kmalloc'ed skb, no fragments. 64-byte frames into a veth, CPU time per
- * frame delivered, interleaved against trafgen (which uses the fragment
- * path): about 0.96x trafgen's rate per CPU-second without, 1.2-1.4x with
- * (bench/afpacket_tx.sh; a loaded 2-vCPU machine, noisy); 1500-byte
- * frames also cost less (about 0.85x the CPU). Larger frames keep
+ * kmalloc'ed skb, no fragments: less CPU per frame than the fragment
+ * path, small and 1500-byte frames alike (bench/afpacket_tx.sh against
+ * trafgen; figures in bench/NOTES.md). Larger frames keep
  * hdr_len 0 (the fragment path: no high-order allocation). The header also
  * turns off the kernel's check of tp_len against the MTU: afp_copy_out()
  * already limits frames to frame_max.
@@ -59,8 +54,8 @@
  * The TX socket is in the port's epoll set only while the ring is armed:
  * a socket with a waiter on its wait queue takes a wake-up call (spin lock,
  * epoll callback) for every skb freed, i.e. for every frame sent, even
- * with an event mask of 0; that was 6-7% of the CPU time of a 64-byte
- * flood. A TX socket never reports an error by EPOLLERR (it is bound to
+ * with an event mask of 0: a visible share of a small-frame flood's CPU
+ * time. A TX socket never reports an error by EPOLLERR (it is bound to
  * protocol 0, and the kernel errors only sockets with a protocol hook on
  * a device going down): errors come from sendto.
  * While the link is down the kernel refuses the whole ring (ENETDOWN);

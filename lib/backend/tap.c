@@ -38,13 +38,9 @@
  * TX uses raw io_uring when the kernel offers it (no liburing): one
  * io_uring_enter submits up to 128 unlinked IORING_OP_WRITE(V)s and waits
  * for all of them (tun writes complete inline, so the sync stays
- * synchronous). Measured with bench/tap_iouring.c (60-byte frames into a
- * tap, same run, loaded 2-vCPU VM, kernel 6.18): write() 950-1240 ns of CPU
- * per frame, io_uring batch 64: 610-830 ns, batch 256: ~600 ns, i.e. about
- * 1.5x the frame rate. Through the port (backend-burst tx, 60-byte frames,
- * same run): write() 0.75-0.78 Mpps at 1222-1263 ns/frame, io_uring
- * 1.06-1.17 Mpps at 844-942 ns/frame. Linking the SQEs (IOSQE_IO_LINK) loses most of the
- * gain (890-1190 ns), so they are not linked: a write that fails with
+ * synchronous): fewer system calls per frame, a higher frame rate
+ * (bench/tap_iouring.c; figures in bench/NOTES.md). Linking the SQEs
+ * (IOSQE_IO_LINK) loses most of the gain, so they are not linked: a write that fails with
  * EAGAIN while a later one succeeds is counted as a drop (tun practically
  * never returns EAGAIN on write). RX stays one read() per frame: unlinked
  * reads could fill slots out of order around an EAGAIN, and linked ones
