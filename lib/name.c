@@ -448,7 +448,11 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 			pe++;
 		if (depth > 0 && pe < e && *pe == ':') {
 			/* monitor:valeX:TYPE:ARG - a port attached to valeX,
-			 * named on its switch (sp->sw says which) */
+			 * named on its switch (sp->sw says which). One level
+			 * only: TYPE is never a switch, or the inner switch
+			 * would overwrite sp->sw. */
+			if (e - p >= 4 && !memcmp(p, "vale", 4))
+				return bad(c, "valeX:TYPE:ARG names a port attached to a switch");
 			if ((rc = parse(c, p, sp, depth)))
 				return rc;
 			if (sp->kind == UNM_KIND_VALE || sp->kind == UNM_KIND_MONITOR)

@@ -9,7 +9,8 @@
  * inside its array; kind is a real kind and type its name; ring, flags and
  * every @conf value are inside the limits the parser promises; a pipe has
  * a role, a name and an id; a monitor has monitor flags and a path that
- * parses again as a port that is not a monitor. On failure: -EINVAL or
+ * parses again as a port that is not a monitor (for monitor:valeX:TYPE:ARG,
+ * the path after "valeX:" does, as a port that is not a switch port). On failure: -EINVAL or
  * -EPROTONOSUPPORT and a message starting "bad port name '".
  * Single-threaded.
  */
@@ -78,9 +79,19 @@ static void check_spec(const struct unm_spec *s)
 	case UNM_KIND_MONITOR:
 		CHECK(!strcmp(s->type, "monitor"));
 		CHECK(s->flags & (UNM_SPEC_MON_TX | UNM_SPEC_MON_RX | UNM_SPEC_MON_ZCOPY));
-		/* the target's name alone parses as a port that is not a monitor */
-		CHECK(unm_parse_name(s->path, &again, err, sizeof(err)) == 0);
-		CHECK(again.kind != UNM_KIND_MONITOR && again.kind != UNM_KIND_NONE);
+		/* the target's name alone parses as a port that is not a
+		 * monitor; monitor:valeX:TYPE:ARG names a port attached to
+		 * valeX, whose own name is what follows "valeX:" */
+		if (unm_parse_name(s->path, &again, err, sizeof(err)) == 0) {
+			CHECK(again.kind != UNM_KIND_MONITOR && again.kind != UNM_KIND_NONE);
+		} else {
+			size_t swl = strlen(s->sw);
+
+			CHECK(swl && !strncmp(s->path, s->sw, swl) && s->path[swl] == ':');
+			CHECK(unm_parse_name(s->path + swl + 1, &again, err, sizeof(err)) == 0);
+			CHECK(again.kind != UNM_KIND_MONITOR && again.kind != UNM_KIND_VALE &&
+			      again.kind != UNM_KIND_NONE);
+		}
 		break;
 	default:
 		break;
