@@ -1,9 +1,9 @@
 #!/bin/bash
 # run.sh - unetmap test runner (make check).
 #
-# Runs every C test program under $B/tests/{unit,mp,hostile,security}, every shell
-# test tests/*/*.sh, and replays each fuzz corpus through its gcc-built
-# replay program. Each test gets a timeout (TIMEOUT, default 180 s);
+# Runs every C test program under $B/tests/{unit,mp,hostile,security}, every
+# shell test tests/*/*.sh but those in tests/lib/ (what tests source), and
+# replays each fuzz corpus through its gcc-built replay program. Each test gets a timeout (TIMEOUT, default 180 s);
 # exit 0 = pass, 77 = skip (the test prints the reason), anything else =
 # fail, and a failing test's output is shown. TESTS="name ..." runs only
 # tests whose path contains one of the names. The last line is
@@ -46,7 +46,7 @@ for t in $(ls "$B"/tests/unit/* "$B"/tests/mp/* "$B"/tests/hostile/* "$B"/tests/
 	[ -x "$t" ] || continue
 	run_one "${t#$B/}" "$t"
 done
-for t in $(ls tests/*/*.sh 2>/dev/null); do
+for t in $(ls tests/*/*.sh 2>/dev/null | grep -v '^tests/lib/'); do
 	run_one "$t" bash "$t"
 done
 for r in $(ls "$B"/fuzz/*-replay 2>/dev/null); do
