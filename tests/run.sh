@@ -1,13 +1,14 @@
 #!/bin/bash
 # run.sh - unetmap test runner (make check).
 #
-# Runs every C test program under $B/tests/{unit,mp,hostile,security}, every
-# shell test tests/*/*.sh but those in tests/lib/ (what tests source), and
-# replays each fuzz corpus through its gcc-built replay program. Each test
-# gets a timeout (TIMEOUT, default 180 s); exit 0 = pass, 77 = skip (the test prints the reason), anything else =
-# fail, and a failing test's output is shown. TESTS="name ..." runs only
-# tests whose path contains one of the names. The last line is
-# "N passed, N failed, N skipped"; the exit status is non-zero on failure.
+# Runs every C test program under $B/tests/{unit,mp,hostile,security},
+# every shell test tests/*/*.sh but those in tests/lib/ (what tests source),
+# and replays each fuzz corpus through its gcc-built replay program. Each
+# test gets a timeout (TIMEOUT, default 180 s); exit 0 = pass, 77 = skip
+# (the test prints the reason), anything else = fail, and a failing test's
+# output is shown. TESTS="name ..." runs only tests whose path contains one
+# of the names. The last line is "N passed, N failed, N skipped"; the exit
+# status is non-zero on failure.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
