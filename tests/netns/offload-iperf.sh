@@ -20,36 +20,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 for c in ip iperf3 tcpdump; do command -v $c >/dev/null || skip "$c not installed"; done
 [ -c /dev/net/tun ] || skip "tap: /dev/net/tun not present"
 [ -x "$UNMD" ] && [ -x "$CTL" ] || skip "unmd/unm-ctl not built"
-SUF=$(printf '%04x%04x' $RANDOM $RANDOM)
-NS0=unmo0$SUF NS1=unmo1$SUF NS2=unmo2$SUF
-TMPD=$(mktemp -d /tmp/unm-offload.XXXXXX)
-SOCK=$TMPD/unmd.sock
-NSES=() PIDS=()
-
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-	for ns in "${NSES[@]}"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
-
-for ns in $NS0 $NS1 $NS2; do
-	ip netns add $ns 2>/dev/null || skip "cannot create network namespaces"
-	NSES+=($ns)
-	ip -n $ns link set lo up
-	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
-done
-
-ip netns exec $NS0 "$UNMD" -f -s "$SOCK" 2>"$TMPD/unmd.log" &
-PIDS+=($!)
-for ((i = 0; i < 300; i++)); do [ -S "$SOCK" ] && break; sleep 0.01; done
-[ -S "$SOCK" ] || fail "unmd did not start: $(cat "$TMPD/unmd.log")"
-ctl() { ip netns exec $NS0 "$CTL" -s "$SOCK" "$@"; }
+NS_TAG=unmo
+. "$(dirname "$0")/../lib/unmd-3ns.inc"
 
 # plug NS TAP ADDR OPTS: attach tap:TAP[OPTS] (unmd creates it in NS0),
 # move it into NS and configure it.
