@@ -10,12 +10,14 @@
  * every @conf value are inside the limits the parser promises; a pipe has
  * a role, a name and an id; a monitor has monitor flags and a path that
  * parses again as a port that is not a monitor (for monitor:valeX:TYPE:ARG,
- * the path after "valeX:" does, as a port that is not a switch port). On failure: -EINVAL or
+ * the path after "valeX:" does, as a port that is not a switch port; a
+ * VXLAN target with its own @conf options put back). On failure: -EINVAL or
  * -EPROTONOSUPPORT and a message starting "bad port name '".
  * Single-threaded.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "unm-internal.h"
@@ -30,6 +32,25 @@ static bool terminated(const char *s, size_t n)
 static bool conf_ok(unsigned v, unsigned lo, unsigned hi)
 {
 	return v == 0 || (v >= lo && v <= hi);
+}
+
+/*
+ * Parse a monitor's target name. The path stops at the suffixes, which are
+ * the monitor's own; a VXLAN target's own options (vni, port...) were
+ * collected in xconf and are needed for the name alone to parse (the
+ * daemon matches on the path, so they do not take part in finding it).
+ */
+static int reparse(const char *path, const char *xconf, struct unm_spec *out)
+{
+	char name[sizeof(((struct unm_spec *)0)->path) + sizeof(((struct unm_spec *)0)->xconf) + 8];
+	char err[256];
+
+	int rc = unm_parse_name(path, out, err, sizeof(err));
+
+	if (rc == 0 || !xconf[0])
+		return rc;
+	snprintf(name, sizeof(name), "%s@conf:%s", path, xconf);
+	return unm_parse_name(name, out, err, sizeof(err));
 }
 
 static void check_spec(const struct unm_spec *s)
@@ -82,13 +103,13 @@ static void check_spec(const struct unm_spec *s)
 		/* the target's name alone parses as a port that is not a
 		 * monitor; monitor:valeX:TYPE:ARG names a port attached to
 		 * valeX, whose own name is what follows "valeX:" */
-		if (unm_parse_name(s->path, &again, err, sizeof(err)) == 0) {
+		if (reparse(s->path, s->xconf, &again) == 0) {
 			CHECK(again.kind != UNM_KIND_MONITOR && again.kind != UNM_KIND_NONE);
 		} else {
 			size_t swl = strlen(s->sw);
 
 			CHECK(swl && !strncmp(s->path, s->sw, swl) && s->path[swl] == ':');
-			CHECK(unm_parse_name(s->path + swl + 1, &again, err, sizeof(err)) == 0);
+			CHECK(reparse(s->path + swl + 1, s->xconf, &again) == 0);
 			CHECK(again.kind != UNM_KIND_MONITOR && again.kind != UNM_KIND_VALE &&
 			      again.kind != UNM_KIND_NONE);
 		}
