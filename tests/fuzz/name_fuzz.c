@@ -58,7 +58,6 @@ static void check_spec(const struct unm_spec *s)
 	static const unsigned known = UNM_SPEC_TX_ONLY | UNM_SPEC_RX_ONLY | UNM_SPEC_MON_TX |
 				      UNM_SPEC_MON_RX | UNM_SPEC_MON_ZCOPY | UNM_SPEC_EXCLUSIVE;
 	struct unm_spec again;
-	char err[256];
 
 	CHECK(terminated(s->type, sizeof(s->type)) && terminated(s->sw, sizeof(s->sw)) &&
 	      terminated(s->port, sizeof(s->port)) &&
