@@ -96,21 +96,9 @@ static int parse_port(const char *name, const struct unm_ctl_geom *in, char *sw,
 	snprintf(port, 64, "%s", s.port);
 	*g = in ? *in : (struct unm_ctl_geom){ 0 };
 	/* the name's @conf over the request's geometry, then defaults: as unm_open */
-	o.tx_rings = g->tx_rings;
-	o.rx_rings = g->rx_rings;
-	o.tx_slots = g->tx_slots;
-	o.rx_slots = g->rx_slots;
-	o.buf_size = g->buf_size;
-	o.extra_bufs = g->extra_bufs;
-	o.vnet_hdr_len = g->vnet_hdr_len;
+	unm_ctl_geom_to_opts(g, &o);
 	unm_spec_geometry(&s, &o);
-	g->tx_rings = o.tx_rings;
-	g->rx_rings = o.rx_rings;
-	g->tx_slots = o.tx_slots;
-	g->rx_slots = o.rx_slots;
-	g->buf_size = o.buf_size;
-	g->extra_bufs = o.extra_bufs;
-	g->vnet_hdr_len = o.vnet_hdr_len;
+	unm_ctl_geom_from_opts(g, &o);
 	if (g->tx_rings > UNM_MAX_RINGS || g->rx_rings > UNM_MAX_RINGS ||
 	    g->tx_slots < UNM_MIN_SLOTS || g->tx_slots > UNM_MAX_SLOTS ||
 	    g->rx_slots < UNM_MIN_SLOTS || g->rx_slots > UNM_MAX_SLOTS ||

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include "unm-ctlmsg.h"
 #include "unmd.h"
 
 struct att_priv {
@@ -178,13 +179,7 @@ int vport_attached_create(struct vport **pp, const char *name, int fd, const str
 	struct vport *p;
 	int rc;
 
-	o.tx_rings = g->tx_rings;
-	o.rx_rings = g->rx_rings;
-	o.tx_slots = g->tx_slots;
-	o.rx_slots = g->rx_slots;
-	o.buf_size = g->buf_size;
-	o.extra_bufs = g->extra_bufs;
-	o.vnet_hdr_len = g->vnet_hdr_len;
+	unm_ctl_geom_to_opts(g, &o);
 	o.timeout_ms = 1000; /* on an attach worker thread (ctl_server.c), never the control thread */
 	{
 		/* An attached tap gets offloads unless told otherwise: the

@@ -31,6 +31,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include "unm-ctlmsg.h"
 #include "unmd.h"
 
 struct csb_priv {
@@ -239,6 +240,7 @@ static int ring_setup(struct vport *p, struct vring *vr, struct unm_ring *ring,
 int vport_csb_create(struct vport **pp, const char *port, const struct unm_ctl_geom *g,
 		     char *err, size_t errlen)
 {
+	struct unm_open_opts o = { .sz = sizeof(o) };
 	struct unm_region_layout l;
 	struct csb_priv *c;
 	struct vport *p;
@@ -254,17 +256,8 @@ int vport_csb_create(struct vport **pp, const char *port, const struct unm_ctl_g
 	snprintf(p->name, sizeof(p->name), "%s", port);
 	snprintf(p->type, sizeof(p->type), "csb");
 	p->geom = *g;
-	memset(&l, 0, sizeof(l));
-	l.kind = UNM_REGION_PORT;
-	l.n_ifs = 1;
-	snprintf(l.ifs[0].name, sizeof(l.ifs[0].name), "%.15s", port);
-	l.ifs[0].tx_rings = g->tx_rings;
-	l.ifs[0].rx_rings = g->rx_rings;
-	l.ifs[0].tx_slots = g->tx_slots;
-	l.ifs[0].rx_slots = g->rx_slots;
-	l.buf_size = g->buf_size;
-	l.extra_bufs = g->extra_bufs;
-	l.vnet_hdr_len = g->vnet_hdr_len;
+	unm_ctl_geom_to_opts(g, &o);
+	unm_region_layout_init(&l, UNM_REGION_PORT, port, &o);
 	l.csb_entries = 2 * (g->tx_rings + g->rx_rings);
 	l.mtu = 1500;
 	l.pow2 = !!(g->flags & UNM_CTL_GEOM_POW2);

@@ -130,35 +130,39 @@ void unm_ctl_item_init(struct unm_ctl_item *it, unsigned kind, uint32_t seq)
 	it->seq = seq;
 }
 
+void unm_ctl_geom_from_opts(struct unm_ctl_geom *g, const struct unm_open_opts *o)
+{
+	g->tx_rings = o->tx_rings;
+	g->rx_rings = o->rx_rings;
+	g->tx_slots = o->tx_slots;
+	g->rx_slots = o->rx_slots;
+	g->buf_size = o->buf_size;
+	g->extra_bufs = o->extra_bufs;
+	g->vnet_hdr_len = o->vnet_hdr_len;
+}
+
+void unm_ctl_geom_to_opts(const struct unm_ctl_geom *g, struct unm_open_opts *o)
+{
+	o->tx_rings = g->tx_rings;
+	o->rx_rings = g->rx_rings;
+	o->tx_slots = g->tx_slots;
+	o->rx_slots = g->rx_slots;
+	o->buf_size = g->buf_size;
+	o->extra_bufs = g->extra_bufs;
+	o->vnet_hdr_len = g->vnet_hdr_len;
+}
+
+_Static_assert(UNM_CTL_MAX_FDS <= UNM_FDPASS_MAX, "fdpass.c carries every ctl fd");
+
 int unm_ctl_send(int fd, const void *msg, size_t len, const int *fds, unsigned nfds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * UNM_CTL_MAX_FDS)];
-		struct cmsghdr align;
-	} cm;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (nfds > UNM_CTL_MAX_FDS)
 		return -EINVAL;
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	n = unm_fdpass_send(fd, msg, len, fds, nfds, 0);
 	if (n < 0)
-		return errno == EPIPE ? -ECONNRESET : -errno;
+		return n == -EPIPE ? -ECONNRESET : (int)n;
 	return (size_t)n == len ? 0 : -EIO;
 }
 
@@ -171,15 +175,7 @@ static void close_fds(int *fds, unsigned n)
 int unm_ctl_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
 		 unsigned *nfds, int timeout_ms)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * UNM_CTL_MAX_FDS)];
-		struct cmsghdr align;
-	} cm;
-	struct iovec iov = { .iov_base = msg, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-	int got[UNM_CTL_MAX_FDS];
-	unsigned ngot = 0;
+	unsigned got;
 	ssize_t n;
 
 	if (nfds)
@@ -196,52 +192,21 @@ int unm_ctl_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
 		if (r == 0)
 			return -ETIMEDOUT;
 	}
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	/* Every fd received is either kept (at most MAX_FDS) or closed:
+	 * a message with more, or truncated, is refused (-EBADMSG). */
+	if (max_fds > UNM_CTL_MAX_FDS)
+		max_fds = UNM_CTL_MAX_FDS;
+	n = unm_fdpass_recv(fd, msg, len, 0, fds, max_fds, &got);
 	if (n < 0)
-		return errno == EPIPE ? -ECONNRESET : -errno;
-	/*
-	 * Collect every fd first so none leaks whatever happens next. The
-	 * kernel installs as many fds as the control buffer holds (here up
-	 * to UNM_CTL_MAX_FDS + 1, the buffer being rounded up) and closes
-	 * the rest itself (MSG_CTRUNC); every installed one is either kept
-	 * in got[] or closed right here, and a message with more than we
-	 * keep is refused below (extra > 0), so nothing stays open.
-	 */
-	unsigned extra = 0;
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-		    c->cmsg_len < CMSG_LEN(0))
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		for (size_t i = 0; i < k; i++) {
-			int x;
-
-			memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (ngot < UNM_CTL_MAX_FDS) {
-				got[ngot++] = x;
-			} else {
-				close(x);
-				extra++;
-			}
-		}
-	}
-	if (n == 0) {
-		close_fds(got, ngot);
+		return n == -EPIPE ? -ECONNRESET : (int)n;
+	if (n == 0)
 		return -ECONNRESET;
-	}
-	if ((size_t)n != len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || extra ||
-	    ngot > max_fds) {
-		close_fds(got, ngot);
+	if ((size_t)n != len) {
+		close_fds(fds, got);
 		return -EBADMSG;
 	}
-	if (ngot)
-		memcpy(fds, got, ngot * sizeof(int));
 	if (nfds)
-		*nfds = ngot;
+		*nfds = got;
 	return 0;
 }
 

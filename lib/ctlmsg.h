@@ -25,6 +25,12 @@ UNM_HIDDEN void unm_ctl_req_init(struct unm_ctl_req *r, unsigned op, uint32_t se
 UNM_HIDDEN void unm_ctl_rep_init(struct unm_ctl_rep *rep, const struct unm_ctl_req *req);
 UNM_HIDDEN void unm_ctl_item_init(struct unm_ctl_item *it, unsigned kind, uint32_t seq);
 
+/* The geometry fields of open options <-> the wire's unm_ctl_geom (rings,
+ * slots, buffer size, extra buffers, vnet header; nothing else is
+ * touched). Copies only: neither checks ranges. */
+UNM_HIDDEN void unm_ctl_geom_from_opts(struct unm_ctl_geom *g, const struct unm_open_opts *o);
+UNM_HIDDEN void unm_ctl_geom_to_opts(const struct unm_ctl_geom *g, struct unm_open_opts *o);
+
 /* Send one message (with up to UNM_CTL_MAX_FDS fds). Never raises SIGPIPE. */
 UNM_HIDDEN int unm_ctl_send(int fd, const void *msg, size_t len, const int *fds,
 			    unsigned nfds);

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "unm.h"
 
 #define UNM_HIDDEN __attribute__((visibility("hidden")))
@@ -225,6 +226,16 @@ UNM_HIDDEN int unm_region_attach(void *base, size_t size, struct unm_region *reg
 UNM_HIDDEN int unm_region_validate(const void *base, size_t size, char *err,
 				   size_t errlen);
 
+/*
+ * unm_region_layout_init - the one-interface layout of kind KIND for the
+ * geometry in O (rings, slots, buffer size, extra buffers, vnet header),
+ * interface 0 named NAME (truncated to fit; NULL: unnamed). Everything
+ * else (csb_entries, mtu, mac, pow2, more interfaces) is zero, for the
+ * caller to set.
+ */
+UNM_HIDDEN void unm_region_layout_init(struct unm_region_layout *l, unsigned kind,
+				       const char *name, const struct unm_open_opts *o);
+
 /* unm_region_size - bytes a region for LAYOUT needs (0 if out of limits). */
 UNM_HIDDEN size_t unm_region_size(const struct unm_region_layout *layout);
 
@@ -361,13 +372,56 @@ extern const struct unm_port_ops unm_vhost_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_zmon_ops UNM_HIDDEN;      /* zmon.c: /z of pipes */
 extern const struct unm_port_ops unm_vxlan_ops UNM_HIDDEN;     /* backend/vxlan.c */
 
+/* ---- kernel interfaces (netdev.c) ---------------------------------------- */
+
+/*
+ * unm_netdev_query - MTU and MAC address of interface IFNAME, asked through
+ * SOCK (any socket; -1: a temporary one). Sets *MTU and MAC only for what
+ * the kernel answered, so callers preset their defaults. Returns 0, or the
+ * first -errno (the other value may still have been set).
+ */
+UNM_HIDDEN int unm_netdev_query(const char *ifname, int sock, unsigned *mtu, uint8_t mac[6]);
+
+/* ---- fd passing (fdpass.c) --------------------------------------------- */
+
+struct msghdr;
+
+#define UNM_FDPASS_MAX 72 /* fds in one message, either way (>= UNM_CTL_MAX_FDS) */
+
+/*
+ * unm_fdpass_send - send LEN bytes of BUF and NFDS fds (SCM_RIGHTS, at most
+ * UNM_FDPASS_MAX) as one message; FLAGS as sendmsg's (MSG_NOSIGNAL always
+ * added). Retries EINTR; the fds stay the caller's. Returns the bytes sent
+ * or -errno (-EINVAL for too many fds).
+ */
+UNM_HIDDEN ssize_t unm_fdpass_send(int sock, const void *buf, size_t len, const int *fds,
+				   unsigned nfds, int flags);
+
+/*
+ * unm_fdpass_recv - receive one message into BUF (LEN bytes) with at most
+ * MAX fds (<= UNM_FDPASS_MAX, close-on-exec); FLAGS as recvmsg's. Retries
+ * EINTR. Returns the bytes received with *NFDS set, 0 if the peer closed,
+ * -EBADMSG if the message or its fds were truncated or there were more
+ * than MAX fds, or -errno; on any return but a positive one no fd is kept.
+ */
+UNM_HIDDEN ssize_t unm_fdpass_recv(int sock, void *buf, size_t len, int flags, int *fds,
+				   unsigned max, unsigned *nfds);
+
+/*
+ * unm_fdpass_take - for callers with their own recvmsg: move the fds MH
+ * carries to FDS[*N...] while *N < MAX, closing the rest. Returns how many
+ * it closed.
+ */
+UNM_HIDDEN unsigned unm_fdpass_take(struct msghdr *mh, int *fds, unsigned *n, unsigned max);
+
 /* ---- pipes and their zero-copy monitors (pipe.c, zmon.c) ------------------ */
 
 struct sockaddr_un;
 
-/* fd passing over a SOCK_SEQPACKET socket (pipe.c). send: 0 or -errno;
- * recv: one message of exactly LEN bytes, returns the number of fds
- * received (at most maxfds <= 4), or -errno / -EBADMSG (fds closed). */
+/* The pipe rendezvous' messages (pipe.c): one message of exactly LEN
+ * bytes over a SOCK_SEQPACKET socket, never blocking. send: 0 or -errno;
+ * recv: the number of fds received (at most maxfds <= 4), or -errno /
+ * -EBADMSG (fds closed). Built on unm_fdpass_send/recv. */
 UNM_HIDDEN int unm_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds);
 UNM_HIDDEN int unm_recv_fds(int fd, void *buf, size_t len, int *fds, int maxfds);
 /* A received wake fd is an eventfd; made non-blocking. */

@@ -311,72 +311,37 @@ static void drain_recheck(struct unm_port *p, struct pipe_priv *pp)
 	recheck(p, pp);
 }
 
-/* sendmsg/recvmsg with up to 4 fds. */
+/* The rendezvous' messages: fd passing itself is fdpass.c's. */
 int unm_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
 {
-	union { char b[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr h; } cm;
+	ssize_t r;
 
 	if (nfds < 0 || nfds > 4)
 		return -EINVAL;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	memset(&cm, 0, sizeof(cm));
-	if (nfds) {
-		struct cmsghdr *c;
-
-		m.msg_control = cm.b;
-		m.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
-	}
-	return sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len ? 0 : -errno ? -errno : -EIO;
+	r = unm_fdpass_send(fd, buf, len, fds, (unsigned)nfds, MSG_DONTWAIT);
+	if (r < 0)
+		return (int)r;
+	return (size_t)r == len ? 0 : -EIO;
 }
 
-/* Receive one message of exactly LEN bytes; returns fds received (all
- * closed and -EBADMSG if the message is malformed), or -errno. */
 int unm_recv_fds(int fd, void *buf, size_t len, int *fds, int maxfds)
 {
-	union { char b[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr h; } cm;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			    .msg_controllen = sizeof(cm.b) };
-	int n = 0, rc = 0;
+	unsigned n;
 	ssize_t r;
 
-	r = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (maxfds < 0 || maxfds > 4)
+		return -EINVAL;
+	r = unm_fdpass_recv(fd, buf, len, MSG_DONTWAIT, fds, (unsigned)maxfds, &n);
 	if (r < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-
-		for (int i = 0; i < k; i++) {
-			int f;
-
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (n < maxfds)
-				fds[n++] = f;
-			else {
-				close(f);
-				rc = -EBADMSG;
-			}
-		}
-	}
+		return (int)r;
 	if (r == 0)
-		rc = -ECONNRESET;
-	else if ((size_t)r != len || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		rc = -EBADMSG;
-	if (rc) {
-		for (int i = 0; i < n; i++)
+		return -ECONNRESET;
+	if ((size_t)r != len) {
+		for (unsigned i = 0; i < n; i++)
 			close(fds[i]);
-		return rc;
+		return -EBADMSG;
 	}
-	return n;
+	return (int)n;
 }
 
 /* ---- owner side: serving joiners ------------------------------------------ */
@@ -997,26 +962,24 @@ static int pipe_create(struct unm_port *p, struct pipe_priv *pp, const struct un
 {
 	const unsigned me = pp->role == UNM_PIPE_MASTER ? 0 : 1;
 	struct unm_region_layout l;
+	struct unm_if_layout self;
 	char err[200];
 	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.kind = UNM_REGION_PIPE;
+	/* our interface as asked, the peer's its mirror image */
+	unm_region_layout_init(&l, UNM_REGION_PIPE, NULL, o);
+	self = l.ifs[0];
 	l.n_ifs = 2;
-	l.ifs[me] = (struct unm_if_layout){ .tx_rings = o->tx_rings, .rx_rings = o->rx_rings,
-					    .tx_slots = o->tx_slots, .rx_slots = o->rx_slots };
-	l.ifs[1 - me] = (struct unm_if_layout){ .tx_rings = o->rx_rings, .rx_rings = o->tx_rings,
-						.tx_slots = o->rx_slots, .rx_slots = o->tx_slots };
+	l.ifs[me] = self;
+	l.ifs[1 - me] = (struct unm_if_layout){ .tx_rings = self.rx_rings, .rx_rings = self.tx_rings,
+						.tx_slots = self.rx_slots, .rx_slots = self.tx_slots };
 	for (unsigned i = 0; i < 2; i++) {
 		char n[2 * UNM_NAME_MAX + 2] = ""; /* "NAME{ID", truncated to fit ni_name */
 
 		snprintf(n, sizeof(n), "%s%c%s", p->spec.port, i == 0 ? '{' : '}', p->spec.pipe_id);
 		memcpy(l.ifs[i].name, n, sizeof(l.ifs[i].name) - 1);
 	}
-	l.buf_size = o->buf_size;
-	l.extra_bufs = o->extra_bufs;
 	l.csb_entries = 4 * (o->tx_rings > o->rx_rings ? o->tx_rings : o->rx_rings);
-	l.vnet_hdr_len = o->vnet_hdr_len;
 	rc = unm_region_create(&l, &p->reg, err, sizeof(err));
 	if (rc)
 		return unm_seterr(rc, "%s: %s", p->name, err);

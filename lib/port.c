@@ -624,17 +624,7 @@ int unm_port_create_self(struct unm_port *p, const struct unm_open_opts *o,
 	char err[200];
 	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.kind = UNM_REGION_SELF;
-	l.n_ifs = 1;
-	snprintf(l.ifs[0].name, sizeof(l.ifs[0].name), "%.15s", p->spec.port[0] ? p->spec.port : p->spec.type);
-	l.ifs[0].tx_rings = o->tx_rings;
-	l.ifs[0].rx_rings = o->rx_rings;
-	l.ifs[0].tx_slots = o->tx_slots;
-	l.ifs[0].rx_slots = o->rx_slots;
-	l.buf_size = o->buf_size;
-	l.extra_bufs = o->extra_bufs;
-	l.vnet_hdr_len = o->vnet_hdr_len;
+	unm_region_layout_init(&l, UNM_REGION_SELF, p->spec.port[0] ? p->spec.port : p->spec.type, o);
 	l.mtu = mtu;
 	if (mac)
 		memcpy(l.mac, mac, 6);

@@ -107,6 +107,24 @@ static void place(const struct unm_region_layout *l, struct layout_pos *pos)
 	}
 }
 
+void unm_region_layout_init(struct unm_region_layout *l, unsigned kind, const char *name,
+			    const struct unm_open_opts *o)
+{
+	memset(l, 0, sizeof(*l));
+	l->kind = kind;
+	l->n_ifs = 1;
+	if (name)
+		snprintf(l->ifs[0].name, sizeof(l->ifs[0].name), "%.*s",
+			 (int)sizeof(l->ifs[0].name) - 1, name);
+	l->ifs[0].tx_rings = o->tx_rings;
+	l->ifs[0].rx_rings = o->rx_rings;
+	l->ifs[0].tx_slots = o->tx_slots;
+	l->ifs[0].rx_slots = o->rx_slots;
+	l->buf_size = o->buf_size;
+	l->extra_bufs = o->extra_bufs;
+	l->vnet_hdr_len = o->vnet_hdr_len;
+}
+
 size_t unm_region_size(const struct unm_region_layout *l)
 {
 	struct layout_pos pos;

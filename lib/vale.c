@@ -97,13 +97,7 @@ static int open_request(struct unm_port *p, const struct unm_open_opts *o, struc
 		req.flags = (p->spec.flags & UNM_SPEC_MON_TX ? UNM_CTL_OPEN_MON_TX : 0) |
 			    (p->spec.flags & UNM_SPEC_MON_RX ? UNM_CTL_OPEN_MON_RX : 0);
 	}
-	req.geom.tx_rings = o->tx_rings;
-	req.geom.rx_rings = o->rx_rings;
-	req.geom.tx_slots = o->tx_slots;
-	req.geom.rx_slots = o->rx_slots;
-	req.geom.buf_size = o->buf_size;
-	req.geom.extra_bufs = o->extra_bufs;
-	req.geom.vnet_hdr_len = o->vnet_hdr_len;
+	unm_ctl_geom_from_opts(&req.geom, o);
 	return unm_ctl_call(v->sock, &req, rep, fds, UNM_CTL_MAX_FDS, o->timeout_ms);
 }
 

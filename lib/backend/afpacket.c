@@ -312,15 +312,8 @@ static void afp_free(struct afp_priv *ap)
 /* MTU and MAC of the interface through the (first) packet socket. */
 static void afp_query_dev(struct afp_priv *ap, int fd, uint8_t mac[6])
 {
-	struct ifreq ifr;
-
 	ap->mtu = 1500;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ap->ifname);
-	if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
-		ap->mtu = (unsigned)ifr.ifr_mtu;
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	unm_netdev_query(ap->ifname, fd, &ap->mtu, mac);
 	ap->frame_max = ap->mtu + 14 + 4;
 	if (ap->frame_max > UNM_MAX_FRAME)
 		ap->frame_max = UNM_MAX_FRAME;

@@ -184,20 +184,9 @@ static void print_restore(const struct print_save *s)
 
 static void if_query(const char *ifname, unsigned *mtu, uint8_t mac[6])
 {
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
 	*mtu = 0;
 	memset(mac, 0, 6);
-	if (fd < 0)
-		return;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFMTU, &ifr) == 0)
-		*mtu = (unsigned)ifr.ifr_mtu;
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
+	unm_netdev_query(ifname, -1, mtu, mac);
 }
 
 static int nl_open(void)

@@ -273,12 +273,9 @@ static void tap_query_dev(struct tap_priv *tp, uint8_t mac[6])
 		s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return;
+	unm_netdev_query(tp->ifname, s, &tp->mtu, mac);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tp->ifname);
-	if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
-		tp->mtu = (unsigned)ifr.ifr_mtu;
-	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	if (tp->created && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
 		ifr.ifr_flags |= IFF_UP;
 		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)

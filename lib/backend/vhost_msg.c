@@ -392,24 +392,6 @@ done:
 
 /* ---- reading -------------------------------------------------------------- */
 
-static void stash_fds(struct vu_dev *d, struct msghdr *mh)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int fd;
-
-		for (size_t i = 0; i < n; i++) {
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (d->nfds < VU_MAX_FDS)
-				d->fds[d->nfds++] = fd;
-			else
-				close(fd); /* the message will be refused: fd count */
-		}
-	}
-}
-
 /* Read what is available; handle each complete message. */
 static void ctl_read(struct vu_dev *d)
 {
@@ -442,7 +424,9 @@ static void ctl_read(struct vu_dev *d)
 			vu_ctl_disconnect(d, n == 0 ? "connection closed" : strerror(errno));
 			return;
 		}
-		stash_fds(d, &mh);
+		/* Past VU_MAX_FDS the fds are closed: the message will be
+		 * refused on its fd count. */
+		unm_fdpass_take(&mh, d->fds, &d->nfds, VU_MAX_FDS);
 		if (mh.msg_flags & MSG_CTRUNC) {
 			d->bad_msgs++;
 			vu_ctl_disconnect(d, "too many fds in one message");
