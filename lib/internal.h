@@ -300,6 +300,9 @@ struct unm_port_ops {
 	/* Called after the port's fd woke a waiter: drain eventfds, check the
 	 * peer. Return 0 or -errno (-EPIPE, -ECONNRESET). May be NULL. */
 	int (*wakeup)(struct unm_port *p);
+	/* Release what the type set up (p->priv). Also called when open
+	 * failed part way: copes with p->priv NULL or partly built. The
+	 * port's epfd, region and rings are unm_close's (port.c), not this. */
 	void (*close)(struct unm_port *p);
 	/* Optional: fill type-specific info (mac, mtu). */
 	void (*info)(const struct unm_port *p, struct unm_port_info *info);

@@ -1182,10 +1182,9 @@ static int pipe_open(struct unm_port *p, const struct unm_spec *s, const struct 
 		rc = rendezvous(p, pp, o);
 	if (!rc)
 		zm_listen(p, pp);
-	if (rc) {
+	if (rc) { /* no ring to flush: free what the rendezvous built, unm_open the rest */
 		pipe_free(p, pp);
-		close_fd(&p->epfd);
-		unm_region_unmap(&p->reg);
+		p->priv = NULL;
 	}
 	return rc;
 }

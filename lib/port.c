@@ -22,6 +22,24 @@
 static int open_port(const char *name, int fd, struct unm_port **portp,
 		     const struct unm_open_opts *uopts);
 
+/*
+ * Release a port: the type's close, then what every port has (epoll fd,
+ * region, rings). The one path for unm_close and for an open that failed
+ * part way: ops->close copes with whatever its open had set up (p->priv
+ * NULL or partly built), so a backend's failed open only returns.
+ */
+static void port_teardown(struct unm_port *p)
+{
+	if (p->ops && p->ops->close)
+		p->ops->close(p);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	unm_region_unmap(&p->reg);
+	free(p->tx);
+	free(p->rx);
+	free(p);
+}
+
 UNM_API int unm_open(const char *name, struct unm_port **portp,
 		     const struct unm_open_opts *uopts)
 {
@@ -85,9 +103,7 @@ static int open_port(const char *name, int fd, struct unm_port **portp,
 	if (rc) {
 		if (!unm_errmsg()[0])
 			unm_seterr(rc, "%s: %s", name, strerror(-rc));
-		free(p->tx);
-		free(p->rx);
-		free(p);
+		port_teardown(p); /* whatever the open had set up, as unm_close */
 		return rc;
 	}
 	*portp = p;
@@ -96,16 +112,8 @@ static int open_port(const char *name, int fd, struct unm_port **portp,
 
 UNM_API void unm_close(struct unm_port *p)
 {
-	if (!p)
-		return;
-	if (p->ops && p->ops->close)
-		p->ops->close(p);
-	if (p->epfd >= 0)
-		close(p->epfd);
-	unm_region_unmap(&p->reg);
-	free(p->tx);
-	free(p->rx);
-	free(p);
+	if (p)
+		port_teardown(p);
 }
 
 /*

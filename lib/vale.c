@@ -200,13 +200,9 @@ static int vale_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	memcpy(v->kick, fds + 1, n * sizeof(int));
 	memcpy(v->irq, fds + 1 + n, n * sizeof(int));
 	rc = vale_setup(p, v, &rep, fds);
-	if (rc) {
+	if (rc) { /* no BYE for a port never set up: unm_open tears down the rest */
 		if (fds[0] >= 0)
 			close(fds[0]);
-		unm_region_unmap(&p->reg);
-		if (p->epfd >= 0)
-			close(p->epfd);
-		p->epfd = -1;
 		priv_free(v);
 		return rc;
 	}

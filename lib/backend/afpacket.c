@@ -402,13 +402,7 @@ static int afp_open(struct unm_port *p, const struct unm_spec *s, const struct u
 		goto fail;
 	ap->next_check = unm_now_ns() + AFP_CHECK_NS;
 	return 0;
-fail:
-	if (p->epfd >= 0)
-		close(p->epfd);
-	p->epfd = -1;
-	unm_region_unmap(&p->reg);
-	afp_free(ap);
-	p->priv = NULL;
+fail: /* unm_open tears the rest down (port_teardown, as unm_close) */
 	return rc;
 }
 

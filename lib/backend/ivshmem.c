@@ -194,7 +194,7 @@ static int ivsh_open(struct unm_port *p, const struct unm_spec *s, const struct 
 {
 	struct ivsh_priv *v;
 	char bdf[64], path[512];
-	int rc, fd;
+	int fd;
 
 	(void)o; /* the geometry is the host's */
 	/* sysfs names carry the PCI domain */
@@ -215,15 +215,7 @@ static int ivsh_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	if (!v)
 		return -ENOMEM;
 	p->priv = v;
-	rc = ivsh_setup(p, v, bdf);
-	if (rc) {
-		if (v->bar0)
-			munmap(v->bar0, v->bar0_len);
-		unm_region_unmap(&p->reg);
-		free(v);
-		p->priv = NULL;
-	}
-	return rc;
+	return ivsh_setup(p, v, bdf); /* on failure unm_open runs ivsh_close and the rest */
 }
 
 static void ivsh_close(struct unm_port *p)
@@ -232,7 +224,8 @@ static void ivsh_close(struct unm_port *p)
 
 	if (!v)
 		return;
-	munmap(v->bar0, v->bar0_len);
+	if (v->bar0)
+		munmap(v->bar0, v->bar0_len);
 	free(v);
 	p->priv = NULL;
 }

@@ -187,12 +187,7 @@ static int shmif_open(struct unm_port *p, const struct unm_spec *s,
 	if (rc)
 		goto fail;
 	return 0;
-fail:
-	shmif_close(p);
-	if (p->epfd >= 0)
-		close(p->epfd);
-	p->epfd = -1;
-	unm_region_unmap(&p->reg);
+fail: /* unm_open tears the rest down (port_teardown, as unm_close) */
 	return rc;
 }
 

@@ -436,13 +436,7 @@ static int tap_open(struct unm_port *p, const struct unm_spec *s, const struct u
 		}
 	}
 	return 0;
-fail:
-	if (p->epfd >= 0)
-		close(p->epfd);
-	p->epfd = -1;
-	unm_region_unmap(&p->reg);
-	tap_free(tp);
-	p->priv = NULL;
+fail: /* unm_open tears the rest down (port_teardown, as unm_close) */
 	return rc;
 }
 

@@ -229,15 +229,6 @@ static void vhost_info(const struct unm_port *p, struct unm_port_info *info)
 			!d->vq[VU_VQ_RX].broken && !d->vq[VU_VQ_TX].broken;
 }
 
-static void vhost_free(struct vu_dev *d)
-{
-	vu_ctl_close(d);
-	if (d->idle_fd >= 0)
-		close(d->idle_fd);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
-}
-
 static void vhost_close(struct unm_port *p)
 {
 	struct vu_dev *d = p->priv;
@@ -332,13 +323,8 @@ static int vhost_open(struct unm_port *p, const struct unm_spec *s,
 		goto fail;
 	}
 	return 0;
-fail:
-	vhost_free(d);
-	p->priv = NULL;
-	if (p->epfd >= 0)
-		close(p->epfd);
-	p->epfd = -1;
-	unm_region_unmap(&p->reg);
+fail: /* unm_open tears it down with vhost_close (port_teardown, as unm_close) */
+	p->priv = d;
 	return rc;
 }
 

@@ -364,13 +364,8 @@ static int vx_open(struct unm_port *p, const struct unm_spec *s, const struct un
 	vx->st.learn_max = vx->vc.learn_max;
 	vx->st.ageing_s = vx->vc.ageing_s;
 	return 0;
-fail:
-	if (p->epfd >= 0)
-		close(p->epfd);
-	p->epfd = -1;
-	unm_region_unmap(&p->reg);
-	p->priv = NULL;
-	vx_free(vx);
+fail: /* unm_open tears it down with vx_close (port_teardown, as unm_close) */
+	p->priv = vx;
 	return rc < 0 ? rc : -EINVAL;
 }
 
