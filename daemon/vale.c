@@ -313,6 +313,16 @@ int vs_port_add(struct unmd *d, const char *name, struct vport *p, char *err, si
 	return 0;
 }
 
+void vport_stats_add(struct vport_stats *to, const struct vport_stats *from)
+{
+	uint64_t *t = (uint64_t *)to;
+	const uint64_t *f = (const uint64_t *)from;
+
+	_Static_assert(sizeof(*to) % sizeof(uint64_t) == 0, "vport_stats: only uint64_t");
+	for (size_t i = 0; i < sizeof(*to) / sizeof(uint64_t); i++)
+		t[i] += f[i];
+}
+
 void vs_port_remove(struct unmd *d, struct vport *p)
 {
 	struct vswitch *sw;
@@ -329,6 +339,8 @@ void vs_port_remove(struct unmd *d, struct vport *p)
 			break;
 		}
 	sw->lookup->port_gone(sw->lt, p->idx);
+	vport_stats_add(&sw->gone, &p->st);
+	sw->ports_gone++;
 	p->sw = NULL;
 	share_free(p);
 	if (sw->n_active == 0 && !sw->kept)
@@ -480,11 +492,15 @@ static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct
 static bool fwd_reserve(struct unmd *ud, struct vswitch *sw, struct vport *src,
 			struct vring *vr, struct fwd_ent *e, struct fwd_batch *b)
 {
-	unsigned first = e->dst == VS_BCAST ? 0 : e->dst;
-	unsigned last = e->dst == VS_BCAST ? VS_MAX_PORTS : e->dst + 1u;
+	/* a flood reserves in every active port (the compact list: walking
+	 * all VS_MAX_PORTS slots twice per frame made a lossless flood
+	 * several times slower than unicast) */
+	bool flood = e->dst == VS_BCAST;
+	unsigned last = flood ? sw->n_active : 1u;
 
 	for (int pass = 0; pass < 2; pass++)
-		for (unsigned d = first; d < last; d++) {
+		for (unsigned k = 0; k < last; k++) {
+			unsigned d = flood ? sw->active[k] : e->dst;
 			struct vport *dp = sw->ports[d];
 			struct vring *o;
 			uint32_t need, oend;
