@@ -258,6 +258,46 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 	return rc;
 }
 
+/* The counters of ST into PI. */
+static void stats_item(struct unm_ctl_port_info *pi, const struct vport_stats *st)
+{
+	pi->tx_frames = st->tx_frames;
+	pi->tx_bytes = st->tx_bytes;
+	pi->rx_frames = st->rx_frames;
+	pi->rx_bytes = st->rx_bytes;
+	pi->tx_delivered = st->tx_delivered;
+	pi->tx_extra_copies = st->tx_extra_copies;
+	memcpy(pi->drops, st->drops, sizeof(pi->drops));
+	for (unsigned r = 0; r < UNM_DROP__COUNT; r++)
+		pi->rx_drops += st->rx_drops[r];
+	pi->rx_dst_full = st->rx_drops[UNM_DROP_DST_FULL];
+	pi->rx_no_room = st->rx_drops[UNM_DROP_NO_ROOM];
+	pi->rx_dst_err = st->rx_drops[UNM_DROP_DST_ERR];
+	pi->bad_ring = st->bad_ring;
+	pi->irqs_tx = st->irqs_tx;
+}
+
+/* The switch's totals: its live ports' counters plus those folded in
+ * when ports left (vs_port_remove); monitors' own copies excluded. */
+static void total_item(struct unm_ctl_item *it, const struct vswitch *sw)
+{
+	struct unm_ctl_port_info *pi = &it->u.port;
+	struct vport_stats st = sw->gone;
+
+	for (unsigned k = 0; k < sw->n_active; k++)
+		vport_stats_add(&st, &sw->ports[sw->active[k]]->st);
+	snprintf(pi->sw, sizeof(pi->sw), "%s", sw->name);
+	snprintf(pi->name, sizeof(pi->name), "total");
+	snprintf(pi->type, sizeof(pi->type), "switch");
+	pi->idx = UNM_CTL_TOTAL_IDX;
+	pi->flags = UNM_CTL_PORT_TOTAL;
+	pi->uid = (uint32_t)sw->uid;
+	pi->ports_gone = sw->ports_gone;
+	stats_item(pi, &st);
+	pi->mon_copies = st.mon_copies;
+	pi->mon_drops = st.mon_drops;
+}
+
 static void port_item(struct unm_ctl_item *it, const struct vport *p)
 {
 	struct unm_ctl_port_info *pi = &it->u.port;
@@ -274,20 +314,7 @@ static void port_item(struct unm_ctl_item *it, const struct vport *p)
 	pi->uid = (uint32_t)p->uid;
 	pi->geom = p->geom;
 	pi->region_size = p->region_size;
-	pi->tx_frames = p->st.tx_frames;
-	pi->tx_bytes = p->st.tx_bytes;
-	pi->rx_frames = p->st.rx_frames;
-	pi->rx_bytes = p->st.rx_bytes;
-	pi->tx_delivered = p->st.tx_delivered;
-	pi->tx_extra_copies = p->st.tx_extra_copies;
-	memcpy(pi->drops, p->st.drops, sizeof(pi->drops));
-	for (unsigned r = 0; r < UNM_DROP__COUNT; r++)
-		pi->rx_drops += p->st.rx_drops[r];
-	pi->rx_dst_full = p->st.rx_drops[UNM_DROP_DST_FULL];
-	pi->rx_no_room = p->st.rx_drops[UNM_DROP_NO_ROOM];
-	pi->rx_dst_err = p->st.rx_drops[UNM_DROP_DST_ERR];
-	pi->bad_ring = p->st.bad_ring;
-	pi->irqs_tx = p->st.irqs_tx;
+	stats_item(pi, &p->st);
 	mon_port_info(p, pi);
 }
 
@@ -334,7 +361,7 @@ static int vxlan_item(struct items *it, struct vport *p)
 }
 
 static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, const char *port,
-			bool offload, bool vxlan)
+			bool offload, bool vxlan, bool totals)
 {
 	struct unm_ctl_item *x;
 
@@ -368,6 +395,12 @@ static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, cons
 				return -ENOMEM;
 			mon_self_info(mon_nth(sw->ports[i], k), &x->u.port);
 		}
+	}
+	/* PORT_STATS of a whole switch ends with its totals */
+	if (totals && !port) {
+		if (!(x = item_new(it, UNM_CTL_ITEM_PORT)))
+			return -ENOMEM;
+		total_item(x, sw);
 	}
 	return 0;
 }
@@ -412,6 +445,7 @@ static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl
 		if (d->sw[i] && (!sw[0] || !strcmp(sw, d->sw[i]->name)))
 			rc = switch_items(d->sw[i], it, with_sw, port[0] ? port : NULL,
 					  req->op == UNM_CTL_PORT_OFFLOAD,
+					  req->op == UNM_CTL_PORT_STATS,
 					  req->op == UNM_CTL_PORT_STATS);
 	unmd_unlock(d);
 	if (rc)

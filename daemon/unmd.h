@@ -192,7 +192,7 @@ struct vport_ops {
 	int (*fd)(struct vport *p);
 };
 
-struct vport_stats {
+struct vport_stats { /* uint64_t only: vport_stats_add sums them as an array */
 	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
 	uint64_t tx_delivered, tx_extra_copies;
 	uint64_t drops[UNM_DROP__COUNT];
@@ -276,7 +276,14 @@ struct vswitch {
 	bool kept;                  /* made by SWITCH_ADD: outlives its ports */
 	uid_t uid;                  /* owner: creator (SWITCH_ADD or first port) */
 	uint64_t frames;
+	/* counters of the ports that left, folded in by vs_port_remove: the
+	 * switch's totals (PORT_STATS) outlive the clients that made them */
+	struct vport_stats gone;
+	uint64_t ports_gone;
 };
+
+/* Add every counter of FROM to TO (switch totals). */
+void vport_stats_add(struct vport_stats *to, const struct vport_stats *from);
 
 struct unmd {
 	pthread_mutex_t lock;

@@ -179,6 +179,14 @@ enum unm_ctl_drop {
 #define UNM_CTL_PORT_ERRORED    0x4 /* host stopped serving it */
 #define UNM_CTL_PORT_CLIENT     0x8 /* a client is connected */
 #define UNM_CTL_PORT_MONITOR    0x10 /* a monitor (item after its port) */
+#define UNM_CTL_PORT_TOTAL      0x20 /* PORT_STATS of a whole switch ends with
+                                        one such item: name "total", idx
+                                        UNM_CTL_TOTAL_IDX, the sum of the
+                                        counters of every port the switch
+                                        has had, live or closed (a closing
+                                        port's counters are folded into its
+                                        switch's); ports_gone = closed ports */
+#define UNM_CTL_TOTAL_IDX       0xffffffffu
 
 /*
  * Per-port counters, from the switch's point of view of that port:
@@ -218,6 +226,7 @@ struct unm_ctl_port_info {
 	                                   RX ring was full (port: all monitors) */
 	/* rx_drops by reason (the reasons a frame can have toward a port) */
 	uint64_t rx_dst_full, rx_no_room, rx_dst_err;
+	uint64_t ports_gone;            /* total item: ports folded in (closed) */
 };
 
 /*

@@ -276,11 +276,12 @@ static uint64_t drops_total(const struct unm_ctl_port_info *p)
 
 static void port_flags(const struct unm_ctl_port_info *p, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s%s%s%s%s", p->flags & UNM_CTL_PORT_PERSISTENT ? "persistent," : "",
+	snprintf(buf, n, "%s%s%s%s%s%s", p->flags & UNM_CTL_PORT_PERSISTENT ? "persistent," : "",
 		 p->flags & UNM_CTL_PORT_ATTACHED ? "attached," : "",
 		 p->flags & UNM_CTL_PORT_MONITOR ? "monitor," : "",
 		 p->flags & UNM_CTL_PORT_ERRORED ? "errored," : "",
-		 p->flags & UNM_CTL_PORT_CLIENT ? "client," : "");
+		 p->flags & UNM_CTL_PORT_CLIENT ? "client," : "",
+		 p->flags & UNM_CTL_PORT_TOTAL ? "total," : "");
 	if (buf[0])
 		buf[strlen(buf) - 1] = '\0';
 }
@@ -291,6 +292,17 @@ static void print_port(const struct unm_ctl_port_info *p, bool counters)
 
 	port_flags(p, fl, sizeof(fl));
 	open_obj(NULL);
+	if (p->flags & UNM_CTL_PORT_TOTAL) {
+		/* the switch's totals: every port it has had, closed ones too */
+		if (json)
+			print_u64("idx", "%llu", p->idx);
+		text("  ");
+		print_str("switch", "%s ", p->sw);
+		print_str("name", "%s", p->name);
+		print_str("flags", "%.0s", fl);
+		print_u64("ports_gone", " (live ports and %llu closed)\n", p->ports_gone);
+		goto counters;
+	}
 	text("  ");
 	print_u64("idx", "%llu: ", p->idx);
 	print_str("switch", "%s:", p->sw);
@@ -320,6 +332,7 @@ static void print_port(const struct unm_ctl_port_info *p, bool counters)
 		print_u64("mon_copies", " copies %llu", p->mon_copies);
 		print_u64("mon_drops", " drops %llu\n", p->mon_drops);
 	}
+counters:
 	if (counters) {
 		text("    ");
 		print_u64("tx_frames", "tx %llu frames", p->tx_frames);
