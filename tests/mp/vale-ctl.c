@@ -99,7 +99,9 @@ int main(void)
 
 	T_ASSERT_EQ(ctl("stats vale0:a"), 0);
 	T_ASSERT(strstr(out, "tx 1 frames 100 bytes delivered 3 extra-copies 2"));
-	T_ASSERT(json_ok("stats", "length == 4 and (.[] | select(.name == \"a\") | .tx_frames == 1)"));
+	/* four ports, then the switch's totals (every port, closed ones too) */
+	T_ASSERT(json_ok("stats", "length == 5 and (.[] | select(.name == \"a\") | .tx_frames == 1) "
+			 "and .[4].flags == \"total\" and .[4].tx_frames == 1"));
 	T_ASSERT_EQ(ctl("mac vale0"), 0);
 	T_ASSERT(strstr(out, "02:00:00:00:00:01 port 0 (a)"));
 	T_ASSERT(json_ok("mac vale0", ".[0].mac == \"02:00:00:00:00:01\""));
