@@ -383,8 +383,9 @@ bool vport_csb_stale(const struct vport *p);
 int vport_csb_renew(struct unmd *d, struct vport *p, bool keep_error, char *err,
 		    size_t errlen);
 
-/* vport_attached.c: any port type opened inside unmd. An attached tap
- * whose name and request give no vnet length gets this one (offloads on). */
+/* vport_attached.c: any port type opened inside unmd. An attached tap or
+ * AF_PACKET port whose name and request give no vnet length gets this one
+ * (offloads on). */
 #define UNM_TAP_ATTACH_VNET 12
 /* NAME: unm_open() name; FD: a resource handed over by the client
  * (unm_open_fd; stays the caller's), or -1. The port is named NAME

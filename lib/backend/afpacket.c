@@ -104,6 +104,7 @@
 #include <linux/virtio_net.h>
 #include <arpa/inet.h>
 #include "internal.h"
+#include "offload/offload.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -125,6 +126,7 @@ struct afp_rx {
 	unsigned pkts_left;         /* frames left in the open block, 0 = not open */
 	uint32_t pkt_off;           /* offset of the next frame in the open block */
 	uint32_t ev_reg;
+	bool vnet;                  /* PACKET_VNET_HDR: a header before each frame */
 };
 
 struct afp_tx {
@@ -133,6 +135,7 @@ struct afp_tx {
 	size_t map_len;
 	unsigned frame_size, nframes, next;
 	unsigned vnet;              /* 0 or AFP_VNET_LEN: header before each frame */
+	int big_fd;                 /* frames larger than a ring frame (port header only) */
 	bool kick;                  /* frames queued that no sendto has taken */
 	uint32_t ev_reg;
 };
@@ -142,6 +145,9 @@ struct afp_priv {
 	int ifindex;
 	unsigned mtu, frame_max;    /* frame_max: largest frame the device takes */
 	unsigned first, last;       /* ring pairs with sockets */
+	unsigned vnet;              /* the port's header: 0, 10 or 12 bytes in the slots */
+	uint64_t csum_done, gso_cut; /* RX, port without header: checksums completed, GSO frames cut */
+	uint64_t rx_why[UNM_VNET_DROP__COUNT], tx_why[UNM_VNET_DROP__COUNT]; /* log once each */
 	uint64_t next_check;        /* liveness check deadline (unm_now_ns) */
 	struct afp_rx rx[UNM_MAX_RINGS];
 	struct afp_tx tx[UNM_MAX_RINGS];
@@ -200,6 +206,17 @@ static int afp_open_rx(struct afp_priv *ap, struct afp_rx *rx, unsigned ring_slo
 		return fd;
 	rx->fd = fd;
 	OPT_OR_FAIL(fd, PACKET_VERSION, ver);
+	/* Before the ring (EBUSY after): the checksum state and GSO type of
+	 * each frame (see RX path); without it, the old kernel's frames are
+	 * taken as they are. */
+	if (sockopt(fd, PACKET_VNET_HDR, &one, sizeof(one)) == 0)
+		rx->vnet = true;
+	else if (ap->vnet)
+		return unm_seterr(-EOPNOTSUPP, "afpacket: %s: vnet=%u: the kernel refuses "
+				  "PACKET_VNET_HDR on RX", ap->ifname, ap->vnet);
+	else
+		unm_log(UNM_LOG_INFO, "afpacket: %s: RX without PACKET_VNET_HDR: partial "
+			"checksums and GSO frames of local senders are not handled", ap->ifname);
 	memset(&req, 0, sizeof(req));
 	req.tp_block_size = AFP_BLOCK_SIZE;
 	req.tp_block_nr = (unsigned)((want + AFP_BLOCK_SIZE - 1) / AFP_BLOCK_SIZE);
@@ -252,6 +269,23 @@ static bool afp_tx_vnet_ok(void)
 	return maj > 4 || (maj == 4 && min >= 8);
 }
 
+/* The TX ring's companion for GSO frames larger than a ring frame: a
+ * plain packet socket with PACKET_VNET_HDR (sendmsg), protocol 0, qdisc
+ * bypass like the ring's (same path, so the order of a flow is kept), and
+ * a send buffer for a few 64 KiB frames in flight. */
+static int afp_open_big(struct afp_priv *ap, struct afp_tx *tx)
+{
+	int one = 1, sndbuf = 4 << 20, fd = afp_socket(ap);
+
+	if (fd < 0)
+		return fd;
+	tx->big_fd = fd;
+	OPT_OR_FAIL(fd, PACKET_VNET_HDR, one);
+	(void)sockopt(fd, PACKET_QDISC_BYPASS, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	return afp_bind(ap, fd, 0);
+}
+
 static int afp_open_tx(struct afp_priv *ap, struct afp_tx *tx, unsigned ring_slots)
 {
 	struct tpacket_req req;
@@ -269,8 +303,17 @@ static int afp_open_tx(struct afp_priv *ap, struct afp_tx *tx, unsigned ring_slo
 	/* Before the ring: the kernel refuses it (EBUSY) once a ring exists. */
 	if (afp_tx_vnet_ok() && !sockopt(fd, PACKET_VNET_HDR, &one, sizeof(one)))
 		tx->vnet = AFP_VNET_LEN;
+	else if (ap->vnet)
+		return unm_seterr(-EOPNOTSUPP, "afpacket: %s: vnet=%u needs PACKET_VNET_HDR on "
+				  "TX rings (Linux >= 4.8)", ap->ifname, ap->vnet);
 	else
 		unm_log(UNM_LOG_INFO, "afpacket: %s: TX without PACKET_VNET_HDR", ap->ifname);
+	if (ap->vnet) {
+		int rc = afp_open_big(ap, tx);
+
+		if (rc)
+			return rc;
+	}
 	while (fs < AFP_TX_HDR + tx->vnet + ap->frame_max)
 		fs <<= 1;
 	bs = fs > 4096 ? fs : 4096;
@@ -305,6 +348,8 @@ static void afp_free(struct afp_priv *ap)
 			munmap(ap->tx[i].map, ap->tx[i].map_len);
 		if (ap->tx[i].fd >= 0)
 			close(ap->tx[i].fd);
+		if (ap->tx[i].big_fd >= 0)
+			close(ap->tx[i].big_fd);
 	}
 	free(ap);
 }
@@ -353,9 +398,9 @@ static int afp_open(struct unm_port *p, const struct unm_spec *s, const struct u
 	unsigned npairs = o->tx_rings > o->rx_rings ? o->tx_rings : o->rx_rings;
 	int rc, fd;
 
-	if (o->vnet_hdr_len)
-		return unm_seterr(-EINVAL, "afpacket: %s: virtio-net headers are not supported "
-				  "(use a tap port)", s->port);
+	if (o->vnet_hdr_len && o->vnet_hdr_len != 10 && o->vnet_hdr_len != 12)
+		return unm_seterr(-EINVAL, "afpacket: %s: vnet=%u: the header is 0, 10 or 12 bytes",
+				  s->port, o->vnet_hdr_len);
 	if (strlen(s->port) >= IFNAMSIZ)
 		return unm_seterr(-EINVAL, "afpacket: interface name '%s' longer than %d characters",
 				  s->port, IFNAMSIZ - 1);
@@ -365,8 +410,9 @@ static int afp_open(struct unm_port *p, const struct unm_spec *s, const struct u
 	if (!ap)
 		return -ENOMEM;
 	for (unsigned i = 0; i < UNM_MAX_RINGS; i++)
-		ap->rx[i].fd = ap->tx[i].fd = -1;
+		ap->rx[i].fd = ap->tx[i].fd = ap->tx[i].big_fd = -1;
 	snprintf(ap->ifname, sizeof(ap->ifname), "%s", s->port);
+	ap->vnet = o->vnet_hdr_len;
 	ap->first = s->ring >= 0 ? (unsigned)s->ring : 0;
 	ap->last = s->ring >= 0 ? (unsigned)s->ring + 1 : npairs;
 	p->priv = ap;
@@ -447,13 +493,14 @@ static inline struct tpacket2_hdr *afp_tx_frame(const struct afp_tx *tx, unsigne
 	return (struct tpacket2_hdr *)(tx->map + (size_t)i * tx->frame_size);
 }
 
-/* Copy the complete frame at slot i into dst (room for frame_max bytes).
- * Returns slots used (> 0) with *len, 0 if the chain runs past head, or
- * -slots if the frame is dropped. */
-static int afp_copy_out(struct unm_port *p, struct unm_kring *kr, uint32_t i, uint32_t head,
-			uint8_t *dst, unsigned room, unsigned *len)
+/* The frame at slot i as fragments (one per slot of its MOREFRAG chain,
+ * each index and length read once). Returns slots used (> 0) with *nf
+ * and *len, 0 if the chain runs past head, or -slots if a slot is bad or
+ * the chain longer than UNM_MAX_FRAGS (the frame is dropped). */
+static int afp_tx_frags(struct unm_port *p, struct unm_kring *kr, uint32_t i, uint32_t head,
+			struct unm_frag *f, unsigned *nf, uint32_t *len)
 {
-	unsigned total = 0;
+	uint32_t total = 0;
 	int n = 0;
 	bool bad = false;
 
@@ -461,29 +508,93 @@ static int afp_copy_out(struct unm_port *p, struct unm_kring *kr, uint32_t i, ui
 		const struct unm_slot *sl = &kr->ring->slot[i];
 		uint32_t idx = sl->buf_idx, l = sl->len; /* app-written */
 
-		n++;
 		if (!unm_buf_ok(p, idx)) {
 			p->st.bad_buf++;
 			bad = true;
 		} else if (l > kr->buf_size) {
 			p->st.bad_len++;
 			bad = true;
-		} else if (!bad && total + l <= room) {
-			memcpy(dst + total, kr_buf(kr, idx), l);
+		} else if (n >= UNM_MAX_FRAGS) {
+			bad = true;
+		} else if (!bad) {
+			f[n].ptr = kr_buf(kr, idx);
+			f[n].len = l;
 			total += l;
-		} else {
-			bad = true; /* larger than the device takes */
 		}
+		n++;
 		if (!(sl->flags & UNM_NS_MOREFRAG))
 			break;
 		i = kr_next(kr, i);
 		if (i == head)
 			return 0;
 	}
-	if (total < 14)
-		bad = true;
+	*nf = (unsigned)n;
 	*len = total;
 	return bad ? -n : n;
+}
+
+/* The port's header in front of the frame F (NF fragments, LEN bytes):
+ * checked with unm_vnet_parse() (the application wrote it), stripped from
+ * F and LEN, and turned into the socket's header in *KH (the kernel's
+ * checks are not ours to rely on). Returns 0, or -1 for a bad header
+ * (counted by reason). */
+static int afp_tx_hdr(struct unm_port *p, struct unm_frag *f, unsigned nf, uint32_t *len,
+		      struct unm_vnet_hdr *kh, struct unm_vnet_info *vi)
+{
+	struct afp_priv *ap = p->priv;
+	enum unm_vnet_drop why = UNM_VNET_DROP_SHORT;
+	uint8_t raw[UNM_VNET_HDR_LEN_MRG];
+
+	if (f[0].len >= ap->vnet + 14) {
+		memcpy(raw, f[0].ptr, ap->vnet); /* untrusted: read once */
+		f[0].ptr = (uint8_t *)f[0].ptr + ap->vnet;
+		f[0].len -= ap->vnet;
+		*len -= ap->vnet;
+		if (unm_vnet_parse(raw, ap->vnet, f, nf, vi, &why) == 0) {
+			*kh = vi->hdr;
+			kh->flags &= UNM_VNET_F_NEEDS_CSUM; /* DATA_VALID means nothing on TX */
+			kh->num_buffers = 0;
+			kh->hdr_len = kh->gso_type != UNM_VNET_GSO_NONE ? vi->payload_off : 0;
+			return 0;
+		}
+	}
+	p->st.vnet_drops++;
+	if (why < UNM_VNET_DROP__COUNT && ap->tx_why[why]++ == 0)
+		unm_log(UNM_LOG_INFO, "afpacket: %s: TX frame dropped: bad vnet header: %s "
+			"(first of its kind)", ap->ifname, unm_vnet_drop_name(why));
+	return -1;
+}
+
+/* A GSO frame larger than a TX-ring frame: sendmsg() on the TX ring's
+ * companion socket (a socket with a TX ring sends only from its ring),
+ * header + the slot buffers as they are (the kernel copies). Returns 0
+ * (sent, or dropped and counted) or the port's error. */
+static int afp_send_big(struct unm_port *p, struct afp_tx *tx, const struct unm_vnet_hdr *kh,
+			const struct unm_frag *f, unsigned nf)
+{
+	struct iovec iov[UNM_MAX_FRAGS + 1];
+	uint8_t raw[AFP_VNET_LEN];
+	struct msghdr m;
+
+	unm_vnet_hdr_encode(raw, AFP_VNET_LEN, kh);
+	iov[0].iov_base = raw;
+	iov[0].iov_len = sizeof(raw);
+	for (unsigned i = 0; i < nf; i++) {
+		iov[i + 1].iov_base = f[i].ptr;
+		iov[i + 1].iov_len = f[i].len;
+	}
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = nf + 1;
+	if (sendmsg(tx->big_fd, &m, MSG_DONTWAIT) >= 0)
+		return 0;
+	switch (errno) {
+	case ENXIO: case ENODEV:
+		return afp_gone(p);
+	default: /* EAGAIN, ENOBUFS (device queue full), ENETDOWN: this frame only */
+		p->st.drops++;
+		return 0;
+	}
 }
 
 /* Link down: the kernel will not take the queued frames. Only our sendto
@@ -502,16 +613,21 @@ static void afp_tx_discard(struct unm_port *p, struct afp_tx *tx)
 	tx->kick = false;
 }
 
-/* The virtio_net_hdr before a frame of LEN bytes: no offload; hdr_len
- * (bytes the kernel copies into the skb's linear part) = the whole frame
- * if small enough, else 0 (Ethernet header only, the rest as a fragment). */
-static inline void afp_vnet_put(uint8_t *dst, unsigned len)
+/* The socket's header before a frame of LEN bytes in the TX ring: the
+ * offloads of KH (NULL: none); hdr_len (bytes the kernel copies into the
+ * skb's linear part) = the whole frame if small enough, else the headers
+ * of a GSO frame or 0 (Ethernet header only, the rest as a fragment). */
+static inline void afp_vnet_put(uint8_t *dst, unsigned len, const struct unm_vnet_hdr *kh)
 {
-	struct virtio_net_hdr vh;
+	struct unm_vnet_hdr vh;
 
-	memset(&vh, 0, sizeof(vh));
-	vh.hdr_len = htole16(len <= AFP_COPYBREAK ? (uint16_t)len : 0);
-	memcpy(dst, &vh, sizeof(vh));
+	if (kh)
+		vh = *kh;
+	else
+		memset(&vh, 0, sizeof(vh));
+	if (len <= AFP_COPYBREAK)
+		vh.hdr_len = (uint16_t)len;
+	unm_vnet_hdr_encode(dst, AFP_VNET_LEN, &vh);
 }
 
 static int afp_kick(struct unm_port *p, struct afp_tx *tx)
@@ -546,7 +662,12 @@ static int afp_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	kr->armed = false;
 	while (i != head) {
 		struct tpacket2_hdr *h = afp_tx_frame(tx, tx->next);
-		unsigned len = 0;
+		struct unm_frag f[UNM_MAX_FRAGS];
+		struct unm_vnet_hdr kh = { 0 };
+		struct unm_vnet_info vi;
+		unsigned nf = 0;
+		uint32_t len = 0;
+		uint8_t *dst;
 		int n;
 
 		/* [AT1] acquire: the kernel is done with this frame; pairs with
@@ -554,30 +675,46 @@ static int afp_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		 * destructor [K1] (smp_wmb + status write). */
 		if (unm_load_acquire(&h->tp_status) != TP_STATUS_AVAILABLE)
 			break; /* TX ring full: arm() waits for EPOLLOUT */
-		n = afp_copy_out(p, kr, i, head, (uint8_t *)h + AFP_TX_HDR + tx->vnet,
-				 ap->frame_max, &len);
+		n = afp_tx_frags(p, kr, i, head, f, &nf, &len);
 		if (n == 0)
 			break;
-		if (n > 0) {
-			if (tx->vnet)
-				afp_vnet_put((uint8_t *)h + AFP_TX_HDR, len);
-			h->tp_len = len + tx->vnet;
-			/* [AT2] release: frame data and tp_len written before the
-			 * kernel sees SEND_REQUEST; pairs with the kernel's read
-			 * of tp_status in tpacket_snd [K2] (smp_rmb after). */
-			unm_store_release(&h->tp_status, TP_STATUS_SEND_REQUEST);
-			tx->next = tx->next + 1 == tx->nframes ? 0 : tx->next + 1;
-			tx->kick = true;
-			p->st.tx_frames++;
-			p->st.tx_bytes += len;
-		} else {
+		if (n < 0 || (ap->vnet && afp_tx_hdr(p, f, nf, &len, &kh, &vi)) ||
+		    len < 14 || (len > ap->frame_max && (!ap->vnet || kh.gso_type == UNM_VNET_GSO_NONE ||
+							 len > UNM_MAX_FRAME))) {
 			p->st.drops++;
-			n = -n;
+			goto next;
 		}
+		if (ap->vnet && kh.gso_type != UNM_VNET_GSO_NONE)
+			p->st.gso_tx_frames++;
+		p->st.tx_frames++;
+		p->st.tx_bytes += len;
+		if (len > ap->frame_max) {
+			/* the ring's frames go first: tpacket_snd sends them
+			 * before it returns (qdisc bypass), so order is kept */
+			if (tx->kick && (rc = afp_kick(p, tx)))
+				break;
+			if ((rc = afp_send_big(p, tx, &kh, f, nf)))
+				break;
+			goto next;
+		}
+		dst = (uint8_t *)h + AFP_TX_HDR + tx->vnet;
+		for (unsigned k = 0, off = 0; k < nf; off += (unsigned)f[k].len, k++)
+			memcpy(dst + off, f[k].ptr, f[k].len);
+		if (tx->vnet)
+			afp_vnet_put((uint8_t *)h + AFP_TX_HDR, len, ap->vnet ? &kh : NULL);
+		h->tp_len = len + tx->vnet;
+		/* [AT2] release: frame data and tp_len written before the
+		 * kernel sees SEND_REQUEST; pairs with the kernel's read
+		 * of tp_status in tpacket_snd [K2] (smp_rmb after). */
+		unm_store_release(&h->tp_status, TP_STATUS_SEND_REQUEST);
+		tx->next = tx->next + 1 == tx->nframes ? 0 : tx->next + 1;
+		tx->kick = true;
+next:
+		n = n < 0 ? -n : n;
 		while (n--)
 			i = kr_next(kr, i);
 	}
-	if (tx->kick)
+	if (tx->kick && !rc)
 		rc = afp_kick(p, tx);
 	kr->hwcur = i;
 	kr->hwtail = i == 0 ? kr->nslots - 1 : i - 1;
@@ -591,81 +728,207 @@ static inline struct tpacket_block_desc *afp_block(const struct afp_rx *rx, unsi
 	return (struct tpacket_block_desc *)(rx->map + (size_t)b * AFP_BLOCK_SIZE);
 }
 
-/* Copy bytes [off, off + n) of the frame at SRC into DST, as if the 4-byte
- * TAG (if not NULL) sat after the two MAC addresses. */
-static inline void afp_vcopy(uint8_t *dst, const uint8_t *src, const uint8_t *tag,
-			     uint32_t off, uint32_t n)
+/* The frame at SRC (SNAP bytes) as fragments, with a VLAN tag the kernel
+ * stripped (TAG, or NULL) put back after the two MAC addresses. */
+static unsigned afp_rx_frags(const uint8_t *src, uint32_t snap, const uint8_t *tag,
+			     struct unm_frag *f)
 {
 	if (likely(!tag)) {
-		memcpy(dst, src + off, n);
-		return;
+		f[0].ptr = (void *)(uintptr_t)src;
+		f[0].len = snap;
+		return 1;
 	}
-	while (n) {
-		uint32_t c;
-
-		if (off < 12) {
-			c = n < 12 - off ? n : 12 - off;
-			memcpy(dst, src + off, c);
-		} else if (off < 16) {
-			c = n < 16 - off ? n : 16 - off;
-			memcpy(dst, tag + off - 12, c);
-		} else {
-			c = n;
-			memcpy(dst, src + off - 4, c);
-		}
-		dst += c, off += c, n -= c;
-	}
+	f[0].ptr = (void *)(uintptr_t)src;
+	f[0].len = 12;
+	f[1].ptr = (void *)(uintptr_t)tag;
+	f[1].len = 4;
+	f[2].ptr = (void *)(uintptr_t)(src + 12);
+	f[2].len = snap - 12;
+	return 3;
 }
 
-/* Copy frame H (in its block) into the free slots from kr->hwtail, putting
- * back a VLAN tag the kernel stripped. Returns 1 if copied, 0 if it does not
- * fit in FREE slots now, -1 if dropped. */
-static int afp_copy_in(struct unm_port *p, struct unm_kring *kr, const struct tpacket3_hdr *h,
-		       uint32_t room_in_block, uint32_t free_slots)
+static inline uint32_t afp_nslots(uint32_t len, uint32_t buf_size)
 {
-	const uint8_t *src = (const uint8_t *)h + h->tp_mac;
-	uint32_t snap = h->tp_snaplen, total, off = 0, need;
-	uint8_t tag[4];
-	bool vlan = (h->tp_status & TP_STATUS_VLAN_VALID) != 0;
+	return len ? (len + buf_size - 1) / buf_size : 1;
+}
 
-	if (h->tp_mac > room_in_block || snap > room_in_block - h->tp_mac || snap < 12 ||
+/* The buffers of the slots from kr->hwtail that hold LEN bytes, as
+ * fragments of exactly LEN bytes in all. Returns the slot count, or -1 if
+ * the application left an invalid buffer index in one. */
+static int afp_dst(struct unm_port *p, struct unm_kring *kr, uint32_t len, struct unm_frag *out)
+{
+	uint32_t n = afp_nslots(len, kr->buf_size), k = kr->hwtail;
+
+	for (uint32_t i = 0; i < n; i++, k = kr_next(kr, k)) {
+		uint32_t idx = kr->ring->slot[k].buf_idx; /* app-written */
+
+		if (unlikely(!unm_buf_ok(p, idx))) {
+			p->st.bad_buf++;
+			return unm_seterr(-EINVAL, "afpacket: RX slot %u has invalid buffer %u", k,
+					  idx), -1;
+		}
+		out[i].ptr = kr_buf(kr, idx);
+		out[i].len = len - i * kr->buf_size > kr->buf_size ? kr->buf_size :
+								      len - i * kr->buf_size;
+	}
+	return (int)n;
+}
+
+/* Publish the LEN bytes afp_dst() described: slot lengths and MOREFRAG. */
+static void afp_dst_close(struct unm_port *p, struct unm_kring *kr, uint32_t len)
+{
+	p->st.rx_frames++;
+	p->st.rx_bytes += len;
+	do {
+		struct unm_slot *sl = &kr->ring->slot[kr->hwtail];
+		uint32_t n = len < kr->buf_size ? len : kr->buf_size;
+
+		len -= n;
+		sl->len = (uint16_t)n;
+		sl->flags = len ? UNM_NS_MOREFRAG : 0;
+		kr->hwtail = kr_next(kr, kr->hwtail);
+	} while (len);
+}
+
+/* Slots all segments of the GSO frame VI take (each its own chain); 0 if
+ * one can never fit in the ring. */
+static uint32_t afp_seg_slots(const struct unm_kring *kr, const struct unm_vnet_info *vi)
+{
+	uint32_t full = vi->payload_off + vi->hdr.gso_size;
+	uint32_t last = vi->payload_off + (vi->payload_len - (vi->nsegs - 1) * vi->hdr.gso_size);
+	uint32_t nf = afp_nslots(full, kr->buf_size), nl = afp_nslots(last, kr->buf_size);
+	uint64_t need = (uint64_t)(vi->nsegs - 1) * nf + nl;
+
+	if (nf > UNM_MAX_FRAGS || kr->buf_size < vi->payload_off || need > kr->nslots - 1)
+		return 0;
+	return (uint32_t)need;
+}
+
+/* A frame the kernel handed over that we cannot take: counted, with the
+ * first occurrence of each vnet reason logged. */
+static int afp_rx_drop(struct unm_port *p, enum unm_vnet_drop why)
+{
+	struct afp_priv *ap = p->priv;
+
+	if (why != UNM_VNET_OK && why < UNM_VNET_DROP__COUNT && ap->rx_why[why]++ == 0)
+		unm_log(UNM_LOG_INFO, "afpacket: %s: RX frame dropped: %s (first of its kind)",
+			ap->ifname, unm_vnet_drop_name(why));
+	return -1;
+}
+
+/*
+ * Copy frame H (in its block) into the free slots from kr->hwtail, putting
+ * back a VLAN tag the kernel stripped, and carry or complete its offload
+ * state (the virtio_net_hdr the kernel wrote before it when the socket has
+ * PACKET_VNET_HDR; see the header): with a port header, the frame goes up
+ * whole behind it; without, a partial checksum is completed and a GSO
+ * frame is cut into segments. Returns 1 if copied, 0 if it does not fit in
+ * FREE slots now, -1 if dropped, or a negative errno < -1 for a bad slot.
+ */
+static int afp_copy_in(struct unm_port *p, struct unm_kring *kr, const struct tpacket3_hdr *h,
+		       uint32_t room_in_block, uint32_t free_slots, bool rx_vnet)
+{
+	struct afp_priv *ap = p->priv;
+	const uint8_t *src = (const uint8_t *)h + h->tp_mac;
+	uint32_t snap = h->tp_snaplen, total, need;
+	uint8_t tag[4], raw[AFP_VNET_LEN];
+	struct unm_frag in[3], out[UNM_MAX_FRAGS];
+	struct unm_vnet_hdr vh;
+	struct unm_vnet_info vi;
+	enum unm_vnet_drop why = UNM_VNET_OK;
+	unsigned nin, pv = ap->vnet;
+	bool vlan = (h->tp_status & TP_STATUS_VLAN_VALID) != 0;
+	int n;
+
+	if (h->tp_mac > room_in_block || snap > room_in_block - h->tp_mac || snap < 14 ||
 	    snap < h->tp_len)
 		return -1; /* truncated or not where the block says */
 	total = snap + (vlan ? 4 : 0);
 	if (total > UNM_MAX_FRAME)
-		return -1;
-	need = (total + kr->buf_size - 1) / kr->buf_size;
-	if (need > UNM_MAX_FRAGS)
-		return -1;
-	if (need > free_slots)
-		return 0;
+		return afp_rx_drop(p, UNM_VNET_DROP_TOO_LONG);
+	memset(&vh, 0, sizeof(vh));
+	if (rx_vnet) {
+		/* [K5] tpacket_rcv writes the header right before the frame */
+		if (h->tp_mac < sizeof(*h) + AFP_VNET_LEN)
+			return -1;
+		unm_vnet_hdr_decode(src - AFP_VNET_LEN, AFP_VNET_LEN, &vh);
+		vh.num_buffers = 0;
+	}
 	if (vlan) {
 		uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ?
 				h->hv1.tp_vlan_tpid : ETH_P_8021Q;
 
 		tag[0] = (uint8_t)(tpid >> 8), tag[1] = (uint8_t)tpid;
 		tag[2] = (uint8_t)(h->hv1.tp_vlan_tci >> 8), tag[3] = (uint8_t)h->hv1.tp_vlan_tci;
-	}
-	p->st.rx_frames++;
-	p->st.rx_bytes += total;
-	while (off < total) {
-		struct unm_slot *sl = &kr->ring->slot[kr->hwtail];
-		uint32_t idx = sl->buf_idx; /* app-written */
-		uint32_t n = total - off > kr->buf_size ? kr->buf_size : total - off;
-		uint8_t *dst;
-
-		if (unlikely(!unm_buf_ok(p, idx))) {
-			p->st.bad_buf++;
-			return unm_seterr(-EINVAL, "afpacket: RX slot %u has invalid buffer %u",
-					  kr->hwtail, idx);
+		/* the kernel's offsets count from the frame without the tag */
+		if (vh.flags & UNM_VNET_F_NEEDS_CSUM) {
+			if (vh.csum_start > 0xffff - 4)
+				return afp_rx_drop(p, UNM_VNET_DROP_CSUM_RANGE);
+			vh.csum_start += 4;
 		}
-		dst = (uint8_t *)kr_buf(kr, idx);
-		afp_vcopy(dst, src, vlan ? tag : NULL, off, n);
-		off += n;
-		sl->len = (uint16_t)n;
-		sl->flags = off < total ? UNM_NS_MOREFRAG : 0;
-		kr->hwtail = kr_next(kr, kr->hwtail);
+		if (vh.hdr_len)
+			vh.hdr_len = vh.hdr_len > 0xffff - 4 ? 0 : vh.hdr_len + 4;
 	}
+	nin = afp_rx_frags(src, snap, vlan ? tag : NULL, in);
+	/* The kernel's header is checked like any other: the frame's bytes
+	 * come from whoever sent them. */
+	unm_vnet_hdr_encode(raw, AFP_VNET_LEN, &vh);
+	if (unm_vnet_parse(raw, AFP_VNET_LEN, in, nin, &vi, &why))
+		return afp_rx_drop(p, why);
+	if (pv) {
+		/* the port carries the header: the frame goes up whole */
+		need = afp_nslots(pv + total, kr->buf_size);
+		if (need > UNM_MAX_FRAGS || need > kr->nslots - 1 || kr->buf_size < pv)
+			return afp_rx_drop(p, UNM_VNET_DROP_TOO_LONG);
+		if (need > free_slots)
+			return 0;
+		if ((n = afp_dst(p, kr, pv + total, out)) < 0)
+			return -EINVAL;
+		unm_vnet_hdr_encode(out[0].ptr, pv, &vi.hdr);
+		for (unsigned i = 0, off = pv; i < nin; off += (unsigned)in[i].len, i++)
+			unm_frags_write(out, (unsigned)n, off, in[i].ptr, in[i].len);
+		afp_dst_close(p, kr, pv + total);
+		if (vi.hdr.gso_type != UNM_VNET_GSO_NONE)
+			p->st.gso_rx_frames++;
+		return 1;
+	}
+	if (vi.hdr.gso_type != UNM_VNET_GSO_NONE) {
+		/* no header to carry it: cut the frame as the device would have */
+		struct unm_gso g;
+		size_t sl;
+
+		need = afp_seg_slots(kr, &vi);
+		if (!need)
+			return afp_rx_drop(p, UNM_VNET_DROP_GSO_SIZE);
+		if (need > free_slots)
+			return 0;
+		if (unm_gso_init(&g, &vi, in, nin))
+			return afp_rx_drop(p, UNM_VNET_DROP_GSO_TYPE);
+		ap->gso_cut++;
+		while ((sl = unm_gso_peek_len(&g)) > 0) {
+			if ((n = afp_dst(p, kr, (uint32_t)sl, out)) < 0)
+				return -EINVAL;
+			if (unm_gso_next_frags(&g, out, (unsigned)n) != (int)sl)
+				return -1; /* cannot happen: room computed from vi */
+			afp_dst_close(p, kr, (uint32_t)sl);
+		}
+		return 1;
+	}
+	need = afp_nslots(total, kr->buf_size);
+	if (need > UNM_MAX_FRAGS)
+		return -1;
+	if (need > free_slots)
+		return 0;
+	if ((n = afp_dst(p, kr, total, out)) < 0)
+		return -EINVAL;
+	for (unsigned i = 0, off = 0; i < nin; off += (unsigned)in[i].len, i++)
+		unm_frags_write(out, (unsigned)n, off, in[i].ptr, in[i].len);
+	if (vi.hdr.flags & UNM_VNET_F_NEEDS_CSUM) {
+		/* a local sender left the checksum to the device */
+		unm_csum_complete(out, (unsigned)n, vi.hdr.csum_start, vi.hdr.csum_offset);
+		ap->csum_done++;
+	}
+	afp_dst_close(p, kr, total);
 	return 1;
 }
 
@@ -714,7 +977,7 @@ static int afp_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			goto release;
 		}
 		h = (const struct tpacket3_hdr *)((uint8_t *)bd + rx->pkt_off);
-		r = afp_copy_in(p, kr, h, AFP_BLOCK_SIZE - rx->pkt_off, free_slots);
+		r = afp_copy_in(p, kr, h, AFP_BLOCK_SIZE - rx->pkt_off, free_slots, rx->vnet);
 		if (r == 0)
 			break; /* RX ring full: resume here next sync */
 		if (r < 0) {
