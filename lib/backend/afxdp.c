@@ -52,6 +52,22 @@
  * /afxdp-NETNS-IFINDEX.lock; a non-unetmap program sharing libxdp's
  * default program on the same interface is not counted.
  *
+ * Checksums: an XDP frame carries no checksum state. A veth whose peer
+ * has checksum offload on (the default) hands us TCP/UDP packets whose
+ * checksum field holds only the pseudo-header sum (the peer's skb was
+ * CHECKSUM_PARTIAL and no device completed it): forwarded as they are,
+ * the far end drops them (ping works, TCP never connects). rxsync
+ * therefore parses every received frame (Ethernet + one VLAN tag, IPv4
+ * not fragmented or IPv6 without extension headers, TCP or UDP, lengths
+ * checked against the descriptor: the frame is untrusted) and completes a
+ * checksum field that holds exactly the pseudo-header sum
+ * (unm_csum_fix_partial(); a complete checksum is never changed, see
+ * lib/offload/offload.h). Other frames cost a header parse and a
+ * pseudo-header sum. Large frames: XDP on a veth turns its peer's GSO off
+ * and the veth's GRO runs after XDP, so frames stay within the MTU; a
+ * frame larger than a buffer (XDP multi-buffer, a jumbo MTU) is dropped
+ * by the kernel (no XDP_USE_SG), as on any AF_XDP socket.
+ *
  * Threads: one thread per ring (the unm.h contract). Queue i's sockets and
  * rings are touched only by whoever syncs ring pair i, except the netlink
  * socket, read by whichever sync notices the interface may be gone (it only
@@ -71,6 +87,7 @@
 #include <unistd.h>
 #include "config-host.h"
 #include "internal.h"
+#include "offload/offload.h"
 
 #define AFXDP_NOT_BUILT "afxdp: not built: install libxdp-dev libbpf-dev"
 
@@ -138,6 +155,7 @@ struct afx {
 	int lock_fd;              /* per-interface user count (flock) */
 	char lock_path[300];
 	uint64_t nl_next_ns;
+	uint64_t csum_fixed;      /* RX: partial TCP/UDP checksums completed */
 	bool zerocopy, generic;
 };
 
@@ -862,6 +880,9 @@ static int afxdp_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			}
 			*xsk_ring_prod__fill_addr(&q->fill, fat + posted++) =
 				(uint64_t)old * x->bs - x->shift;
+			/* see the header: checksums a local sender left partial */
+			if (unm_csum_fix_partial(x->umem_area + (uint64_t)idx * x->bs, d->len))
+				x->csum_fixed++;
 			s->buf_idx = idx;
 			s->len = (uint16_t)d->len;
 			s->flags = UNM_NS_BUF_CHANGED;

@@ -302,3 +302,62 @@ int unm_csum_complete(const struct unm_frag *f, unsigned nf,
 	unm_frags_write(f, nf, field, &c, 2);
 	return 0;
 }
+
+int unm_csum_fix_partial(void *buf, size_t len)
+{
+	uint8_t *b = buf;
+	size_t l3 = 14, l4, l4len, off;
+	uint16_t et, field;
+	uint32_t ps;
+	uint8_t proto;
+	struct unm_frag f;
+
+	if (len < 14)
+		return 0;
+	et = (uint16_t)(b[12] << 8 | b[13]);
+	if (et == 0x8100 || et == 0x88a8) {
+		if (len < 18)
+			return 0;
+		et = (uint16_t)(b[16] << 8 | b[17]);
+		l3 = 18;
+	}
+	if (et == 0x0800) {
+		size_t ihl, tot;
+
+		if (len < l3 + 20 || (b[l3] >> 4) != 4)
+			return 0;
+		ihl = (size_t)(b[l3] & 15) * 4;
+		tot = (size_t)(b[l3 + 2] << 8 | b[l3 + 3]);
+		if (ihl < 20 || tot < ihl || tot > len - l3)
+			return 0;
+		if ((b[l3 + 6] & 0x3f) || b[l3 + 7])
+			return 0; /* a fragment: its checksum covers the whole datagram */
+		proto = b[l3 + 9];
+		l4 = l3 + ihl;
+		l4len = tot - ihl;
+		ps = unm_csum_pseudo_v4(b + l3 + 12, b + l3 + 16, proto, (uint32_t)l4len);
+	} else if (et == 0x86dd) {
+		if (len < l3 + 40 || (b[l3] >> 4) != 6)
+			return 0;
+		l4len = (size_t)(b[l3 + 4] << 8 | b[l3 + 5]);
+		if (l4len > len - l3 - 40)
+			return 0;
+		proto = b[l3 + 6];
+		l4 = l3 + 40;
+		ps = unm_csum_pseudo_v6(b + l3 + 8, b + l3 + 24, proto, (uint32_t)l4len);
+	} else {
+		return 0;
+	}
+	if (proto == 6 && l4len >= 20)
+		off = 16;
+	else if (proto == 17 && l4len >= 8)
+		off = 6;
+	else
+		return 0;
+	memcpy(&field, b + l4 + off, 2);
+	if (field != unm_csum_fold(ps))
+		return 0;
+	f.ptr = b;
+	f.len = l4 + l4len;
+	return unm_csum_complete(&f, 1, l4, off) == 0;
+}

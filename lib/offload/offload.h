@@ -187,6 +187,23 @@ UNM_HIDDEN uint16_t unm_csum_update32(uint16_t check, uint32_t old_v,
 UNM_HIDDEN int unm_csum_complete(const struct unm_frag *f, unsigned nf,
 				 size_t csum_start, size_t csum_offset);
 
+/*
+ * unm_csum_fix_partial - complete a TCP or UDP checksum that a local
+ * sender left partial, in an Ethernet frame buf[0..len) handed over by a
+ * transport that carries no checksum state (AF_XDP on a veth whose peer
+ * has checksum offload on: Linux stores only the folded pseudo-header
+ * sum in the field of a CHECKSUM_PARTIAL packet and leaves the rest to
+ * the device). Parses Ethernet [+ one 802.1Q/802.1ad tag], IPv4 (not a
+ * fragment) or IPv6 without extension headers, then TCP or UDP; the L4
+ * length comes from the IP header and must fit in len (the frame is
+ * untrusted; Ethernet padding is not summed). The field is completed
+ * only if it holds exactly the pseudo-header sum: a complete checksum is
+ * left alone (one that happens to equal that sum comes out of the
+ * completion unchanged, so a right checksum is never spoiled). A result
+ * of 0 is stored as 0xffff. Returns 1 if it completed the field, else 0.
+ */
+UNM_HIDDEN int unm_csum_fix_partial(void *buf, size_t len);
+
 /* ===== virtio-net header (vnet.c) ====================================== */
 
 #define UNM_VNET_HDR_LEN        10  /* legacy struct virtio_net_hdr */

@@ -5,8 +5,10 @@
  * sum against a byte-by-byte sum for every length 0..300 at every
  * alignment, fragment chains with odd and empty fragments, TCP/UDP over
  * IPv4 and IPv6 against the test's own pseudo-header sum, RFC 1624
- * incremental updates equal to a recomputation on random data, and
- * NEEDS_CSUM completion in place across fragments.
+ * incremental updates equal to a recomputation on random data,
+ * NEEDS_CSUM completion in place across fragments, and the completion of
+ * partial checksums found by parsing a frame (AF_XDP: no checksum state),
+ * which leaves complete checksums, fragments, short and lying frames alone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -217,6 +219,58 @@ static void test_complete(void)
 	T_ASSERT_EQ(unm_csum_complete(f, 1, 0, SIZE_MAX), -EINVAL);
 }
 
+/* unm_csum_fix_partial: a partial checksum becomes the full one; full
+ * ones, IPv4 fragments and frames whose lengths lie are left as they are */
+static void test_fix_partial(void)
+{
+	struct tpkt t = { .ttl = 64, .seq = 7, .flags = 0x10, .win = 512,
+			  .sport = 4000, .dport = 5201, .src = { 10, 0, 0, 1 },
+			  .dst = { 10, 0, 0, 2 } };
+	uint8_t payload[1500], full[1600], part[1600], copy[1600];
+	uint32_t s = 77;
+
+	for (int iter = 0; iter < 800; iter++) {
+		size_t plen = t_rand(&s) % 1400, len, l4, pad = iter % 3 ? 0 : 10;
+
+		t.ipv6 = iter & 1;
+		t.udp = (iter >> 1) & 1;
+		t.vlan = (iter >> 2) & 1 ? 100 : 0;
+		t.tcp_opts = 4 * (t_rand(&s) % 11);
+		t.ip_opts = t.ipv6 ? 0 : 4 * (t_rand(&s) % 3);
+		t.frag = 0x4000;
+		t_fill(payload, plen, &s);
+		len = t_build(&t, payload, plen, full, T_CSUM_FULL);
+		t_build(&t, payload, plen, part, T_CSUM_PARTIAL);
+		l4 = t_l4_off(&t);
+		/* Ethernet padding after the IP packet is not summed */
+		memset(full + len, 0xab, pad);
+		memset(part + len, 0xab, pad);
+		T_ASSERT_EQ(unm_csum_fix_partial(part, len + pad), 1);
+		if (full[l4 + (t.udp ? 6 : 16)] == 0 && full[l4 + (t.udp ? 7 : 17)] == 0)
+			full[l4 + (t.udp ? 6 : 16)] = full[l4 + (t.udp ? 7 : 17)] = 0xff;
+		T_ASSERT(memcmp(full, part, len + pad) == 0);
+		/* a complete checksum: untouched */
+		memcpy(copy, full, len + pad);
+		T_ASSERT_EQ(unm_csum_fix_partial(copy, len + pad), 0);
+		T_ASSERT(memcmp(copy, full, len + pad) == 0);
+		/* lengths beyond the frame: untouched */
+		t_build(&t, payload, plen, part, T_CSUM_PARTIAL);
+		memcpy(copy, part, len);
+		T_ASSERT_EQ(unm_csum_fix_partial(copy, len - 1), 0);
+		T_ASSERT(memcmp(copy, part, len) == 0);
+		for (size_t cut = 0; cut < t_hdrs(&t); cut++)
+			T_ASSERT_EQ(unm_csum_fix_partial(copy, cut), 0);
+		if (!t.ipv6) {
+			/* a fragment's checksum covers the datagram: untouched */
+			t.frag = 0x2000;
+			len = t_build(&t, payload, plen, part, T_CSUM_PARTIAL);
+			memcpy(copy, part, len);
+			T_ASSERT_EQ(unm_csum_fix_partial(copy, len), 0);
+			T_ASSERT(memcmp(copy, part, len) == 0);
+		}
+	}
+}
+
 int main(void)
 {
 	t_watchdog(30);
@@ -226,6 +280,7 @@ int main(void)
 	test_l4();
 	test_incremental();
 	test_complete();
+	test_fix_partial();
 	printf("ok\n");
 	return 0;
 }
