@@ -50,7 +50,16 @@
  * turns off the kernel's check of tp_len against the MTU: afp_copy_out()
  * already limits frames to frame_max.
  * Kernels older than 4.8 are not asked for the header: their tpacket_snd
- * may accept the option and still send the header bytes as frame data.
+ * may accept the option and still send the header bytes as frame data
+ * (a port with vnet= then fails to open).
+ * With a port header (@conf:vnet=10/12), each frame's header is checked
+ * with unm_vnet_parse() (the application wrote it) and its offloads go
+ * into the socket's header: NEEDS_CSUM with csum_start/offset, GSO type
+ * and size, hdr_len = the headers of a GSO frame. A GSO frame larger than
+ * a ring frame (the ring is sized for the MTU) is sent by sendmsg() on a
+ * companion socket (big_fd: a socket with a TX ring sends only from it)
+ * after the ring is flushed: with qdisc bypass tpacket_snd transmits
+ * before it returns, so a flow's frames keep their order.
  * The TX socket is in the port's epoll set only while the ring is armed:
  * a socket with a waiter on its wait queue takes a wake-up call (spin lock,
  * epoll callback) for every skb freed, i.e. for every frame sent, even
@@ -68,6 +77,21 @@
  * tp_vlan_tci is put back), and returns each block to the kernel as soon as
  * its last frame is copied. The position inside a partly consumed block is
  * kept across syncs when the RX ring fills up.
+ * Offloads on RX: a local sender (a veth peer, the host's stack) hands the
+ * socket CHECKSUM_PARTIAL packets, whose TCP/UDP checksum field holds only
+ * the pseudo-header sum, and, with TSO/GSO on, GSO packets of up to 64 KiB
+ * (one 256 KiB block holds one). Forwarded as they are, the far end drops
+ * them. The RX sockets therefore have PACKET_VNET_HDR: tpacket_rcv writes
+ * a virtio_net_hdr right before each frame (NEEDS_CSUM + csum_start/offset,
+ * DATA_VALID, gso_type/size), checked with unm_vnet_parse() like any
+ * header (the frame's bytes come from whoever sent them). With a port
+ * header the frame goes up whole behind it (the switch's offload code
+ * carries it to ports with headers, or completes and cuts it,
+ * daemon/vale_offload.c); without one the port completes the checksum
+ * (unm_csum_complete) or cuts the GSO frame into segments
+ * (unm_gso_next_frags) straight into the RX slots, after checking they
+ * all fit. Frames the header cannot describe (UFO, IPv6 extension headers
+ * under GSO) are dropped and counted, the first of each reason logged.
  *
  * Notifications: level-triggered epoll on the sockets; arm() registers
  * EPOLLIN on the RX socket (a block is ready) or adds the TX socket with
@@ -848,7 +872,7 @@ static int afp_copy_in(struct unm_port *p, struct unm_kring *kr, const struct tp
 		return afp_rx_drop(p, UNM_VNET_DROP_TOO_LONG);
 	memset(&vh, 0, sizeof(vh));
 	if (rx_vnet) {
-		/* [K5] tpacket_rcv writes the header right before the frame */
+		/* tpacket_rcv writes the header right before the frame */
 		if (h->tp_mac < sizeof(*h) + AFP_VNET_LEN)
 			return -1;
 		unm_vnet_hdr_decode(src - AFP_VNET_LEN, AFP_VNET_LEN, &vh);
