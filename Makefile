@@ -78,7 +78,8 @@ override LDFLAGS += $(SANFLAGS)
 ZDEFS := $(if $(SANFLAGS),,-Wl,-z,defs)
 LDLIBS  := -lpthread
 
-LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
+# lib/backend/dpdk.c is the DPDK plugin, not part of libunm (see below)
+LIB_SRCS := $(sort $(filter-out lib/backend/dpdk.c,$(wildcard lib/*.c lib/*/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 LIB_LIBS := $(XDP_LIBS) -lpthread
 DAEMON_SRCS := $(wildcard daemon/*.c)
@@ -100,6 +101,7 @@ ULWIP_STATIC := $(B)/libunm-lwip.a
 VIF_SRCS := $(wildcard rumpvif/*.c)
 VIF_OBJS := $(VIF_SRCS:%.c=$(B)/%.o)
 VIF_STATIC := $(B)/libunm-virtif.a
+DPDK_PLUGIN := $(if $(filter 1,$(HAVE_DPDK)),$(B)/libunm-dpdk.so)
 ifeq ($(HAVE_LWIP),1)
 ULWIP_ALL := $(ULWIP_STATIC)
 else
@@ -134,7 +136,7 @@ COMPAT_TEST_SRCS := $(sort $(wildcard tests/compat/*.c))
 COMPAT_TESTS := $(COMPAT_TEST_SRCS:%.c=$(B)/%)
 NMC_ALL := $(if $(NMC_SRCS),$(NMC_STATIC) $(NMC_SHARED) $(NMC_PRELOAD) $(NMC_PC) $(COMPAT_TESTS))
 
-all: $(STATIC) $(SHARED) $(VIF_STATIC) $(ULWIP_ALL) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES) $(NMC_ALL)
+all: $(STATIC) $(SHARED) $(DPDK_PLUGIN) $(VIF_STATIC) $(ULWIP_ALL) $(UNMD) $(TOOLS) $(TEST_PROGS) $(FUZZ_REPLAY) $(BENCHES) $(NMC_ALL)
 
 $(B)/gen/config-host.h: config-host.mak
 	@mkdir -p $(dir $@)
@@ -154,6 +156,18 @@ $(SHARED): $(LIB_OBJS) lib/libunm.map
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libunm.map \
 		$(ZDEFS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_LIBS)
 	$(Q)ln -sf libunm.so.$(LIBVER) $(B)/$(SONAME) && ln -sf $(SONAME) $(B)/libunm.so
+
+# The dpdk: port type: lib/backend/dpdk.c links DPDK's libraries into a
+# plugin that libunm dlopen()s (lib/backend/dpdk_load.c), found next to the
+# program or libunm, or in $(PREFIX)/lib/unetmap. DPDK's headers are
+# -isystem (not ours to keep warning-free).
+$(B)/lib/backend/dpdk.o: override CFLAGS += $(DPDK_CFLAGS)
+$(B)/lib/backend/dpdk_load.o: override CFLAGS += -DUNM_PLUGIN_DIR='"$(PREFIX)/lib/unetmap"'
+ifneq ($(DPDK_PLUGIN),)
+$(DPDK_PLUGIN): $(B)/lib/backend/dpdk.o
+	@[ "$(Q)" = "" ] || echo "  LD      $@"
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $< $(DPDK_LIBS) -lpthread
+endif
 
 # lwIP's headers only where lwIP is used (-isystem: its headers are not ours
 # to keep warning-free)
@@ -306,6 +320,7 @@ install: all
 	ln -sf libunm-netmap.so.$(LIBVER) $(DESTDIR)$(PREFIX)/lib/$(NMC_SONAME)
 	ln -sf $(NMC_SONAME) $(DESTDIR)$(PREFIX)/lib/libunm-netmap.so
 	install -m 755 $(NMC_PRELOAD) $(DESTDIR)$(PREFIX)/lib/unetmap/
+	$(if $(DPDK_PLUGIN),install -m 755 $(DPDK_PLUGIN) $(DESTDIR)$(PREFIX)/lib/unetmap/)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBVER)|' compat/netmap/unm-netmap.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/unm-netmap.pc
 	for m in $(wildcard man/man3/*.3); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done

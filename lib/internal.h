@@ -39,6 +39,7 @@ enum unm_kind {
 	UNM_KIND_VHOST,     /* vhost-user:PATH (lib/backend/vhost_user.c) */
 	UNM_KIND_NULL,      /* null: discards TX, never receives */
 	UNM_KIND_VXLAN,     /* vxlan:REMOTE[,REMOTE...] (lib/backend/vxlan.c) */
+	UNM_KIND_DPDK,      /* dpdk:DEVARGS (plugin: lib/backend/dpdk.c) */
 	UNM_KIND__COUNT
 };
 
@@ -71,8 +72,9 @@ struct unm_spec {
 	int fd;                     /* -1, or the resource already opened by
 	                               whoever asked (unm_open_fd): backends
 	                               that accept one dup it */
-	char xconf[128];            /* vxlan: its own @conf options "k=v,k=v"
-	                               (validated by unm_vxlan_conf_parse) */
+	char xconf[128];            /* vxlan, dpdk: their own @conf options "k=v,k=v"
+	                               (vxlan: validated by unm_vxlan_conf_parse;
+	                               dpdk: eal=ARG+ARG, read by the port) */
 };
 
 /*
@@ -374,6 +376,7 @@ extern const struct unm_port_ops unm_ivshmem_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_vhost_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_zmon_ops UNM_HIDDEN;      /* zmon.c: /z of pipes */
 extern const struct unm_port_ops unm_vxlan_ops UNM_HIDDEN;     /* backend/vxlan.c */
+extern const struct unm_port_ops unm_dpdk_ops UNM_HIDDEN;      /* backend/dpdk_load.c */
 
 /* ---- kernel interfaces (netdev.c) ---------------------------------------- */
 

@@ -175,13 +175,16 @@ static int parse_conf(struct pctx *c, const char *s, const char *e, struct unm_s
 			if (v != 0 && v != 10 && v != 12)
 				return bad(c, "vnet=%u: the virtio-net header is 0, 10 or 12 bytes", v);
 			sp->vnet_hdr_len = (int)v;
-		} else if (sp->kind == UNM_KIND_VXLAN && unm_vxlan_conf_key(s, (size_t)(eq - s))) {
+		} else if ((sp->kind == UNM_KIND_VXLAN && unm_vxlan_conf_key(s, (size_t)(eq - s))) ||
+			   (sp->kind == UNM_KIND_DPDK && KEY("eal"))) {
 			/* the type's own option: collected here, checked by
-			 * unm_vxlan_conf_parse() once the name is read */
+			 * unm_vxlan_conf_parse() once the name is read (vxlan)
+			 * or by the port (dpdk: eal=ARG+ARG, EAL's arguments) */
 			size_t have = strlen(sp->xconf), add = (size_t)(end - s);
 
 			if (have + add + 2 > sizeof(sp->xconf))
-				return bad(c, "vxlan @conf options longer than %zu characters",
+				return bad(c, "%s @conf options longer than %zu characters",
+					   sp->kind == UNM_KIND_DPDK ? "dpdk" : "vxlan",
 					   sizeof(sp->xconf) - 2);
 			if (have)
 				sp->xconf[have++] = ',';

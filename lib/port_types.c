@@ -31,6 +31,10 @@ const struct unm_port_type unm_port_types[] = {
 	 * when unmd does it (a process may open one itself). */
 	{ "vxlan", "vxlan", UNM_KIND_VXLAN, UNM_ARG_VXLAN, &unm_vxlan_ops,
 	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
+	/* Any DPDK ethdev, a NIC or a vdev: the administrator's (it may
+	 * take a whole device). The ops load the DPDK plugin on first use. */
+	{ "dpdk", "dpdk", UNM_KIND_DPDK, UNM_ARG_PATH, &unm_dpdk_ops,
+	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
 	{ "null", "null", UNM_KIND_NULL, UNM_ARG_NONE, &unm_null_ops, UNM_TYPE_ATTACH },
 	/* untyped: NAME{ID / NAME}ID */
 	{ "pipe", "or a pipe NAME{ID", UNM_KIND_PIPE, UNM_ARG_PIPE, &unm_pipe_ops,

@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * dpdk.c - the "dpdk:DEVARGS" port: any DPDK ethdev (a NIC bound to
+ * vfio-pci, "0000:03:00.0"; or a virtual device, "net_memif0,role=client,
+ * socket=/run/m.sock", "net_af_packet0,iface=veth0", "net_tap0,iface=dt0")
+ * driven through DPDK's public API. Built as the plugin libunm-dpdk.so
+ * (see dpdk_load.c and dpdk.h for why and how it reaches libunm).
+ *
+ * EAL: initialised once per process, by the first dpdk: open, with
+ * arguments that need neither hugepages nor shared files (DEFAULT_EAL
+ * below); the environment variable UNM_DPDK_EAL (space-separated) or the
+ * first port's @conf:eal=ARG+ARG+... replace them. EAL pins the thread that
+ * initialises it to its main lcore: that thread's CPU affinity is restored
+ * afterwards (it is the application's thread, or unmd's). The threads that
+ * then sync the port need not be EAL threads: mbufs come from the pool's
+ * ring without a per-lcore cache.
+ *
+ * Rings and queues: TX ring i is TX queue i, RX ring i is RX queue i (RSS
+ * spreads flows over several RX queues where the device can). One ring's
+ * queue is used only by the thread that syncs that ring (the port API's
+ * rule), so no queue is shared between threads. The whole port is opened
+ * at once: "-N" (one ring pair) is refused, as a device has one owner.
+ *
+ * Data path: TX copies each frame (a MOREFRAG chain gathered) into an mbuf
+ * (a chain of mbufs where the device takes multi-segment frames) and hands
+ * a burst to rte_eth_tx_burst(); a slot completes when its frame is in the
+ * device's queue. Frames the queue refuses are freed and their slots stay
+ * the application's, to be sent by a later sync. RX takes a burst with
+ * rte_eth_rx_burst() into a per-queue stash and copies each mbuf (all its
+ * segments) into free RX slots, frames larger than a buffer as MOREFRAG
+ * chains; what does not fit stays in the stash for the next sync. Nothing
+ * is lost between the device's queues and the rings. Offloads (checksum,
+ * TSO) are not mapped: a port with a virtio-net header is refused.
+ *
+ * Notifications: DPDK's poll-mode drivers raise no event a file descriptor
+ * can wait for (RX interrupts exist for a few; not used), so a sync that
+ * would block arms a one-shot timerfd of POLL_US in the port's epoll set:
+ * a waiter sleeps at most that long between looks. Busy pollers never arm.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <rte_eal.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include "backend/dpdk.h"
+
+#define BURST          64u
+#define POLL_US        50u
+#define MAX_DESC       4096u        /* per queue: bounds the mbuf pool */
+#define EAL_ARGS_MAX   64
+#define DEFAULT_EAL    "--no-huge -m 256 --no-shconf --no-telemetry --log-level=*:warning"
+
+static const struct unm_dpdk_host *H;
+
+/* EAL: once per process. */
+static pthread_mutex_t eal_lock = PTHREAD_MUTEX_INITIALIZER;
+static int eal_rc = 1;              /* 1 = not tried; 0 = up; -errno = failed */
+static char eal_err[200];
+static uint8_t ports_in_use[RTE_MAX_ETHPORTS];
+static unsigned pool_seq;
+
+struct dq_stash {                   /* RX: mbufs taken from the device, not yet copied */
+	struct rte_mbuf *m[BURST];
+	unsigned next, n;
+};
+
+struct dpdk_priv {
+	uint16_t port_id;
+	bool probed;                /* we hot-plugged the device: remove it on close */
+	bool started;
+	bool multi_seg;             /* TX takes mbuf chains */
+	struct rte_device *dev;
+	struct rte_mempool *mp;
+	unsigned mtu;
+	int tfd;                    /* poll timer (see header) */
+	bool timer_armed;
+	struct dq_stash stash[UNM_MAX_RINGS];
+};
+
+static void eal_rmdir(void)
+{
+	rmdir(rte_eal_get_runtime_dir());
+}
+
+/*
+ * Split ARGS at SEP into argv[1..]; return argc or -E2BIG. ARGS is kept
+ * (argv points into it).
+ */
+static int split_args(char *args, char sep, char **argv)
+{
+	int argc = 1;
+
+	for (char *s = args; *s;) {
+		while (*s == sep)
+			s++;
+		if (!*s)
+			break;
+		if (argc >= EAL_ARGS_MAX - 4)
+			return -E2BIG;
+		argv[argc++] = s;
+		while (*s && *s != sep)
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+	return argc;
+}
+
+static bool is_pci(const char *devargs)
+{
+	unsigned a, b, c, d;
+	char end;
+
+	return sscanf(devargs, "%x:%x:%x.%x%c", &a, &b, &c, &d, &end) >= 4 ||
+	       sscanf(devargs, "%x:%x.%x%c", &a, &b, &c, &end) >= 3;
+}
+
+/* Start EAL with CONF (from @conf:eal, '+'-separated) or the environment
+ * or the defaults. Lock held. */
+static int eal_start(const char *conf, const char *devargs)
+{
+	static char buf[1024], prefix[64], lcore[32], allow[80];
+	char *argv[EAL_ARGS_MAX] = { "unetmap" };
+	const char *env = getenv("UNM_DPDK_EAL");
+	cpu_set_t cpus;
+	int argc, rc, first = 0;
+
+	if (env && *env) {
+		snprintf(buf, sizeof(buf), "%s", env);
+		argc = split_args(buf, ' ', argv);
+	} else if (conf && *conf) {
+		snprintf(buf, sizeof(buf), "%s", conf);
+		argc = split_args(buf, '+', argv);
+	} else {
+		snprintf(buf, sizeof(buf), "%s", DEFAULT_EAL);
+		argc = split_args(buf, ' ', argv);
+		/* one lcore: a CPU this thread may run on; no PCI scan unless
+		 * the device is a PCI one (and then only that device) */
+		if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+			while (first < CPU_SETSIZE - 1 && !CPU_ISSET(first, &cpus))
+				first++;
+		snprintf(lcore, sizeof(lcore), "-l%d", first);
+		argv[argc++] = lcore;
+		if (is_pci(devargs)) {
+			snprintf(allow, sizeof(allow), "-a%.70s", devargs);
+			argv[argc++] = allow;
+		} else {
+			argv[argc++] = "--no-pci";
+		}
+	}
+	if (argc < 0)
+		return H->seterr(-E2BIG, "dpdk: more than %d EAL arguments", EAL_ARGS_MAX - 4);
+	/* a prefix of our own: two processes never share EAL files */
+	if (!strstr(env && *env ? env : conf ? conf : "", "--file-prefix")) {
+		snprintf(prefix, sizeof(prefix), "--file-prefix=unm%d", (int)getpid());
+		argv[argc++] = prefix;
+	}
+	argv[argc] = NULL;
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0)
+		CPU_ZERO(&cpus);
+	rc = rte_eal_init(argc, argv);
+	if (CPU_COUNT(&cpus))
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+	if (rc < 0) {
+		rc = rte_errno ? -rte_errno : -EINVAL;
+		snprintf(eal_err, sizeof(eal_err), "EAL did not start (%s); set its arguments "
+			 "with UNM_DPDK_EAL or @conf:eal=ARG+ARG", rte_strerror(-rc));
+		return rc;
+	}
+	/* Nothing is kept there without shared config: remove it now (a
+	 * process killed later leaves nothing behind); else at exit. */
+	if (rmdir(rte_eal_get_runtime_dir()) != 0)
+		atexit(eal_rmdir);
+	return 0;
+}
+
+/* The @conf:eal value in the spec's type options ("eal=A+B"), or NULL. */
+static const char *conf_eal(const struct unm_spec *s)
+{
+	const char *e = strstr(s->xconf, "eal=");
+
+	return e && (e == s->xconf || e[-1] == ',') ? e + 4 : NULL;
+}
+
+static int find_port(const char *devargs, uint16_t *pid)
+{
+	struct rte_dev_iterator it;
+	uint16_t id;
+
+	RTE_ETH_FOREACH_MATCHING_DEV(id, devargs, &it) {
+		*pid = id;
+		rte_eth_iterator_cleanup(&it);
+		return 0;
+	}
+	return -ENODEV;
+}
+
+static void dpdk_free(struct dpdk_priv *dp)
+{
+	if (!dp)
+		return;
+	for (unsigned q = 0; q < UNM_MAX_RINGS; q++)
+		for (unsigned k = dp->stash[q].next; k < dp->stash[q].n; k++)
+			rte_pktmbuf_free(dp->stash[q].m[k]);
+	if (dp->started)
+		rte_eth_dev_stop(dp->port_id);
+	if (dp->dev) {
+		rte_eth_dev_close(dp->port_id);
+		if (dp->probed)
+			rte_dev_remove(dp->dev);
+	}
+	if (dp->mp)
+		rte_mempool_free(dp->mp);
+	if (dp->tfd >= 0)
+		close(dp->tfd);
+	pthread_mutex_lock(&eal_lock);
+	if (dp->dev)
+		ports_in_use[dp->port_id] = 0;
+	pthread_mutex_unlock(&eal_lock);
+	free(dp);
+}
+
+static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_open_opts *o,
+		     uint8_t mac[6])
+{
+	const char *da = p->spec.path;
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info di;
+	struct rte_ether_addr ea;
+	uint16_t nrxd = (uint16_t)(o->rx_slots < MAX_DESC ? o->rx_slots : MAX_DESC);
+	uint16_t ntxd = (uint16_t)(o->tx_slots < MAX_DESC ? o->tx_slots : MAX_DESC);
+	uint16_t mtu = 0;
+	char pname[RTE_MEMPOOL_NAMESIZE];
+	unsigned nmbufs;
+	int sock, rc;
+
+	if ((rc = rte_eth_dev_info_get(dp->port_id, &di)) != 0)
+		return H->seterr(rc, "dpdk: %s: device info: %s", da, rte_strerror(-rc));
+	dp->dev = di.device;
+	if (o->tx_rings > di.max_tx_queues || o->rx_rings > di.max_rx_queues)
+		return H->seterr(-EINVAL, "dpdk: %s has %u TX and %u RX queues at most (asked for "
+				 "%u and %u)", da, di.max_tx_queues, di.max_rx_queues,
+				 o->tx_rings, o->rx_rings);
+	memset(&conf, 0, sizeof(conf));
+	if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		dp->multi_seg = true;
+	}
+	if (o->rx_rings > 1 && (di.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
+							     RTE_ETH_RSS_UDP))) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = di.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
+	rc = rte_eth_dev_configure(dp->port_id, (uint16_t)o->rx_rings, (uint16_t)o->tx_rings,
+				   &conf);
+	if (rc)
+		return H->seterr(rc, "dpdk: %s: configure: %s", da, rte_strerror(-rc));
+	rte_eth_dev_adjust_nb_rx_tx_desc(dp->port_id, &nrxd, &ntxd);
+	sock = rte_eth_dev_socket_id(dp->port_id);
+	if (sock < 0)
+		sock = SOCKET_ID_ANY;
+	/* every descriptor may hold an mbuf, plus a stash and a TX burst per queue */
+	nmbufs = o->rx_rings * (nrxd + BURST) + o->tx_rings * (ntxd + BURST) + 256;
+	snprintf(pname, sizeof(pname), "unm%d_%u", (int)getpid() % 100000,
+		 __atomic_fetch_add(&pool_seq, 1, __ATOMIC_RELAXED));
+	dp->mp = rte_pktmbuf_pool_create(pname, nmbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, sock);
+	if (!dp->mp)
+		return H->seterr(-ENOMEM, "dpdk: %s: no memory for %u mbufs (%s): give EAL more "
+				 "with -m (UNM_DPDK_EAL or @conf:eal)", da, nmbufs,
+				 rte_strerror(rte_errno));
+	for (unsigned q = 0; q < o->rx_rings; q++)
+		if ((rc = rte_eth_rx_queue_setup(dp->port_id, (uint16_t)q, nrxd, (unsigned)sock,
+						 NULL, dp->mp)))
+			return H->seterr(rc, "dpdk: %s: RX queue %u: %s", da, q, rte_strerror(-rc));
+	for (unsigned q = 0; q < o->tx_rings; q++)
+		if ((rc = rte_eth_tx_queue_setup(dp->port_id, (uint16_t)q, ntxd, (unsigned)sock,
+						 NULL)))
+			return H->seterr(rc, "dpdk: %s: TX queue %u: %s", da, q, rte_strerror(-rc));
+	if ((rc = rte_eth_dev_start(dp->port_id)))
+		return H->seterr(rc, "dpdk: %s: start: %s", da, rte_strerror(-rc));
+	dp->started = true;
+	rte_eth_promiscuous_enable(dp->port_id);  /* a switch port sees every frame */
+	if (rte_eth_dev_get_mtu(dp->port_id, &mtu) == 0)
+		dp->mtu = mtu;
+	if (rte_eth_macaddr_get(dp->port_id, &ea) == 0)
+		memcpy(mac, ea.addr_bytes, 6);
+	return 0;
+}
+
+static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct unm_open_opts *o)
+{
+	struct dpdk_priv *dp;
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint8_t mac[6] = { 0 };
+	uint16_t pid;
+	int rc;
+
+	if (o->vnet_hdr_len)
+		return H->seterr(-EINVAL, "dpdk: %s: virtio-net headers are not supported "
+				 "(offloads are not mapped)", s->path);
+	if (s->ring >= 0)
+		return H->seterr(-EINVAL, "dpdk: %s: a device is opened whole (no -N): it has one "
+				 "owner", s->path);
+	if (o->tx_rings > UNM_MAX_RINGS || o->rx_rings > UNM_MAX_RINGS)
+		return H->seterr(-EINVAL, "dpdk: at most %u rings", UNM_MAX_RINGS);
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	dp->tfd = -1;
+	pthread_mutex_lock(&eal_lock);
+	if (eal_rc == 1)
+		eal_rc = eal_start(conf_eal(s), s->path);
+	rc = eal_rc;
+	if (rc) {
+		pthread_mutex_unlock(&eal_lock);
+		free(dp);
+		return H->seterr(rc, "dpdk: %s", eal_err[0] ? eal_err : "EAL did not start");
+	}
+	if (find_port(s->path, &pid) != 0) {
+		rc = rte_dev_probe(s->path);
+		if (rc == 0 && find_port(s->path, &pid) == 0) {
+			dp->probed = true;
+		} else {
+			pthread_mutex_unlock(&eal_lock);
+			free(dp);
+			return H->seterr(rc ? rc : -ENODEV, "dpdk: no device '%s' (%s): a PCI address "
+					 "bound to vfio-pci, or a vdev such as "
+					 "net_af_packet0,iface=IF", s->path,
+					 rc ? "DPDK has no driver or device by that name" :
+					 "probed, but it is not an Ethernet device");
+		}
+	}
+	if (ports_in_use[pid]) {
+		pthread_mutex_unlock(&eal_lock);
+		free(dp);
+		return H->seterr(-EBUSY, "dpdk: %s is already open in this process", s->path);
+	}
+	ports_in_use[pid] = 1;
+	pthread_mutex_unlock(&eal_lock);
+	dp->port_id = pid;
+	p->priv = dp;
+	if ((rc = dev_setup(p, dp, o, mac)))
+		goto fail;
+	if ((rc = H->create_self(p, o, dp->mtu, mac)))
+		goto fail;
+	dp->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (dp->tfd < 0 || p->epfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, dp->tfd, &ev) < 0) {
+		rc = H->seterr(-errno, "dpdk: timerfd/epoll: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (!dp->dev) /* not configured: only the in-use mark to undo */
+		dp->dev = NULL;
+	dpdk_free(dp);
+	p->priv = NULL;
+	return rc;
+}
+
+static void dpdk_close(struct unm_port *p)
+{
+	dpdk_free(p->priv);
+	p->priv = NULL;
+}
+
+/* ---- TX ------------------------------------------------------------------ */
+
+/*
+ * Gather the frame starting at slot *I (a MOREFRAG chain ending before
+ * HEAD) into a new mbuf (chain). Returns the mbuf and moves *I past the
+ * frame; NULL with *I moved: a bad frame, dropped and counted; NULL with *I
+ * unchanged: not complete yet, or no mbuf free (try again later).
+ */
+static struct rte_mbuf *build(struct unm_port *p, struct dpdk_priv *dp, struct unm_kring *kr,
+			      uint32_t *i, uint32_t head)
+{
+	struct rte_mbuf *m, *tail;
+	uint32_t j = *i, total = 0;
+	unsigned nslots = 0;
+	bool bad = false;
+
+	for (;;) {  /* validate the chain before taking an mbuf */
+		const struct unm_slot *sl;
+
+		if (j == head)
+			return NULL;  /* MOREFRAG runs to head: the rest is not there yet */
+		sl = &kr->ring->slot[j];
+		if (!unm_buf_ok(p, sl->buf_idx) || sl->len > kr->buf_size)
+			bad = true;
+		total += sl->len;
+		j = kr_next(kr, j);
+		if (++nslots > UNM_MAX_FRAGS)
+			bad = true;
+		if (!(sl->flags & UNM_NS_MOREFRAG))
+			break;
+	}
+	if (bad || total > UNM_MAX_FRAME || total == 0) {
+		p->st.drops++;
+		*i = j;
+		return NULL;
+	}
+	m = tail = rte_pktmbuf_alloc(dp->mp);
+	if (!m)
+		return NULL;
+	for (uint32_t k = *i; k != j; k = kr_next(kr, k)) {
+		const struct unm_slot *sl = &kr->ring->slot[k];
+		const char *src = kr_buf(kr, sl->buf_idx);
+		uint32_t left = sl->len;
+
+		while (left) {
+			uint16_t room = rte_pktmbuf_tailroom(tail), n;
+
+			if (!room) {
+				struct rte_mbuf *seg = dp->multi_seg ? rte_pktmbuf_alloc(dp->mp) : NULL;
+
+				if (!seg || rte_pktmbuf_chain(m, seg)) {
+					rte_pktmbuf_free(seg);
+					rte_pktmbuf_free(m);
+					if (!dp->multi_seg) {  /* cannot ever be sent */
+						p->st.drops++;
+						*i = j;
+					}
+					return NULL;
+				}
+				tail = seg;
+				room = rte_pktmbuf_tailroom(tail);
+			}
+			n = (uint16_t)(left < room ? left : room);
+			memcpy(rte_pktmbuf_append(tail, n), src, n);
+			if (tail != m)
+				m->pkt_len += n;  /* append on a segment counts only there */
+			src += n;
+			left -= n;
+		}
+	}
+	*i = j;
+	return m;
+}
+
+static int dpdk_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct dpdk_priv *dp = p->priv;
+	struct rte_mbuf *m[BURST];
+	uint32_t start[BURST], i = kr->hwcur;
+
+	kr->armed = false;
+	while (i != head) {
+		unsigned n = 0, sent;
+		uint32_t j = i;
+
+		while (j != head && n < BURST) {
+			uint32_t was = j;
+			struct rte_mbuf *mb = build(p, dp, kr, &j, head);
+
+			if (mb) {
+				start[n] = was;
+				m[n++] = mb;
+			} else if (j == was) {
+				break;  /* incomplete chain or pool empty */
+			}
+		}
+		if (!n) {
+			i = j;
+			break;
+		}
+		sent = rte_eth_tx_burst(dp->port_id, kr->ringid, m, (uint16_t)n);
+		for (unsigned k = 0; k < sent; k++) {
+			p->st.tx_frames++;
+			p->st.tx_bytes += m[k]->pkt_len;
+		}
+		if (sent < n) {  /* queue full: those slots stay the application's */
+			rte_pktmbuf_free_bulk(m + sent, n - sent);
+			i = start[sent];
+			break;
+		}
+		i = j;
+	}
+	kr->hwcur = i;
+	kr->hwtail = i == 0 ? kr->nslots - 1 : i - 1;
+	return 0;
+}
+
+/* ---- RX ------------------------------------------------------------------ */
+
+/* Copy mbuf M into free RX slots: 1 done, 0 no room (keep it), -1 dropped. */
+static int copy_in(struct unm_port *p, struct unm_kring *kr, struct rte_mbuf *m,
+		   uint32_t free_slots)
+{
+	uint32_t total = m->pkt_len, need = (total + kr->buf_size - 1) / kr->buf_size;
+	uint32_t off = 0;  /* into the current slot */
+	struct unm_slot *sl = NULL;
+
+	if (total == 0 || total > UNM_MAX_FRAME || need > UNM_MAX_FRAGS)
+		return -1;
+	if (need > free_slots)
+		return 0;
+	for (struct rte_mbuf *seg = m; seg; seg = seg->next) {
+		const char *src = rte_pktmbuf_mtod(seg, const char *);
+		uint32_t left = seg->data_len;
+
+		while (left) {
+			uint32_t n;
+
+			if (!sl || off == kr->buf_size) {
+				if (sl) {
+					sl->flags = UNM_NS_MOREFRAG;
+					kr->hwtail = kr_next(kr, kr->hwtail);
+				}
+				sl = &kr->ring->slot[kr->hwtail];
+				off = 0;
+				if (unlikely(!unm_buf_ok(p, sl->buf_idx))) {  /* app-written */
+					p->st.bad_buf++;
+					return H->seterr(-EINVAL, "dpdk: RX slot %u has invalid "
+							 "buffer %u", kr->hwtail, sl->buf_idx);
+				}
+			}
+			n = kr->buf_size - off < left ? kr->buf_size - off : left;
+			memcpy(kr_buf(kr, sl->buf_idx) + off, src, n);
+			off += n;
+			src += n;
+			left -= n;
+			sl->len = (uint16_t)off;
+		}
+	}
+	if (!sl)
+		return -1;
+	sl->flags = 0;
+	kr->hwtail = kr_next(kr, kr->hwtail);
+	p->st.rx_frames++;
+	p->st.rx_bytes += total;
+	return 1;
+}
+
+static int dpdk_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct dpdk_priv *dp = p->priv;
+	struct dq_stash *st = &dp->stash[kr->ringid];
+	uint32_t free_slots;
+
+	kr->armed = false;
+	kr->hwcur = head;
+	free_slots = kr->nslots - 1 - kr_dist(kr, kr->hwcur, kr->hwtail);
+	while (free_slots) {
+		uint32_t before = kr->hwtail;
+		int r;
+
+		if (st->next == st->n) {
+			st->next = 0;
+			st->n = rte_eth_rx_burst(dp->port_id, kr->ringid, st->m,
+						 (uint16_t)(free_slots < BURST ? free_slots : BURST));
+			if (!st->n)
+				break;
+		}
+		r = copy_in(p, kr, st->m[st->next], free_slots);
+		if (r == 0)
+			break;  /* ring full: the mbuf waits in the stash */
+		if (r < -1)
+			return r;
+		if (r < 0)
+			p->st.drops++;
+		rte_pktmbuf_free(st->m[st->next++]);
+		free_slots -= kr_dist(kr, before, kr->hwtail);
+	}
+	return 0;
+}
+
+/* ---- notifications ---------------------------------------------------- */
+
+static bool dpdk_arm(struct unm_port *p, struct unm_kring *kr)
+{
+	struct dpdk_priv *dp = p->priv;
+	struct itimerspec its = { .it_value.tv_nsec = POLL_US * 1000 };
+
+	kr->armed = true;
+	if (!__atomic_exchange_n(&dp->timer_armed, true, __ATOMIC_ACQ_REL))
+		timerfd_settime(dp->tfd, 0, &its, NULL);
+	return false;  /* the timer fires whether or not a frame came */
+}
+
+static int dpdk_wakeup(struct unm_port *p)
+{
+	struct dpdk_priv *dp = p->priv;
+	uint64_t n;
+
+	if (read(dp->tfd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		__atomic_store_n(&dp->timer_armed, false, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void dpdk_info(const struct unm_port *p, struct unm_port_info *info)
+{
+	const struct dpdk_priv *dp = p->priv;
+
+	snprintf(info->type, sizeof(info->type), "dpdk");
+	info->mtu = dp->mtu;
+}
+
+static const struct unm_port_ops dpdk_ops = {
+	.type = "dpdk",
+	.open = dpdk_open,
+	.txsync = dpdk_txsync,
+	.rxsync = dpdk_rxsync,
+	.arm = dpdk_arm,
+	.wakeup = dpdk_wakeup,
+	.close = dpdk_close,
+	.info = dpdk_info,
+};
+
+__attribute__((visibility("default"))) const struct unm_port_ops *
+unm_dpdk_plugin(const struct unm_dpdk_host *host)
+{
+	if (!host || host->abi != UNM_DPDK_ABI || host->port_size != sizeof(struct unm_port))
+		return NULL;
+	H = host;
+	return &dpdk_ops;
+}
