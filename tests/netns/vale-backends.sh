@@ -15,13 +15,7 @@ command -v ping >/dev/null || skip "ping not installed"
 HAVE_IPERF=1; command -v iperf3 >/dev/null || HAVE_IPERF=0
 HAVE_TCPDUMP=1; command -v tcpdump >/dev/null || HAVE_TCPDUMP=0
 
-A=unmA$SUF B_=unmB$SUF S=unmS$SUF
-new_ns "$A"; new_ns "$B_"; new_ns "$S"
-ip link add va$SUF netns "$S" type veth peer name eth0 netns "$A" || skip "no veth"
-ip link add vb$SUF netns "$S" type veth peer name eth0 netns "$B_"
-ip -n "$A" addr add 10.77.0.1/24 dev eth0; ip -n "$A" link set eth0 up
-ip -n "$B_" addr add 10.77.0.2/24 dev eth0; ip -n "$B_" link set eth0 up
-ip -n "$S" link set va$SUF up; ip -n "$S" link set vb$SUF up
+hosts_behind_switch 10.77.0
 # Frames crossing a userspace switch must be real frames: no GSO/GRO
 # super-packets and no partial checksums (the offload issue adds them for
 # tap ports with virtio-net headers).

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Description: dpdk: ports through Debian's DPDK (the plugin libunm-dpdk.so),
+# without hugepages. 1) A process opens dpdk:net_null0 itself: unm-pktgen
+# sends 200,000 frames into it and receives 100,000 frames of 3,000 bytes
+# (MOREFRAG chains of 2 KiB buffers) from it, counts exact. 2) unmd
+# attaches dpdk:net_af_packet0,iface=VETH (DPDK's AF_PACKET driver) to
+# vale0 beside an afpacket: port; namespaces A and B behind the two veths
+# ping each other both ways and unm-ctl shows A's MAC learned on the dpdk
+# port. 3) A device name DPDK does not know is refused with a message.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/backends.inc
+. tests/lib/unmd.inc
+PKTGEN=$PWD/$B/unm-pktgen
+export UNM_DPDK_PLUGIN=$PWD/$B/libunm-dpdk.so
+[ -f "$UNM_DPDK_PLUGIN" ] || skip "$UNM_DPDK_PLUGIN not built (./configure found no libdpdk: apt-get install dpdk-dev)"
+command -v ping >/dev/null || skip "ping not installed"
+[ -e /usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_null.so ] ||
+	ls /usr/lib/*/dpdk/pmds-*/librte_net_null.so >/dev/null 2>&1 ||
+	skip "DPDK's net_null driver is not installed (librte-net-null)"
+
+# 1. a process's own dpdk: port
+out=$(timeout 60 "$PKTGEN" -f tx -i dpdk:net_null0 -n 200000 2>&1) ||
+	{ echo "$out"; fail "unm-pktgen tx over dpdk:net_null0"; }
+echo "$out" | grep -q "^Sent 200000 packets" || { echo "$out"; fail "tx count"; }
+out=$(timeout 60 "$PKTGEN" -f rx -i dpdk:net_null0,size=3000 -n 100000 2>&1) ||
+	{ echo "$out"; fail "unm-pktgen rx over dpdk:net_null0"; }
+echo "$out" | grep -q "^Received 100000 packets 300000000 bytes" ||
+	{ echo "$out"; fail "rx of 3000-byte frames: count or bytes wrong"; }
+echo "net_null: 200000 frames sent, 100000 x 3000 bytes received"
+
+# 3. an unknown device
+out=$(timeout 30 "$PKTGEN" -f rx -i dpdk:net_nosuchdriver0 -n 1 2>&1) &&
+	fail "an unknown DPDK device opened"
+echo "$out" | grep -q "no device 'net_nosuchdriver0'" || { echo "$out"; fail "unclear error"; }
+
+# 2. attached to a switch by unmd
+hosts_behind_switch 10.78.0
+start_unmd "$S"
+"$CTL" attach vale0 "dpdk:net_af_packet0,iface=va$SUF" 2> "$TMPD/att.err" ||
+	{ cat "$TMPD/att.err" "$TMPD/unmd.log"; fail "attach dpdk:net_af_packet0"; }
+"$CTL" attach vale0 afpacket:vb$SUF || fail "attach afpacket:vb$SUF"
+ok=0
+for ((i = 0; i < 5; i++)); do  # the first ARP may race the ports' start
+	in_ns "$A" ping -c 2 -i 0.2 -W 1 10.78.0.2 > "$TMPD/ping" 2>&1 && { ok=1; break; }
+done
+[ $ok = 1 ] || { cat "$TMPD/ping"; "$CTL" stats; fail "ping A -> B through the dpdk port"; }
+in_ns "$B_" ping -c 3 -i 0.2 -W 2 10.78.0.1 > "$TMPD/ping" 2>&1 ||
+	{ cat "$TMPD/ping"; fail "ping B -> A"; }
+ma=$(ip -n "$A" -br link show eth0 | awk '{print $3}')
+"$CTL" mac vale0 > "$TMPD/mac"
+grep -i "$ma" "$TMPD/mac" | grep -q dpdk || { cat "$TMPD/mac"; fail "A's MAC not learned on the dpdk port"; }
+"$CTL" detach vale0 "dpdk:net_af_packet0,iface=va$SUF" || fail "detach the dpdk port"
+echo "dpdk:net_af_packet0 on vale0: ping both ways, MAC learned, detached"
+echo "PASS"
