@@ -74,10 +74,10 @@ struct dq_stash {                   /* RX: mbufs taken from the device, not yet 
 
 struct dpdk_priv {
 	uint16_t port_id;
-	bool probed;                /* we hot-plugged the device: remove it on close */
 	bool started;
+	bool in_use;                /* holds ports_in_use[port_id] */
 	bool multi_seg;             /* TX takes mbuf chains */
-	struct rte_device *dev;
+	struct rte_device *dev;     /* set once configured: close it */
 	struct rte_mempool *mp;
 	unsigned mtu;
 	int tfd;                    /* poll timer (see header) */
@@ -213,16 +213,17 @@ static void dpdk_free(struct dpdk_priv *dp)
 	if (dp->started)
 		rte_eth_dev_stop(dp->port_id);
 	if (dp->dev) {
+		/* detach the driver too, whoever probed the device: the next
+		 * open of it (in this process) probes it afresh */
 		rte_eth_dev_close(dp->port_id);
-		if (dp->probed)
-			rte_dev_remove(dp->dev);
+		rte_dev_remove(dp->dev);
 	}
 	if (dp->mp)
 		rte_mempool_free(dp->mp);
 	if (dp->tfd >= 0)
 		close(dp->tfd);
 	pthread_mutex_lock(&eal_lock);
-	if (dp->dev)
+	if (dp->in_use)
 		ports_in_use[dp->port_id] = 0;
 	pthread_mutex_unlock(&eal_lock);
 	free(dp);
@@ -327,9 +328,7 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	}
 	if (find_port(s->path, &pid) != 0) {
 		rc = rte_dev_probe(s->path);
-		if (rc == 0 && find_port(s->path, &pid) == 0) {
-			dp->probed = true;
-		} else {
+		if (rc != 0 || find_port(s->path, &pid) != 0) {
 			pthread_mutex_unlock(&eal_lock);
 			free(dp);
 			return H->seterr(rc ? rc : -ENODEV, "dpdk: no device '%s' (%s): a PCI address "
@@ -345,6 +344,7 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 		return H->seterr(-EBUSY, "dpdk: %s is already open in this process", s->path);
 	}
 	ports_in_use[pid] = 1;
+	dp->in_use = true;
 	pthread_mutex_unlock(&eal_lock);
 	dp->port_id = pid;
 	p->priv = dp;
@@ -359,11 +359,7 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 		goto fail;
 	}
 	return 0;
-fail:
-	if (!dp->dev) /* not configured: only the in-use mark to undo */
-		dp->dev = NULL;
-	dpdk_free(dp);
-	p->priv = NULL;
+fail:  /* unm_open's teardown calls dpdk_close, which frees what was made */
 	return rc;
 }
 

@@ -7,7 +7,8 @@
 # attaches dpdk:net_af_packet0,iface=VETH (DPDK's AF_PACKET driver) to
 # vale0 beside an afpacket: port; namespaces A and B behind the two veths
 # ping each other both ways and unm-ctl shows A's MAC learned on the dpdk
-# port. 3) A device name DPDK does not know is refused with a message.
+# port; detached and attached again, it still forwards. 3) A device name
+# DPDK does not know is refused with a message.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/backends.inc
 . tests/lib/unmd.inc
@@ -51,5 +52,10 @@ ma=$(ip -n "$A" -br link show eth0 | awk '{print $3}')
 "$CTL" mac vale0 > "$TMPD/mac"
 grep -i "$ma" "$TMPD/mac" | grep -q dpdk || { cat "$TMPD/mac"; fail "A's MAC not learned on the dpdk port"; }
 "$CTL" detach vale0 "dpdk:net_af_packet0,iface=va$SUF" || fail "detach the dpdk port"
-echo "dpdk:net_af_packet0 on vale0: ping both ways, MAC learned, detached"
+# the same device again in the same unmd (EAL is up; the device re-probed)
+"$CTL" attach vale0 "dpdk:net_af_packet0,iface=va$SUF" 2> "$TMPD/att.err" ||
+	{ cat "$TMPD/att.err"; fail "attach the dpdk port again after detach"; }
+in_ns "$A" ping -c 2 -i 0.2 -W 2 10.78.0.2 > "$TMPD/ping" 2>&1 ||
+	{ cat "$TMPD/ping"; fail "ping A -> B after re-attach"; }
+echo "dpdk:net_af_packet0 on vale0: ping both ways, MAC learned, detached, attached again"
 echo "PASS"
