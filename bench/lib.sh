@@ -38,8 +38,11 @@ stamp() {
 # are pinned to different CPUs (server fwd on 1, client fwd on 0), main
 # lcores (stats only) to the other one. SLOTS (a power of two, default
 # 1024: memif's default) sets memif's ring size (rsize=log2).
+#   CLIENT (4th argument, default testpmd): "pktgen:UNM_PKTGEN" sends with
+#   unm-pktgen over a dpdk:net_memif0 port instead (pinned to CPU 0).
 memif_rate() {
-	local secs=$1 len=$2 slots=${3:-1024} tag="unmbm$$_$RANDOM" sock log_s log_c srv cli t_stop rc
+	local secs=$1 len=$2 slots=${3:-1024} client=${4:-testpmd} tag="unmbm$$_$RANDOM"
+	local sock log_s log_c srv cli t_stop rc
 	local vdev rsize=0
 	sock=/tmp/$tag.sock log_s=/tmp/$tag.srv.log log_c=/tmp/$tag.cli.log
 	BENCH_FILES+=("$sock" "$log_s" "$log_c" "/var/run/dpdk/${tag}s" "/var/run/dpdk/${tag}c")
@@ -53,11 +56,22 @@ memif_rate() {
 		> >(stamp >"$log_s") 2>&1 &
 	srv=$!
 	BENCH_PIDS+=("$srv")
-	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-	dpdk-testpmd --no-huge --no-pci -m 256 --single-file-segments --file-prefix="${tag}c" \
-		--lcores=0@1,1@0 --vdev="$vdev,role=client" -- \
-		--forward-mode=txonly --txpkts="$len" --stats-period=1 --total-num-mbufs=16384 \
-		>"$log_c" 2>&1 &
+	# the server's first statistics block: its port is started (a client
+	# that connects earlier can abort testpmd's memif server)
+	for _ in $(seq 200); do grep -aq ' RX-packets:' "$log_s" && break; sleep 0.05; done
+	case $client in
+	pktgen:*)
+		UNM_DPDK_EAL="--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l0 --file-prefix=${tag}c" \
+			taskset -c 0 "${client#pktgen:}" -f tx -l "$len" -T 0 \
+			-i "dpdk:$vdev,role=client@conf:slots=$((1 << rsize))" >"$log_c" 2>&1 &
+		;;
+	*)
+		dpdk-testpmd --no-huge --no-pci -m 256 --single-file-segments --file-prefix="${tag}c" \
+			--lcores=0@1,1@0 --vdev="$vdev,role=client" -- \
+			--forward-mode=txonly --txpkts="$len" --stats-period=1 --total-num-mbufs=16384 \
+			>"$log_c" 2>&1 &
+		;;
+	esac
 	cli=$!
 	BENCH_PIDS+=("$cli")
 	# wait for the first block with traffic, then SECONDS more
@@ -81,6 +95,7 @@ memif_rate() {
 			printf "memif: %d-byte frames, %d slots, %.2f s measured: %.2f Mpps (%.2f Gbit/s) rate=%.3f\n",
 			       l + 4, s, t[e] - t[f], r / 1e6, r * (l + 4) * 8 / 1e9, r / 1e6 }'
 	rc=$?
+	[ $rc = 0 ] || { echo "--- server log:"; tail -5 "$log_s"; echo "--- client log:"; tail -5 "$log_c"; }
 	rm -rf "$sock" "$log_s" "$log_c" "/var/run/dpdk/${tag}s" "/var/run/dpdk/${tag}c"
 	return $rc
 }

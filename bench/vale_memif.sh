@@ -20,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 if [ "${1:-}" = --memif ]; then
-	memif_rate "$2" "$3" "${4:-1024}"
+	memif_rate "$2" "$3" "${4:-1024}" "${5:-testpmd}"
 	exit $?
 fi
 cd "$here/.." || exit 1

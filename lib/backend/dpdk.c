@@ -55,6 +55,7 @@
 #define BURST          64u
 #define POLL_US        50u
 #define MAX_DESC       4096u        /* per queue: bounds the mbuf pool */
+#define POOL_CACHE     256u         /* mbufs cached per lcore (see lcore_of_thread) */
 #define EAL_ARGS_MAX   64
 #define DEFAULT_EAL    "--no-huge -m 256 --no-shconf --no-telemetry --log-level=*:warning"
 
@@ -269,11 +270,15 @@ static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_
 	sock = rte_eth_dev_socket_id(dp->port_id);
 	if (sock < 0)
 		sock = SOCKET_ID_ANY;
-	/* every descriptor may hold an mbuf, plus a stash and a TX burst per queue */
-	nmbufs = o->rx_rings * (nrxd + BURST) + o->tx_rings * (ntxd + BURST) + 256;
+	/* every descriptor may hold an mbuf, plus a stash and a TX burst per
+	 * queue, plus what the lcore caches of the syncing threads may hold
+	 * (up to 1.5 x POOL_CACHE each; one thread per ring pair) */
+	nmbufs = o->rx_rings * (nrxd + BURST) + o->tx_rings * (ntxd + BURST) + 256 +
+		 (o->rx_rings > o->tx_rings ? o->rx_rings : o->tx_rings) * POOL_CACHE * 3 / 2;
 	snprintf(pname, sizeof(pname), "unm%d_%u", (int)getpid() % 100000,
 		 __atomic_fetch_add(&pool_seq, 1, __ATOMIC_RELAXED));
-	dp->mp = rte_pktmbuf_pool_create(pname, nmbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, sock);
+	dp->mp = rte_pktmbuf_pool_create(pname, nmbufs, POOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					 sock);
 	if (!dp->mp)
 		return H->seterr(-ENOMEM, "dpdk: %s: no memory for %u mbufs (%s): give EAL more "
 				 "with -m (UNM_DPDK_EAL or @conf:eal)", da, nmbufs,
@@ -369,6 +374,24 @@ static void dpdk_close(struct unm_port *p)
 	p->priv = NULL;
 }
 
+/*
+ * The mempool caches mbufs per lcore; a thread that is not one of EAL's
+ * (unmd's threads, an application's) has no lcore and would take every
+ * mbuf from the pool's shared ring. Register each syncing thread once as
+ * an lcore of its own (it stays one until the process ends); if EAL has
+ * none left, the thread works as before, uncached.
+ */
+static __thread bool lcore_tried;
+
+static inline void lcore_of_thread(void)
+{
+	if (unlikely(!lcore_tried)) {
+		lcore_tried = true;
+		if (rte_lcore_id() == LCORE_ID_ANY)
+			rte_thread_register();
+	}
+}
+
 /* ---- TX ------------------------------------------------------------------ */
 
 /*
@@ -449,6 +472,7 @@ static int dpdk_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	struct rte_mbuf *m[BURST];
 	uint32_t start[BURST], i = kr->hwcur;
 
+	lcore_of_thread();
 	kr->armed = false;
 	while (i != head) {
 		unsigned n = 0, sent;
@@ -543,6 +567,7 @@ static int dpdk_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	struct dq_stash *st = &dp->stash[kr->ringid];
 	uint32_t free_slots;
 
+	lcore_of_thread();
 	kr->armed = false;
 	kr->hwcur = head;
 	free_slots = kr->nslots - 1 - kr_dist(kr, kr->hwcur, kr->hwtail);
