@@ -130,26 +130,22 @@ void unm_ctl_item_init(struct unm_ctl_item *it, unsigned kind, uint32_t seq)
 	it->seq = seq;
 }
 
+/* The fields unm_ctl_geom and unm_open_opts share, by name. */
+#define GEOM_FIELDS(X) \
+	X(tx_rings) X(rx_rings) X(tx_slots) X(rx_slots) X(buf_size) X(extra_bufs) X(vnet_hdr_len)
+
 void unm_ctl_geom_from_opts(struct unm_ctl_geom *g, const struct unm_open_opts *o)
 {
-	g->tx_rings = o->tx_rings;
-	g->rx_rings = o->rx_rings;
-	g->tx_slots = o->tx_slots;
-	g->rx_slots = o->rx_slots;
-	g->buf_size = o->buf_size;
-	g->extra_bufs = o->extra_bufs;
-	g->vnet_hdr_len = o->vnet_hdr_len;
+#define FROM(f) g->f = o->f;
+	GEOM_FIELDS(FROM)
+#undef FROM
 }
 
 void unm_ctl_geom_to_opts(const struct unm_ctl_geom *g, struct unm_open_opts *o)
 {
-	o->tx_rings = g->tx_rings;
-	o->rx_rings = g->rx_rings;
-	o->tx_slots = g->tx_slots;
-	o->rx_slots = g->rx_slots;
-	o->buf_size = g->buf_size;
-	o->extra_bufs = g->extra_bufs;
-	o->vnet_hdr_len = g->vnet_hdr_len;
+#define TO(f) o->f = g->f;
+	GEOM_FIELDS(TO)
+#undef TO
 }
 
 _Static_assert(UNM_CTL_MAX_FDS <= UNM_FDPASS_MAX, "fdpass.c carries every ctl fd");

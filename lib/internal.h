@@ -322,6 +322,8 @@ struct unm_port {
 	int epfd;                   /* unm_fd(); -1 if none */
 	int error;                  /* sticky negative errno, 0 if fine */
 	unsigned cur_tx, cur_rx;    /* inject/dispatch rotation */
+	unsigned mtu;               /* unm_port_create_self's; 0: the region header's
+	                               (which holds 16 bits: lo's 65536 does not fit) */
 	struct unm_port_stats st;
 	void *priv;                 /* backend state */
 };
@@ -338,6 +340,13 @@ UNM_HIDDEN int unm_port_bind_rings(struct unm_port *p, struct unm_if *nifp);
  * geometry in opts for a port driven in this process (null, embedded
  * backends) and bind its rings. Returns 0 or -errno with unm_errmsg() set.
  */
+/*
+ * unm_port_watch - add FD to the port's epoll set (unm_fd()), creating
+ * the set on first use, with EVENTS and data.u32 = TAG. Returns 0 or
+ * -errno with the message set ("TYPE: epoll: ...").
+ */
+UNM_HIDDEN int unm_port_watch(struct unm_port *p, int fd, uint32_t events, uint32_t tag);
+
 UNM_HIDDEN int unm_port_create_self(struct unm_port *p, const struct unm_open_opts *o,
 				    unsigned mtu, const uint8_t mac[6]);
 

@@ -498,7 +498,7 @@ UNM_API int unm_port_info(const struct unm_port *p, struct unm_port_info *uinfo)
 		info.buf_size = h->buf_size;
 		info.buf_count = h->buf_count;
 		info.vnet_hdr_len = h->vnet_hdr_len;
-		info.mtu = h->mtu;
+		info.mtu = p->mtu ? p->mtu : h->mtu;
 		memcpy(info.mac, h->mac, 6);
 		info.mem_size = p->reg.size;
 	}
@@ -625,6 +625,17 @@ UNM_API int unm_dispatch(struct unm_port *p, int cnt, unm_frame_cb cb, void *arg
 	return got;
 }
 
+int unm_port_watch(struct unm_port *p, int fd, uint32_t events, uint32_t tag)
+{
+	struct epoll_event ev = { .events = events, .data.u32 = tag };
+
+	if (p->epfd < 0)
+		p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return unm_seterr(-errno, "%s: epoll: %s", p->ops->type, strerror(errno));
+	return 0;
+}
+
 int unm_port_create_self(struct unm_port *p, const struct unm_open_opts *o,
 			 unsigned mtu, const uint8_t mac[6])
 {
@@ -634,6 +645,7 @@ int unm_port_create_self(struct unm_port *p, const struct unm_open_opts *o,
 
 	unm_region_layout_init(&l, UNM_REGION_SELF, p->spec.port[0] ? p->spec.port : p->spec.type, o);
 	l.mtu = mtu;
+	p->mtu = mtu;
 	if (mac)
 		memcpy(l.mac, mac, 6);
 	rc = unm_region_create(&l, &p->reg, err, sizeof(err));

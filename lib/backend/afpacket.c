@@ -391,7 +391,6 @@ static void afp_query_dev(struct afp_priv *ap, int fd, uint8_t mac[6])
 static int afp_open_pairs(struct unm_port *p, struct afp_priv *ap, const struct unm_spec *s,
 			  const struct unm_open_opts *o)
 {
-	struct epoll_event ev;
 	int rc;
 
 	for (unsigned i = ap->first; i < ap->last; i++) {
@@ -400,10 +399,9 @@ static int afp_open_pairs(struct unm_port *p, struct afp_priv *ap, const struct 
 					 i == ap->first);
 			if (rc)
 				return rc;
-			ev.events = 0;
-			ev.data.u32 = i;
-			if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, ap->rx[i].fd, &ev) < 0)
-				return unm_seterr(-errno, "afpacket: epoll_ctl: %s", strerror(errno));
+			rc = unm_port_watch(p, ap->rx[i].fd, 0, i);
+			if (rc)
+				return rc;
 		}
 		if (i < o->tx_rings && !(s->flags & UNM_SPEC_RX_ONLY)) {
 			/* not in the epoll set until armed (see the header) */
@@ -1090,14 +1088,6 @@ static int afp_wakeup(struct unm_port *p)
 	return p->error;
 }
 
-static void afp_info(const struct unm_port *p, struct unm_port_info *info)
-{
-	const struct afp_priv *ap = p->priv;
-
-	snprintf(info->type, sizeof(info->type), "afpacket");
-	info->mtu = ap->mtu;
-}
-
 const struct unm_port_ops unm_afpacket_ops = {
 	.type = "afpacket",
 	.open = afp_open,
@@ -1106,5 +1096,4 @@ const struct unm_port_ops unm_afpacket_ops = {
 	.arm = afp_arm,
 	.wakeup = afp_wakeup,
 	.close = afp_close,
-	.info = afp_info,
 };

@@ -421,20 +421,10 @@ static int tap_open(struct unm_port *p, const struct unm_spec *s, const struct u
 	rc = unm_port_create_self(p, o, tp->mtu, mac);
 	if (rc)
 		goto fail;
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (p->epfd < 0) {
-		rc = unm_seterr(-errno, "tap: epoll_create1: %s", strerror(errno));
-		goto fail;
-	}
-	for (unsigned i = first; i < last; i++) {
-		/* events 0: only EPOLLERR/EPOLLHUP until a ring is armed. */
-		struct epoll_event ev = { .events = 0, .data.u32 = i };
-
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, tp->q[i].fd, &ev) < 0) {
-			rc = unm_seterr(-errno, "tap: epoll_ctl: %s", strerror(errno));
+	/* events 0: only EPOLLERR/EPOLLHUP until a ring is armed. */
+	for (unsigned i = first; i < last; i++)
+		if ((rc = unm_port_watch(p, tp->q[i].fd, 0, i)))
 			goto fail;
-		}
-	}
 	return 0;
 fail: /* unm_open tears the rest down (port_teardown, as unm_close) */
 	return rc;
@@ -886,14 +876,6 @@ static int tap_wakeup(struct unm_port *p)
 	return p->error;
 }
 
-static void tap_info(const struct unm_port *p, struct unm_port_info *info)
-{
-	const struct tap_priv *tp = p->priv;
-
-	snprintf(info->type, sizeof(info->type), "tap");
-	info->mtu = tp->mtu;
-}
-
 const struct unm_port_ops unm_tap_ops = {
 	.type = "tap",
 	.open = tap_open,
@@ -902,5 +884,4 @@ const struct unm_port_ops unm_tap_ops = {
 	.arm = tap_arm,
 	.wakeup = tap_wakeup,
 	.close = tap_close,
-	.info = tap_info,
 };

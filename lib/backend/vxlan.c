@@ -340,19 +340,9 @@ static int vx_open(struct unm_port *p, const struct unm_spec *s, const struct un
 	rc = unm_port_create_self(p, o, vx->mtu, NULL);
 	if (rc)
 		goto fail;
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (p->epfd < 0) {
-		rc = unm_seterr(-errno, "vxlan: epoll_create1: %s", strerror(errno));
-		goto fail;
-	}
-	for (unsigned i = 0; i <= VX_NTX; i++) {
-		struct epoll_event ev = { .events = 0, .data.u32 = i };
-
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, i ? vx->tx_fd[i - 1] : vx->rx_fd, &ev) < 0) {
-			rc = unm_seterr(-errno, "vxlan: epoll_ctl: %s", strerror(errno));
+	for (unsigned i = 0; i <= VX_NTX; i++)
+		if ((rc = unm_port_watch(p, i ? vx->tx_fd[i - 1] : vx->rx_fd, 0, i)))
 			goto fail;
-		}
-	}
 	vx->st.vni = vx->vc.vni;
 	vx->st.port = vx->vc.port;
 	vx->st.family = (uint16_t)vx->vc.family;
@@ -805,14 +795,6 @@ static int vx_wakeup(struct unm_port *p)
 	return p->error;
 }
 
-static void vx_info(const struct unm_port *p, struct unm_port_info *info)
-{
-	const struct vx_priv *vx = p->priv;
-
-	snprintf(info->type, sizeof(info->type), "vxlan");
-	info->mtu = vx->mtu;
-}
-
 const struct unm_port_ops unm_vxlan_ops = {
 	.type = "vxlan",
 	.open = vx_open,
@@ -821,7 +803,6 @@ const struct unm_port_ops unm_vxlan_ops = {
 	.arm = vx_arm,
 	.wakeup = vx_wakeup,
 	.close = vx_close,
-	.info = vx_info,
 };
 
 /* ---- public: counters and learning table --------------------------------- */

@@ -165,6 +165,26 @@ static void print_u64(const char *key, const char *fmt, unsigned long long v)
 	printf("%llu", v);
 }
 
+/*
+ * The JSON object KEY of named counters V[FIRST..N) (NAMES[i] the key of
+ * V[i]); as text each is FMT with its name for the %s (FMT keeps a %%llu
+ * for the value). SKIP_ZERO: text leaves zero counters out.
+ */
+static void print_counters(const char *key, const char *const *names, const uint64_t *v,
+			   unsigned first, unsigned n, const char *fmt, bool skip_zero)
+{
+	open_obj(key);
+	for (unsigned i = first; i < n; i++) {
+		char f[64];
+
+		if (skip_zero && !json && !v[i])
+			continue;
+		snprintf(f, sizeof(f), fmt, names[i]);
+		print_u64(names[i], f, v[i]);
+	}
+	close_('}');
+}
+
 static void print_str(const char *key, const char *fmt, const char *v)
 {
 	if (!json) {
@@ -347,14 +367,8 @@ counters:
 		print_u64("rx_no_room", " no_room %llu", p->rx_no_room);
 		print_u64("rx_dst_err", " dst_err %llu)\n    ", p->rx_dst_err);
 		print_u64("drops", "drops %llu", drops_total(p));
-		open_obj("drop_reasons");
-		for (unsigned i = 0; i < UNM_DROP__COUNT; i++) {
-			char fmt[40];
-
-			snprintf(fmt, sizeof(fmt), " %s %%llu", drop_names[i]);
-			print_u64(drop_names[i], fmt, p->drops[i]);
-		}
-		close_('}');
+		print_counters("drop_reasons", drop_names, p->drops, 0, UNM_DROP__COUNT,
+			       " %s %%llu", false);
 		print_u64("bad_ring", " bad_ring %llu", p->bad_ring);
 		print_u64("irqs", " irqs %llu\n", p->irqs_tx);
 	}
@@ -484,14 +498,8 @@ static void print_vxlan(const struct unm_ctl_vxlan_info *v)
 	print_u64("tx_drops", " drops %llu\n    ", v->tx_drops);
 	print_u64("rx_datagrams", "vxlan rx %llu datagrams", v->rx_datagrams);
 	print_u64("rx_frames", " %llu frames", v->rx_frames);
-	open_obj("rx_drops");
-	for (unsigned i = 0; i < sizeof(vxlan_drop_names) / sizeof(vxlan_drop_names[0]); i++) {
-		char fmt[40];
-
-		snprintf(fmt, sizeof(fmt), " %s %%llu", vxlan_drop_names[i]);
-		print_u64(vxlan_drop_names[i], fmt, v->rx_drop[i]);
-	}
-	close_('}');
+	print_counters("rx_drops", vxlan_drop_names, v->rx_drop, 0,
+		       sizeof(vxlan_drop_names) / sizeof(vxlan_drop_names[0]), " %s %%llu", false);
 	text("\n");
 	close_('}');
 }
@@ -543,74 +551,67 @@ static int cmd_stats(const char *name, double watch)
 	return 0;
 }
 
-static const char *const vnet_drop_names[] = UNM_CTL_VNET_DROP_NAMES;
-
-/* Offload counters; only the nonzero vnet drop reasons in text mode. */
-static int cmd_offload(const char *name)
+/*
+ * Ask OP about NAME and print, as one JSON array, every reply item of
+ * KIND with EACH (other kinds are skipped). EMPTY: the text line when
+ * there is no item at all (NULL: none). Exits on a failed request.
+ */
+static int print_items(unsigned op, const char *name, unsigned kind,
+		       void (*each)(const struct unm_ctl_item *), const char *empty)
 {
 	struct reply r;
 
-	request(UNM_CTL_PORT_OFFLOAD, name, NULL, 0, &r);
+	request(op, name, NULL, 0, &r);
 	open_arr(NULL);
-	for (unsigned i = 0; i < r.n; i++) {
-		const struct unm_ctl_offload_info *o = &r.it[i].u.off;
-
-		if (r.it[i].kind != UNM_CTL_ITEM_OFFLOAD)
-			continue;
-		open_obj(NULL);
-		text("  ");
-		print_u64("idx", "%llu: ", o->idx);
-		print_str("switch", "%s:", o->sw);
-		print_str("name", "%s", o->name);
-		print_u64("vnet_hdr_len", " vnet %llu\n    ", o->vnet_hdr_len);
-		print_u64("gso_in", "gso_in %llu", o->gso_in);
-		print_u64("segmented", " segmented %llu", o->segmented);
-		print_u64("segments_out", " segments_out %llu", o->segments_out);
-		print_u64("csum_completed", " csum_completed %llu", o->csum_completed);
-		print_u64("zero_hdr", " zero_hdr %llu\n", o->zero_hdr);
-		open_obj("vnet_drops");
-		for (unsigned k = 1; k < sizeof(vnet_drop_names) / sizeof(vnet_drop_names[0]); k++) {
-			char fmt[48];
-
-			if (!json && !o->vnet_drops[k])
-				continue;
-			snprintf(fmt, sizeof(fmt), "    vnet_drop %s %%llu\n", vnet_drop_names[k]);
-			print_u64(vnet_drop_names[k], fmt, o->vnet_drops[k]);
-		}
-		close_('}');
-		close_('}');
-	}
+	for (unsigned i = 0; i < r.n; i++)
+		if (r.it[i].kind == kind)
+			each(&r.it[i]);
 	close_(']');
+	if (!json && r.n == 0 && empty)
+		printf("%s\n", empty);
 	free(r.it);
 	return 0;
 }
 
-static int cmd_mac(const char *sw)
+static const char *const vnet_drop_names[] = UNM_CTL_VNET_DROP_NAMES;
+
+/* Offload counters; only the nonzero vnet drop reasons in text mode. */
+static void print_offload(const struct unm_ctl_item *it)
 {
-	struct reply r;
+	const struct unm_ctl_offload_info *o = &it->u.off;
 
-	request(UNM_CTL_MAC_TABLE, sw, NULL, 0, &r);
-	open_arr(NULL);
-	for (unsigned i = 0; i < r.n; i++) {
-		const struct unm_ctl_mac *m = &r.it[i].u.mac;
-		char mac[18];
+	open_obj(NULL);
+	text("  ");
+	print_u64("idx", "%llu: ", o->idx);
+	print_str("switch", "%s:", o->sw);
+	print_str("name", "%s", o->name);
+	print_u64("vnet_hdr_len", " vnet %llu\n    ", o->vnet_hdr_len);
+	print_u64("gso_in", "gso_in %llu", o->gso_in);
+	print_u64("segmented", " segmented %llu", o->segmented);
+	print_u64("segments_out", " segments_out %llu", o->segments_out);
+	print_u64("csum_completed", " csum_completed %llu", o->csum_completed);
+	print_u64("zero_hdr", " zero_hdr %llu\n", o->zero_hdr);
+	print_counters("vnet_drops", vnet_drop_names, o->vnet_drops, 1,
+		       sizeof(vnet_drop_names) / sizeof(vnet_drop_names[0]),
+		       "    vnet_drop %s %%llu\n", true);
+	close_('}');
+}
 
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->mac[0], m->mac[1],
-			 m->mac[2], m->mac[3], m->mac[4], m->mac[5]);
-		open_obj(NULL);
-		print_str("mac", "%s", mac);
-		print_u64("port_idx", " port %llu", m->port_idx);
-		print_str("port", " (%s)", m->port);
-		if (m->remote[0])
-			print_str("remote", " remote %s", m->remote);
-		print_u64("age_ms", " age %llu ms\n", m->age_ms);
-		close_('}');
-	}
-	close_(']');
-	if (!json && r.n == 0)
-		printf("no entries\n");
-	free(r.it);
-	return 0;
+static void print_mac(const struct unm_ctl_item *it)
+{
+	const struct unm_ctl_mac *m = &it->u.mac;
+	char mac[18];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->mac[0], m->mac[1],
+		 m->mac[2], m->mac[3], m->mac[4], m->mac[5]);
+	open_obj(NULL);
+	print_str("mac", "%s", mac);
+	print_u64("port_idx", " port %llu", m->port_idx);
+	print_str("port", " (%s)", m->port);
+	if (m->remote[0])
+		print_str("remote", " remote %s", m->remote);
+	print_u64("age_ms", " age %llu ms\n", m->age_ms);
+	close_('}');
 }
 
 static int simple(unsigned op, const char *name, const char *arg, uint32_t value,
@@ -786,11 +787,13 @@ static int run(int argc, char **argv, double watch)
 	if (!strcmp(obj, "offload")) {
 		if (argc > 2)
 			usage_error("usage: unm-ctl offload [SWITCH|SWITCH:PORT]");
-		return cmd_offload(argc == 2 ? argv[1] : NULL);
+		return print_items(UNM_CTL_PORT_OFFLOAD, argc == 2 ? argv[1] : NULL,
+				   UNM_CTL_ITEM_OFFLOAD, print_offload, NULL);
 	}
 	if (!strcmp(obj, "mac")) {
 		NEED(2, "mac SWITCH");
-		return cmd_mac(argv[1]);
+		return print_items(UNM_CTL_MAC_TABLE, argv[1], UNM_CTL_ITEM_MAC, print_mac,
+				   "no entries");
 	}
 	if (!strcmp(obj, "switch")) {
 		if (argc == 3 && (!strcmp(argv[1], "add") || !strcmp(argv[1], "del"))) {
