@@ -584,9 +584,10 @@ static int attach_allowed(struct ctl_conn *c, const struct unm_spec *s, const ch
 	int rc;
 
 	if (fd >= 0) {
-		if (s->kind != UNM_KIND_SHMIF && s->kind != UNM_KIND_VHOST && s->kind != UNM_KIND_TAP)
-			return fail(rep, -EINVAL, "%.60s: only shmif, vhost-user and tap ports are "
-				    "attached from a handed-over fd", name);
+		if (!(unm_port_type(s->kind)->caps & UNM_TYPE_FD))
+			return fail(rep, -EINVAL, "%.60s: only %s ports are attached from a "
+				    "handed-over fd", name,
+				    unm_port_type_names(UNM_TYPE_FD, err, sizeof(err)));
 		if (s->kind == UNM_KIND_VHOST) {
 			struct sockaddr_un sa;
 			socklen_t len = sizeof(sa);
@@ -606,7 +607,7 @@ static int attach_allowed(struct ctl_conn *c, const struct unm_spec *s, const ch
 	if (!c->admin)
 		return fail(rep, -EPERM, "%.60s: unmd opens it by name only for an administrator "
 			    "(root, unmd --admin-group); unm-ctl attach hands over your own fd for "
-			    "shmif, vhost-user and tap", name);
+			    "%s", name, unm_port_type_names(UNM_TYPE_FD, err, sizeof(err)));
 	if ((s->kind == UNM_KIND_SHMIF || s->kind == UNM_KIND_VHOST) &&
 	    (rc = authz_path(s->path, err, sizeof(err))))
 		return fail(rep, rc, "%s", err);

@@ -10,6 +10,9 @@
  * which is on no switch: it is reachable only from the monitored port's
  * list (vport->mons) and from its client's connection (ctl_conn->port).
  *
+ * Prefixes: mon_ = what the rest of unmd calls (unmd.h); mo_ = one
+ * monitor's output during one copy (struct mon_out: begin, put, end).
+ *
  * What "TX" and "RX" mean is the monitored port's point of view, as in
  * netmap. For a client port (vale0:p1) TX is what its application puts in
  * its TX rings (the switch's "in" rings), RX what the switch delivers into

@@ -113,6 +113,8 @@ enum unm_arg_syntax {
 #define UNM_TYPE_DOMAIN 0x2 /* may join a trust domain of a switch */
 #define UNM_TYPE_ADMIN  0x4 /* opening it needs privileges (network admin,
                                raw sockets, a PCI device) */
+#define UNM_TYPE_FD     0x8 /* opens from a resource its opener already holds
+                               (unm_open_fd; unmd: ATTACH with a handed-over fd) */
 
 struct unm_port_ops;
 
@@ -131,6 +133,9 @@ UNM_HIDDEN extern const unsigned unm_n_port_types;
 UNM_HIDDEN const struct unm_port_type *unm_port_type(enum unm_kind kind);
 /* The entry whose name is [S, S + LEN), or NULL. */
 UNM_HIDDEN const struct unm_port_type *unm_port_type_named(const char *s, size_t len);
+/* The names of the types that have every capability in CAPS, in table
+ * order, as "a, b and c" into BUF (truncated to LEN). Returns BUF. */
+UNM_HIDDEN char *unm_port_type_names(unsigned caps, char *buf, size_t len);
 
 /*
  * Mappings of files another process controls (foreign.c): shmif bus files

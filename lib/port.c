@@ -81,11 +81,13 @@ static int open_port(const char *name, int fd, struct unm_port **portp,
 		return unm_seterr(rc, "%s", err);
 	}
 	p->spec.fd = fd;
-	if (fd >= 0 && p->spec.kind != UNM_KIND_SHMIF && p->spec.kind != UNM_KIND_VHOST &&
-	    p->spec.kind != UNM_KIND_TAP) {
+	if (fd >= 0 && !(unm_port_type(p->spec.kind)->caps & UNM_TYPE_FD)) {
+		char can[80];
+
 		free(p);
 		return unm_seterr(-EINVAL, "%s: this port type cannot be opened from a file "
-				  "descriptor (shmif, vhost-user and tap can)", name);
+				  "descriptor (%s can)", name,
+				  unm_port_type_names(UNM_TYPE_FD, can, sizeof(can)));
 	}
 	/* @conf: in the name wins over the option struct. */
 	unm_spec_geometry(&p->spec, &opts);

@@ -8,6 +8,7 @@
  * Adding a port type: its enum unm_kind value (internal.h), one entry
  * below, and its file (lib/backend/NAME.c, with the ops table).
  */
+#include <stdio.h>
 #include <string.h>
 #include "internal.h"
 
@@ -15,18 +16,19 @@ const struct unm_port_type unm_port_types[] = {
 	/* The order is the one "unknown port type" lists them in. */
 	{ "vale", "valeN", UNM_KIND_VALE, UNM_ARG_SWITCH, &unm_vale_ops, UNM_TYPE_DOMAIN },
 	{ "tap", "tap", UNM_KIND_TAP, UNM_ARG_IFNAME, &unm_tap_ops,
-	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
+	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN | UNM_TYPE_FD },
 	{ "afpacket", "afpacket", UNM_KIND_AFPACKET, UNM_ARG_IFNAME, &unm_afpacket_ops,
 	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
 	{ "afxdp", "afxdp", UNM_KIND_AFXDP, UNM_ARG_IFNAME, &unm_afxdp_ops,
 	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
-	{ "shmif", "shmif", UNM_KIND_SHMIF, UNM_ARG_PATH, &unm_shmif_ops, UNM_TYPE_ATTACH },
+	{ "shmif", "shmif", UNM_KIND_SHMIF, UNM_ARG_PATH, &unm_shmif_ops,
+	  UNM_TYPE_ATTACH | UNM_TYPE_FD },
 	{ "monitor", "monitor", UNM_KIND_MONITOR, UNM_ARG_NAME, &unm_monitor_ops,
 	  UNM_TYPE_ATTACH },
 	{ "ivshmem", "ivshmem", UNM_KIND_IVSHMEM, UNM_ARG_PCI, &unm_ivshmem_ops,
 	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
 	{ "vhost-user", "vhost-user", UNM_KIND_VHOST, UNM_ARG_PATH, &unm_vhost_ops,
-	  UNM_TYPE_ATTACH },
+	  UNM_TYPE_ATTACH | UNM_TYPE_FD },
 	/* Binds UDP ports and sends from the host: an administrator's act
 	 * when unmd does it (a process may open one itself). */
 	{ "vxlan", "vxlan", UNM_KIND_VXLAN, UNM_ARG_VXLAN, &unm_vxlan_ops,
@@ -76,4 +78,23 @@ void unm_spec_geometry(const struct unm_spec *s, struct unm_open_opts *o)
 	if (!o->tx_slots) o->tx_slots = UNM_DEF_SLOTS;
 	if (!o->rx_slots) o->rx_slots = UNM_DEF_SLOTS;
 	if (!o->buf_size) o->buf_size = UNM_DEF_BUF_SIZE;
+}
+
+char *unm_port_type_names(unsigned caps, char *buf, size_t len)
+{
+	unsigned n = 0, k = 0;
+	size_t off = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(unm_port_types); i++)
+		n += (unm_port_types[i].caps & caps) == caps;
+	if (len)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < ARRAY_SIZE(unm_port_types) && off < len; i++) {
+		if ((unm_port_types[i].caps & caps) != caps)
+			continue;
+		k++;
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					k == 1 ? "" : k == n ? " and " : ", ", unm_port_types[i].name);
+	}
+	return buf;
 }

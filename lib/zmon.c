@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * zmon.c - zero-copy monitors of pipe ends, monitor side: "NAME{ID/z"
- * (or "monitor:NAME{ID/z"). lib/pipe.c has the producer side and
- * docs/zmon.md the design.
+ * (or "monitor:NAME{ID/z"). lib/pipe_zmon.c has the producer side and
+ * docs/zmon.md the design. zm_ = zero-copy monitor (this file's state:
+ * struct zm_priv, one zm_end per monitored direction, zm_ring per ring).
  *
  * /z monitors both directions of the named end, /zt only what it
  * transmits, /zr only what it receives. For each direction the monitor

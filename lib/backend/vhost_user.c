@@ -109,7 +109,7 @@ static bool want_kick(struct vu_dev *d, unsigned qi)
 	if (!d->vq[qi].ready || d->vq[qi].broken)
 		return false;
 	if (d->vq[qi].kick_on)
-		return vu_vq_kicks(d, qi, true); /* refresh avail_event, double check */
+		return vu_vq_want_kicks(d, qi, true); /* refresh avail_event, double check */
 	idle_start(d);
 	return false;
 }
@@ -118,7 +118,7 @@ static void progress(struct vu_dev *d, unsigned qi)
 {
 	d->waiting[qi] = false;
 	if (d->vq[qi].kick_on)
-		vu_vq_kicks(d, qi, false);
+		vu_vq_want_kicks(d, qi, false);
 }
 
 /* Push [hwcur, tx_head) into the guest; frames that wait want a kick. */
@@ -180,7 +180,7 @@ static int vhost_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 /*
  * The ring would block: ask the driver to kick (TX: guest RX buffers
  * added; RX: guest frames sent) and report whether, after the fence in
- * vu_vq_kicks, a sync could already progress.
+ * vu_vq_want_kicks, a sync could already progress.
  */
 static bool vhost_arm(struct unm_port *p, struct unm_kring *kr)
 {
@@ -213,7 +213,7 @@ static int vhost_wakeup(struct unm_port *p)
 		d->idle_pending = false;
 		for (unsigned qi = 0; qi < VU_NVQ; qi++)
 			if (d->waiting[qi])
-				vu_vq_kicks(d, qi, true);
+				vu_vq_want_kicks(d, qi, true);
 	}
 	if (p->n_tx && p->tx[0].hwcur != d->tx_head)
 		tx_push(p, &p->tx[0]);

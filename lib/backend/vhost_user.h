@@ -226,7 +226,7 @@ UNM_HIDDEN void vu_vq_stop(struct vu_dev *d, unsigned qi);
 UNM_HIDDEN void vu_vq_break(struct vu_dev *d, unsigned qi, const char *why, uint64_t val);
 /* Request (on) or suppress (off) driver kicks; returns true if, after a
  * full barrier, the avail ring already holds unconsumed entries. */
-UNM_HIDDEN bool vu_vq_kicks(struct vu_dev *d, unsigned qi, bool on);
+UNM_HIDDEN bool vu_vq_want_kicks(struct vu_dev *d, unsigned qi, bool on);
 /* Guest TX vq -> port RX ring: fill [kr->hwtail, ..) up to hwcur - 1. */
 UNM_HIDDEN void vu_vq_to_port(struct unm_port *p, struct unm_kring *kr);
 /* Port TX ring [kr->hwcur, head) -> guest RX vq; advances kr->hwcur. */

@@ -115,11 +115,11 @@ void vu_vq_update(struct vu_dev *d, unsigned qi)
 		vq->ready = true;
 		vq->signalled_valid = false;
 		vq->kick_on = false;
-		vu_vq_kicks(d, qi, true);
+		vu_vq_want_kicks(d, qi, true);
 	}
 }
 
-bool vu_vq_kicks(struct vu_dev *d, unsigned qi, bool on)
+bool vu_vq_want_kicks(struct vu_dev *d, unsigned qi, bool on)
 {
 	struct vu_vq *vq = &d->vq[qi];
 
