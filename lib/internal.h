@@ -40,6 +40,7 @@ enum unm_kind {
 	UNM_KIND_NULL,      /* null: discards TX, never receives */
 	UNM_KIND_VXLAN,     /* vxlan:REMOTE[,REMOTE...] (lib/backend/vxlan.c) */
 	UNM_KIND_DPDK,      /* dpdk:DEVARGS (plugin: lib/backend/dpdk.c) */
+	UNM_KIND_MEMIF,     /* memif:PATH (lib/backend/memif.c) */
 	UNM_KIND__COUNT
 };
 
@@ -72,9 +73,11 @@ struct unm_spec {
 	int fd;                     /* -1, or the resource already opened by
 	                               whoever asked (unm_open_fd): backends
 	                               that accept one dup it */
-	char xconf[128];            /* vxlan, dpdk: their own @conf options "k=v,k=v"
-	                               (vxlan: validated by unm_vxlan_conf_parse;
-	                               dpdk: eal=ARG+ARG, read by the port) */
+	char xconf[128];            /* vxlan, dpdk, memif: their own @conf options
+	                               "k=v,k=v" (vxlan: validated by
+	                               unm_vxlan_conf_parse; dpdk: eal=ARG+ARG,
+	                               read by the port; memif: validated by
+	                               unm_memif_conf_parse) */
 };
 
 /*
@@ -106,6 +109,8 @@ enum unm_arg_syntax {
 	UNM_ARG_PIPE,       /* untyped NAME{ID / NAME}ID */
 	UNM_ARG_VXLAN,      /* remote addresses running to @conf, whose
 	                       type-specific options land in spec.xconf */
+	UNM_ARG_MEMIF,      /* a socket path running to @conf ("@NAME":
+	                       abstract), memif's own options in spec.xconf */
 };
 
 /* What a port type may do (unm_port_type.caps). */
@@ -153,7 +158,8 @@ UNM_HIDDEN uint64_t unm_foreign_faults(void);
  * unm_open_fd - unm_open() on a resource FD that the caller already opened
  * with its own rights (unmd: handed over by a client with SCM_RIGHTS):
  * shmif: the bus file (read-write); vhost-user: a listening unix stream
- * socket; tap: a /dev/net/tun fd after TUNSETIFF (IFF_TAP | IFF_NO_PI,
+ * socket; memif: a unix SOCK_SEQPACKET socket, listening (role=master)
+ * or connected (role=slave); tap: a /dev/net/tun fd after TUNSETIFF (IFF_TAP | IFF_NO_PI,
  * IFF_VNET_HDR exactly when a vnet header is asked for; one ring pair).
  * NAME still gives the type, the label and @conf. The backend opens
  * nothing by name. FD stays the caller's (the port keeps a duplicate).
@@ -391,6 +397,7 @@ extern const struct unm_port_ops unm_vhost_ops UNM_HIDDEN;
 extern const struct unm_port_ops unm_zmon_ops UNM_HIDDEN;      /* zmon.c: /z of pipes */
 extern const struct unm_port_ops unm_vxlan_ops UNM_HIDDEN;     /* backend/vxlan.c */
 extern const struct unm_port_ops unm_dpdk_ops UNM_HIDDEN;      /* backend/dpdk_load.c */
+extern const struct unm_port_ops unm_memif_ops UNM_HIDDEN;     /* backend/memif.c */
 
 /* ---- kernel interfaces (netdev.c) ---------------------------------------- */
 

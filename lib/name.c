@@ -14,6 +14,9 @@
  *             | 'monitor' ':' name                  (copy monitor, TX+RX)
  *             | 'vxlan' ':' REMOTE (',' REMOTE)*     (REMOTE: IPv4 or IPv6
  *                                                    address; ends at "@conf")
+ *             | 'memif' ':' PATH                     (unix socket path, or
+ *                                                    '@' NAME: abstract;
+ *                                                    ends at "@conf")
  *             | 'null' [':']
  *   suffix   := '-' DIGITS                          one ring pair
  *             | '/' [xztrRT]+                       flags
@@ -33,6 +36,7 @@
 #include <string.h>
 #include "internal.h"
 #include "backend/vxlan.h"
+#include "backend/memif.h"
 
 #define NAME_LEN_MAX 400
 
@@ -176,15 +180,18 @@ static int parse_conf(struct pctx *c, const char *s, const char *e, struct unm_s
 				return bad(c, "vnet=%u: the virtio-net header is 0, 10 or 12 bytes", v);
 			sp->vnet_hdr_len = (int)v;
 		} else if ((sp->kind == UNM_KIND_VXLAN && unm_vxlan_conf_key(s, (size_t)(eq - s))) ||
-			   (sp->kind == UNM_KIND_DPDK && KEY("eal"))) {
+			   (sp->kind == UNM_KIND_DPDK && KEY("eal")) ||
+			   (sp->kind == UNM_KIND_MEMIF && unm_memif_conf_key(s, (size_t)(eq - s)))) {
 			/* the type's own option: collected here, checked by
-			 * unm_vxlan_conf_parse() once the name is read (vxlan)
-			 * or by the port (dpdk: eal=ARG+ARG, EAL's arguments) */
+			 * unm_vxlan_conf_parse() / unm_memif_conf_parse() once
+			 * the name is read (vxlan, memif) or by the port (dpdk:
+			 * eal=ARG+ARG, EAL's arguments) */
 			size_t have = strlen(sp->xconf), add = (size_t)(end - s);
 
 			if (have + add + 2 > sizeof(sp->xconf))
 				return bad(c, "%s @conf options longer than %zu characters",
-					   sp->kind == UNM_KIND_DPDK ? "dpdk" : "vxlan",
+					   sp->kind == UNM_KIND_DPDK ? "dpdk" :
+					   sp->kind == UNM_KIND_MEMIF ? "memif" : "vxlan",
 					   sizeof(sp->xconf) - 2);
 			if (have)
 				sp->xconf[have++] = ',';
@@ -484,6 +491,20 @@ static int parse(struct pctx *c, const char *s, struct unm_spec *sp, int depth)
 		if ((rc = parse_path(c, colon + 1, e, sp)))
 			return rc;
 		if (unm_vxlan_conf_parse(sp, &vc, why, sizeof(why)))
+			return bad(c, "%s", why);
+		break;
+	}
+	case UNM_ARG_MEMIF: {
+		struct unm_memif_conf mc;
+		char why[160];
+
+		if ((rc = parse_path(c, colon + 1, e, sp)))
+			return rc;
+		if (sp->path[0] == '@' && !sp->path[1])
+			return bad(c, "missing abstract socket name after '@'");
+		if (strlen(sp->path) >= 108)
+			return bad(c, "socket path longer than 107 characters");
+		if (unm_memif_conf_parse(sp, &mc, why, sizeof(why)))
 			return bad(c, "%s", why);
 		break;
 	}

@@ -37,6 +37,9 @@ const struct unm_port_type unm_port_types[] = {
 	 * take a whole device). The ops load the DPDK plugin on first use. */
 	{ "dpdk", "dpdk", UNM_KIND_DPDK, UNM_ARG_PATH, &unm_dpdk_ops,
 	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
+	/* DPDK net_memif / libmemif / VPP peers over a unix socket */
+	{ "memif", "memif", UNM_KIND_MEMIF, UNM_ARG_MEMIF, &unm_memif_ops,
+	  UNM_TYPE_ATTACH | UNM_TYPE_FD },
 	{ "null", "null", UNM_KIND_NULL, UNM_ARG_NONE, &unm_null_ops, UNM_TYPE_ATTACH },
 	/* untyped: NAME{ID / NAME}ID */
 	{ "pipe", "or a pipe NAME{ID", UNM_KIND_PIPE, UNM_ARG_PIPE, &unm_pipe_ops,
