@@ -5,7 +5,7 @@
  * unmd runs as root, its clients do not: a request may make unmd do only
  * what its caller could do alone. Two rules follow.
  *   1. Host resources a client names (a shmif bus file, a vhost-user
- *      socket, a tap) are opened by the client and handed over as an fd
+ *      or memif socket, a tap) are opened by the client and handed over as an fd
  *      (ATTACH with SCM_RIGHTS; unm-ctl does it). Opening one BY NAME
  *      inside unmd, as root, is for administrators only: root, or a member
  *      of unmd --admin-group. Even then a path is taken literally: absolute,
@@ -25,9 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "unmd.h"
+#include "unm-memif.h"
 
 bool authz_admin(const struct unmd *d, uid_t uid, gid_t gid)
 {
@@ -108,10 +112,44 @@ void authz_res_key(const struct unm_spec *s, int fd, char *key, size_t keylen)
 		else
 			snprintf(key, keylen, "path:%s:%.80s", s->type, s->path);
 		break;
+	case UNM_KIND_MEMIF:
+		/* a socket: one port per address */
+		snprintf(key, keylen, "path:memif:%.80s", s->path);
+		break;
 	case UNM_KIND_IVSHMEM:
 		snprintf(key, keylen, "pci:%s", s->path);
 		break;
 	default:
 		break;
 	}
+}
+
+bool authz_memif_fd(const struct unm_spec *s, int fd)
+{
+	struct unm_memif_conf mc;
+	char why[160];
+	bool slave;
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	int type = 0, acc = 0;
+	socklen_t tl = sizeof(type), al = sizeof(acc);
+	size_t n = strlen(s->path);
+
+	if (unm_memif_conf_parse(s, &mc, why, sizeof(why)))
+		return false;
+	slave = !mc.master;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_SEQPACKET ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) < 0 || !acc != slave)
+		return false;
+	memset(&sa, 0, sizeof(sa));
+	/* the listener's own address, or the address it is connected to */
+	if ((slave ? getpeername(fd, (struct sockaddr *)&sa, &len)
+		   : getsockname(fd, (struct sockaddr *)&sa, &len)) < 0 ||
+	    sa.sun_family != AF_UNIX || n >= sizeof(sa.sun_path))
+		return false;
+	if (s->path[0] == '@') /* abstract: NUL + name, exact length */
+		return len == offsetof(struct sockaddr_un, sun_path) + n && sa.sun_path[0] == '\0' &&
+		       !memcmp(sa.sun_path + 1, s->path + 1, n - 1);
+	return len > offsetof(struct sockaddr_un, sun_path) &&
+	       !strncmp(sa.sun_path, s->path, sizeof(sa.sun_path));
 }

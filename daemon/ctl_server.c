@@ -573,7 +573,7 @@ static struct vport *res_find(struct unmd *d, const char *key)
 
 /*
  * Who may attach what (authz.c): with FD (the client opened the resource
- * with its own rights) shmif, vhost-user and tap; by name, "null" for
+ * with its own rights) shmif, vhost-user, memif and tap; by name, "null" for
  * anyone and everything else for administrators only, paths taken
  * literally. 0 or a failed reply.
  */
@@ -588,6 +588,10 @@ static int attach_allowed(struct ctl_conn *c, const struct unm_spec *s, const ch
 			return fail(rep, -EINVAL, "%.60s: only %s ports are attached from a "
 				    "handed-over fd", name,
 				    unm_port_type_names(UNM_TYPE_FD, err, sizeof(err)));
+		if (s->kind == UNM_KIND_MEMIF && !authz_memif_fd(s, fd))
+			return fail(rep, -EINVAL, "%.60s: the handed-over socket is not a unix "
+				    "SOCK_SEQPACKET socket listening on that path (role=master) or "
+				    "connected to it (role=slave)", name);
 		if (s->kind == UNM_KIND_VHOST) {
 			struct sockaddr_un sa;
 			socklen_t len = sizeof(sa);
@@ -608,7 +612,8 @@ static int attach_allowed(struct ctl_conn *c, const struct unm_spec *s, const ch
 		return fail(rep, -EPERM, "%.60s: unmd opens it by name only for an administrator "
 			    "(root, unmd --admin-group); unm-ctl attach hands over your own fd for "
 			    "%s", name, unm_port_type_names(UNM_TYPE_FD, err, sizeof(err)));
-	if ((s->kind == UNM_KIND_SHMIF || s->kind == UNM_KIND_VHOST) &&
+	if ((s->kind == UNM_KIND_SHMIF || s->kind == UNM_KIND_VHOST ||
+	     (s->kind == UNM_KIND_MEMIF && s->path[0] != '@')) &&
 	    (rc = authz_path(s->path, err, sizeof(err))))
 		return fail(rep, rc, "%s", err);
 	return 0;

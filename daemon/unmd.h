@@ -442,6 +442,9 @@ int authz_path(const char *path, char *err, size_t errlen);
 /* The host resource of parsed name S (FD: the handed-over one, or -1)
  * as a comparable key ("" if none): one resource, one attached port. */
 void authz_res_key(const struct unm_spec *s, int fd, char *key, size_t keylen);
+/* Is FD, handed over for memif port S, a unix SOCK_SEQPACKET socket that
+ * listens on S's path (role=master) or is connected to it (role=slave)? */
+bool authz_memif_fd(const struct unm_spec *s, int fd);
 
 /* common */
 struct vport *vport_alloc(unsigned n_in, unsigned n_out, size_t priv_size);

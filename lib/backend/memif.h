@@ -35,7 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "internal.h"
+#include "../internal.h"
 
 /* ---- wire format -------------------------------------------------------- */
 

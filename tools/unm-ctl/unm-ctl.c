@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "unm-ctlmsg.h"
+#include "unm-memif.h"
 #include "unm/vxlan.h"
 
 static const char usage_text[] =
@@ -46,9 +47,9 @@ static const char usage_text[] =
 "  port add SWITCH:PORT[@conf:...]      create a persistent port\n"
 "  port del SWITCH:PORT                 delete a persistent port\n"
 "  attach SWITCH PORTNAME               add PORTNAME to SWITCH, served by unmd:\n"
-"                                       shmif, vhost-user and existing taps are\n"
-"                                       opened here, with your rights, and\n"
-"                                       handed over; others (afpacket, afxdp,\n"
+"                                       shmif, vhost-user, memif and existing\n"
+"                                       taps are opened here, with your rights,\n"
+"                                       and handed over; others (afpacket, afxdp,\n"
 "                                       new taps) unmd opens for admins only\n"
 "  detach SWITCH PORTNAME               remove an attached port\n"
 "  stats [SWITCH|SWITCH:PORT] [-w SEC]  port counters; -w: live, every SEC s\n"
@@ -634,7 +635,8 @@ static int simple(unsigned op, const char *name, const char *arg, uint32_t value
  * Open the host resource of port NAME ourselves, with our own rights, for
  * unmd to use: shmif -> the bus file (created if missing, as we may);
  * vhost-user -> a listening socket bound at the path (a stale socket file
- * of ours is replaced); tap -> an existing tap attached with TUNSETIFF.
+ * of ours is replaced); memif -> the same as a SOCK_SEQPACKET socket
+ * (role=master) or a connection to the path (role=slave); tap -> an existing tap attached with TUNSETIFF.
  * Returns the fd, -ENOTSUP when the resource is not one to hand over (unmd
  * then opens it by name, for administrators), or -errno with WHY.
  */
@@ -673,6 +675,52 @@ static int open_own(const char *name, char *why, size_t whylen)
 		if (fd < 0)
 			return -errno;
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+			e = errno;
+			close(fd);
+			snprintf(why, whylen, "cannot listen on %s: %s", s.path, strerror(e));
+			return -e;
+		}
+		return fd;
+	}
+	case UNM_KIND_MEMIF: {
+		/* master: a listening SOCK_SEQPACKET socket bound here (a
+		 * stale socket file nobody accepts on is replaced); slave: a
+		 * connection to the master's socket. "@NAME": abstract. */
+		struct unm_memif_conf mc;
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		size_t n = strlen(s.path);
+		socklen_t len;
+		struct stat st;
+
+		if (unm_memif_conf_parse(&s, &mc, err, sizeof(err)) || n >= sizeof(sa.sun_path))
+			return -ENOTSUP;
+		memcpy(sa.sun_path, s.path, n);
+		if (s.path[0] == '@') {
+			sa.sun_path[0] = '\0';
+			len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+		} else {
+			len = (socklen_t)sizeof(sa);
+		}
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (!mc.master) {
+			if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
+				e = errno;
+				close(fd);
+				snprintf(why, whylen, "cannot connect to %s: %s", s.path, strerror(e));
+				return -e;
+			}
+			return fd;
+		}
+		if (s.path[0] != '@' && lstat(s.path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    connect(fd, (struct sockaddr *)&sa, len) < 0 && errno == ECONNREFUSED)
+			unlink(s.path); /* a stale socket nobody listens on */
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 4) < 0) {
 			e = errno;
 			close(fd);
 			snprintf(why, whylen, "cannot listen on %s: %s", s.path, strerror(e));
