@@ -36,24 +36,24 @@
  * Notifications: a ring's receiver sets MASK_INT while it polls. We set it
  * on our receive rings while rxsync finds frames and clear it when a ring
  * would block (arm), with a full fence before re-checking it (double
- * check [M6]); the peer's interrupt eventfds are in the port's epoll set.
+ * check [F6]); the peer's interrupt eventfds are in the port's epoll set.
  * As sender we write the peer's eventfd after publishing unless its ring
- * has MASK_INT set ([M5]). memif has no "room available" signal, so a TX
+ * has MASK_INT set ([F5]). memif has no "room available" signal, so a TX
  * ring that waits for room is retried from a timer (50 us, doubling up to
  * 10 ms); a receiver that was busy in the last 100 ms also re-checks once
  * after 1 ms, in case a sender that does not fence missed our unmasking.
  *
  * Barriers (docs/ordering.md):
- *   [M1] release of head by the slave (S2M frames written / M2S buffers
- *        posted); pairs with [M2].
- *   [M2] acquire of head by the master; pairs with [M1].
- *   [M3] release of tail by the master (S2M descriptors done / M2S frames
- *        written); pairs with [M4].
- *   [M4] acquire of tail by the slave; pairs with [M3].
- *   [M5] full fence between publishing (head or tail) and reading the
- *        receiver's MASK_INT; pairs with [M6].
- *   [M6] full fence between clearing MASK_INT and re-reading the index;
- *        pairs with [M5].
+ *   [F1] release of head by the slave (S2M frames written / M2S buffers
+ *        posted); pairs with [F2].
+ *   [F2] acquire of head by the master; pairs with [F1].
+ *   [F3] release of tail by the master (S2M descriptors done / M2S frames
+ *        written); pairs with [F4].
+ *   [F4] acquire of tail by the slave; pairs with [F3].
+ *   [F5] full fence between publishing (head or tail) and reading the
+ *        receiver's MASK_INT; pairs with [F6].
+ *   [F6] full fence between clearing MASK_INT and re-reading the index;
+ *        pairs with [F5].
  *
  * Threads: one mutex per port (mf_dev.lock) serialises every entry point.
  */
@@ -105,7 +105,7 @@ static void irq_send(struct mf_dev *d, struct mf_ring *r)
 {
 	uint64_t one = 1;
 
-	/* [M5] what we published is visible before we read the mask */
+	/* [F5] what we published is visible before we read the mask */
 	unm_smp_mb();
 	if (!(UNM_READ_ONCE(r->r->flags) & MEMIF_RING_FLAG_MASK_INT) && /* untrusted: any value is harmless */
 	    write(r->efd, &one, sizeof(one)) == (ssize_t)sizeof(one)) {
@@ -149,7 +149,7 @@ void mf_link_up(struct mf_dev *d)
 			UNM_WRITE_ONCE(r->r->flags, 0);
 		}
 		if (!master && !s2m) {
-			/* post every buffer of our receive ring: [M1] */
+			/* post every buffer of our receive ring: [F1] */
 			for (uint32_t j = 0; j < r->size; j++) {
 				struct memif_desc *ds = &r->r->desc[j];
 
@@ -313,14 +313,14 @@ static int rx_ring(struct unm_port *p, struct mf_dev *d, unsigned i, struct unm_
 	int err = 0;
 
 	if (d->conf.master) {
-		/* [M2] acquire: pairs with the slave's [M1] */
+		/* [F2] acquire: pairs with the slave's [F1] */
 		end = unm_load_acquire(&r->r->head); /* untrusted */
 		if ((uint16_t)(end - r->last) > r->size) {
 			ring_broken(d, "an S2M head beyond its ring", end);
 			return 0;
 		}
 	} else {
-		/* [M4] acquire: pairs with the master's [M3] */
+		/* [F4] acquire: pairs with the master's [F3] */
 		end = unm_load_acquire(&r->r->tail); /* untrusted */
 		if ((uint16_t)(end - r->last) > (uint16_t)(r->posted - r->last)) {
 			ring_broken(d, "an M2S tail beyond the buffers posted", end);
@@ -333,7 +333,7 @@ static int rx_ring(struct unm_port *p, struct mf_dev *d, unsigned i, struct unm_
 		return err;
 	d->last_rx_ns = unm_now_ns();
 	if (d->conf.master) {
-		/* [M3] release: we are done with the slave's buffers */
+		/* [F3] release: we are done with the slave's buffers */
 		unm_store_release(&r->r->tail, r->last);
 	} else {
 		/* post the consumed buffers again, ours, at our offsets */
@@ -346,7 +346,7 @@ static int rx_ring(struct unm_port *p, struct mf_dev *d, unsigned i, struct unm_
 			ds->flags = 0;
 		}
 		r->posted = (uint16_t)(r->last + r->size);
-		/* [M1] release: buffers posted */
+		/* [F1] release: buffers posted */
 		unm_store_release(&r->r->head, r->posted);
 	}
 	if (!r->masked) {
@@ -462,7 +462,7 @@ static void tx_ring(struct unm_port *p, struct mf_dev *d, unsigned ri, struct un
 	bool sent = false;
 
 	if (d->conf.master) {
-		/* [M2] acquire: pairs with the slave's [M1] (buffers posted) */
+		/* [F2] acquire: pairs with the slave's [F1] (buffers posted) */
 		uint16_t h = unm_load_acquire(&r->r->head); /* untrusted */
 
 		room = (uint16_t)(h - last);
@@ -471,7 +471,7 @@ static void tx_ring(struct unm_port *p, struct mf_dev *d, unsigned ri, struct un
 			return;
 		}
 	} else {
-		/* [M4] acquire: pairs with the master's [M3] */
+		/* [F4] acquire: pairs with the master's [F3] */
 		uint16_t t = unm_load_acquire(&r->r->tail); /* untrusted */
 		uint16_t inflight = (uint16_t)(last - t);
 
@@ -525,9 +525,9 @@ static void tx_ring(struct unm_port *p, struct mf_dev *d, unsigned ri, struct un
 		return;
 	r->last = last;
 	if (d->conf.master)
-		unm_store_release(&r->r->tail, last); /* [M3] release: frames written */
+		unm_store_release(&r->r->tail, last); /* [F3] release: frames written */
 	else
-		unm_store_release(&r->r->head, last); /* [M1] release: frames written */
+		unm_store_release(&r->r->head, last); /* [F1] release: frames written */
 	irq_send(d, r);
 }
 
@@ -609,7 +609,7 @@ static bool memif_arm(struct unm_port *p, struct unm_kring *kr)
 			UNM_WRITE_ONCE(r->r->flags, 0);
 			r->masked = false;
 		}
-		/* [M6] double check: unmasked, then re-read the index */
+		/* [F6] double check: unmasked, then re-read the index */
 		unm_smp_mb();
 		end = d->conf.master ? UNM_READ_ONCE(r->r->head) : UNM_READ_ONCE(r->r->tail);
 		again = end != r->last && kr_dist(kr, kr->hwcur, kr->hwtail) < kr->nslots - 1;

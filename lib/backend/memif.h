@@ -141,9 +141,9 @@ struct memif_desc {
 struct memif_ring {
 	uint32_t cookie;            /* W:slave before CONNECT */
 	uint16_t flags;             /* W:receiver of the ring (MASK_INT) */
-	uint16_t head;              /* W:slave R:master  release/acquire [M1]/[M2] */
+	uint16_t head;              /* W:slave R:master  release/acquire [F1]/[F2] */
 	uint8_t pad0[56];
-	uint16_t tail;              /* W:master R:slave  release/acquire [M3]/[M4] */
+	uint16_t tail;              /* W:master R:slave  release/acquire [F3]/[F4] */
 	uint8_t pad1[62];
 	struct memif_desc desc[];
 };

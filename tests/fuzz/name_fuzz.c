@@ -11,7 +11,9 @@
  * a role, a name and an id; a monitor has monitor flags and a path that
  * parses again as a port that is not a monitor (for monitor:valeX:TYPE:ARG,
  * the path after "valeX:" does, as a port that is not a switch port; a
- * VXLAN target with its own @conf options put back). On failure: -EINVAL or
+ * VXLAN target with its own @conf options put back); a memif port has a
+ * socket path that fits a sockaddr_un and options that parse again. On
+ * failure: -EINVAL or
  * -EPROTONOSUPPORT and a message starting "bad port name '".
  * Single-threaded.
  */
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unm-internal.h"
+#include "unm-memif.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
@@ -96,6 +99,19 @@ static void check_spec(const struct unm_spec *s)
 	case UNM_KIND_IVSHMEM:
 		CHECK(s->path[0]);
 		break;
+	case UNM_KIND_MEMIF: {
+		/* a socket path ("@NAME": abstract) that fits sun_path, and
+		 * memif's own options, which parse again */
+		struct unm_memif_conf mc;
+		char why[160];
+
+		CHECK(!strcmp(s->type, "memif"));
+		CHECK(s->path[0] && strlen(s->path) < 108 && strcmp(s->path, "@"));
+		CHECK(terminated(s->xconf, sizeof(s->xconf)));
+		CHECK(unm_memif_conf_parse(s, &mc, why, sizeof(why)) == 0);
+		CHECK(terminated(mc.secret, sizeof(mc.secret)));
+		break;
+	}
 	case UNM_KIND_MONITOR:
 		CHECK(!strcmp(s->type, "monitor"));
 		CHECK(s->flags & (UNM_SPEC_MON_TX | UNM_SPEC_MON_RX | UNM_SPEC_MON_ZCOPY));

@@ -210,6 +210,16 @@ static const struct tcase cases[] = {
 	BAD("shmif:@conf=2", "missing path"),
 	BAD("shmif:/x@conf:rings=x", "'x' is not a number for 'rings'"),
 	BAD("vhost-user:/x@conf:bad=1", "unknown @conf option 'bad'"),
+	GOOD("memif:/run/unetmap/m0.sock", UNM_KIND_MEMIF, "memif", .path = "/run/unetmap/m0.sock"),
+	GOOD("memif:/tmp/m.sock@conf:role=slave,id=3,secret=s3,rings=2", UNM_KIND_MEMIF, "memif",
+	     .path = "/tmp/m.sock", .tx_rings = 2, .rx_rings = 2),
+	GOOD("memif:@dpdk-abstract@conf:role=master", UNM_KIND_MEMIF, "memif",
+	     .path = "@dpdk-abstract"),
+	BAD("memif:/x@conf:role=boss", "role=boss: the memif role is master (or server) or slave (or client)"),
+	BAD("memif:/x@conf:id=4294967296", "id=4294967296 out of range 0..4294967295"),
+	BAD("memif:/x@conf:secret=123456789012345678901234", "secret: 1 to 23 characters"),
+	BAD("memif:@", "missing abstract socket name after '@'"),
+	BAD("memif:/x@conf:vni=1", "unknown @conf option 'vni'"),
 
 	/* ivshmem: a PCI address */
 	GOOD("ivshmem:0000:00:04.0", UNM_KIND_IVSHMEM, "ivshmem", .path = "0000:00:04.0"),
@@ -240,15 +250,15 @@ static const struct tcase cases[] = {
 
 	/* types */
 	{ .name = "bogus:x", .rc = -EPROTONOSUPPORT,
-	  .msg = "unknown port type 'bogus' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, null, or a pipe NAME{ID)" },
+	  .msg = "unknown port type 'bogus' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, memif, null, or a pipe NAME{ID)" },
 	{ .name = "netmap:eth0", .rc = -EPROTONOSUPPORT,
-	  .msg = "unknown port type 'netmap' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, null, or a pipe NAME{ID)" },
+	  .msg = "unknown port type 'netmap' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, memif, null, or a pipe NAME{ID)" },
 	{ .name = "TAP:tap0", .rc = -EPROTONOSUPPORT,
-	  .msg = "unknown port type 'TAP' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, null, or a pipe NAME{ID)" },
+	  .msg = "unknown port type 'TAP' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, memif, null, or a pipe NAME{ID)" },
 	{ .name = "abcdefghijklmnopqrstuvwxyz:x", .rc = -EPROTONOSUPPORT,
-	  .msg = "unknown port type 'abcdefghijklmnopqrst' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, null, or a pipe NAME{ID)" },
+	  .msg = "unknown port type 'abcdefghijklmnopqrst' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, memif, null, or a pipe NAME{ID)" },
 	{ .name = "monitor:foo:bar", .rc = -EPROTONOSUPPORT,
-	  .msg = "unknown port type 'foo' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, null, or a pipe NAME{ID)" },
+	  .msg = "unknown port type 'foo' (known: valeN, tap, afpacket, afxdp, shmif, monitor, ivshmem, vhost-user, vxlan, dpdk, memif, null, or a pipe NAME{ID)" },
 	BAD(":x", "missing port type before ':'"),
 
 	/* characters */
