@@ -708,9 +708,15 @@ void mf_ctl_poll(struct mf_dev *d)
 	if (d->timer_fd >= 0 && read(d->timer_fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks) &&
 	    !d->conf.master && d->conn_fd < 0 && d->given_fd < 0 && !d->given_used)
 		try_connect(d);
-	if (d->conf.master && d->listen_fd >= 0)
-		master_accept(d);
+	/* read first: a slave that went away (EOF queued) makes room for
+	 * the one waiting in the backlog */
 	ctl_read(d);
+	if (d->conf.master && d->listen_fd >= 0 && d->conn_fd < 0) {
+		master_accept(d);
+		ctl_read(d);
+	} else if (d->conf.master && d->listen_fd >= 0) {
+		master_accept(d);
+	}
 }
 
 /* Remove a stale socket file at PATH that nobody accepts on. */
