@@ -726,24 +726,14 @@ static int memif_open(struct unm_port *p, const struct unm_spec *s,
 	for (unsigned i = 0; i < p->n_tx; i++)
 		mp->tx_head[i] = p->tx[i].hwcur;
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (p->epfd < 0) {
-		rc = -errno;
-		goto fail;
-	}
+	if (p->epfd < 0)
+		return -errno;
 	pthread_mutex_lock(&d->lock);
 	rc = mf_ctl_open(d, why, sizeof(why));
 	pthread_mutex_unlock(&d->lock);
-	if (rc) {
+	if (rc)
 		unm_seterr(rc, "memif:%s: %s", d->path, why[0] ? why : strerror(-rc));
-		goto fail;
-	}
-	return 0;
-fail:
-	memif_free(p);
-	if (p->epfd >= 0)
-		close(p->epfd);
-	p->epfd = -1;
-	unm_region_unmap(&p->reg);
+	/* on failure unm_open runs memif_close and the rest (port_teardown) */
 	return rc;
 }
 
