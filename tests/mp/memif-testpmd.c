@@ -61,6 +61,10 @@ static void pump(int ms)
 {
 	double end = t_now() + ms / 1000.0;
 
+	if (!port) { /* slave case: not opened yet */
+		usleep((useconds_t)ms * 1000);
+		return;
+	}
 	do {
 		unm_wait(port, UNM_WAIT_RX, 1);
 		while (unm_dispatch(port, 0, count_rx, NULL) > 0)
