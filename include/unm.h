@@ -88,6 +88,15 @@ struct unm_open_opts {
 #define UNM_OPEN_NO_WAIT_PEER 0x1
 #define UNM_OPEN_VHOST_CLIENT 0x2 /* vhost-user: connect to PATH instead of
                                      listening on it (also UNM_VHOST_CLIENT=1) */
+/* Pipe end: a frame of at most UNM_PIPE_COPY_MAX bytes in one TX slot is
+ * copied into the peer's RX buffer instead of the two buffers being
+ * swapped, so the TX slot keeps its buffer and gets no NS_BUF_CHANGED (an
+ * application that fills its buffers once and resends them, as netmap's
+ * pkt-gen does, then writes nothing per frame). Longer frames and slots
+ * with a bad buffer are swapped as usual. The netmap compat layer sets it
+ * on the pipes it opens. */
+#define UNM_OPEN_PIPE_COPY    0x4
+#define UNM_PIPE_COPY_MAX     256
 
 /*
  * unm_open - open the port NAME and map its rings.

@@ -572,6 +572,58 @@ static uint64_t swap_slots(struct unm_port *p, const struct pipe_priv *pp, struc
 	return bytes;
 }
 
+/*
+ * UNM_OPEN_PIPE_COPY: short single-slot frames are copied into the RX
+ * slot's buffer (released by the consumer, index untrusted: checked) and
+ * the TX slot is left as the application wrote it; anything else is
+ * swapped as in swap_slots. Buffers are reached through the private
+ * kring copies of the pool offset and size, never the shared ring's.
+ */
+static uint64_t copy_slots(struct unm_port *p, const struct pipe_priv *pp, struct pipe_ring *pr,
+			   const struct unm_kring *kr, uint32_t t, uint32_t j, uint32_t m)
+{
+	struct unm_slot *txs = kr->ring->slot, *rxs = pr->peer_slot;
+	char *pool = (char *)kr->ring + kr->buf_ofs;
+	const uint32_t nb = pp->nbufs, ns = kr->nslots, bs = kr->buf_size;
+	uint64_t bytes = 0;
+
+	for (; m; m--) {
+		struct unm_slot s = txs[t];
+		uint32_t rb = UNM_READ_ONCE(rxs[j].buf_idx); /* untrusted */
+
+		bytes += s.len;
+		if (likely(s.len <= UNM_PIPE_COPY_MAX && s.len <= bs &&
+			   !(s.flags & UNM_NS_MOREFRAG) && s.buf_idx - 2 < nb - 2 &&
+			   rb - 2 < nb - 2)) {
+			char *d = pool + (uint64_t)rb * bs;
+			const char *f = pool + (uint64_t)s.buf_idx * bs;
+
+			/* whole 32-byte blocks when they fit the buffer: inlined
+			 * moves instead of a library call per short frame */
+			if (likely(((s.len + 31u) & ~31u) <= bs))
+				for (uint32_t o = 0; o < s.len; o += 32)
+					__builtin_memcpy(d + o, f + o, 32);
+			else
+				memcpy(d, f, s.len);
+			s.buf_idx = rb;
+			s.flags &= (uint16_t)~UNM_NS_BUF_CHANGED;
+			rxs[j] = s;
+		} else {
+			s.flags |= UNM_NS_BUF_CHANGED;
+			rxs[j] = s;
+			if (unlikely(rb - 2 >= nb - 2)) {
+				p->st.bad_buf++;
+				rb = 1; /* reserved buffer: inside the pool, never valid */
+			}
+			txs[t].buf_idx = rb;
+			txs[t].flags = UNM_NS_BUF_CHANGED;
+		}
+		t = t + 1 == ns ? 0 : t + 1;
+		j = j + 1 == ns ? 0 : j + 1;
+	}
+	return bytes;
+}
+
 /* For lib/pipe_zmon.c; the fast path above keeps its inlined copies. */
 uint32_t pipe_refresh_space(struct unm_port *p, struct pipe_ring *pr, uint32_t ns)
 {
@@ -630,7 +682,10 @@ static inline __attribute__((always_inline)) int txsync_direct(struct unm_port *
 	if (likely(m)) {
 		uint32_t j = pr->prod_tail;
 
-		p->st.tx_bytes += swap_slots(p, pp, pr, kr->ring->slot, ns, kr->hwcur, j, m);
+		if (unlikely(pp->copy_small))
+			p->st.tx_bytes += copy_slots(p, pp, pr, kr, kr->hwcur, j, m);
+		else
+			p->st.tx_bytes += swap_slots(p, pp, pr, kr->ring->slot, ns, kr->hwcur, j, m);
 		p->st.tx_frames += m;
 		j += m;
 		if (j >= ns)
@@ -1164,6 +1219,7 @@ static int pipe_open(struct unm_port *p, const struct unm_spec *s, const struct 
 		return -ENOMEM;
 	pp->p = p;
 	pp->role = s->pipe_role;
+	pp->copy_small = (o->flags & UNM_OPEN_PIPE_COPY) != 0;
 	pp->lfd = pp->cfd = pp->my_efd = pp->peer_efd = -1;
 	pp->zm_lfd = pp->zm_pend = pp->zm_cfd = pp->zm_efd = pp->zm_memfd = pp->zc_memfd = -1;
 	for (int i = 0; i < PIPE_PENDING; i++)

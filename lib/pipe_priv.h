@@ -114,6 +114,7 @@ struct pipe_priv {
 	int self_sig;                  /* my_efd holds our own signal */
 	int kick_left;                 /* a kick may have come after its ring moved */
 	uint32_t nbufs, buf_size;      /* private copies of the region's */
+	bool copy_small;               /* UNM_OPEN_PIPE_COPY (copy_slots) */
 	uint64_t spin_ns;
 	uint64_t next_service;         /* pipe_wakeup rate limit in the spin phase */
 	char key[PIPE_KEYLEN];         /* "NAME{ID" */

@@ -180,10 +180,20 @@ static int is_ifname(const struct nmc_spec *sp)
 static int open_port(const struct nmc_spec *sp, uint32_t mode, uint16_t ringid,
 		     uint64_t flags, const struct unm_open_opts *o, struct unm_port **pp)
 {
-	const char *env = getenv("UNM_NETMAP_BACKEND");
+	const char *env = getenv("UNM_NETMAP_BACKEND"), *swap = getenv("UNM_NETMAP_PIPE_SWAP");
 	const char *backends[2] = { "afxdp", "afpacket" };
 	char name[256], first_err[NMC_ERRLEN] = "";
+	struct unm_open_opts oc = *o;
 	int nb = 2, rc = -EINVAL;
+
+	/* A pipe swaps buffers and marks both slots NS_BUF_CHANGED; netmap
+	 * applications take that flag as "rewrite this frame" (pkt-gen copies
+	 * and re-addresses every frame then). Short frames are copied instead
+	 * (UNM_OPEN_PIPE_COPY), so a TX buffer written once stays written;
+	 * UNM_NETMAP_PIPE_SWAP=1 keeps netmap's swapping for every frame. */
+	if ((strchr(sp->base, '{') || strchr(sp->base, '}')) && !(swap && !strcmp(swap, "1")))
+		oc.flags |= UNM_OPEN_PIPE_COPY;
+	o = &oc;
 
 	if (env && *env) {
 		if (strcmp(env, "afxdp") && strcmp(env, "afpacket"))
