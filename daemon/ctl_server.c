@@ -169,6 +169,60 @@ static int new_csb_port(struct unmd *d, const char *sw, const char *port,
 	return 0;
 }
 
+/*
+ * Which trust domain would a new client port join ("" = none)? Only a
+ * port opened by a client that can be a member (UNM_CTL_OPEN_DOMAIN:
+ * libunm's vale ports), on a switch whose domains are on, with no
+ * virtio-net header and not sized for a VM's BAR (ivshmem guests stay
+ * isolated); @conf:domain=NAME names one, "none" opts out; otherwise,
+ * with `domains uid`, the uid's own. Lock held.
+ */
+static void domain_of(const struct vswitch *s, const struct unm_ctl_req *req,
+		      const struct unm_ctl_geom *g, uid_t uid, char *out, size_t outlen)
+{
+	struct unm_spec spec;
+	char err[64];
+
+	out[0] = '\0';
+	if (!s || s->domains == VS_DOMAINS_OFF || !(req->flags & UNM_CTL_OPEN_DOMAIN) ||
+	    g->vnet_hdr_len || (g->flags & UNM_CTL_GEOM_POW2) ||
+	    unm_parse_name(req->name, &spec, err, sizeof(err)) || !strcmp(spec.domain, "none"))
+		return;
+	if (spec.domain[0])
+		snprintf(out, outlen, "%s", spec.domain);
+	else if (s->domains == VS_DOMAINS_UID)
+		snprintf(out, outlen, "uid%u", (unsigned)uid);
+}
+
+/* A new member of trust domain DNAME on switch S. Lock held. */
+static int new_dom_port(struct unmd *d, struct vswitch *s, const char *dname, const char *port,
+			const struct unm_ctl_geom *g, uid_t uid, struct vport **pp,
+			struct unm_ctl_rep *rep)
+{
+	char err[256];
+	struct vport *p;
+	int rc;
+
+	if ((rc = uid_quota(d, uid, 0, rep)))
+		return rc;
+	rc = vdom_port_create(d, s, dname, uid, port, g, &p, err, sizeof(err));
+	if (rc)
+		return fail(rep, rc, "%s:%s: %s", s->name, port, err);
+	if ((rc = uid_quota(d, uid, p->region_size, rep)) == 0) {
+		p->uid = uid;
+		rc = vs_port_add(d, s->name, p, err, sizeof(err));
+		if (rc)
+			fail(rep, rc, "%s", err);
+	}
+	if (rc) {
+		vdom_port_removed(d, p); /* never on the switch: leaves its domain */
+		p->ops->destroy(p);
+		return rc;
+	}
+	*pp = p;
+	return 0;
+}
+
 /* OPEN_PORT with monitor flags: a monitor of req->name (monitor.c). */
 static int do_open_monitor(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 			   struct unm_ctl_rep *rep, int *fds, unsigned *nfds)
@@ -196,7 +250,7 @@ static int do_open_monitor(struct unmd *d, struct ctl_conn *c, const struct unm_
 static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 		   struct unm_ctl_rep *rep, int *fds, unsigned *nfds)
 {
-	char sw[UNM_CTL_SW_MAX], port[64];
+	char sw[UNM_CTL_SW_MAX], port[64], dname[UNM_DOM_NAME_MAX + 16];
 	struct unm_ctl_geom g;
 	struct vswitch *s;
 	struct vport *p;
@@ -241,9 +295,23 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 	} else if (p) {
 		rc = 0; /* persistent port: its region is fresh (see above) */
 	} else if (!(rc = sw_quota(d, c, sw, rep))) {
-		rc = new_csb_port(d, sw, port, &g, c->uid, &p, rep);
+		domain_of(s, req, &g, c->uid, dname, sizeof(dname));
+		if (dname[0])
+			rc = new_dom_port(d, s, dname, port, &g, c->uid, &p, rep);
+		else
+			rc = new_csb_port(d, sw, port, &g, c->uid, &p, rep);
 	}
-	if (!rc) {
+	if (!rc && p->dom) {
+		p->owner = c;
+		c->port = p;
+		vdom_port_ready(p, c->pid);
+		*nfds = vdom_fds(p, fds, UNM_CTL_MAX_FDS, &rep->dom_member, &rep->dom_token);
+		rep->n_tx = rep->n_rx = 1;
+		rep->port_idx = p->idx;
+		rep->region_size = p->region_size;
+		snprintf(rep->msg, sizeof(rep->msg), "member %u of trust domain %s",
+			 rep->dom_member - 1, dname);
+	} else if (!rc) {
 		p->owner = c;
 		c->port = p;
 		*nfds = vport_csb_fds(p, fds, UNM_CTL_MAX_FDS);
@@ -254,7 +322,9 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 	}
 	unmd_unlock(d);
 	if (!rc)
-		ulog("port %s:%s attached by pid %d uid %u", sw, port, (int)c->pid, (unsigned)c->uid);
+		ulog("port %s:%s attached by pid %d uid %u%s%s", sw, port, (int)c->pid,
+		     (unsigned)c->uid, rep->dom_member ? " in trust domain " : "",
+		     rep->dom_member ? dname : "");
 	return rc;
 }
 
@@ -376,6 +446,8 @@ static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, cons
 		x->u.sw.frames = sw->frames;
 		x->u.sw.uid = (uint32_t)sw->uid;
 		x->u.sw.flags = sw->kept ? UNM_CTL_SWITCH_KEPT : 0;
+		x->u.sw.flags |= sw->domains == VS_DOMAINS_UID ? UNM_CTL_SWITCH_DOMAINS_UID :
+				 sw->domains == VS_DOMAINS_NAMED ? UNM_CTL_SWITCH_DOMAINS_NAMED : 0;
 	}
 	for (unsigned i = 0; i < VS_MAX_PORTS; i++) {
 		if (!sw->ports[i] || (port && strcmp(sw->ports[i]->name, port)))
@@ -814,11 +886,15 @@ static int do_switch_set(struct unmd *d, struct ctl_conn *c, const struct unm_ct
 	struct vswitch *sw;
 	int rc = 0;
 
-	if (strcmp(req->arg, "lossless"))
-		return fail(rep, -EINVAL, "unknown switch setting '%.64s' (known: lossless)",
-			    req->arg);
-	if (req->value > 1)
+	bool doms = !strcmp(req->arg, "domains");
+
+	if (strcmp(req->arg, "lossless") && !doms)
+		return fail(rep, -EINVAL, "unknown switch setting '%.64s' (known: lossless, "
+			    "domains)", req->arg);
+	if (!doms && req->value > 1)
 		return fail(rep, -EINVAL, "lossless takes 0 or 1");
+	if (doms && req->value > VS_DOMAINS_NAMED)
+		return fail(rep, -EINVAL, "domains takes 0 (off), 1 (uid) or 2 (named)");
 	unmd_lock(d);
 	sw = vs_find(d, req->name);
 	if (!sw)
@@ -826,10 +902,18 @@ static int do_switch_set(struct unmd *d, struct ctl_conn *c, const struct unm_ct
 			  req->name);
 	else if (!may(c, sw->uid))
 		rc = not_owner(rep, "switch", "", sw->name, sw->uid, "change");
+	else if (doms)
+		sw->domains = (uint8_t)req->value;
 	else
 		sw->lossless = req->value;
-	unmd_unlock(d);
 	if (!rc)
+		vdom_switch_changed(sw);
+	unmd_unlock(d);
+	if (!rc && doms)
+		ulog("switch %s: domains %s (uid %u)", req->name,
+		     req->value == VS_DOMAINS_UID ? "uid" : req->value ? "named" : "off",
+		     (unsigned)c->uid);
+	else if (!rc)
 		ulog("switch %s: lossless %s (uid %u)", req->name, req->value ? "on" : "off",
 		     (unsigned)c->uid);
 	return rc;

@@ -33,6 +33,7 @@
 #include <sys/types.h>
 #include "unm-internal.h"
 #include "unm/ctl.h"
+#include "unm-domain.h"
 #include "vale_offload.h"
 
 #define VS_MAX_PORTS    254  /* per switch (netmap's NM_BDG_MAXPORTS) */
@@ -175,6 +176,9 @@ struct vport_ops {
 	int (*out_space)(struct vport *p, struct vring *vr, uint32_t *end);
 	/* Slots [vr->hwtail, upto) have been filled: hand them to the owner. */
 	void (*out_publish)(struct vport *p, struct vring *vr, uint32_t upto);
+	/* Optional: out_space was called but nothing is published (domain
+	 * ports: release the ring's claim). */
+	void (*out_unclaim)(struct vport *p, struct vring *vr);
 	/* End of a forwarding round: send owed notifications/syncs. */
 	int (*round_end)(struct vport *p);
 	/* Going to sleep (on) / awake again (off): ask the owner for kicks on
@@ -228,6 +232,7 @@ struct vport {
 	void *priv;
 	struct vmon *mons;          /* monitors of this port (monitor.c), or NULL */
 	struct vmon *self_mon;      /* this port IS a monitor (not on a switch) */
+	struct vdomain *dom;        /* trust domain it belongs to (domain.c), or NULL */
 	char why[128];              /* why its last op failed (vport_fail) */
 };
 
@@ -265,6 +270,12 @@ struct vs_lookup_ops {
 
 extern const struct vs_lookup_ops vs_learning_ops;
 
+/* Switch setting `domains` (unm-ctl switch set SW domains off|uid|named) */
+#define VS_DOMAINS_OFF   0  /* every port isolated (the default) */
+#define VS_DOMAINS_UID   1  /* a client's ports join its uid's domain, or
+                               @conf:domain=NAME's */
+#define VS_DOMAINS_NAMED 2  /* only ports naming a domain join one */
+
 struct vswitch {
 	char name[UNM_CTL_SW_MAX];
 	struct vport *ports[VS_MAX_PORTS];
@@ -273,6 +284,8 @@ struct vswitch {
 	const struct vs_lookup_ops *lookup;
 	void *lt;
 	bool lossless;
+	uint8_t domains;            /* VS_DOMAINS_*: who joins a trust domain */
+	struct vdomain *doms;       /* its trust domains (domain.c) */
 	bool kept;                  /* made by SWITCH_ADD: outlives its ports */
 	uid_t uid;                  /* owner: creator (SWITCH_ADD or first port) */
 	uint64_t frames;
@@ -307,6 +320,7 @@ struct unmd {
 	/* Closed in this epoll batch: a later event of the same batch may
 	 * still point at them, so they are freed only when it is done. */
 	struct ctl_conn *closed_conns;
+	unsigned n_domains;         /* trust domains on all switches (domain.c) */
 	bool have_admin_gid;        /* --admin-group given */
 	gid_t admin_gid;
 };
@@ -394,6 +408,30 @@ int vport_attached_create(struct vport **pp, const char *name, int fd, const str
 		     char *err, size_t errlen);
 /* The port unmd opened for P, or NULL if P is not such a port. */
 struct unm_port *vport_attached_port(struct vport *p);
+
+/* domain.c: trust domains (docs/architecture.md); lock held for all. */
+struct vdomain;
+/* A member port P named PORT of domain DNAME on SW (made on demand with
+ * geometry G, owned by UID; another uid's domain: -EACCES; full: -ENOSPC).
+ * The caller adds P to SW, then calls vdom_port_ready. */
+int vdom_port_create(struct unmd *d, struct vswitch *sw, const char *dname, uid_t uid,
+		     const char *port, const struct unm_ctl_geom *g, struct vport **pp,
+		     char *err, size_t errlen);
+/* P is on its switch with client PID: the other members may now see it. */
+void vdom_port_ready(struct vport *p, pid_t pid);
+/* OPEN_PORT fds of member P (region, kick, every wake fd) and its ids. */
+unsigned vdom_fds(struct vport *p, int *fds, unsigned max, uint32_t *member, uint32_t *token);
+/* vs_port_remove: P leaves its domain (its claims and MACs are dropped;
+ * the domain goes with its last member, freed by P's destroy). */
+void vdom_port_removed(struct unmd *d, struct vport *p);
+/* A domain nobody joined after all. */
+void vdom_unlink_free(struct unmd *d, struct vdomain *dom);
+/* SW's ports or lossless changed: update its domains' headers. */
+void vdom_switch_changed(struct vswitch *sw);
+/* A frame from outside was delivered into DOM: learn MAC as "via unmd". */
+void vdom_learn_uplink(struct vdomain *dom, const uint8_t *mac, uint64_t now_ns);
+/* Forwarding thread: repair stale or garbage ring claims (rate-limited). */
+void vdom_sweep(struct unmd *d, uint64_t now);
 
 /* monitor.c: monitors of switch ports (all with d->lock held) */
 struct vmon;

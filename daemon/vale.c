@@ -85,6 +85,7 @@ struct fwd_batch {
 	unsigned n_ent, n_frag;
 	uint32_t start;                    /* first slot of the first frame */
 	uint32_t src_buf_size;             /* buffer size of the source ring */
+	uint64_t now;                      /* this round's time */
 	uint16_t lhead[VS_MAX_PORTS + 1], ltail[VS_MAX_PORTS + 1];
 	uint32_t room[VS_MAX_PORTS];       /* lossless: free slots left */
 	struct mon_frame mf[VS_BATCH];     /* frames handed to monitors */
@@ -306,6 +307,7 @@ int vs_port_add(struct unmd *d, const char *name, struct vport *p, char *err, si
 	p->idx = idx;
 	sw->ports[idx] = p;
 	sw->active[sw->n_active++] = (uint8_t)idx;
+	vdom_switch_changed(sw);
 	vs_port_epoll(d, p, EPOLL_CTL_ADD);
 	/* a sleeping forwarding thread re-arms with the new port included */
 	if (write(d->wake_fd, &one, sizeof(one)) < 0)
@@ -341,6 +343,9 @@ void vs_port_remove(struct unmd *d, struct vport *p)
 	sw->lookup->port_gone(sw->lt, p->idx);
 	vport_stats_add(&sw->gone, &p->st);
 	sw->ports_gone++;
+	if (p->dom)
+		vdom_port_removed(d, p);
+	vdom_switch_changed(sw);
 	p->sw = NULL;
 	share_free(p);
 	if (sw->n_active == 0 && !sw->kept)
@@ -505,7 +510,7 @@ static bool fwd_reserve(struct unmd *ud, struct vswitch *sw, struct vport *src,
 			struct vring *o;
 			uint32_t need, oend;
 
-			if (!dp || dp == src || dp->errored)
+			if (!dp || dp == src || dp->errored || (src->dom && dp->dom == src->dom))
 				continue;
 			o = &dp->out[vr->id % dp->n_out];
 			if (src->geom.vnet_hdr_len || dp->geom.vnet_hdr_len) /* offload hook */
@@ -646,7 +651,9 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 	uint32_t end = 0, k, avail = 0;
 	bool ok = !dp->errored;
 	bool vo = src->geom.vnet_hdr_len || dp->geom.vnet_hdr_len;
-	struct vshare *sh = dp->sw->lossless ? NULL : o->share;
+	/* a domain's RX ring has other producers: no per-source shares */
+	struct vshare *sh = dp->sw->lossless || dp->dom ? NULL : o->share;
+	bool learn = dp->dom && dp->dom != src->dom;
 
 	if (ok) {
 		int rc = dp->ops->out_space(dp, o, &end);
@@ -713,6 +720,9 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 			src->st.tx_delivered++;
 			dp->st.rx_frames++;
 			dp->st.rx_bytes += e->len;
+			if (learn) /* members reach this sender through unmd */
+				vdom_learn_uplink(dp->dom, (const uint8_t *)b->frag[e->frag].buf +
+						  src->geom.vnet_hdr_len + 6, b->now);
 		}
 		if (sh && k != k0)
 			share_take(o, src->idx, k0, k);
@@ -721,6 +731,8 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 		mon_ring(d, dp, o, false, o->hwtail, k);
 	if (ok && k != o->hwtail)
 		dp->ops->out_publish(dp, o, k);
+	else if (dp->ops->out_unclaim)
+		dp->ops->out_unclaim(dp, o);
 }
 
 static void fwd_pass2(struct unmd *d, struct vswitch *sw, struct vport *src, struct vring *vr,
@@ -733,7 +745,8 @@ static void fwd_pass2(struct unmd *d, struct vswitch *sw, struct vport *src, str
 		struct vport *dp = sw->ports[sw->active[k]];
 
 		b->lhead[dp->idx] = FWD_NONE;
-		flood[dp->idx] = dp != src && !dp->errored;
+		/* a domain's own frames reached its members already (lib/domain.c) */
+		flood[dp->idx] = dp != src && !dp->errored && !(src->dom && dp->dom == src->dom);
 		ndst += flood[dp->idx];
 	}
 	b->lhead[VS_BCAST] = FWD_NONE;
@@ -750,7 +763,8 @@ static void fwd_pass2(struct unmd *d, struct vswitch *sw, struct vport *src, str
 			src->st.drops[e->reason]++;
 			continue;
 		}
-		if (e->dst != VS_BCAST && !sw->ports[e->dst]) {
+		if (e->dst != VS_BCAST && (!sw->ports[e->dst] ||
+					   (src->dom && sw->ports[e->dst]->dom == src->dom))) {
 			src->st.drops[UNM_DROP_NO_DST]++;
 			continue;
 		}
@@ -789,6 +803,7 @@ static unsigned fwd_ring(struct unmd *d, struct vswitch *sw, struct vport *src,
 	if (end == vr->hwcur)
 		return 0;
 	b->src_buf_size = vr->buf_size;
+	b->now = now;
 	fwd_gather(src, vr, end, b);
 	n = fwd_lookup(d, sw, src, vr, b, now);
 	fwd_pass2(d, sw, src, vr, b, n);
@@ -900,7 +915,8 @@ static void vs_sleep(struct unmd *d)
 	unm_smp_mb();
 	if (!pending_all(d) && !__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
 		unmd_unlock(d);
-		if (epoll_wait(d->ep, ev, 64, 1000) < 0 && errno != EINTR)
+		/* domains: wake up for vdom_sweep's repairs within 100 ms */
+		if (epoll_wait(d->ep, ev, 64, d->n_domains ? 20 : 1000) < 0 && errno != EINTR)
 			ulog("epoll_wait: %s", strerror(errno));
 		unmd_lock(d);
 		for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
@@ -959,6 +975,8 @@ static void *vs_thread(void *arg)
 		}
 		uint64_t now = unm_now_ns();
 
+		if (unlikely(d->n_domains))
+			vdom_sweep(d, now); /* dead or stuck claim holders (domain.c) */
 		if (round_all(d, b, now)) {
 			idle_since = 0;
 			continue;

@@ -71,4 +71,12 @@ UNM_HIDDEN bool unm_csb_port_arm(struct unm_port *p, struct unm_kring *kr);
 UNM_HIDDEN int unm_vale_wakeup(struct unm_port *p);
 UNM_HIDDEN void unm_vale_close(struct unm_port *p);
 
+/* domain.c: the port becomes member rep->dom_member - 1 of a trust
+ * domain; FDS (NFDS of them) and SOCK become the port's on success
+ * (p->ops is then unm_dom_ops); on failure they stay the caller's. */
+struct unm_ctl_rep;
+UNM_HIDDEN int unm_dom_open(struct unm_port *p, int sock, const struct unm_ctl_rep *rep,
+			    int *fds, unsigned nfds);
+extern const struct unm_port_ops unm_dom_ops UNM_HIDDEN;
+
 #endif

@@ -220,7 +220,7 @@ int unm_ctl_check_req(struct unm_ctl_req *r, size_t n, char *err, size_t errlen)
 		return snprintf(err, errlen, "size field %u", r->size), -EBADMSG;
 	if (r->op < UNM_CTL_OPEN_PORT || r->op >= UNM_CTL__OP_MAX)
 		return snprintf(err, errlen, "unknown operation %u", r->op), -EOPNOTSUPP;
-	if (r->flags && (r->op != UNM_CTL_OPEN_PORT || (r->flags & ~UNM_CTL_OPEN_MON_MASK)))
+	if (r->flags && (r->op != UNM_CTL_OPEN_PORT || (r->flags & ~(UNM_CTL_OPEN_MON_MASK | UNM_CTL_OPEN_DOMAIN))))
 		return snprintf(err, errlen, "unknown flags 0x%x", r->flags), -EINVAL;
 	if (!memchr(r->name, '\0', sizeof(r->name)) || !memchr(r->arg, '\0', sizeof(r->arg)))
 		return snprintf(err, errlen, "unterminated string"), -EINVAL;

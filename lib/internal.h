@@ -73,6 +73,8 @@ struct unm_spec {
 	int fd;                     /* -1, or the resource already opened by
 	                               whoever asked (unm_open_fd): backends
 	                               that accept one dup it */
+	char domain[16];            /* vale: @conf:domain=NAME ("none": stay
+	                               isolated), "" if not given */
 	char xconf[128];            /* vxlan, dpdk, memif: their own @conf options
 	                               "k=v,k=v" (vxlan: validated by
 	                               unm_vxlan_conf_parse; dpdk: eal=ARG+ARG,

@@ -179,6 +179,19 @@ static int parse_conf(struct pctx *c, const char *s, const char *e, struct unm_s
 			if (v != 0 && v != 10 && v != 12)
 				return bad(c, "vnet=%u: the virtio-net header is 0, 10 or 12 bytes", v);
 			sp->vnet_hdr_len = (int)v;
+		} else if (KEY("domain") && sp->kind == UNM_KIND_VALE) {
+			/* a trust domain of the switch (docs/architecture.md) */
+			size_t n = (size_t)(end - eq - 1);
+
+			if (n == 0 || n >= sizeof(sp->domain))
+				return bad(c, "domain=NAME takes 1 to %zu characters",
+					   sizeof(sp->domain) - 1);
+			for (const char *q = eq + 1; q < end; q++)
+				if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-')
+					return bad(c, "domain=%.*s: a domain name is letters, digits, "
+						   "'_' and '-'", (int)n, eq + 1);
+			memcpy(sp->domain, eq + 1, n);
+			sp->domain[n] = '\0';
 		} else if ((sp->kind == UNM_KIND_VXLAN && unm_vxlan_conf_key(s, (size_t)(eq - s))) ||
 			   (sp->kind == UNM_KIND_DPDK && KEY("eal")) ||
 			   (sp->kind == UNM_KIND_MEMIF && unm_memif_conf_key(s, (size_t)(eq - s)))) {

@@ -96,6 +96,8 @@ static int open_request(struct unm_port *p, const struct unm_open_opts *o, struc
 		snprintf(req.name, sizeof(req.name), "%s", p->spec.path);
 		req.flags = (p->spec.flags & UNM_SPEC_MON_TX ? UNM_CTL_OPEN_MON_TX : 0) |
 			    (p->spec.flags & UNM_SPEC_MON_RX ? UNM_CTL_OPEN_MON_RX : 0);
+	} else {
+		req.flags = UNM_CTL_OPEN_DOMAIN; /* unmd decides (lib/domain.c) */
 	}
 	unm_ctl_geom_from_opts(&req.geom, o);
 	return unm_ctl_call(v->sock, &req, rep, fds, UNM_CTL_MAX_FDS, o->timeout_ms);
@@ -186,6 +188,18 @@ static int vale_open(struct unm_port *p, const struct unm_spec *s, const struct 
 		snprintf(why, sizeof(why), "%s", unm_errmsg());
 		priv_free(v);
 		return unm_seterr(rc, "%s: %s", p->name, why);
+	}
+	if (rep.dom_member && p->spec.kind == UNM_KIND_VALE) {
+		/* a trust-domain member: lib/domain.c takes the fds and the socket */
+		rc = unm_dom_open(p, v->sock, &rep, fds, rep.n_fds);
+		if (rc) {
+			for (unsigned i = 0; i < rep.n_fds; i++)
+				close(fds[i]);
+			priv_free(v);
+			return rc;
+		}
+		free(v);
+		return 0;
 	}
 	n = rep.n_tx + rep.n_rx;
 	if (rep.n_tx < 1 || rep.n_tx > UNM_MAX_RINGS || rep.n_rx < 1 || rep.n_rx > UNM_MAX_RINGS ||

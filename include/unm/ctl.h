@@ -78,7 +78,10 @@ enum unm_ctl_op {
 	                          The port is named arg without its @conf suffix */
 	UNM_CTL_DETACH,        /* name = switch, arg = the attached port's name
 	                          (an @conf suffix is ignored) */
-	UNM_CTL_SWITCH_SET,    /* name = switch, arg = key ("lossless"), value */
+	UNM_CTL_SWITCH_SET,    /* name = switch, arg = key, value: "lossless"
+	                          0|1; "domains" 0 off, 1 uid (a client's ports
+	                          join its uid's trust domain), 2 named (only
+	                          ports with @conf:domain=NAME join one) */
 	UNM_CTL_BYE,           /* no reply: the connection is closing on purpose */
 	UNM_CTL_PORT_OFFLOAD,  /* name as PORT_STATS: items OFFLOAD (virtio-net
 	                          header offload counters of each port) */
@@ -137,6 +140,10 @@ struct unm_ctl_req {
 #define UNM_CTL_OPEN_MON_TX 0x1         /* copies of what the port transmits */
 #define UNM_CTL_OPEN_MON_RX 0x2         /* copies of what the port receives */
 #define UNM_CTL_OPEN_MON_MASK 0x3
+/* The client can be a trust-domain member (lib/domain.c): unmd may then
+ * answer with a domain membership (unm_ctl_rep.dom_member) when the
+ * switch's domains are on; without it the port is isolated. */
+#define UNM_CTL_OPEN_DOMAIN   0x4
 
 /* Reply header: unmd -> client, 256 bytes. */
 struct unm_ctl_rep {
@@ -152,7 +159,14 @@ struct unm_ctl_rep {
 	uint32_t port_idx;              /* OPEN_PORT: index on the switch */
 	uint64_t region_size;           /* OPEN_PORT: bytes of the memfd */
 	char msg[UNM_CTL_MSG_MAX];      /* why, when status != 0; else info */
-	uint8_t __pad[256 - 248];
+	uint32_t dom_member;            /* OPEN_PORT: 0 = isolated port (fds as
+	                                   above); k + 1 = member k of a trust
+	                                   domain: fds [0] domain region memfd
+	                                   (unm/shm.h UNM_REGION_DOMAIN), [1]
+	                                   kick eventfd to unmd, [2 ..] the wake
+	                                   eventfd of every member slot
+	                                   (UNM_DOM_MAX_MEMBERS) */
+	uint32_t dom_token;             /* OPEN_PORT: the member's claim token */
 };
 
 /* Drop reasons, counted on the port whose frame was dropped (the sender). */
@@ -267,6 +281,8 @@ struct unm_ctl_switch_info {
 
 #define UNM_CTL_SWITCH_KEPT 0x1         /* created by SWITCH_ADD: stays when
                                            its last port goes */
+#define UNM_CTL_SWITCH_DOMAINS_UID   0x2 /* domains uid (SWITCH_SET "domains" 1) */
+#define UNM_CTL_SWITCH_DOMAINS_NAMED 0x4 /* domains named (SWITCH_SET "domains" 2) */
 
 struct unm_ctl_mac {
 	char sw[UNM_CTL_SW_MAX];

@@ -260,6 +260,89 @@ struct unm_zmon_ctl {
 	uint32_t __pad1[14];
 };
 
+/*
+ * Trust domain of a switch (UNM_REGION_DOMAIN; lib/domain.c, daemon/domain.c,
+ * docs/architecture.md "Trust domains"). One region per domain, made by
+ * unmd and mapped by every member: the region header (buf_size,
+ * buf_pool_ofs, buf_count), then at offset 256 this domain header, then
+ * the learning table, then max_members member blocks of member_size bytes
+ * each, then the buffer pool. Everything is placed by unm_dom_layout()
+ * from (max_members, nslots, buf_size) alone: a mapper recomputes the
+ * layout and compares, it never follows an offset it read. Each member
+ * block holds its control lines (struct unm_dom_member), its unm_if and
+ * three rings: TX and RX (the port's rings) and UP (member -> unmd: frames
+ * for ports outside the domain). Buffers move between rings by swap.
+ *
+ * Everything in a domain region can be written by every member: members
+ * trust each other for data and liveness (that is what joining means);
+ * unmd trusts nothing in it and validates every index it reads.
+ */
+#define UNM_REGION_DOMAIN  4
+#define UNM_DOM_MAGIC      0x4d4f4455u /* "UDOM" */
+#define UNM_DOM_MAX_MEMBERS 16
+#define UNM_DOM_UPLINK     UNM_DOM_MAX_MEMBERS /* lookup result: through unmd */
+#define UNM_DOM_LT_WAYS    4
+#define UNM_DOM_WAIT_UNMD  0x80000000u /* wait_mask bit: unmd waits for room */
+
+struct unm_dom_hdr {                 /* at offset 256; written by unmd only */
+	uint32_t magic;              /* UNM_DOM_MAGIC */
+	uint32_t max_members;
+	uint32_t nslots;             /* every ring of every member */
+	uint32_t buf_size;
+	uint32_t lt_buckets;         /* power of two, UNM_DOM_LT_WAYS entries each */
+	uint32_t member_size;
+	uint64_t lt_ofs, members_ofs;
+	uint32_t lossless;           /* switch mode, rewritten on change */
+	uint32_t outside;            /* the switch has ports outside this domain */
+	uint8_t  __pad[256 - 48];
+};
+
+/* Learning table entry: key = MAC (48 bits) | (member + 1) << 48, 0 = empty. */
+struct unm_dom_lt_ent {
+	uint64_t key;
+	uint32_t seen_ms;            /* CLOCK_MONOTONIC ms of the last frame */
+	uint32_t __pad;
+};
+
+/*
+ * A member block's control lines. RX ring: any member (or unmd) that
+ * holds claim writes its slots [rx_hwtail, ..) and publishes rx_hwtail;
+ * the owner consumes and publishes rx_hwcur. A claim is 0 (free) or the
+ * holder's token (member tokens: (gen << 8) | (index + 1); unmd's
+ * 0xffffffff); unmd clears the claims of a member that died. UP ring:
+ * the member produces (up_hwtail), unmd consumes (up_hwcur).
+ */
+struct unm_dom_member {
+	/* W:unmd */
+	uint32_t token;              /* occupant's token, 0 = free slot */
+	uint32_t pid;
+	uint32_t port_idx;           /* its index on the switch */
+	uint32_t __pad0[13];
+	/* W:claim holder (producers of the RX ring) */
+	uint32_t claim;
+	uint32_t rx_hwtail;          /* [D1] release / [D2] acquire */
+	uint32_t __pad1[14];
+	/* W:producers waiting for room (lossless), cleared by the owner */
+	uint32_t wait_mask;          /* bit i: member i; UNM_DOM_WAIT_UNMD */
+	uint32_t __pad2[15];
+	/* W:owner (consumer of the RX ring) */
+	uint32_t rx_hwcur;           /* [D3] release / [D4] acquire */
+	uint32_t cons_need_wake;     /* set, [D5] fence, re-read rx_hwtail */
+	uint32_t __pad3[14];
+	/* W:owner (producer of UP) */
+	uint32_t up_hwtail;
+	uint32_t up_wait;            /* owner waits for unmd to release UP slots */
+	uint32_t __pad4[14];
+	/* W:unmd (consumer of UP) */
+	uint32_t up_hwcur;
+	uint32_t up_need_kick;       /* unmd sleeps: kick it after publishing */
+	uint32_t __pad5[14];
+	/* W:owner: counters of frames unmd never sees (informational) */
+	uint64_t tx_frames, tx_bytes, tx_local, tx_up, tx_drops, rx_frames;
+	uint64_t __pad6[2];
+	uint8_t  __pad7[1024 - 448];
+};
+
 /* Layout pins: changing any of these is an UNM_SHM_VERSION bump. */
 #define UNM__PIN(t, f, o) UNM__STATIC_ASSERT(offsetof(t, f) == (o), #t "." #f)
 UNM__STATIC_ASSERT(sizeof(struct unm_slot) == 16, "unm_slot size");
@@ -302,6 +385,12 @@ UNM__STATIC_ASSERT(sizeof(struct unm_pipe_ctl) == 128, "pipe ctl");
 UNM__PIN(struct unm_pipe_ctl, rx_hwcur, 64);
 UNM__STATIC_ASSERT(sizeof(struct unm_zmon_ctl) == 128, "zmon ctl");
 UNM__PIN(struct unm_zmon_ctl, m_hwcur, 64);
+UNM__STATIC_ASSERT(sizeof(struct unm_dom_hdr) == 256, "dom hdr");
+UNM__STATIC_ASSERT(sizeof(struct unm_dom_lt_ent) == 16, "dom lt entry");
+UNM__STATIC_ASSERT(sizeof(struct unm_dom_member) == 1024, "dom member");
+UNM__PIN(struct unm_dom_member, claim, 64);
+UNM__PIN(struct unm_dom_member, rx_hwcur, 192);
+UNM__PIN(struct unm_dom_member, up_hwcur, 320);
 
 #if defined(__cplusplus) && defined(__clang__)
 #pragma clang diagnostic pop

@@ -7,7 +7,8 @@
  * (ASan checks the message is cut, not overrun). The outcomes must agree.
  * Invariants checked on success: every string field is NUL-terminated
  * inside its array; kind is a real kind and type its name; ring, flags and
- * every @conf value are inside the limits the parser promises; a pipe has
+ * every @conf value are inside the limits the parser promises (a domain
+ * name, switch ports only, is 1..15 letters, digits, '_' or '-'); a pipe has
  * a role, a name and an id; a monitor has monitor flags and a path that
  * parses again as a port that is not a monitor (for monitor:valeX:TYPE:ARG,
  * the path after "valeX:" does, as a port that is not a switch port; a
@@ -79,6 +80,11 @@ static void check_spec(const struct unm_spec *s)
 	CHECK(s->extra_bufs <= 65536);
 	CHECK(s->vnet_hdr_len == -1 || s->vnet_hdr_len == 0 || s->vnet_hdr_len == 10 ||
 	      s->vnet_hdr_len == 12);
+	CHECK(terminated(s->domain, sizeof(s->domain)));
+	CHECK(!s->domain[0] || s->kind == UNM_KIND_VALE);
+	for (const char *q = s->domain; *q; q++)
+		CHECK((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		      (*q >= '0' && *q <= '9') || *q == '_' || *q == '-');
 	switch (s->kind) {
 	case UNM_KIND_PIPE:
 		CHECK(!strcmp(s->type, "pipe"));

@@ -59,6 +59,10 @@ static const char usage_text[] =
 "                                       settings until switch del\n"
 "  switch del SWITCH                    delete a switch that has no ports\n"
 "  switch set SWITCH lossless on|off    backpressure instead of drops\n"
+"  switch set SWITCH domains off|uid|named\n"
+"                                       trust domains: zero-copy forwarding among\n"
+"                                       the client ports of one uid (uid) or of\n"
+"                                       @conf:domain=NAME (named); off: isolation\n"
 "\n"
 "Options:\n"
 "  -s, --socket PATH   unmd socket (default $UNM_SOCKET, then\n"
@@ -397,6 +401,9 @@ static int cmd_list(void)
 			print_u64("mac_entries", " mac-entries %llu", it->u.sw.mac_entries);
 			print_u64("frames", " frames %llu", it->u.sw.frames);
 			print_u64("uid", " owner uid %llu", it->u.sw.uid);
+			print_str("domains", " domains %s",
+				  it->u.sw.flags & UNM_CTL_SWITCH_DOMAINS_UID ? "uid" :
+				  it->u.sw.flags & UNM_CTL_SWITCH_DOMAINS_NAMED ? "named" : "off");
 			print_bool("kept", " kept %s\n", it->u.sw.flags & UNM_CTL_SWITCH_KEPT);
 			open_arr("port_list");
 			in_ports = true;
@@ -851,7 +858,17 @@ static int run(int argc, char **argv, double watch)
 			return simple(add ? UNM_CTL_SWITCH_ADD : UNM_CTL_SWITCH_DEL, argv[2], NULL, 0,
 				      what);
 		}
-		NEED(5, "switch add|del SWITCH, or switch set SWITCH lossless on|off");
+		NEED(5, "switch add|del SWITCH, or switch set SWITCH lossless on|off, or switch set "
+		     "SWITCH domains off|uid|named");
+		if (!strcmp(argv[1], "set") && !strcmp(argv[3], "domains")) {
+			unsigned v = !strcmp(argv[4], "off") ? 0 : !strcmp(argv[4], "uid") ? 1 :
+				     !strcmp(argv[4], "named") ? 2 : 3;
+
+			if (v == 3)
+				usage_error("usage: unm-ctl switch set SWITCH domains off|uid|named");
+			snprintf(what, sizeof(what), "%s domains %s", argv[2], argv[4]);
+			return simple(UNM_CTL_SWITCH_SET, argv[2], "domains", v, what);
+		}
 		if (strcmp(argv[1], "set") || strcmp(argv[3], "lossless") ||
 		    (strcmp(argv[4], "on") && strcmp(argv[4], "off")))
 			usage_error("usage: unm-ctl switch set SWITCH lossless on|off");

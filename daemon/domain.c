@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * domain.c - trust domains of a switch, unmd's side (lib/domain.c is the
+ * member's; the layout is in lib/domain.h and unm/shm.h).
+ *
+ * A domain is made on demand when the first port joins it (ctl_server.c
+ * decides who joins: switch setting `domains`, @conf:domain=NAME, one
+ * uid per domain) and goes with its last member. It owns the region, one
+ * kick eventfd per member slot (member -> unmd: frames in UP, or room in
+ * its RX ring for a waiting unmd) and one wake eventfd per member slot
+ * (anyone -> that member), all handed to every member at its open.
+ *
+ * Each member is also an ordinary switch port to unmd (struct vport with
+ * these ops), so frames between the domain and the rest of the switch
+ * (isolated ports, attached backends, other domains) go through the
+ * forwarding thread as before: its "in" ring is the member's UP ring, its
+ * "out" ring the member's RX ring, which unmd fills like any producer,
+ * under the ring's claim. unmd never forwards a frame of a domain back
+ * into the same domain (vale.c: the sender did it already).
+ *
+ * Nothing in the region is trusted: unmd keeps its own geometry (the
+ * layout it computed), its own UP consumer index, reads every index
+ * once and bounds it before use, and copies (it never swaps a buffer of
+ * a domain into an isolated port or back). A member can make unmd see
+ * garbage frames from that member only.
+ *
+ * Dead holders: a member's control connection closing removes its port
+ * (ctl_server.c) and vdom_port_removed() clears every claim holding its
+ * token at once; vdom_sweep(), run by the forwarding thread at least
+ * every VDOM_SWEEP_NS, clears claims holding a token no member has and
+ * claims held by the same token for VDOM_HOLD_NS or more (a stopped or
+ * hostile holder): the domain's rings move again within 100 ms.
+ *
+ * Locking: d->lock for everything here but vdom_free (the domain is
+ * unlinked then, nobody can reach it).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "unmd.h"
+
+#define VDOM_SWEEP_NS (20 * 1000000ull)
+#define VDOM_HOLD_NS  (50 * 1000000ull)
+
+struct vdomain {
+	char name[UNM_DOM_NAME_MAX + 16];
+	uid_t uid;
+	struct vswitch *sw;
+	struct unm_dom_layout l;
+	void *base;
+	int fd;
+	int kick[UNM_DOM_MAX_MEMBERS], wake[UNM_DOM_MAX_MEMBERS];
+	struct vport *members[UNM_DOM_MAX_MEMBERS];
+	unsigned n;
+	uint32_t gen;
+	uint32_t seen_claim[UNM_DOM_MAX_MEMBERS];
+	uint64_t seen_since[UNM_DOM_MAX_MEMBERS];
+	uint64_t last_sweep;
+	uint64_t learn_mac;          /* last MAC learned as UPLINK (cache) */
+	struct vdomain *next;
+};
+
+struct dom_vpriv {
+	struct vdomain *dom;
+	unsigned k;
+	uint32_t token;
+	bool claimed;
+	bool last;                   /* destroy frees the domain too */
+};
+
+static inline struct unm_dom_member *mb(const struct vport *p)
+{
+	const struct dom_vpriv *v = p->priv;
+
+	return unm_dom_member(v->dom->base, &v->dom->l, v->k);
+}
+
+static void efd_write(int fd)
+{
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
+		/* saturated: the reader wakes anyway */
+	}
+}
+
+/* Wake everyone in M's wait_mask (room or the claim became free). */
+static void wake_waiters(struct vdomain *dom, struct unm_dom_member *m)
+{
+	uint32_t wm = UNM_READ_ONCE(m->wait_mask);
+
+	if (!(wm & ~UNM_DOM_WAIT_UNMD))
+		return;
+	wm = __atomic_exchange_n(&m->wait_mask, wm & UNM_DOM_WAIT_UNMD, __ATOMIC_ACQ_REL);
+	for (unsigned i = 0; i < dom->l.max_members; i++)
+		if (wm & (1u << i))
+			efd_write(dom->wake[i]);
+}
+
+/* ---- vport ops ---------------------------------------------------------- */
+
+static int dom_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
+{
+	/* [H1] acquire pairs with the member's [D7]. untrusted: any value
+	 * below nslots is a state the member could reach. */
+	uint32_t t = __atomic_load_n(&mb(p)->up_hwtail, __ATOMIC_ACQUIRE);
+
+	if (t >= vr->nslots) {
+		p->st.bad_ring++;
+		return vport_fail(p, -EIO, "UP hwtail %u > %u", t, vr->nslots - 1);
+	}
+	*end = t;
+	return 0;
+}
+
+static void dom_in_release(struct vport *p, struct vring *vr, uint32_t upto)
+{
+	vr->hwcur = upto;
+	vr->hwtail = vr_prev(vr, upto);
+	__atomic_store_n(&mb(p)->up_hwcur, upto, __ATOMIC_RELEASE);
+	vr->progress = true;
+}
+
+static void unclaim(struct vport *p)
+{
+	struct dom_vpriv *v = p->priv;
+	struct unm_dom_member *m = mb(p);
+
+	if (!v->claimed)
+		return;
+	v->claimed = false;
+	__atomic_store_n(&m->claim, 0, __ATOMIC_RELEASE);
+	unm_smp_mb();
+	wake_waiters(v->dom, m);
+}
+
+static int dom_out_space(struct vport *p, struct vring *vr, uint32_t *end)
+{
+	struct dom_vpriv *v = p->priv;
+	struct unm_dom_member *m = mb(p);
+	uint32_t t, c;
+
+	if (!v->claimed) {
+		uint32_t z = 0;
+
+		if (!__atomic_compare_exchange_n(&m->claim, &z, UNM_DOM_UNMD_TOKEN, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			vr->hwtail = 0;
+			*end = 0; /* a member holds it: no room this round */
+			return 0;
+		}
+		v->claimed = true;
+	}
+	t = UNM_READ_ONCE(m->rx_hwtail);                     /* untrusted */
+	c = __atomic_load_n(&m->rx_hwcur, __ATOMIC_ACQUIRE); /* untrusted; pairs with [D3] */
+	if (t >= vr->nslots || c >= vr->nslots) {
+		p->st.bad_ring++;
+		vr->hwtail = 0;
+		*end = 0;
+		return 0;
+	}
+	vr->hwtail = t;
+	vr->hwcur = c;
+	vr->seen_head = c;
+	*end = vr_prev(vr, c);
+	return 0;
+}
+
+static void dom_out_publish(struct vport *p, struct vring *vr, uint32_t upto)
+{
+	/* [D1]-like release: the slots before rx_hwtail are written */
+	__atomic_store_n(&mb(p)->rx_hwtail, upto, __ATOMIC_RELEASE);
+	vr->hwtail = upto;
+	vr->progress = true;
+	unclaim(p);
+}
+
+static void dom_out_unclaim(struct vport *p, struct vring *vr)
+{
+	(void)vr;
+	unclaim(p);
+}
+
+static int dom_round_end(struct vport *p)
+{
+	struct dom_vpriv *v = p->priv;
+	struct unm_dom_member *m = mb(p);
+	bool owe;
+
+	unclaim(p); /* a lossless reservation nobody delivered into */
+	owe = p->out[0].progress || p->in[0].progress;
+	if (!owe)
+		return 0;
+	/* [H4]-like full fence: rx_hwtail / up_hwcur stores, then the flags */
+	unm_smp_mb();
+	if ((p->out[0].progress && UNM_READ_ONCE(m->cons_need_wake)) ||
+	    (p->in[0].progress && UNM_READ_ONCE(m->up_wait))) {
+		efd_write(v->dom->wake[v->k]);
+		p->st.irqs_tx++;
+	}
+	p->out[0].progress = p->in[0].progress = false;
+	return 0;
+}
+
+static void dom_want_kicks(struct vport *p, bool on, bool out_too)
+{
+	struct unm_dom_member *m = mb(p);
+
+	UNM_WRITE_ONCE(m->up_need_kick, on);
+	if (on && out_too)
+		__atomic_fetch_or(&m->wait_mask, UNM_DOM_WAIT_UNMD, __ATOMIC_RELAXED);
+}
+
+static bool dom_pending(struct vport *p, bool out_too)
+{
+	struct unm_dom_member *m = mb(p);
+
+	if (!p->blocked && UNM_READ_ONCE(m->up_hwtail) != p->in[0].hwcur)
+		return true;
+	return out_too && UNM_READ_ONCE(m->rx_hwcur) != p->out[0].seen_head;
+}
+
+static void dom_set_error(struct vport *p)
+{
+	struct dom_vpriv *v = p->priv;
+
+	unclaim(p);
+	efd_write(v->dom->wake[v->k]);
+}
+
+static void vdom_free(struct vdomain *dom)
+{
+	for (unsigned i = 0; i < UNM_DOM_MAX_MEMBERS; i++) {
+		if (dom->kick[i] >= 0)
+			close(dom->kick[i]);
+		if (dom->wake[i] >= 0)
+			close(dom->wake[i]);
+	}
+	if (dom->base)
+		munmap(dom->base, dom->l.size);
+	if (dom->fd >= 0)
+		close(dom->fd);
+	free(dom);
+}
+
+static void dom_destroy(struct vport *p)
+{
+	struct dom_vpriv *v = p->priv;
+
+	if (v->last)
+		vdom_free(v->dom);
+	vport_free(p);
+}
+
+static const struct vport_ops dom_ops = {
+	.type = "domain",
+	.in_fetch = dom_in_fetch,
+	.in_release = dom_in_release,
+	.out_space = dom_out_space,
+	.out_publish = dom_out_publish,
+	.out_unclaim = dom_out_unclaim,
+	.round_end = dom_round_end,
+	.want_kicks = dom_want_kicks,
+	.pending = dom_pending,
+	.set_error = dom_set_error,
+	.destroy = dom_destroy,
+};
+
+/* ---- membership (control thread, lock held) ------------------------------- */
+
+static struct vdomain *vdom_find(struct vswitch *sw, const char *name)
+{
+	for (struct vdomain *dom = sw->doms; dom; dom = dom->next)
+		if (!strcmp(dom->name, name))
+			return dom;
+	return NULL;
+}
+
+static struct vdomain *vdom_create(struct unmd *d, struct vswitch *sw, const char *name, uid_t uid,
+				   const struct unm_ctl_geom *g, char *err, size_t errlen)
+{
+	struct vdomain *dom = calloc(1, sizeof(*dom));
+	uint32_t slots = g->tx_slots > g->rx_slots ? g->tx_slots : g->rx_slots;
+	int rc;
+
+	if (!dom)
+		return snprintf(err, errlen, "out of memory"), NULL;
+	dom->fd = -1;
+	for (unsigned i = 0; i < UNM_DOM_MAX_MEMBERS; i++)
+		dom->kick[i] = dom->wake[i] = -1;
+	snprintf(dom->name, sizeof(dom->name), "%s", name);
+	dom->uid = uid;
+	dom->sw = sw;
+	if (unm_dom_layout(UNM_DOM_MAX_MEMBERS, slots, g->buf_size, &dom->l)) {
+		snprintf(err, errlen, "domain geometry out of range");
+		goto fail;
+	}
+	if ((rc = unm_dom_create(&dom->l, &dom->fd, &dom->base))) {
+		snprintf(err, errlen, "domain region of %llu bytes: %s",
+			 (unsigned long long)dom->l.size, strerror(-rc));
+		dom->base = NULL;
+		goto fail;
+	}
+	for (unsigned i = 0; i < UNM_DOM_MAX_MEMBERS; i++) {
+		dom->kick[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		dom->wake[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (dom->kick[i] < 0 || dom->wake[i] < 0) {
+			snprintf(err, errlen, "eventfd: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	unm_dom_hdr(dom->base)->lossless = sw->lossless;
+	dom->next = sw->doms;
+	sw->doms = dom;
+	d->n_domains++;
+	ulog("switch %s: trust domain %s made (uid %u, %u slots, %u-byte buffers)", sw->name,
+	     name, (unsigned)uid, dom->l.nslots, dom->l.buf_size);
+	return dom;
+fail:
+	vdom_free(dom);
+	return NULL;
+}
+
+static void vring_init(struct vring *vr, struct vdomain *dom, unsigned k, unsigned which)
+{
+	struct unm_ring *r = unm_dom_ring(dom->base, &dom->l, k, which);
+
+	vr->ring = r;
+	vr->slot = r->slot;
+	vr->pool = (char *)dom->base + dom->l.pool_ofs;
+	vr->nslots = dom->l.nslots;
+	vr->buf_size = dom->l.buf_size;
+	vr->buf_count = dom->l.buf_count;
+	vr->hwcur = 0;
+	vr->hwtail = which == UNM_DOM_UP ? dom->l.nslots - 1 : 0;
+	vr->seen_head = 0;
+	vr->id = 0;
+	vr->csb = NULL;
+	vr->kick_fd = which == UNM_DOM_UP ? dom->kick[k] : -1;
+	vr->irq_fd = -1;
+}
+
+int vdom_port_create(struct unmd *d, struct vswitch *sw, const char *dname, uid_t uid,
+		     const char *port, const struct unm_ctl_geom *g, struct vport **pp,
+		     char *err, size_t errlen)
+{
+	struct vdomain *dom = vdom_find(sw, dname);
+	struct dom_vpriv *v;
+	struct vport *p;
+	unsigned k = UNM_DOM_MAX_MEMBERS;
+
+	if (dom && dom->uid != uid)
+		return snprintf(err, errlen, "trust domain %s of %s belongs to uid %u: a domain "
+				"holds the ports of one uid", dname, sw->name, (unsigned)dom->uid),
+		       -EACCES;
+	if (!dom && !(dom = vdom_create(d, sw, dname, uid, g, err, errlen)))
+		return -ENOMEM;
+	for (unsigned i = 0; i < dom->l.max_members && k == UNM_DOM_MAX_MEMBERS; i++)
+		if (!dom->members[i])
+			k = i;
+	if (k == UNM_DOM_MAX_MEMBERS)
+		return snprintf(err, errlen, "trust domain %s of %s is full (%u members)", dname,
+				sw->name, dom->l.max_members), -ENOSPC;
+	p = vport_alloc(1, 1, sizeof(*v));
+	if (!p) {
+		if (!dom->n)
+			vdom_unlink_free(d, dom);
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
+	v = p->priv;
+	v->dom = dom;
+	v->k = k;
+	dom->gen = (dom->gen + 1) & 0xffffff;
+	v->token = (dom->gen << 8) | (k + 1);
+	p->ops = &dom_ops;
+	snprintf(p->name, sizeof(p->name), "%s", port);
+	snprintf(p->type, sizeof(p->type), "domain");
+	p->geom = *g;
+	p->geom.tx_rings = p->geom.rx_rings = 1;
+	p->geom.tx_slots = p->geom.rx_slots = dom->l.nslots;
+	p->geom.buf_size = dom->l.buf_size;
+	p->geom.extra_bufs = 0;
+	p->region_size = dom->l.member_size + 3ull * dom->l.nslots * dom->l.buf_size;
+	p->dom = dom;
+	unm_dom_member_reset(dom->base, &dom->l, k);
+	vring_init(&p->in[0], dom, k, UNM_DOM_UP);
+	vring_init(&p->out[0], dom, k, UNM_DOM_RX);
+	dom->members[k] = p;
+	dom->n++;
+	*pp = p;
+	return 0;
+}
+
+/* The port is on its switch with an owner: let the others see it. */
+void vdom_port_ready(struct vport *p, pid_t pid)
+{
+	struct dom_vpriv *v = p->priv;
+	struct unm_dom_member *m = mb(p);
+
+	m->pid = (uint32_t)pid;
+	m->port_idx = p->idx;
+	__atomic_store_n(&m->token, v->token, __ATOMIC_RELEASE);
+}
+
+unsigned vdom_fds(struct vport *p, int *fds, unsigned max, uint32_t *member, uint32_t *token)
+{
+	struct dom_vpriv *v = p->priv;
+	unsigned n = 0;
+
+	if (max < 2 + UNM_DOM_MAX_MEMBERS)
+		return 0;
+	fds[n++] = v->dom->fd;
+	fds[n++] = v->dom->kick[v->k];
+	for (unsigned i = 0; i < UNM_DOM_MAX_MEMBERS; i++)
+		fds[n++] = v->dom->wake[i];
+	*member = v->k + 1;
+	*token = v->token;
+	return n;
+}
+
+void vdom_unlink_free(struct unmd *d, struct vdomain *dom)
+{
+	for (struct vdomain **q = &dom->sw->doms; *q; q = &(*q)->next)
+		if (*q == dom) {
+			*q = dom->next;
+			break;
+		}
+	d->n_domains--;
+	vdom_free(dom);
+}
+
+/* Forget member K: its claims, its learning entries, its slot. */
+static void vdom_forget(struct vdomain *dom, unsigned k, uint32_t token)
+{
+	struct unm_dom_lt_ent *lt = unm_dom_lt(dom->base, &dom->l);
+
+	__atomic_store_n(&unm_dom_member(dom->base, &dom->l, k)->token, 0, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < dom->l.max_members; i++) {
+		struct unm_dom_member *m = unm_dom_member(dom->base, &dom->l, i);
+		uint32_t c = token;
+
+		/* a dead holder: free the ring for the others (what it had
+		 * swapped in but not published stays unpublished) */
+		if (__atomic_compare_exchange_n(&m->claim, &c, 0, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			wake_waiters(dom, m);
+	}
+	for (unsigned e = 0; e < dom->l.lt_buckets * UNM_DOM_LT_WAYS; e++) {
+		uint64_t key = __atomic_load_n(&lt[e].key, __ATOMIC_RELAXED);
+
+		if (key && (key >> 48) == k + 1)
+			__atomic_store_n(&lt[e].key, 0, __ATOMIC_RELAXED);
+	}
+}
+
+void vdom_port_removed(struct unmd *d, struct vport *p)
+{
+	struct dom_vpriv *v = p->priv;
+	struct vdomain *dom = v->dom;
+
+	unclaim(p);
+	vdom_forget(dom, v->k, v->token);
+	dom->members[v->k] = NULL;
+	if (--dom->n == 0) {
+		/* unlinked now, freed with the port (after the lock) */
+		for (struct vdomain **q = &dom->sw->doms; *q; q = &(*q)->next)
+			if (*q == dom) {
+				*q = dom->next;
+				break;
+			}
+		d->n_domains--;
+		v->last = true;
+		ulog("switch %s: trust domain %s gone with its last member", dom->sw->name,
+		     dom->name);
+	}
+	p->dom = NULL;
+}
+
+/* Switch membership or mode changed: tell every domain of SW. */
+void vdom_switch_changed(struct vswitch *sw)
+{
+	for (struct vdomain *dom = sw->doms; dom; dom = dom->next) {
+		struct unm_dom_hdr *h = unm_dom_hdr(dom->base);
+
+		UNM_WRITE_ONCE(h->lossless, sw->lossless);
+		UNM_WRITE_ONCE(h->outside, sw->n_active > dom->n);
+	}
+}
+
+/* A frame from outside DOM (source MAC at MAC) was delivered into DOM:
+ * its members send there through unmd, not by flooding. */
+void vdom_learn_uplink(struct vdomain *dom, const uint8_t *mac, uint64_t now_ns)
+{
+	uint64_t m = unm_dom_mac(mac);
+
+	if (m == dom->learn_mac)
+		return;
+	dom->learn_mac = m;
+	unm_dom_learn(unm_dom_lt(dom->base, &dom->l), m, UNM_DOM_UPLINK,
+		      (uint32_t)(now_ns / 1000000) | 1);
+}
+
+/* Forwarding thread: repair claims nobody live holds, or held too long. */
+void vdom_sweep(struct unmd *d, uint64_t now)
+{
+	for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
+		struct vswitch *sw = d->sw[s];
+
+		for (struct vdomain *dom = sw ? sw->doms : NULL; dom; dom = dom->next) {
+			if (now - dom->last_sweep < VDOM_SWEEP_NS)
+				continue;
+			dom->last_sweep = now;
+			dom->learn_mac = 0;
+			for (unsigned k = 0; k < dom->l.max_members; k++) {
+				struct unm_dom_member *m = unm_dom_member(dom->base, &dom->l, k);
+				uint32_t c = __atomic_load_n(&m->claim, __ATOMIC_RELAXED);
+				bool known = false;
+
+				if (!c) {
+					dom->seen_claim[k] = 0;
+					continue;
+				}
+				for (unsigned i = 0; i < dom->l.max_members && !known; i++)
+					known = dom->members[i] &&
+						((struct dom_vpriv *)dom->members[i]->priv)->token == c;
+				if (known && c != dom->seen_claim[k]) {
+					dom->seen_claim[k] = c;
+					dom->seen_since[k] = now;
+					continue;
+				}
+				if (known && now - dom->seen_since[k] < VDOM_HOLD_NS)
+					continue;
+				/* garbage, a dead token, or held too long */
+				if (__atomic_compare_exchange_n(&m->claim, &c, 0, false,
+								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+					ulog("switch %s: domain %s: claim %#x on member %u's ring "
+					     "%s; cleared", sw->name, dom->name, c, k,
+					     known ? "held too long" : "by no member");
+					wake_waiters(dom, m);
+					if (dom->members[k])
+						dom->members[k]->st.bad_ring++;
+				}
+				dom->seen_claim[k] = 0;
+			}
+		}
+	}
+}

@@ -1,0 +1,989 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * domain.c - a switch port inside a trust domain (docs/architecture.md,
+ * "Trust domains"): the region's layout (shared with unmd, which makes
+ * it) and the member's port ops, which forward in the sender's own
+ * txsync, as netmap's VALE does in the sender's system call.
+ *
+ * unm_open("vale0:p") on a switch whose domains are on gets, instead of
+ * an isolated CSB region, the domain region (every member's rings and one
+ * buffer pool), its member index and token, a kick eventfd to unmd and
+ * the wake eventfd of every member slot (lib/vale.c asks, unmd decides).
+ *
+ * TX (dom_txsync): each frame's destination MAC is looked up in the
+ * domain's learning table (its source MAC is learned); consecutive
+ * frames for one destination are handed over as a run: claim the
+ * destination's RX ring (a compare-and-swap of our token into its claim
+ * word), swap our TX slots with its free RX slots (the whole slot goes
+ * over, the free buffer comes back, as pipes do: no copy), publish its
+ * rx_hwtail [D1], release the claim, wake it if it sleeps. Frames for
+ * ports outside the domain go by swap into our UP ring, which unmd reads
+ * (unmd forwards them like any port's and never copies them back into
+ * the domain). Broadcast and unknown unicast: copies to every other
+ * member, and the last destination (UP if the switch has ports outside,
+ * else the last member) gets the frame itself by swap. TX slots complete
+ * at once; in lossless mode (hdr->lossless, set by unmd) a run that does
+ * not fit stops the sync there and the ring waits for that destination:
+ * arm sets our bit in its wait_mask (or up_wait), whose owner (or unmd)
+ * wakes us when it releases slots.
+ *
+ * RX (dom_rxsync): release [hwcur, head) with one release store of
+ * rx_hwcur [D3] (then wake producers in wait_mask), take [hwtail,
+ * rx_hwtail) [D2], checking every new slot (buffer index, length).
+ *
+ * Ordering: [D1] release of rx_hwtail by a claim holder <-> [D2] acquire
+ * by the owner; [D3] release of rx_hwcur <-> [D4] acquire by the next
+ * holder; [D5] owner sets cons_need_wake, full fence, re-reads rx_hwtail
+ * <-> [D6] holder publishes, full fence, reads cons_need_wake. The claim
+ * CAS (acquire) and its release store order successive holders. UP ring:
+ * [D7] release of up_hwtail <-> unmd's acquire ([H1] in vport_dom); [D8]
+ * full fence then up_need_kick, pairing with unmd's [H3].
+ *
+ * Trust: members trust each other for data and liveness (that is what a
+ * domain is); still every index read from shared memory is range-checked
+ * before it addresses memory, so a scribbling member can garble the
+ * domain's frames or stall it, never make another member touch memory
+ * outside the region. unmd trusts nothing here (daemon/vport_dom.c).
+ *
+ * Threads: the unm_port contract (one thread per ring; one TX and one RX
+ * ring per member).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+#include "domain.h"
+#include "ctlmsg.h"
+
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
+#define PAGE 4096u
+#define CLAIM_TRIES 256   /* CAS attempts (with a pause) before giving up */
+#define DOM_SPIN_NS 50000 /* RX keeps polling this long after it last moved */
+
+/* ---- layout (unmd and members) --------------------------------------------- */
+
+int unm_dom_layout(uint32_t max_members, uint32_t nslots, uint32_t buf_size,
+		   struct unm_dom_layout *l)
+{
+	if (max_members < 1 || max_members > UNM_DOM_MAX_MEMBERS || nslots < UNM_MIN_SLOTS ||
+	    nslots > UNM_MAX_SLOTS || buf_size < UNM_MIN_BUF_SIZE || buf_size > UNM_MAX_BUF_SIZE)
+		return -EINVAL;
+	memset(l, 0, sizeof(*l));
+	l->max_members = max_members;
+	l->nslots = nslots;
+	l->buf_size = buf_size;
+	l->lt_buckets = UNM_DOM_LT_BUCKETS;
+	l->lt_ofs = PAGE;
+	l->members_ofs = ALIGN_UP(l->lt_ofs + (uint64_t)UNM_DOM_LT_BUCKETS * UNM_DOM_LT_WAYS *
+				  sizeof(struct unm_dom_lt_ent), PAGE);
+	l->ring_bytes = ALIGN_UP(sizeof(struct unm_ring) + (uint64_t)nslots * sizeof(struct unm_slot),
+				 UNM_CACHELINE);
+	l->member_size = ALIGN_UP(UNM_DOM_RING0 + 3 * l->ring_bytes, PAGE);
+	l->pool_ofs = l->members_ofs + max_members * l->member_size;
+	l->buf_count = 2 + 3 * max_members * nslots;
+	l->size = ALIGN_UP(l->pool_ofs + (uint64_t)l->buf_count * buf_size, PAGE);
+	return 0;
+}
+
+static void init_ring(char *base, const struct unm_dom_layout *l, unsigned k, unsigned which)
+{
+	struct unm_ring *r = unm_dom_ring(base, l, k, which);
+	uint64_t ofs = (uint64_t)((char *)r - base);
+	uint32_t next = 2 + (3 * k + which) * l->nslots;
+
+	*(int64_t *)&r->buf_ofs = (int64_t)l->pool_ofs - (int64_t)ofs;
+	*(uint32_t *)&r->num_slots = l->nslots;
+	*(uint32_t *)&r->nr_buf_size = l->buf_size;
+	*(uint16_t *)&r->ringid = 0;
+	*(uint16_t *)&r->dir = which == UNM_DOM_RX ? 1 : 0;
+	for (unsigned s = 0; s < l->nslots; s++) {
+		r->slot[s].buf_idx = next++;
+		r->slot[s].len = 0;
+		r->slot[s].flags = 0;
+	}
+}
+
+void unm_dom_member_reset(void *base, const struct unm_dom_layout *l, unsigned k)
+{
+	struct unm_dom_member *m = unm_dom_member(base, l, k);
+	struct unm_ring *tx = unm_dom_ring(base, l, k, UNM_DOM_TX);
+	struct unm_ring *rx = unm_dom_ring(base, l, k, UNM_DOM_RX);
+	struct unm_if *nifp = (struct unm_if *)((char *)m + UNM_DOM_IF_OFS);
+
+	/* constant fields back, in case a member scribbled on them */
+	*(uint32_t *)&nifp->ni_version = UNM_SHM_VERSION;
+	*(uint32_t *)&nifp->ni_tx_rings = 1;
+	*(uint32_t *)&nifp->ni_rx_rings = 1;
+	*(int64_t *)&nifp->ring_ofs[0] = UNM_DOM_RING0 - UNM_DOM_IF_OFS;
+	*(int64_t *)&nifp->ring_ofs[1] = UNM_DOM_RING0 - UNM_DOM_IF_OFS + (int64_t)l->ring_bytes;
+	for (unsigned w = 0; w < 3; w++) {
+		struct unm_ring *r = unm_dom_ring(base, l, k, w);
+		uint64_t ofs = (uint64_t)((char *)r - (char *)base);
+
+		*(int64_t *)&r->buf_ofs = (int64_t)l->pool_ofs - (int64_t)ofs;
+		*(uint32_t *)&r->num_slots = l->nslots;
+		*(uint32_t *)&r->nr_buf_size = l->buf_size;
+	}
+	m->claim = 0;
+	m->rx_hwtail = m->rx_hwcur = 0;
+	m->wait_mask = 0;
+	m->cons_need_wake = 0;
+	m->up_hwtail = m->up_hwcur = 0;
+	m->up_wait = 0;
+	m->up_need_kick = 1;
+	m->tx_frames = m->tx_bytes = m->tx_local = m->tx_up = m->tx_drops = m->rx_frames = 0;
+	tx->head = tx->cur = 0;
+	tx->tail = l->nslots - 1;
+	rx->head = rx->cur = rx->tail = 0;
+}
+
+int unm_dom_create(const struct unm_dom_layout *l, int *fdp, void **basep)
+{
+	struct unm_region_hdr *h;
+	struct unm_dom_hdr *dh;
+	char *base;
+	int fd, rc;
+
+	fd = memfd_create("unetmap-domain", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)l->size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	base = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	h = (struct unm_region_hdr *)base;
+	h->magic = UNM_REGION_MAGIC;
+	h->version = UNM_SHM_VERSION;
+	h->hdr_size = sizeof(*h);
+	h->size = l->size;
+	h->kind = UNM_REGION_DOMAIN;
+	h->n_ifs = 0;
+	h->csb_ofs = 256;
+	h->buf_size = l->buf_size;
+	h->buf_pool_ofs = l->pool_ofs;
+	h->buf_count = l->buf_count;
+	h->mtu = 1500;
+	dh = unm_dom_hdr(base);
+	dh->magic = UNM_DOM_MAGIC;
+	dh->max_members = l->max_members;
+	dh->nslots = l->nslots;
+	dh->buf_size = l->buf_size;
+	dh->lt_buckets = l->lt_buckets;
+	dh->member_size = (uint32_t)l->member_size;
+	dh->lt_ofs = l->lt_ofs;
+	dh->members_ofs = l->members_ofs;
+	for (unsigned k = 0; k < l->max_members; k++) {
+		for (unsigned w = 0; w < 3; w++)
+			init_ring(base, l, k, w);
+		unm_dom_member_reset(base, l, k);
+	}
+	*fdp = fd;
+	*basep = base;
+	return 0;
+}
+
+#define BAD(...) (snprintf(err, errlen, __VA_ARGS__), -EBADMSG)
+
+int unm_dom_map(int fd, struct unm_dom_layout *l, void **basep, char *err, size_t errlen)
+{
+	struct unm_region_hdr h;
+	struct unm_dom_hdr dh;
+	struct stat st;
+	void *base;
+	int seals;
+
+	if (fstat(fd, &st) < 0)
+		return snprintf(err, errlen, "fstat: %s", strerror(errno)), -errno;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return BAD("domain memfd is not sealed against shrinking");
+	if (st.st_size < (off_t)PAGE || st.st_size > (1ll << 40))
+		return BAD("domain region of %lld bytes", (long long)st.st_size);
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED)
+		return snprintf(err, errlen, "mmap: %s", strerror(errno)), -errno;
+	memcpy(&h, base, sizeof(h)); /* one copy: a member may be rewriting it */
+	memcpy(&dh, unm_dom_hdr(base), sizeof(dh));
+	if (h.magic != UNM_REGION_MAGIC || h.version != UNM_SHM_VERSION ||
+	    h.kind != UNM_REGION_DOMAIN || dh.magic != UNM_DOM_MAGIC ||
+	    unm_dom_layout(dh.max_members, dh.nslots, dh.buf_size, l) ||
+	    l->size != (uint64_t)st.st_size || h.size != l->size || h.buf_size != l->buf_size ||
+	    h.buf_pool_ofs != l->pool_ofs || h.buf_count != l->buf_count) {
+		munmap(base, (size_t)st.st_size);
+		return BAD("not a domain region of this version (or its header does not match "
+			   "its own geometry)");
+	}
+	*basep = base;
+	return 0;
+}
+
+/* ---- the member's port ------------------------------------------------------ */
+
+struct dom_priv {
+	int sock;
+	uint64_t last_alive_ns;
+	struct unm_dom_layout l;
+	char *base, *pool;
+	unsigned me;
+	uint32_t token;
+	struct unm_dom_hdr *hdr;
+	struct unm_dom_member *m[UNM_DOM_MAX_MEMBERS], *my;
+	struct unm_slot *rxs[UNM_DOM_MAX_MEMBERS];  /* every member's RX slots */
+	struct unm_slot *up;                         /* our UP ring's slots */
+	struct unm_dom_lt_ent *lt;
+	int ukick;                                   /* to unmd */
+	int wake[UNM_DOM_MAX_MEMBERS];               /* every member slot's */
+	uint32_t up_tail, up_cons;                   /* UP: ours / cached unmd's */
+	int blocked;                                 /* lossless: -1, member, UPLINK */
+	uint64_t rx_progress_ns;                     /* last time RX moved */
+	bool self_sig;                               /* our wake fd made readable
+	                                                by ourselves (RX spin) */
+	uint64_t c_local, c_up, c_drops;             /* since the last flush */
+};
+
+static inline uint32_t nxt(uint32_t i, uint32_t ns)
+{
+	return i + 1 == ns ? 0 : i + 1;
+}
+
+static inline uint32_t dist(uint32_t from, uint32_t to, uint32_t ns)
+{
+	return to >= from ? to - from : to + ns - from;
+}
+
+static inline void cpu_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static void efd_write(int fd)
+{
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: saturated, the reader wakes anyway */
+	}
+}
+
+static bool claim(struct dom_priv *dp, struct unm_dom_member *m)
+{
+	for (unsigned t = 0; t < CLAIM_TRIES; t++) {
+		uint32_t z = 0;
+
+		if (__atomic_load_n(&m->claim, __ATOMIC_RELAXED) == 0 &&
+		    __atomic_compare_exchange_n(&m->claim, &z, dp->token, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
+		cpu_pause();
+	}
+	return false;
+}
+
+/* Release M's claim; wake whoever waits for it, and its owner if asleep. */
+static void unclaim(struct dom_priv *dp, unsigned k, bool published)
+{
+	struct unm_dom_member *m = dp->m[k];
+	uint32_t wm;
+
+	__atomic_store_n(&m->claim, 0, __ATOMIC_RELEASE);
+	/* [D6] full fence: rx_hwtail and claim stores / need_wake loads;
+	 * pairs with [D5] (and the waiters' fence in dom_arm). */
+	unm_smp_mb();
+	if (published && UNM_READ_ONCE(m->cons_need_wake))
+		efd_write(dp->wake[k]);
+	wm = UNM_READ_ONCE(m->wait_mask);
+	if (unlikely(wm & ~(1u << dp->me))) {
+		wm = __atomic_exchange_n(&m->wait_mask, 0, __ATOMIC_ACQ_REL);
+		for (unsigned i = 0; i < dp->l.max_members; i++)
+			if (wm & (1u << i))
+				efd_write(dp->wake[i]);
+		if (wm & UNM_DOM_WAIT_UNMD)
+			efd_write(dp->ukick); /* unmd watches every member's kick fd */
+	}
+}
+
+/* Free slots of member K's RX ring for a holder of its claim; *AT = where
+ * to fill. Untrusted values read once and bounded. */
+static uint32_t rx_space(struct dom_priv *dp, struct unm_dom_member *m, uint32_t *at)
+{
+	const uint32_t ns = dp->l.nslots;
+	uint32_t t = UNM_READ_ONCE(m->rx_hwtail);
+	uint32_t c = __atomic_load_n(&m->rx_hwcur, __ATOMIC_ACQUIRE); /* [D4] pairs with [D3] */
+
+	if (unlikely(t >= ns || c >= ns))
+		return 0;
+	*at = t;
+	return dist(t, c == 0 ? ns - 1 : c - 1, ns);
+}
+
+/* Slots of frames from I before END fitting in SPACE slots: cut at a frame end. */
+static uint32_t fit(const struct unm_slot *txs, uint32_t i, uint32_t end, uint32_t space,
+		    uint32_t ns, uint32_t *frames)
+{
+	uint32_t n = 0, ok = 0, fr = 0;
+
+	while (i != end && n < space) {
+		uint16_t fl = UNM_READ_ONCE(txs[i].flags);
+
+		n++;
+		i = nxt(i, ns);
+		if (!(fl & UNM_NS_MOREFRAG)) {
+			ok = n;
+			fr++;
+		}
+	}
+	*frames = fr;
+	return ok;
+}
+
+/* Swap N slots from TXS[t] into RING[j]; free buffers come back (checked). */
+static uint64_t swap_in(struct dom_priv *dp, struct unm_port *p, struct unm_slot *txs, uint32_t t,
+			struct unm_slot *dst, uint32_t j, uint32_t n)
+{
+	const uint32_t ns = dp->l.nslots, nb = dp->l.buf_count;
+	uint64_t bytes = 0;
+
+	while (n--) {
+		struct unm_slot s = txs[t];
+		uint32_t rb = UNM_READ_ONCE(dst[j].buf_idx); /* from the ring's owner */
+
+		if (unlikely(rb - 2 >= nb - 2)) {
+			p->st.bad_buf++;
+			rb = 1; /* reserved: inside the pool, never valid */
+		}
+		s.flags |= UNM_NS_BUF_CHANGED;
+		dst[j] = s;
+		txs[t].buf_idx = rb;
+		txs[t].flags = UNM_NS_BUF_CHANGED;
+		bytes += s.len;
+		t = nxt(t, ns);
+		j = nxt(j, ns);
+	}
+	return bytes;
+}
+
+/* Run [I, END) of whole frames to member K by swap. Returns the slots
+ * consumed (all of them but in lossless mode, where it may stop short). */
+static uint32_t push_member(struct unm_port *p, struct dom_priv *dp, struct unm_slot *txs,
+			    uint32_t i, uint32_t end, unsigned k, bool lossless)
+{
+	const uint32_t ns = dp->l.nslots;
+	uint32_t n = dist(i, end, ns), at = 0, space, m, fr;
+
+	if (!claim(dp, dp->m[k])) {
+		if (lossless) {
+			dp->blocked = (int)k;
+			return 0;
+		}
+		fit(txs, i, end, n, ns, &fr);
+		dp->c_drops += fr;
+		return n;
+	}
+	space = rx_space(dp, dp->m[k], &at);
+	m = fit(txs, i, end, space, ns, &fr);
+	if (m) {
+		swap_in(dp, p, txs, i, dp->rxs[k], at, m);
+		/* [D1] release: the slots before rx_hwtail are written; pairs with [D2]. */
+		__atomic_store_n(&dp->m[k]->rx_hwtail, (at + m) % ns, __ATOMIC_RELEASE);
+		dp->c_local += fr;
+	}
+	unclaim(dp, k, m != 0);
+	if (m < n) {
+		if (lossless) {
+			dp->blocked = (int)k;
+			return m;
+		}
+		fit(txs, (i + m) % ns, end, n - m, ns, &fr);
+		dp->c_drops += fr;
+	}
+	return n;
+}
+
+/* Run [I, END) into our UP ring (unmd forwards it outside the domain). */
+static uint32_t push_up(struct unm_port *p, struct dom_priv *dp, struct unm_slot *txs, uint32_t i,
+			uint32_t end, bool lossless)
+{
+	const uint32_t ns = dp->l.nslots;
+	uint32_t n = dist(i, end, ns), space, m, fr;
+	uint32_t prev = dp->up_cons == 0 ? ns - 1 : dp->up_cons - 1;
+
+	space = dist(dp->up_tail, prev, ns);
+	if (space < n) {
+		/* untrusted: unmd's copy is ours, but a member may scribble */
+		uint32_t c = __atomic_load_n(&dp->my->up_hwcur, __ATOMIC_ACQUIRE);
+
+		if (c < ns && dist(dp->up_cons, c, ns) <= dist(dp->up_cons, dp->up_tail, ns))
+			dp->up_cons = c;
+		else
+			p->st.bad_ring++;
+		prev = dp->up_cons == 0 ? ns - 1 : dp->up_cons - 1;
+		space = dist(dp->up_tail, prev, ns);
+	}
+	m = fit(txs, i, end, space, ns, &fr);
+	if (m) {
+		swap_in(dp, p, txs, i, dp->up, dp->up_tail, m);
+		dp->up_tail = (dp->up_tail + m) % ns;
+		/* [D7] release: UP slots before up_hwtail are written. */
+		__atomic_store_n(&dp->my->up_hwtail, dp->up_tail, __ATOMIC_RELEASE);
+		dp->c_up += fr;
+		/* [D8] full fence: up_hwtail store / up_need_kick load; pairs
+		 * with unmd's [H3] (it sets up_need_kick, fences, re-reads). */
+		unm_smp_mb();
+		if (UNM_READ_ONCE(dp->my->up_need_kick))
+			efd_write(dp->ukick);
+	}
+	if (m < n) {
+		if (lossless) {
+			dp->blocked = UNM_DOM_UPLINK;
+			return m;
+		}
+		fit(txs, (i + m) % ns, end, n - m, ns, &fr);
+		dp->c_drops += fr;
+	}
+	return n;
+}
+
+/* Copies of the run [I, END) of one-slot frames into member K (floods):
+ * claim once, copy what fits. Returns false (nothing done) if lossless
+ * and it does not all fit. */
+static bool copy_member(struct unm_port *p, struct dom_priv *dp, const struct unm_slot *txs,
+			uint32_t i, uint32_t end, unsigned k, bool lossless)
+{
+	const uint32_t ns = dp->l.nslots, nb = dp->l.buf_count, bs = dp->l.buf_size;
+	struct unm_dom_member *m = dp->m[k];
+	struct unm_slot *rxs = dp->rxs[k];
+	uint32_t n = dist(i, end, ns), at = 0, space, c;
+
+	if (!claim(dp, m)) {
+		if (lossless) {
+			dp->blocked = (int)k;
+			return false;
+		}
+		dp->c_drops += n;
+		return true;
+	}
+	space = rx_space(dp, m, &at);
+	if (lossless && space < n) {
+		unclaim(dp, k, false);
+		dp->blocked = (int)k;
+		return false;
+	}
+	c = n < space ? n : space;
+	for (uint32_t q = 0; q < c; q++) {
+		uint32_t rb = UNM_READ_ONCE(rxs[at].buf_idx);
+		const struct unm_slot *s = &txs[i];
+
+		if (rb - 2 < nb - 2) {
+			memcpy(dp->pool + (uint64_t)rb * bs, dp->pool + (uint64_t)s->buf_idx * bs,
+			       s->len);
+			rxs[at].len = s->len;
+		} else {
+			p->st.bad_buf++;
+			rxs[at].buf_idx = 1;
+			rxs[at].len = 0;
+		}
+		rxs[at].flags = 0;
+		at = nxt(at, ns);
+		i = nxt(i, ns);
+	}
+	if (c)
+		__atomic_store_n(&m->rx_hwtail, at, __ATOMIC_RELEASE); /* [D1] */
+	dp->c_local += c;
+	dp->c_drops += n - c;
+	unclaim(dp, k, c != 0);
+	return true;
+}
+
+/* Is member K a live destination other than us? (its token: unmd's word) */
+static inline bool live(const struct dom_priv *dp, unsigned k)
+{
+	return k < dp->l.max_members && k != dp->me && UNM_READ_ONCE(dp->m[k]->token) != 0;
+}
+
+/* Broadcast / unknown unicast, a run of one-slot frames [I, END): copies
+ * to every other member but the last destination, which gets the frames
+ * themselves by swap (UP when the switch has ports outside the domain). */
+static uint32_t flood(struct unm_port *p, struct dom_priv *dp, struct unm_slot *txs, uint32_t i,
+		      uint32_t end, bool lossless)
+{
+	unsigned last = UNM_DOM_MAX_MEMBERS + 1, k;
+	bool outside = UNM_READ_ONCE(dp->hdr->outside) != 0;
+	uint32_t n = dist(i, end, dp->l.nslots);
+
+	if (outside)
+		last = UNM_DOM_UPLINK;
+	else
+		for (k = 0; k < dp->l.max_members; k++)
+			if (live(dp, k))
+				last = k;
+	if (lossless) { /* every destination must have room: the slowest decides */
+		for (k = 0; k < dp->l.max_members; k++) {
+			uint32_t at;
+
+			if (live(dp, k) && k != last && rx_space(dp, dp->m[k], &at) < n) {
+				dp->blocked = (int)k;
+				return 0;
+			}
+		}
+	}
+	for (k = 0; k < dp->l.max_members; k++)
+		if (live(dp, k) && k != last && !copy_member(p, dp, txs, i, end, k, lossless))
+			return 0;
+	if (last == UNM_DOM_UPLINK)
+		return push_up(p, dp, txs, i, end, lossless);
+	if (last < UNM_DOM_MAX_MEMBERS)
+		return push_member(p, dp, txs, i, end, last, lossless);
+	dp->c_drops += n; /* nobody else on the switch */
+	return n;
+}
+
+#define DST_FLOOD  (-2)
+#define DST_DROP   (-3)
+
+/* Destination of the frame whose first slot is S (own ring: still checked). */
+static int route(struct unm_port *p, struct dom_priv *dp, const struct unm_slot *s,
+		 uint64_t *pd, uint64_t *ps, int *pdst, uint32_t *now_ms)
+{
+	const uint8_t *f;
+	uint64_t dmac, smac;
+	int dst;
+
+	if (unlikely(s->buf_idx - 2 >= dp->l.buf_count - 2 || s->len < 14 ||
+		     s->len > dp->l.buf_size)) {
+		p->st.bad_buf += s->buf_idx - 2 >= dp->l.buf_count - 2;
+		p->st.bad_len += !(s->buf_idx - 2 >= dp->l.buf_count - 2);
+		return DST_DROP;
+	}
+	f = (const uint8_t *)dp->pool + (uint64_t)s->buf_idx * dp->l.buf_size;
+	dmac = unm_dom_mac(f);
+	smac = unm_dom_mac(f + 6);
+	if (dmac == *pd && smac == *ps)
+		return *pdst; /* a stream repeats its MAC pair: same answer */
+	if (!*now_ms)
+		*now_ms = (uint32_t)(unm_now_ns() / 1000000) | 1;
+	unm_dom_learn(dp->lt, smac, dp->me, *now_ms);
+	if (dmac & 1) {
+		dst = DST_FLOOD;
+	} else {
+		dst = unm_dom_lookup(dp->lt, dmac);
+		if (dst == (int)dp->me)
+			dst = DST_DROP;
+		else if (dst != UNM_DOM_UPLINK && !(dst >= 0 && live(dp, (unsigned)dst)))
+			dst = DST_FLOOD;
+		else if (dst == UNM_DOM_UPLINK && !UNM_READ_ONCE(dp->hdr->outside))
+			dst = DST_FLOOD;
+	}
+	*pd = dmac;
+	*ps = smac;
+	*pdst = dst;
+	return dst;
+}
+
+static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct dom_priv *dp = p->priv;
+	struct unm_slot *txs = kr->ring->slot;
+	const uint32_t ns = kr->nslots;
+	bool lossless = UNM_READ_ONCE(dp->hdr->lossless) != 0;
+	uint64_t pd = ~0ull, ps = ~0ull;
+	uint32_t i = kr->hwcur, now_ms = 0, frames = 0;
+	int pdst = DST_DROP;
+
+	if (p->error)
+		return p->error;
+	dp->blocked = -1;
+	if (UNM_READ_ONCE(dp->my->up_wait))
+		UNM_WRITE_ONCE(dp->my->up_wait, 0);
+	while (i != head) {
+		uint32_t j = i, nfr = 0, done, want;
+		int dst = -4;
+
+		/* a run of whole frames with one destination */
+		while (j != head) {
+			uint32_t f = j, len = 1;
+			int d;
+
+			while ((UNM_READ_ONCE(txs[f].flags) & UNM_NS_MOREFRAG) && len < UNM_MAX_FRAGS) {
+				f = nxt(f, ns);
+				if (f == head)
+					break;
+				len++;
+			}
+			if (f == head)
+				break; /* open chain: its sender is still writing it */
+			d = route(p, dp, &txs[j], &pd, &ps, &pdst, &now_ms);
+			if (len > 1 && d == DST_FLOOD)
+				d = DST_DROP; /* floods of chains: not supported in a domain */
+			if (dst != -4 && d != dst)
+				break;
+			dst = d;
+			nfr++;
+			j = nxt(f, ns);
+		}
+		if (!nfr)
+			break;
+		frames += nfr;
+		want = dist(i, j, ns);
+		if (dst == DST_DROP) {
+			dp->c_drops += nfr;
+			done = dist(i, j, ns);
+		} else if (dst == DST_FLOOD) {
+			done = flood(p, dp, txs, i, j, lossless);
+		} else if (dst == UNM_DOM_UPLINK) {
+			done = push_up(p, dp, txs, i, j, lossless);
+		} else {
+			done = push_member(p, dp, txs, i, j, (unsigned)dst, lossless);
+		}
+		i = (i + done) % ns;
+		if (done < want || dp->blocked >= 0)
+			break;
+	}
+	if (i != kr->hwcur) {
+		for (uint32_t k = kr->hwcur; k != i; k = nxt(k, ns))
+			p->st.tx_bytes += txs[k].len;
+		kr->hwcur = i;
+		kr->hwtail = i == 0 ? ns - 1 : i - 1;
+	}
+	p->st.tx_frames += frames;
+	p->st.drops += dp->c_drops;
+	/* counters unmd lists (informational: we write them, it shows them) */
+	dp->my->tx_frames += frames;
+	dp->my->tx_local += dp->c_local;
+	dp->my->tx_up += dp->c_up;
+	dp->my->tx_drops += dp->c_drops;
+	dp->c_local = dp->c_up = dp->c_drops = 0;
+	return 0;
+}
+
+static int dom_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct dom_priv *dp = p->priv;
+	struct unm_dom_member *my = dp->my;
+	struct unm_slot *rxs = kr->ring->slot;
+	const uint32_t ns = kr->nslots, nb = dp->l.buf_count;
+	uint32_t t, limit;
+
+	if (UNM_READ_ONCE(my->cons_need_wake))
+		UNM_WRITE_ONCE(my->cons_need_wake, 0);
+	if (head != kr->hwcur) {
+		uint32_t wm;
+
+		/* [D3] release: we are done with the slots before head. */
+		__atomic_store_n(&my->rx_hwcur, head, __ATOMIC_RELEASE);
+		kr->hwcur = head;
+		/* full fence: rx_hwcur store / wait_mask load; pairs with the
+		 * waiters' fence in dom_arm. */
+		unm_smp_mb();
+		wm = UNM_READ_ONCE(my->wait_mask);
+		if (unlikely(wm)) {
+			wm = __atomic_exchange_n(&my->wait_mask, 0, __ATOMIC_ACQ_REL);
+			for (unsigned i = 0; i < dp->l.max_members; i++)
+				if (wm & (1u << i))
+					efd_write(dp->wake[i]);
+			if (wm & UNM_DOM_WAIT_UNMD)
+				efd_write(dp->ukick);
+		}
+	}
+	/* [D2] acquire: slots before rx_hwtail are filled; pairs with [D1].
+	 * untrusted: producers may fill up to the slot before our head. */
+	t = __atomic_load_n(&my->rx_hwtail, __ATOMIC_ACQUIRE);
+	if (t == kr->hwtail)
+		return 0;
+	limit = kr->hwcur == 0 ? ns - 1 : kr->hwcur - 1;
+	if (t >= ns || dist(kr->hwtail, t, ns) > dist(kr->hwtail, limit, ns)) {
+		p->st.bad_ring++;
+		return 0;
+	}
+	for (uint32_t i = kr->hwtail; i != t; i = nxt(i, ns)) {
+		struct unm_slot *s = &rxs[i];
+		uint32_t b = UNM_READ_ONCE(s->buf_idx);
+		uint16_t len = UNM_READ_ONCE(s->len);
+
+		if (unlikely(b - 2 >= nb - 2 || len > dp->l.buf_size)) {
+			p->st.bad_buf += b - 2 >= nb - 2;
+			p->st.bad_len += !(b - 2 >= nb - 2);
+			p->st.drops++;
+			s->buf_idx = 1;
+			s->len = 0;
+			s->flags = 0;
+			continue;
+		}
+		p->st.rx_bytes += len;
+		p->st.rx_frames += !(UNM_READ_ONCE(s->flags) & UNM_NS_MOREFRAG);
+	}
+	kr->hwtail = t;
+	dp->rx_progress_ns = unm_now_ns();
+	return 0;
+}
+
+/* -ECONNRESET once unmd has closed its end (it died or dropped us). */
+static int sock_check(struct dom_priv *dp)
+{
+	char b;
+	ssize_t n = recv(dp->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		return -ECONNRESET;
+	return 0;
+}
+
+static bool dom_arm(struct unm_port *p, struct unm_kring *kr)
+{
+	struct dom_priv *dp = p->priv;
+	uint64_t now = unm_now_ns();
+
+	if (now - dp->last_alive_ns >= 1000000) {
+		int rc;
+
+		dp->last_alive_ns = now;
+		if ((rc = sock_check(dp))) {
+			p->error = rc;
+			return true;
+		}
+	}
+	if (kr->dir) {
+		/* Spin phase (as pipes): shortly after RX last moved, a busy
+		 * stream refills within microseconds; make unm_fd() readable
+		 * ourselves instead of asking producers for a wake-up, so a
+		 * poller re-syncs at the cost of one epoll_wait. */
+		if (now - dp->rx_progress_ns < DOM_SPIN_NS) {
+			if (!dp->self_sig) {
+				dp->self_sig = true;
+				efd_write(dp->wake[dp->me]);
+			}
+			return false;
+		}
+		if (dp->self_sig) {
+			uint64_t cnt;
+
+			/* may eat a producer's wake-up too: the double check
+			 * below covers RX, a re-signal covers a waiting TX */
+			dp->self_sig = false;
+			if (read(dp->wake[dp->me], &cnt, sizeof(cnt)) < 0)
+				cnt = 0;
+			if (dp->blocked >= 0)
+				efd_write(dp->wake[dp->me]);
+		}
+		UNM_WRITE_ONCE(dp->my->cons_need_wake, 1);
+		/* [D5] full fence: need_wake store / rx_hwtail load; pairs with [D6]. */
+		unm_smp_mb();
+		return UNM_READ_ONCE(dp->my->rx_hwtail) != kr->hwtail;
+	}
+	if (dp->blocked == UNM_DOM_UPLINK) {
+		uint32_t c;
+
+		UNM_WRITE_ONCE(dp->my->up_wait, 1);
+		unm_smp_mb();
+		c = UNM_READ_ONCE(dp->my->up_hwcur);
+		return c != dp->up_cons;
+	}
+	if (dp->blocked >= 0 && (unsigned)dp->blocked < dp->l.max_members) {
+		struct unm_dom_member *m = dp->m[dp->blocked];
+		uint32_t at;
+
+		__atomic_fetch_or(&m->wait_mask, 1u << dp->me, __ATOMIC_RELAXED);
+		unm_smp_mb(); /* wait bit store / claim and rx_hwcur loads */
+		return UNM_READ_ONCE(m->claim) == 0 && rx_space(dp, m, &at) > 0;
+	}
+	return true;
+}
+
+static int dom_wakeup(struct unm_port *p)
+{
+	struct dom_priv *dp = p->priv;
+	uint64_t cnt;
+	int rc;
+
+	/* our own spin signal stays while spinning: the fd keeps waking the poller */
+	if (!dp->self_sig || unm_now_ns() - dp->rx_progress_ns >= DOM_SPIN_NS) {
+		dp->self_sig = false;
+		while (read(dp->wake[dp->me], &cnt, sizeof(cnt)) == sizeof(cnt))
+			;
+	}
+	rc = sock_check(dp);
+	if (rc && !p->error)
+		p->error = rc;
+	return rc;
+}
+
+static void dom_close(struct unm_port *p)
+{
+	struct dom_priv *dp = p->priv;
+	uint64_t end = unm_now_ns() + UNM_CLOSE_FLUSH_MS * 1000000ull;
+
+	if (!dp)
+		return;
+	/* Frames in UP are unmd's to take (ours to wait for, shortly): the
+	 * others left with the sync that handed them over. */
+	while (dp->sock >= 0 && !p->error && unm_now_ns() < end) {
+		uint32_t c = UNM_READ_ONCE(dp->my->up_hwcur);
+
+		if (c == dp->up_tail || sock_check(dp))
+			break;
+		UNM_WRITE_ONCE(dp->my->up_wait, 1);
+		unm_smp_mb();
+		efd_write(dp->ukick);
+		usleep(200);
+	}
+	if (dp->sock >= 0 && !p->error) {
+		struct unm_ctl_req req;
+
+		unm_ctl_req_init(&req, UNM_CTL_BYE, 2);
+		unm_ctl_send(dp->sock, &req, sizeof(req), NULL, 0);
+	}
+	for (unsigned i = 0; i < UNM_DOM_MAX_MEMBERS; i++)
+		if (dp->wake[i] >= 0)
+			close(dp->wake[i]);
+	if (dp->ukick >= 0)
+		close(dp->ukick);
+	if (dp->sock >= 0)
+		close(dp->sock);
+	free(dp);
+	p->priv = NULL;
+}
+
+static void dom_info(const struct unm_port *p, struct unm_port_info *info)
+{
+	(void)p;
+	(void)info;
+}
+
+const struct unm_port_ops unm_dom_ops = {
+	.type = "vale",
+	.txsync = dom_txsync,
+	.rxsync = dom_rxsync,
+	.arm = dom_arm,
+	.wakeup = dom_wakeup,
+	.close = dom_close,
+	.info = dom_info,
+};
+
+/* unm_dom_open failed after mapping: undo, leaving the fds to the caller. */
+static int dom_undo(struct unm_port *p, struct dom_priv *dp, int rc)
+{
+	if (p->epfd >= 0)
+		close(p->epfd);
+	p->epfd = -1;
+	munmap(dp->base, dp->l.size);
+	memset(&p->reg, 0, sizeof(p->reg));
+	p->reg.fd = -1;
+	free(p->tx);
+	free(p->rx);
+	p->tx = p->rx = NULL;
+	p->priv = NULL;
+	free(dp);
+	return rc;
+}
+
+int unm_dom_open(struct unm_port *p, int sock, const struct unm_ctl_rep *rep, int *fds,
+		 unsigned nfds)
+{
+	struct dom_priv *dp;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct unm_if *nifp;
+	char err[200];
+	void *base;
+	int rc;
+	unsigned k = rep->dom_member - 1;
+
+	if (nfds != 2 + UNM_DOM_MAX_MEMBERS || rep->dom_member < 1 ||
+	    rep->dom_member > UNM_DOM_MAX_MEMBERS || rep->n_tx != 1 || rep->n_rx != 1)
+		return unm_seterr(-EBADMSG, "%s: unmd sent a domain membership with %u fds, member %u",
+				  p->name, nfds, rep->dom_member);
+	for (unsigned i = 2; i < nfds; i++)
+		if (!unm_efd_ok(fds[i]))
+			return unm_seterr(-EBADMSG, "%s: domain wake fd %u is not an eventfd",
+					  p->name, i);
+	if (!unm_efd_ok(fds[1]))
+		return unm_seterr(-EBADMSG, "%s: domain kick fd is not an eventfd", p->name);
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	rc = unm_dom_map(fds[0], &dp->l, &base, err, sizeof(err));
+	if (rc) {
+		free(dp);
+		return unm_seterr(rc, "%s: domain region from unmd refused: %s", p->name, err);
+	}
+	if (k >= dp->l.max_members) {
+		unsigned max = dp->l.max_members;
+
+		munmap(base, dp->l.size);
+		free(dp);
+		return unm_seterr(-EBADMSG, "%s: member %u of a %u-member domain", p->name, k + 1,
+				  max);
+	}
+	dp->base = base;
+	dp->pool = dp->base + dp->l.pool_ofs;
+	dp->me = k;
+	dp->token = rep->dom_token;
+	dp->hdr = unm_dom_hdr(base);
+	dp->lt = unm_dom_lt(base, &dp->l);
+	for (unsigned i = 0; i < dp->l.max_members; i++) {
+		dp->m[i] = unm_dom_member(base, &dp->l, i);
+		dp->rxs[i] = unm_dom_ring(base, &dp->l, i, UNM_DOM_RX)->slot;
+	}
+	for (unsigned i = 0; i < UNM_DOM_MAX_MEMBERS; i++)
+		dp->wake[i] = fds[2 + i];
+	dp->my = dp->m[k];
+	dp->up = unm_dom_ring(base, &dp->l, k, UNM_DOM_UP)->slot;
+	dp->up_tail = dp->up_cons = 0;
+	dp->ukick = fds[1];
+	dp->sock = sock;
+	dp->blocked = -1;
+	/* the port's region is the domain's: kring_init checks rings against it */
+	p->reg.base = base;
+	p->reg.size = dp->l.size;
+	p->reg.fd = fds[0];
+	p->reg.pool_ofs = dp->l.pool_ofs;
+	p->reg.buf_count = dp->l.buf_count;
+	p->reg.buf_size = dp->l.buf_size;
+	p->reg.n_ifs = 0;
+	p->priv = dp;
+	p->ops = &unm_dom_ops;
+	nifp = (struct unm_if *)((char *)dp->my + UNM_DOM_IF_OFS);
+	p->epfd = -1;
+	if ((rc = unm_port_bind_rings(p, nifp)))
+		return dom_undo(p, dp, rc);
+	if (p->n_tx != 1 || p->n_rx != 1 || p->tx[0].nslots != dp->l.nslots ||
+	    p->rx[0].nslots != dp->l.nslots ||
+	    (char *)p->tx[0].ring != (char *)unm_dom_ring(base, &dp->l, k, UNM_DOM_TX) ||
+	    (char *)p->rx[0].ring != (char *)unm_dom_ring(base, &dp->l, k, UNM_DOM_RX))
+		return dom_undo(p, dp, unm_seterr(-EBADMSG, "%s: domain member rings are not "
+						  "where they belong", p->name));
+	p->tx[0].hwcur = 0;
+	p->tx[0].hwtail = dp->l.nslots - 1;
+	p->rx[0].hwcur = p->rx[0].hwtail = 0;
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.u32 = 0;
+	if (p->epfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, dp->wake[k], &ev) < 0)
+		return dom_undo(p, dp, unm_seterr(-errno, "epoll: %s", strerror(errno)));
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.u32 = ~0u;
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, sock, &ev) < 0)
+		return dom_undo(p, dp, unm_seterr(-errno, "epoll_ctl: %s", strerror(errno)));
+	return 0;
+}
+
+uint32_t unm_dom_member_of(const struct unm_port *p)
+{
+	const struct dom_priv *dp = p->ops == &unm_dom_ops ? p->priv : NULL;
+
+	return dp ? dp->me + 1 : 0;
+}
