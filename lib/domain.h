@@ -48,6 +48,10 @@ int unm_dom_map(int fd, struct unm_dom_layout *l, void **base, char *err, size_t
 void unm_dom_member_reset(void *base, const struct unm_dom_layout *l, unsigned k)
 	__attribute__((visibility("hidden")));
 
+/* Member index + 1 of port P (lib/domain.c), 0 if P is not a domain member. */
+struct unm_port;
+uint32_t unm_dom_member_of(const struct unm_port *p) __attribute__((visibility("hidden")));
+
 static inline struct unm_dom_hdr *unm_dom_hdr(void *base)
 {
 	return (struct unm_dom_hdr *)((char *)base + 256);
