@@ -61,6 +61,8 @@ struct vdomain {
 	uint64_t seen_since[UNM_DOM_MAX_MEMBERS];
 	uint64_t last_sweep;
 	uint64_t learn_mac;          /* last MAC learned as UPLINK (cache) */
+	uint64_t last_log;           /* sweep messages: one a second at most */
+	uint64_t cleared;            /* claims cleared by the sweep */
 	struct vdomain *next;
 };
 
@@ -106,12 +108,15 @@ static void wake_waiters(struct vdomain *dom, struct unm_dom_member *m)
 static int dom_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
 {
 	/* [H1] acquire pairs with the member's [D7]. untrusted: any value
-	 * below nslots is a state the member could reach. */
+	 * below nslots is a state the member could reach; another is
+	 * garbage any member of the domain may have written (not
+	 * necessarily this port's client): counted and ignored, the port
+	 * stays (erroring it would let one member cut another off). */
 	uint32_t t = __atomic_load_n(&mb(p)->up_hwtail, __ATOMIC_ACQUIRE);
 
 	if (t >= vr->nslots) {
 		p->st.bad_ring++;
-		return vport_fail(p, -EIO, "UP hwtail %u > %u", t, vr->nslots - 1);
+		t = vr->hwcur;
 	}
 	*end = t;
 	return 0;
@@ -167,6 +172,15 @@ static int dom_out_space(struct vport *p, struct vring *vr, uint32_t *end)
 	vr->hwcur = c;
 	vr->seen_head = c;
 	*end = vr_prev(vr, c);
+	/* Drop mode: frames from outside never take the last quarter of a
+	 * member's ring, which stays for the domain's own traffic (its
+	 * producers are not under the switch's fair share): a flood from
+	 * outside cannot make a domain lose its own frames. */
+	if (!p->sw->lossless) {
+		uint32_t free = vr_dist(vr, t, *end), keep = vr->nslots / 4;
+
+		*end = free > keep ? (t + free - keep) % vr->nslots : t;
+	}
 	return 0;
 }
 
@@ -497,11 +511,27 @@ void vdom_learn_uplink(struct vdomain *dom, const uint8_t *mac, uint64_t now_ns)
 {
 	uint64_t m = unm_dom_mac(mac);
 
+	struct unm_dom_lt_ent *lt = unm_dom_lt(dom->base, &dom->l), *b;
+	uint32_t now_ms = (uint32_t)(now_ns / 1000000) | 1;
+
 	if (m == dom->learn_mac)
 		return;
 	dom->learn_mac = m;
-	unm_dom_learn(unm_dom_lt(dom->base, &dom->l), m, UNM_DOM_UPLINK,
-		      (uint32_t)(now_ns / 1000000) | 1);
+	/* The switch's rule (vale_learn.c): an address moves only after 1 s
+	 * of silence where it was learned, so a frame from outside carrying
+	 * a member's address (spoofed, or replayed by a hostile port) does
+	 * not divert the domain's traffic to that member. Table values are
+	 * untrusted: only compared. */
+	b = lt + (size_t)unm_dom_bucket(m) * UNM_DOM_LT_WAYS;
+	for (unsigned w = 0; w < UNM_DOM_LT_WAYS; w++) {
+		uint64_t k = __atomic_load_n(&b[w].key, __ATOMIC_RELAXED);
+		uint32_t seen = __atomic_load_n(&b[w].seen_ms, __ATOMIC_RELAXED);
+
+		if (k && (k & 0xffffffffffffull) == m && (k >> 48) != UNM_DOM_UPLINK + 1 &&
+		    now_ms - seen < 1000)
+			return;
+	}
+	unm_dom_learn(lt, m, UNM_DOM_UPLINK, now_ms);
 }
 
 /* Forwarding thread: repair claims nobody live holds, or held too long. */
@@ -537,9 +567,15 @@ void vdom_sweep(struct unmd *d, uint64_t now)
 				/* garbage, a dead token, or held too long */
 				if (__atomic_compare_exchange_n(&m->claim, &c, 0, false,
 								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-					ulog("switch %s: domain %s: claim %#x on member %u's ring "
-					     "%s; cleared", sw->name, dom->name, c, k,
-					     known ? "held too long" : "by no member");
+					if (now - dom->last_log >= 1000000000ull) {
+						ulog("switch %s: domain %s: claim %#x on member "
+						     "%u's ring %s; cleared (%llu so far)", sw->name,
+						     dom->name, c, k,
+						     known ? "held too long" : "by no member",
+						     (unsigned long long)dom->cleared + 1);
+						dom->last_log = now;
+					}
+					dom->cleared++;
 					wake_waiters(dom, m);
 					if (dom->members[k])
 						dom->members[k]->st.bad_ring++;

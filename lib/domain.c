@@ -388,13 +388,10 @@ static uint32_t push_member(struct unm_port *p, struct dom_priv *dp, struct unm_
 	uint32_t n = dist(i, end, ns), at = 0, space, m, fr;
 
 	if (!claim(dp, dp->m[k])) {
-		if (lossless) {
-			dp->blocked = (int)k;
-			return 0;
-		}
-		fit(txs, i, end, n, ns, &fr);
-		dp->c_drops += fr;
-		return n;
+		/* busy (or its holder died: unmd frees it within 100 ms): wait
+		 * in both modes, a busy ring is not a full one */
+		dp->blocked = (int)k;
+		return 0;
 	}
 	space = rx_space(dp, dp->m[k], &at);
 	m = fit(txs, i, end, space, ns, &fr);
@@ -472,12 +469,8 @@ static bool copy_member(struct unm_port *p, struct dom_priv *dp, const struct un
 	uint32_t n = dist(i, end, ns), at = 0, space, c;
 
 	if (!claim(dp, m)) {
-		if (lossless) {
-			dp->blocked = (int)k;
-			return false;
-		}
-		dp->c_drops += n;
-		return true;
+		dp->blocked = (int)k; /* busy: wait, as push_member */
+		return false;
 	}
 	space = rx_space(dp, m, &at);
 	if (lossless && space < n) {
