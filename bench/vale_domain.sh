@@ -15,9 +15,13 @@
 # lossless either way). Prints each round, the median ratio B/A and the
 # cross-core modes seen (bench/raw_ring ping).
 #
-# usage: bench/vale_domain.sh [-n ROUNDS] [-t SECONDS] [-m drop|lossless] [-r memif|pipe] [-l LEN]
+# -R: ping-pong RTT instead (unm-pktgen -f ping / pong, both sleeping in
+# unm_wait between frames): the pipe (A) against two domain ports (B).
+#
+# usage: bench/vale_domain.sh [-n ROUNDS] [-t SECONDS] [-m drop|lossless] [-r memif|pipe] [-l LEN] [-R]
 #   B=BUILDDIR (default build). Verify with: -n 1 -t 1.
-#   Internal: --domain SECS MODE LEN | --memif SECS LEN | --pipe SECS LEN
+#   Internal: --domain SECS MODE LEN | --memif SECS LEN | --pipe SECS LEN |
+#             --rtt-domain SECS LEN | --rtt-pipe SECS LEN
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -60,17 +64,8 @@ pair() {
 }
 
 domain_rate() {
-	local secs=$1 mode=$2 len=$3 sock=/tmp/unmdom$$_$RANDOM.sock
-	BENCH_FILES+=("$sock")
-	"$B/unmd" -f -s "$sock" 2>/dev/null &
-	BENCH_PIDS+=("$!")
-	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-	export UNM_SOCKET=$sock
-	"$B/unm-ctl" switch add vale0 >/dev/null &&
-	"$B/unm-ctl" switch set vale0 domains uid >/dev/null &&
-	"$B/unm-ctl" switch set vale0 lossless "$([ "$mode" = lossless ] && echo on || echo off)" >/dev/null ||
-		{ echo "no unmd"; return 1; }
-	pair "$secs" "$len" vale0:rx vale0:tx
+	domain_up "$2" || { echo "no unmd"; return 1; }
+	pair "$1" "$3" vale0:rx vale0:tx
 }
 
 memif_zc_rate() {
@@ -106,18 +101,54 @@ memif_zc_rate() {
 		median_rate "memif zero-copy receiver"
 }
 
+# rtt SECS LEN A B: unm-pktgen ping on A, pong on B (both sleep in
+# unm_wait between frames); prints the median RTT as rate=NS
+rtt() {
+	local secs=$1 len=$2 out
+	"$B/unm-pktgen" -f pong -i "$4" -a 1 -l "$len" -T 0 >/dev/null 2>&1 &
+	BENCH_PIDS+=("$!")
+	sleep 0.3
+	out=$(timeout -s INT "$(awk -v s="$secs" 'BEGIN{print s + 5}')" \
+		"$B/unm-pktgen" -f ping -i "$3" -a 0 -l "$len" -T 0 \
+		-n "$(awk -v s="$secs" 'BEGIN{printf "%d", s * 20000}')" 2>&1)
+	echo "$out" | grep -a '^RTT over'
+	echo "$out" | grep -a -o 'median [0-9]* ns' | awk '{print "rate=" $2}'
+}
+
+domain_up() {
+	local mode=$1 sock=/tmp/unmdom$$_$RANDOM.sock
+	BENCH_FILES+=("$sock")
+	"$B/unmd" -f -s "$sock" 2>/dev/null &
+	BENCH_PIDS+=("$!")
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	export UNM_SOCKET=$sock
+	"$B/unm-ctl" switch add vale0 >/dev/null &&
+	"$B/unm-ctl" switch set vale0 domains uid >/dev/null &&
+	"$B/unm-ctl" switch set vale0 lossless "$([ "$mode" = lossless ] && echo on || echo off)" >/dev/null
+}
+
 case "${1:-}" in
 --domain) domain_rate "$2" "$3" "$4"; exit $? ;;
+--rtt-domain) domain_up drop && rtt "$2" "$3" vale0:ping vale0:pong; exit $? ;;
+--rtt-pipe) n=prtt$$_$RANDOM; rtt "$2" "$3" "$n{0" "$n}0"; exit $? ;;
 --memif) memif_zc_rate "$2" "$3"; exit $? ;;
 --pipe) n=pdom$$_$RANDOM; pair "$2" "$3" "$n}0" "$n{0"; exit $? ;;
 esac
-rounds=5 secs=3 mode=drop ref=memif len=60
-while getopts "n:t:m:r:l:" o; do
+rounds=5 secs=3 mode=drop ref=memif len=60 rtt=0
+while getopts "n:t:m:r:l:R" o; do
 	case $o in
 	n) rounds=$OPTARG ;; t) secs=$OPTARG ;; m) mode=$OPTARG ;; r) ref=$OPTARG ;;
-	l) len=$OPTARG ;; *) exit 2 ;;
+	l) len=$OPTARG ;; R) rtt=1 ;; *) exit 2 ;;
 	esac
 done
+if [ "$rtt" = 1 ]; then
+	trap - EXIT
+	exec bash "$here/ab.sh" -n "$rounds" \
+		-t "RTT (median ns): unm-pktgen ping/pong over a pipe (A) vs between two ports of a vale0 trust domain (B), $((len + 4))-byte frames" \
+		-A "B=$B bash $here/vale_domain.sh --rtt-pipe $secs $len" \
+		-B "B=$B bash $here/vale_domain.sh --rtt-domain $secs $len" \
+		-M "$B/bench/raw_ring -m ping -t 0.2"
+fi
 case $mode in drop|lossless) ;; *) echo "usage: -m drop|lossless" >&2; exit 2 ;; esac
 case $ref in memif|pipe) ;; *) echo "usage: -r memif|pipe" >&2; exit 2 ;; esac
 for f in unmd unm-ctl unm-pktgen bench/raw_ring; do
