@@ -86,11 +86,8 @@
 #include <unistd.h>
 #include "internal.h"
 #include "offload/offload.h"
+#include "tap_uring.h"
 
-#define TAP_URING_BATCH 128   /* writes per io_uring_enter */
-/* Per frame: its slots plus, with a vnet header, the private header copy. */
-#define TAP_FRAME_IOV   (UNM_MAX_FRAGS + 1)
-#define TAP_URING_IOV   (2 * TAP_URING_BATCH + TAP_FRAME_IOV)
 
 /* Offload bits missing from older <linux/if_tun.h> (Debian 12 lacks USO). */
 #ifndef TUN_F_USO4
@@ -101,23 +98,6 @@
 #endif
 #define TAP_OFFLOADS     (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 #define TAP_OFFLOADS_USO (TUN_F_USO4 | TUN_F_USO6)
-
-/* Raw io_uring for TX (no liburing): SQ/CQ rings shared with the kernel. */
-struct tap_uring {
-	int fd;                  /* -1: io_uring unavailable, write() is used */
-	unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
-	struct io_uring_sqe *sqes;
-	struct io_uring_cqe *cqes;
-	void *sq_map, *cq_map;
-	size_t sq_len, cq_len, sqe_len;
-	uint32_t start[TAP_URING_BATCH];  /* first slot of each write */
-	uint32_t nslots[TAP_URING_BATCH]; /* slots in it */
-	uint32_t bytes[TAP_URING_BATCH];
-	int32_t res[TAP_URING_BATCH];     /* completion result of each write */
-	uint8_t gso[TAP_URING_BATCH];     /* 1: a GSO frame */
-	uint8_t hdr[TAP_URING_BATCH][UNM_VNET_HDR_LEN_MRG]; /* validated vnet headers */
-	struct iovec iov[TAP_URING_IOV];  /* stable until the batch completes */
-};
 
 struct tap_queue {
 	int fd;                  /* /dev/net/tun, -1 if the pair is not bound */
@@ -139,8 +119,6 @@ struct tap_priv {
 
 #define TAP_TUN_PATH "/dev/net/tun"
 
-static struct tap_uring *tap_uring_new(void);
-static void tap_uring_free(struct tap_uring *u);
 
 /*
  * tap_set_offload - tell the kernel which offloads our side accepts in
@@ -283,62 +261,6 @@ static void tap_query_dev(struct tap_priv *tp, uint8_t mac[6])
 				tp->ifname, strerror(errno));
 	}
 	close(s);
-}
-
-/* ---- io_uring TX -------------------------------------------------------- */
-
-static void tap_uring_free(struct tap_uring *u)
-{
-	if (!u)
-		return;
-	if (u->sqes && u->sqes != MAP_FAILED)
-		munmap(u->sqes, u->sqe_len);
-	if (u->cq_map && u->cq_map != MAP_FAILED)
-		munmap(u->cq_map, u->cq_len);
-	if (u->sq_map && u->sq_map != MAP_FAILED)
-		munmap(u->sq_map, u->sq_len);
-	if (u->fd >= 0)
-		close(u->fd);
-	free(u);
-}
-
-/* An io_uring of TAP_URING_BATCH entries, or NULL (then write() is used). */
-static struct tap_uring *tap_uring_new(void)
-{
-	struct io_uring_params prm;
-	struct tap_uring *u = calloc(1, sizeof(*u));
-
-	if (!u)
-		return NULL;
-	memset(&prm, 0, sizeof(prm));
-	u->fd = (int)syscall(__NR_io_uring_setup, TAP_URING_BATCH, &prm);
-	if (u->fd < 0) {
-		free(u);
-		return NULL;
-	}
-	fcntl(u->fd, F_SETFD, FD_CLOEXEC);
-	u->sq_len = prm.sq_off.array + prm.sq_entries * sizeof(unsigned);
-	u->cq_len = prm.cq_off.cqes + prm.cq_entries * sizeof(struct io_uring_cqe);
-	u->sqe_len = prm.sq_entries * sizeof(struct io_uring_sqe);
-	u->sq_map = mmap(NULL, u->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-			 u->fd, IORING_OFF_SQ_RING);
-	u->cq_map = mmap(NULL, u->cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-			 u->fd, IORING_OFF_CQ_RING);
-	u->sqes = mmap(NULL, u->sqe_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-		       u->fd, IORING_OFF_SQES);
-	if (u->sq_map == MAP_FAILED || u->cq_map == MAP_FAILED || u->sqes == MAP_FAILED ||
-	    prm.sq_entries < TAP_URING_BATCH || prm.cq_entries < TAP_URING_BATCH) {
-		tap_uring_free(u);
-		return NULL;
-	}
-	u->sq_tail = (unsigned *)((char *)u->sq_map + prm.sq_off.tail);
-	u->sq_mask = (unsigned *)((char *)u->sq_map + prm.sq_off.ring_mask);
-	u->sq_array = (unsigned *)((char *)u->sq_map + prm.sq_off.array);
-	u->cq_head = (unsigned *)((char *)u->cq_map + prm.cq_off.head);
-	u->cq_tail = (unsigned *)((char *)u->cq_map + prm.cq_off.tail);
-	u->cq_mask = (unsigned *)((char *)u->cq_map + prm.cq_off.ring_mask);
-	u->cqes = (struct io_uring_cqe *)((char *)u->cq_map + prm.cq_off.cqes);
-	return u;
 }
 
 static void tap_free(struct tap_priv *tp)
@@ -646,37 +568,6 @@ static unsigned tap_uring_fill(struct unm_port *p, struct unm_kring *kr, struct 
 	unm_store_release(u->sq_tail, tail);
 	*endp = j;
 	return n;
-}
-
-/* Submit the N queued writes and collect all N results into u->res.
- * Returns 0 or -errno of io_uring_enter. */
-static int tap_uring_run(struct tap_uring *u, unsigned n)
-{
-	unsigned submitted = 0, got = 0;
-
-	while (got < n) {
-		long r = syscall(__NR_io_uring_enter, u->fd, n - submitted, n - got,
-				 IORING_ENTER_GETEVENTS, NULL, 0);
-		unsigned head = *u->cq_head;
-
-		if (r < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
-			return -errno;
-		if (r > 0)
-			submitted += (unsigned)r;
-		/* [TU2] acquire: CQEs up to tail are written; pairs with the
-		 * kernel's release of cq.tail in io_commit_cqring [K6]. */
-		for (unsigned t = unm_load_acquire(u->cq_tail); head != t; head++) {
-			const struct io_uring_cqe *c = &u->cqes[head & *u->cq_mask];
-
-			if (c->user_data < TAP_URING_BATCH)
-				u->res[c->user_data] = c->res;
-			got++;
-		}
-		/* [TU3] release: CQEs consumed; pairs with the kernel's read of
-		 * cq.head before it reuses those entries [K7]. */
-		unm_store_release(u->cq_head, head);
-	}
-	return 0;
 }
 
 static int tap_txsync_uring(struct unm_port *p, struct unm_kring *kr, uint32_t head)
