@@ -29,8 +29,17 @@
  * rte_eth_rx_burst() into a per-queue stash and copies each mbuf (all its
  * segments) into free RX slots, frames larger than a buffer as MOREFRAG
  * chains; what does not fit stays in the stash for the next sync. Nothing
- * is lost between the device's queues and the rings. Offloads (checksum,
- * TSO) are not mapped: a port with a virtio-net header is refused.
+ * is lost between the device's queues and the rings.
+ *
+ * Offloads: a port opened with a virtio-net header (@conf:vnet=10|12, as a
+ * switch port that takes TSO frames) maps the header onto mbuf offload
+ * fields on TX: GSO TCP frames go to the device as one TSO mbuf chain
+ * (the device must have TCP_TSO and multi-segment TX, or the open fails),
+ * partial TCP/UDP checksums to its checksum offloads, or are completed in
+ * the mbuf copy where it has none; rte_eth_tx_prepare() vets them, and a
+ * frame the driver refuses is dropped (counted), not retried. On RX the
+ * header says DATA_VALID where the device checked the L4 checksum; frames
+ * arrive whole (LRO is not asked for).
  *
  * Notifications: DPDK's poll-mode drivers raise no event a file descriptor
  * can wait for (RX interrupts exist for a few; not used), so a sync that
@@ -78,6 +87,11 @@ struct dpdk_priv {
 	bool started;
 	bool in_use;                /* holds ports_in_use[port_id] */
 	bool multi_seg;             /* TX takes mbuf chains */
+	unsigned vnet;              /* virtio-net header bytes in a frame: 0, 10, 12 */
+	uint64_t tx_capa;           /* RTE_ETH_TX_OFFLOAD_* enabled */
+	bool rx_csum;               /* RX checksum status in mbufs */
+	uint16_t tso_max;           /* largest tso_segsz + L2-L4 headers the
+	                               driver takes (0: no limit of ours) */
 	struct rte_device *dev;     /* set once configured: close it */
 	struct rte_mempool *mp;
 	unsigned mtu;
@@ -256,6 +270,31 @@ static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		dp->multi_seg = true;
 	}
+	if (dp->vnet) {
+		/* A vnet port takes TSO frames from the switch: the device must
+		 * segment them (a partial checksum it cannot do is done here). */
+		if (!(di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) || !dp->multi_seg)
+			return H->seterr(-EOPNOTSUPP, "dpdk: %s has no TCP segmentation offload "
+					 "(or takes no multi-segment frames): open it without "
+					 "@conf:vnet (the switch then segments for it)", da);
+		dp->tx_capa = di.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_TCP_TSO |
+						    RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+						    RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+						    RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+		conf.txmode.offloads |= dp->tx_capa;
+		/* DPDK's tap driver refuses a TSO frame whose segments with
+		 * their Ethernet header exceed the MTU (it compares a frame
+		 * to the MTU): cut such segments to fit, a few bytes smaller
+		 * than the sender's MSS (TCP takes any smaller segment). */
+		if (!strcmp(di.driver_name, "net_tap") &&
+		    rte_eth_dev_get_mtu(dp->port_id, &mtu) == 0)
+			dp->tso_max = mtu;
+		if ((di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM) ==
+		    RTE_ETH_RX_OFFLOAD_CHECKSUM) {
+			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_CHECKSUM;
+			dp->rx_csum = true;
+		}
+	}
 	if (o->rx_rings > 1 && (di.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
 							     RTE_ETH_RSS_UDP))) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -310,9 +349,6 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	uint16_t pid;
 	int rc;
 
-	if (o->vnet_hdr_len)
-		return H->seterr(-EINVAL, "dpdk: %s: virtio-net headers are not supported "
-				 "(offloads are not mapped)", s->path);
 	if (s->ring >= 0)
 		return H->seterr(-EINVAL, "dpdk: %s: a device is opened whole (no -N): it has one "
 				 "owner", s->path);
@@ -322,6 +358,7 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	if (!dp)
 		return -ENOMEM;
 	dp->tfd = -1;
+	dp->vnet = o->vnet_hdr_len;
 	pthread_mutex_lock(&eal_lock);
 	if (eal_rc == 1)
 		eal_rc = eal_start(conf_eal(s), s->path);
@@ -394,47 +431,16 @@ static inline void lcore_of_thread(void)
 
 /* ---- TX ------------------------------------------------------------------ */
 
-/*
- * Gather the frame starting at slot *I (a MOREFRAG chain ending before
- * HEAD) into a new mbuf (chain). Returns the mbuf and moves *I past the
- * frame; NULL with *I moved: a bad frame, dropped and counted; NULL with *I
- * unchanged: not complete yet, or no mbuf free (try again later).
- */
-static struct rte_mbuf *build(struct unm_port *p, struct dpdk_priv *dp, struct unm_kring *kr,
-			      uint32_t *i, uint32_t head)
+/* Copy the fragments F (NF) into a new mbuf (chain). NULL: no mbuf free,
+ * or the frame needs a chain the device does not take (*never set). */
+static struct rte_mbuf *to_mbuf(struct dpdk_priv *dp, const struct unm_frag *f, unsigned nf,
+				bool *never)
 {
-	struct rte_mbuf *m, *tail;
-	uint32_t j = *i, total = 0;
-	unsigned nslots = 0;
-	bool bad = false;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->mp), *tail = m;
 
-	for (;;) {  /* validate the chain before taking an mbuf */
-		const struct unm_slot *sl;
-
-		if (j == head)
-			return NULL;  /* MOREFRAG runs to head: the rest is not there yet */
-		sl = &kr->ring->slot[j];
-		if (!unm_buf_ok(p, sl->buf_idx) || sl->len > kr->buf_size)
-			bad = true;
-		total += sl->len;
-		j = kr_next(kr, j);
-		if (++nslots > UNM_MAX_FRAGS)
-			bad = true;
-		if (!(sl->flags & UNM_NS_MOREFRAG))
-			break;
-	}
-	if (bad || total > UNM_MAX_FRAME || total == 0) {
-		p->st.drops++;
-		*i = j;
-		return NULL;
-	}
-	m = tail = rte_pktmbuf_alloc(dp->mp);
-	if (!m)
-		return NULL;
-	for (uint32_t k = *i; k != j; k = kr_next(kr, k)) {
-		const struct unm_slot *sl = &kr->ring->slot[k];
-		const char *src = kr_buf(kr, sl->buf_idx);
-		uint32_t left = sl->len;
+	for (unsigned k = 0; m && k < nf; k++) {
+		const char *src = f[k].ptr;
+		size_t left = f[k].len;
 
 		while (left) {
 			uint16_t room = rte_pktmbuf_tailroom(tail), n;
@@ -445,10 +451,7 @@ static struct rte_mbuf *build(struct unm_port *p, struct dpdk_priv *dp, struct u
 				if (!seg || rte_pktmbuf_chain(m, seg)) {
 					rte_pktmbuf_free(seg);
 					rte_pktmbuf_free(m);
-					if (!dp->multi_seg) {  /* cannot ever be sent */
-						p->st.drops++;
-						*i = j;
-					}
+					*never = !dp->multi_seg;
 					return NULL;
 				}
 				tail = seg;
@@ -461,6 +464,161 @@ static struct rte_mbuf *build(struct unm_port *p, struct dpdk_priv *dp, struct u
 			src += n;
 			left -= n;
 		}
+	}
+	return m;
+}
+
+/* The byte at OFF of the mbuf chain M (OFF < pkt_len). */
+static uint8_t *mbuf_at(struct rte_mbuf *m, uint32_t off)
+{
+	while (m && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	return m ? rte_pktmbuf_mtod_offset(m, uint8_t *, off) : NULL;
+}
+
+/*
+ * The offloads a virtio-net header asks for, as mbuf TX offload fields:
+ * TSO (TCP) with the device's TCP_TSO, a partial TCP/UDP checksum with its
+ * checksum offload, else completed here. The header was checked with
+ * unm_vnet_parse (VI); the L4 field already holds the pseudo-header sum,
+ * without the length for TSO, as DPDK wants it too. Returns false to drop.
+ */
+static bool tx_offloads(struct unm_port *p, struct dpdk_priv *dp, struct rte_mbuf *m,
+			const struct unm_vnet_info *vi)
+{
+	const struct unm_vnet_hdr *h = &vi->hdr;
+	uint16_t l2 = 14, et;
+	uint8_t *e;
+
+	if (!(h->flags & UNM_VNET_F_NEEDS_CSUM))
+		return true;
+	if (h->gso_type != UNM_VNET_GSO_NONE) {
+		if ((h->gso_type & ~UNM_VNET_GSO_ECN) == UNM_VNET_GSO_UDP_L4 ||
+		    !(dp->tx_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO)) {
+			p->st.drops++;  /* USO, or open refused vnet without TSO */
+			return false;
+		}
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+		m->tso_segsz = h->gso_size;
+		if (dp->tso_max && h->gso_size + vi->payload_off > dp->tso_max)
+			m->tso_segsz = (uint16_t)(dp->tso_max - vi->payload_off);
+		m->l2_len = vi->l3_off;
+		m->l3_len = vi->l4_off - vi->l3_off;
+		m->l4_len = vi->payload_off - vi->l4_off;
+		if (!vi->ipv6) {
+			uint8_t *ck = mbuf_at(m, vi->l3_off + 10);
+
+			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+			if (ck)  /* recomputed per segment from 0 */
+				ck[0] = 0, ck[1] = 0;
+		} else {
+			m->ol_flags |= RTE_MBUF_F_TX_IPV6;
+		}
+		return true;
+	}
+	/* a partial checksum: where is L3? (one VLAN tag at most) */
+	e = mbuf_at(m, 12);
+	et = e && m->data_len >= 18 ? (uint16_t)(e[0] << 8 | e[1]) : 0;
+	if (et == 0x8100 || et == 0x88a8) {
+		l2 = 18;
+		et = (uint16_t)(e[4] << 8 | e[5]);
+	}
+	if ((et == 0x0800 || et == 0x86dd) && h->csum_start > l2 &&
+	    ((h->csum_offset == 16 && (dp->tx_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) ||
+	     (h->csum_offset == 6 && (dp->tx_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM)))) {
+		m->ol_flags |= (h->csum_offset == 16 ? RTE_MBUF_F_TX_TCP_CKSUM :
+				RTE_MBUF_F_TX_UDP_CKSUM) |
+			       (et == 0x0800 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6);
+		m->l2_len = l2;
+		m->l3_len = h->csum_start - l2;
+		return true;
+	}
+	/* the device cannot: complete it in our copy (the slots stay as the
+	 * application wrote them) */
+	{
+		struct unm_frag mf[UNM_MAX_FRAME / 1024 + 2];
+		unsigned n = 0;
+
+		for (struct rte_mbuf *seg = m; seg && n < RTE_DIM(mf); seg = seg->next, n++) {
+			mf[n].ptr = rte_pktmbuf_mtod(seg, void *);
+			mf[n].len = seg->data_len;
+		}
+		if (H->csum_complete(mf, n, h->csum_start, h->csum_offset) == 0)
+			return true;
+	}
+	p->st.drops++;
+	return false;
+}
+
+/*
+ * Gather the frame starting at slot *I (a MOREFRAG chain ending before
+ * HEAD) into a new mbuf (chain), with the offloads its virtio-net header
+ * asks for on a vnet port. Returns the mbuf and moves *I past the frame;
+ * NULL with *I moved: a bad frame, dropped and counted; NULL with *I
+ * unchanged: not complete yet, or no mbuf free (try again later).
+ */
+static struct rte_mbuf *build(struct unm_port *p, struct dpdk_priv *dp, struct unm_kring *kr,
+			      uint32_t *i, uint32_t head)
+{
+	struct unm_frag f[UNM_MAX_FRAGS];
+	struct unm_vnet_info vi;
+	struct rte_mbuf *m;
+	uint32_t j = *i, total = 0;
+	unsigned nf = 0;
+	bool bad = false, never = false;
+
+	for (;;) {  /* the chain, each slot read once (app-written) */
+		const struct unm_slot *sl;
+		uint32_t idx, len;
+
+		if (j == head)
+			return NULL;  /* MOREFRAG runs to head: the rest is not there yet */
+		sl = &kr->ring->slot[j];
+		idx = sl->buf_idx;
+		len = sl->len;
+		if (!unm_buf_ok(p, idx) || len > kr->buf_size || nf >= UNM_MAX_FRAGS) {
+			bad = true;
+		} else {
+			f[nf].ptr = kr_buf(kr, idx);
+			f[nf++].len = len;
+			total += len;
+		}
+		j = kr_next(kr, j);
+		if (!(sl->flags & UNM_NS_MOREFRAG))
+			break;
+	}
+	if (!bad && dp->vnet) {
+		uint8_t raw[UNM_VNET_HDR_LEN_MRG];
+		enum unm_vnet_drop why;
+
+		bad = nf == 0 || f[0].len < dp->vnet + 14u;
+		if (!bad) {
+			memcpy(raw, f[0].ptr, dp->vnet);  /* untrusted: read once */
+			f[0].ptr = (uint8_t *)f[0].ptr + dp->vnet;
+			f[0].len -= dp->vnet;
+			total -= dp->vnet;
+			bad = H->vnet_parse(raw, dp->vnet, f, nf, &vi, &why) != 0;
+		}
+	}
+	if (bad || total > UNM_MAX_FRAME || total == 0) {
+		p->st.drops++;
+		*i = j;
+		return NULL;
+	}
+	m = to_mbuf(dp, f, nf, &never);
+	if (!m) {
+		if (never) {  /* cannot ever be sent */
+			p->st.drops++;
+			*i = j;
+		}
+		return NULL;
+	}
+	if (dp->vnet && !tx_offloads(p, dp, m, &vi)) {
+		rte_pktmbuf_free(m);
+		*i = j;
+		return NULL;
 	}
 	*i = j;
 	return m;
@@ -493,6 +651,25 @@ static int dpdk_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			i = j;
 			break;
 		}
+		if (dp->vnet) {
+			/* the driver's own check of the offload requests: a
+			 * frame it would never take is dropped, not retried
+			 * (its slots are passed over with the burst's) */
+			unsigned ok;
+
+			while (n && (ok = rte_eth_tx_prepare(dp->port_id, kr->ringid, m,
+							     (uint16_t)n)) < n) {
+				p->st.drops++;
+				rte_pktmbuf_free(m[ok]);
+				n--;
+				for (unsigned k = ok; k < n; k++)
+					m[k] = m[k + 1], start[k] = start[k + 1];
+			}
+			if (!n) {
+				i = j;
+				continue;
+			}
+		}
 		sent = rte_eth_tx_burst(dp->port_id, kr->ringid, m, (uint16_t)n);
 		for (unsigned k = 0; k < sent; k++) {
 			p->st.tx_frames++;
@@ -513,17 +690,35 @@ static int dpdk_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 /* ---- RX ------------------------------------------------------------------ */
 
 /* Copy mbuf M into free RX slots: 1 done, 0 no room (keep it), -1 dropped. */
-static int copy_in(struct unm_port *p, struct unm_kring *kr, struct rte_mbuf *m,
-		   uint32_t free_slots)
+static int copy_in(struct unm_port *p, struct dpdk_priv *dp, struct unm_kring *kr,
+		   struct rte_mbuf *m, uint32_t free_slots)
 {
-	uint32_t total = m->pkt_len, need = (total + kr->buf_size - 1) / kr->buf_size;
+	uint32_t total = m->pkt_len + dp->vnet, need = (total + kr->buf_size - 1) / kr->buf_size;
 	uint32_t off = 0;  /* into the current slot */
 	struct unm_slot *sl = NULL;
 
-	if (total == 0 || total > UNM_MAX_FRAME || need > UNM_MAX_FRAGS)
+	if (m->pkt_len == 0 || total > UNM_MAX_FRAME || need > UNM_MAX_FRAGS ||
+	    dp->vnet > kr->buf_size)
 		return -1;
 	if (need > free_slots)
 		return 0;
+	if (dp->vnet) {
+		/* what the device says of the checksums; no GSO (LRO is off) */
+		struct unm_vnet_hdr h = { 0 };
+
+		if (dp->rx_csum && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+				   RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			h.flags = UNM_VNET_F_DATA_VALID;
+		sl = &kr->ring->slot[kr->hwtail];
+		if (unlikely(!unm_buf_ok(p, sl->buf_idx))) {  /* app-written */
+			p->st.bad_buf++;
+			return H->seterr(-EINVAL, "dpdk: RX slot %u has invalid buffer %u",
+					 kr->hwtail, sl->buf_idx);
+		}
+		H->vnet_encode(kr_buf(kr, sl->buf_idx), dp->vnet, &h);
+		off = dp->vnet;
+		sl->len = (uint16_t)off;
+	}
 	for (struct rte_mbuf *seg = m; seg; seg = seg->next) {
 		const char *src = rte_pktmbuf_mtod(seg, const char *);
 		uint32_t left = seg->data_len;
@@ -557,7 +752,7 @@ static int copy_in(struct unm_port *p, struct unm_kring *kr, struct rte_mbuf *m,
 	sl->flags = 0;
 	kr->hwtail = kr_next(kr, kr->hwtail);
 	p->st.rx_frames++;
-	p->st.rx_bytes += total;
+	p->st.rx_bytes += m->pkt_len;
 	return 1;
 }
 
@@ -582,7 +777,7 @@ static int dpdk_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			if (!st->n)
 				break;
 		}
-		r = copy_in(p, kr, st->m[st->next], free_slots);
+		r = copy_in(p, dp, kr, st->m[st->next], free_slots);
 		if (r == 0)
 			break;  /* ring full: the mbuf waits in the stash */
 		if (r < -1)

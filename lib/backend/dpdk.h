@@ -10,8 +10,9 @@
 #define UNM_BACKEND_DPDK_H
 
 #include "internal.h"
+#include "offload/offload.h"
 
-#define UNM_DPDK_ABI   1u
+#define UNM_DPDK_ABI   2u
 #define UNM_DPDK_ENTRY "unm_dpdk_plugin"
 
 struct unm_dpdk_host {
@@ -21,6 +22,12 @@ struct unm_dpdk_host {
 	int (*create_self)(struct unm_port *p, const struct unm_open_opts *o, unsigned mtu,
 			   const uint8_t mac[6]);
 	uint64_t (*now_ns)(void);
+	/* lib/offload: the virtio-net header of a TX frame, checked */
+	int (*vnet_parse)(const void *hdr, unsigned hlen, const struct unm_frag *f, unsigned nf,
+			  struct unm_vnet_info *info, enum unm_vnet_drop *why);
+	void (*vnet_encode)(void *dst, unsigned hlen, const struct unm_vnet_hdr *h);
+	int (*csum_complete)(const struct unm_frag *f, unsigned nf, size_t csum_start,
+			     size_t csum_offset);
 };
 
 /*

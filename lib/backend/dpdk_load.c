@@ -35,6 +35,9 @@ static const struct unm_dpdk_host host = {
 	.seterr = unm_seterr,
 	.create_self = unm_port_create_self,
 	.now_ns = unm_now_ns,
+	.vnet_parse = unm_vnet_parse,
+	.vnet_encode = unm_vnet_hdr_encode,
+	.csum_complete = unm_csum_complete,
 };
 
 /*
