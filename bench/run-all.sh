@@ -28,6 +28,7 @@ run() {
 	run "$B/bench/shmif_tput"
 	run bench/offload_iperf.sh
 	run bench/vhost_tput.sh
+	run bench/memif.sh
 	[ -x "$B/unm-stack" ] && run bench/stack.sh -n "$R"
 	run bench/vm_tput.sh
 	run "$B/bench/csum_bench"

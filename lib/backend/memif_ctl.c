@@ -204,8 +204,6 @@ static void peer_str(char *dst, size_t n, const char *src, size_t srclen)
 
 static void rings_clear(struct mf_dev *d)
 {
-	bool slave = !d->conf.master;
-
 	for (unsigned i = 0; i < UNM_MAX_RINGS; i++) {
 		struct mf_ring *rs[2] = { &d->s2m[i], &d->m2s[i] };
 
@@ -234,7 +232,6 @@ static void rings_clear(struct mf_dev *d)
 	}
 	d->n_regions = 0;
 	d->n_s2m = d->n_m2s = 0;
-	(void)slave;
 }
 
 void mf_disconnect(struct mf_dev *d, const char *why)
