@@ -17,6 +17,7 @@ run() {
 	echo "unetmap benchmarks, $(date -u), $(uname -r), $(nproc) CPUs"
 	run bench/pipe.sh "$R" 1
 	run bench/pktgen_pipe.sh
+	run bench/pktgen_vale.sh 2 "$R"
 	[ -x bench/vale_memif.sh ] && run bench/vale_memif.sh
 	for s in bench/vale_scale.sh bench/vale_passthrough.sh bench/vale_rtt.sh \
 		 bench/vale_1500.sh bench/monitor_overhead.sh; do
