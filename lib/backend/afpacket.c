@@ -874,6 +874,9 @@ static int afp_copy_in(struct unm_port *p, struct unm_kring *kr, const struct tp
 		if (h->tp_mac < sizeof(*h) + AFP_VNET_LEN)
 			return -1;
 		unm_vnet_hdr_decode(src - AFP_VNET_LEN, AFP_VNET_LEN, &vh);
+		/* hdr_len is the skb's linear length, a hint that may end
+		 * before the TCP header of a forwarded frame: not ours to check */
+		vh.hdr_len = 0;
 		vh.num_buffers = 0;
 	}
 	if (vlan) {
@@ -888,8 +891,6 @@ static int afp_copy_in(struct unm_port *p, struct unm_kring *kr, const struct tp
 				return afp_rx_drop(p, UNM_VNET_DROP_CSUM_RANGE);
 			vh.csum_start += 4;
 		}
-		if (vh.hdr_len)
-			vh.hdr_len = vh.hdr_len > 0xffff - 4 ? 0 : vh.hdr_len + 4;
 	}
 	nin = afp_rx_frags(src, snap, vlan ? tag : NULL, in);
 	/* The kernel's header is checked like any other: the frame's bytes

@@ -427,9 +427,13 @@ static int self_test(void)
 	T_ASSERT(rc < 0);
 	T_ASSERT(strstr(unm_errmsg(), "afpacket: no interface 'unmnosuch0'") ||
 		 strstr(unm_errmsg(), "needs CAP_NET_RAW"));
+	/* a virtio-net header carries the socket's offload state */
 	rc = unm_open("afpacket:lo@conf:vnet=10", &p, NULL);
-	T_ASSERT_EQ(rc, -EINVAL);
-	T_ASSERT(strstr(unm_errmsg(), "not supported"));
+	printf("afpacket:lo@conf:vnet=10 -> %d '%s'\n", rc, unm_errmsg());
+	if (rc == 0)
+		unm_close(p);
+	else
+		T_ASSERT(strstr(unm_errmsg(), "needs CAP_NET_RAW"));
 	printf("ok\n");
 	return 0;
 }
