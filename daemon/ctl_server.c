@@ -427,6 +427,10 @@ static int vxlan_item(struct items *it, struct vport *p)
 	memcpy(x->rx_drop, v.rx_drop, sizeof(x->rx_drop));
 	x->learn_full = v.learn_full;
 	x->learn_moves = v.learn_moves;
+	x->tx_gso_frames = v.tx_gso_frames;
+	x->tx_csum = v.tx_csum;
+	x->rx_gro = v.rx_gro;
+	x->rx_coalesced = v.rx_coalesced;
 	return 0;
 }
 

@@ -182,18 +182,20 @@ int vport_attached_create(struct vport **pp, const char *name, int fd, const str
 	unm_ctl_geom_to_opts(g, &o);
 	o.timeout_ms = 1000; /* on an attach worker thread (ctl_server.c), never the control thread */
 	{
-		/* An attached tap or AF_PACKET port gets offloads unless told
-		 * otherwise: the switch is its application and converts headers
-		 * (vale_offload.c), so nobody sees a different frame format, and
-		 * without TSO and checksum offload TCP through it runs at a
-		 * fraction of the rate (an AF_PACKET port then cuts the kernel's
-		 * GSO frames itself). @conf:vnet=0 in the name (or a request's
-		 * vnet length) says no. */
+		/* An attached tap, AF_PACKET or vxlan port gets offloads unless
+		 * told otherwise: the switch is its application and converts
+		 * headers (vale_offload.c), so nobody sees a different frame
+		 * format, and without TSO and checksum offload TCP through it
+		 * runs at a fraction of the rate (an AF_PACKET port then cuts the
+		 * kernel's GSO frames itself; a vxlan port sends a TSO frame as
+		 * UDP GSO batches and hands up coalesced TCP, lib/backend/vxlan.c).
+		 * @conf:vnet=0 in the name (or a request's vnet length) says no. */
 		struct unm_spec s;
 		char why[8];
 
 		if (!o.vnet_hdr_len && unm_parse_name(name, &s, why, sizeof(why)) == 0 &&
-		    (s.kind == UNM_KIND_TAP || s.kind == UNM_KIND_AFPACKET) && s.vnet_hdr_len < 0)
+		    (s.kind == UNM_KIND_TAP || s.kind == UNM_KIND_AFPACKET ||
+		     s.kind == UNM_KIND_VXLAN) && s.vnet_hdr_len < 0)
 			o.vnet_hdr_len = UNM_TAP_ATTACH_VNET;
 	}
 	rc = fd >= 0 ? unm_open_fd(name, fd, &up, &o) : unm_open(name, &up, &o);

@@ -57,6 +57,12 @@ struct unm_vxlan_stats {
 	uint64_t rx_drop[UNM_VXLAN_RX__COUNT];
 	uint64_t learn_full;            /* sources not learned: table full */
 	uint64_t learn_moves;           /* a MAC moved to another remote */
+	/* offloads (a port opened with a virtio-net header, as unmd attaches it) */
+	uint64_t tx_gso_frames;         /* GSO (TSO/USO) frames cut into datagrams here */
+	uint64_t tx_csum;               /* partial checksums completed here */
+	uint64_t rx_gro;                /* reads that returned a UDP GRO batch */
+	uint64_t rx_coalesced;          /* inner TCP frames handed up built from
+	                                   several datagrams (a GSO frame) */
 };
 
 /*

@@ -62,9 +62,13 @@
 #include <unistd.h>
 #include "internal.h"
 #include "backend/vxlan.h"
+#include "offload/offload.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
 #endif
 
 #define VX_NTX       8        /* send sockets (source ports) */
@@ -73,6 +77,9 @@
 #define VX_GSO_SEGS  64       /* UDP_MAX_SEGMENTS of older kernels */
 #define VX_GSO_BYTES 60000    /* payload of one UDP_SEGMENT message */
 #define VX_SOCKBUF   (4 << 20)
+#define VX_SCRATCH   (256 << 10) /* TX: segments built from offloaded frames */
+#define VX_RXN       32       /* receive buffers (datagrams or GRO batches) per recvmmsg */
+#define VX_RXSZ      65536    /* one receive buffer: the largest UDP payload */
 
 struct vx_txm {               /* one queued message */
 	uint32_t slot;            /* first slot of its first frame */
@@ -81,7 +88,27 @@ struct vx_txm {               /* one queued message */
 	uint32_t seg;             /* bytes per datagram (header included) */
 	uint32_t bytes;           /* payload bytes of the message */
 	uint32_t frames_done;     /* frames whose last replica it carries */
+	bool closed;              /* its last segment is short: nothing may join */
 	uint64_t inner_bytes;
+};
+
+/* A frame being written into RX slots from hwtail on (vx_rxsync). */
+struct vx_chain {
+	uint32_t start;           /* its first slot */
+	unsigned n;               /* slots taken */
+	uint32_t len;             /* bytes written, vnet header included */
+	uint32_t idx[UNM_MAX_FRAGS]; /* their buffer indexes, read once, checked */
+};
+
+/* The inner TCP frame being coalesced on RX. */
+struct vx_agg {
+	bool open;
+	struct vx_chain c;
+	struct vx_tcp t;          /* its first segment */
+	uint8_t hdr[14 + 60 + 60]; /* that segment's headers (t.poff bytes) */
+	uint32_t next_seq;
+	uint32_t segs;
+	uint8_t flags;            /* TCP flags of the last segment */
 };
 
 struct vx_priv {
@@ -92,7 +119,8 @@ struct vx_priv {
 	uint32_t ev_reg[1 + VX_NTX]; /* events registered in p->epfd */
 	bool tx_want;                 /* TX ring armed: EPOLLOUT wanted */
 	uint8_t vxh[VX_HDR_LEN];      /* the header of every datagram we send */
-	unsigned mtu, underlay_mtu, ttl, max_frame, max_iov;
+	unsigned mtu, underlay_mtu, ttl, max_frame;
+	unsigned vnet;                /* 0, 10 or 12: virtio-net header before each frame */
 	bool gso_off;                 /* the kernel refused UDP_SEGMENT */
 	uint32_t resume_slot, resume_dest; /* replicas of the frame at hwcur already sent */
 	struct vx_fdb fdb;
@@ -105,12 +133,21 @@ struct vx_priv {
 	struct iovec tiov[VX_TIOV];
 	unsigned nm, niov;
 	int cur_sock;
-	/* RX batch */
-	struct mmsghdr rmsg[VX_BATCH];
-	union vx_addr rname[VX_BATCH];
-	uint8_t rhdr[VX_BATCH][VX_HDR_LEN];
-	struct iovec *riov;           /* VX_BATCH * (1 + max_iov) */
-	uint32_t *ridx;               /* VX_BATCH * max_iov validated buffer indexes */
+	uint8_t *scr;                 /* VX_SCRATCH: datagrams built from offloaded frames */
+	size_t scr_used;
+	/* RX: datagrams read but not yet (all) delivered survive a sync that
+	 * ran out of slots: message rcur, byte roff, of rn */
+	uint8_t *rbuf;                /* VX_RXN * VX_RXSZ */
+	struct mmsghdr rmsg[VX_RXN];
+	struct iovec riov[VX_RXN];
+	union vx_addr rname[VX_RXN];
+	union { char b[CMSG_SPACE(sizeof(int))]; struct cmsghdr a; } rcm[VX_RXN];
+	uint32_t rlen[VX_RXN], rgso[VX_RXN];
+	bool rtrunc[VX_RXN];
+	unsigned rn, rcur;
+	uint32_t roff;
+	struct vx_agg agg;
+	struct unm_frag xf[UNM_MAX_FRAGS]; /* TX: the frame being expanded */
 };
 
 static void vx_free(struct vx_priv *vx)
@@ -123,8 +160,8 @@ static void vx_free(struct vx_priv *vx)
 		if (vx->tx_fd[i] >= 0)
 			close(vx->tx_fd[i]);
 	unm_vxlan_fdb_free(&vx->fdb);
-	free(vx->riov);
-	free(vx->ridx);
+	free(vx->scr);
+	free(vx->rbuf);
 	pthread_mutex_destroy(&vx->lock);
 	free(vx);
 }
@@ -277,9 +314,10 @@ static int vx_open(struct unm_port *p, const struct unm_spec *s, const struct un
 
 	if (o->tx_rings != 1 || o->rx_rings != 1)
 		return unm_seterr(-EINVAL, "vxlan: one ring pair only (@conf:rings=1)");
-	if (o->vnet_hdr_len)
-		return unm_seterr(-EINVAL, "vxlan: no virtio-net header (on a switch, the switch "
-				  "segments and checksums offloaded frames for this port)");
+	if (o->vnet_hdr_len && o->vnet_hdr_len != UNM_VNET_HDR_LEN &&
+	    o->vnet_hdr_len != UNM_VNET_HDR_LEN_MRG)
+		return unm_seterr(-EINVAL, "vxlan: virtio-net header of %u bytes (0, 10 or 12)",
+				  o->vnet_hdr_len);
 	if (s->ring > 0 || (s->flags & (UNM_SPEC_TX_ONLY | UNM_SPEC_RX_ONLY)))
 		return unm_seterr(-EINVAL, "vxlan: open the whole port");
 	vx = calloc(1, sizeof(*vx));
@@ -301,6 +339,12 @@ static int vx_open(struct unm_port *p, const struct unm_spec *s, const struct un
 	if ((rc = vx->rx_fd = vx_socket(vx, "receive")) < 0)
 		goto fail;
 	sockbuf(vx->rx_fd, SO_RCVBUFFORCE, SO_RCVBUF);
+	{
+		/* coalesced reads (Linux 5.0+; without it one datagram each) */
+		int one = 1;
+
+		(void)setsockopt(vx->rx_fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	}
 	if ((rc = vx_bind(vx, vx->rx_fd, vx->vc.port, vx->vc.mcast)) < 0)
 		goto fail;
 	if (vx->vc.mcast && (rc = vx_join(vx)) < 0)
@@ -321,15 +365,15 @@ static int vx_open(struct unm_port *p, const struct unm_spec *s, const struct un
 	vx->underlay_mtu = vx_underlay_mtu(vx);
 	vx->mtu = unm_vxlan_inner_mtu(vx->underlay_mtu, vx->vc.family);
 	vx->max_frame = vx->mtu + 14 + 4;
-	vx->max_iov = (vx->max_frame + o->buf_size - 1) / o->buf_size;
-	if (vx->max_iov > UNM_MAX_FRAGS) {
+	vx->vnet = o->vnet_hdr_len;
+	if ((vx->vnet + vx->max_frame + o->buf_size - 1) / o->buf_size > UNM_MAX_FRAGS) {
 		rc = unm_seterr(-EINVAL, "vxlan: inner MTU %u needs more than %d buffers of %u bytes",
 				vx->mtu, UNM_MAX_FRAGS, o->buf_size);
 		goto fail;
 	}
-	vx->riov = calloc((size_t)VX_BATCH * (1 + vx->max_iov), sizeof(*vx->riov));
-	vx->ridx = calloc((size_t)VX_BATCH * vx->max_iov, sizeof(*vx->ridx));
-	if (!vx->riov || !vx->ridx) {
+	vx->scr = malloc(VX_SCRATCH);
+	vx->rbuf = malloc((size_t)VX_RXN * VX_RXSZ);
+	if (!vx->scr || !vx->rbuf) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -481,6 +525,115 @@ static int vx_flush(struct unm_port *p, struct vx_priv *vx, uint32_t *slot, uint
 	return ret;
 }
 
+/*
+ * Queue one datagram for DEST: IOV[0..n) holds its SEG bytes, VXLAN
+ * header included; it belongs to the frame at SLOT, replica D of NDEST.
+ * It joins the previous message as one more UDP GSO segment when the
+ * kernel allows (no longer than that message's segments, which it closes
+ * if shorter; same remote; within the kernel's limits) and resuming
+ * stays exact: frames to one remote only, or another datagram of the
+ * same frame and replica. LAST: the frame's last datagram of its last
+ * replica (the frame then counts as sent with INNER bytes).
+ * Returns VX_FLUSH_OK or what a flush it needed returned.
+ */
+static int vx_queue(struct unm_port *p, struct vx_priv *vx, const union vx_addr *dest,
+		    const struct iovec *iov, unsigned n, uint32_t seg, uint32_t slot, unsigned d,
+		    unsigned ndest, bool last, uint64_t inner, uint32_t *rslot, uint32_t *rdest)
+{
+	struct vx_txm *t = vx->nm ? &vx->tm[vx->nm - 1] : NULL;
+	unsigned ohdr = vx->vc.family == AF_INET ? 28 : 48;
+	int fr;
+
+	if (t && !vx->gso_off && !t->closed && seg <= t->seg && t->nseg < VX_GSO_SEGS &&
+	    t->bytes + seg <= VX_GSO_BYTES && t->seg + ohdr <= vx->underlay_mtu &&
+	    vx->niov + n <= VX_TIOV && (ndest == 1 || (t->slot == slot && t->dest == d)) &&
+	    unm_vxlan_addr_eq(&vx->tname[vx->nm - 1], dest)) {
+		memcpy(&vx->tiov[vx->niov], iov, n * sizeof(*iov));
+		vx->niov += n;
+		vx->tmsg[vx->nm - 1].msg_hdr.msg_iovlen += n;
+		t->nseg++;
+		t->bytes += seg;
+		t->closed = seg < t->seg;
+		t->frames_done += last;
+		t->inner_bytes += last ? inner : 0;
+		return VX_FLUSH_OK;
+	}
+	if (vx->nm == VX_BATCH || vx->niov + n > VX_TIOV) {
+		fr = vx_flush(p, vx, rslot, rdest);
+		if (fr != VX_FLUSH_OK)
+			return fr;
+	}
+	t = &vx->tm[vx->nm];
+	t->slot = slot;
+	t->dest = (uint16_t)d;
+	t->nseg = 1;
+	t->seg = seg;
+	t->bytes = seg;
+	t->closed = false;
+	t->frames_done = last;
+	t->inner_bytes = last ? inner : 0;
+	vx->tname[vx->nm] = *dest;
+	memset(&vx->tmsg[vx->nm], 0, sizeof(vx->tmsg[0]));
+	vx->tmsg[vx->nm].msg_hdr.msg_iov = &vx->tiov[vx->niov];
+	vx->tmsg[vx->nm].msg_hdr.msg_iovlen = n;
+	memcpy(&vx->tiov[vx->niov], iov, n * sizeof(*iov));
+	vx->niov += n;
+	vx->nm++;
+	return VX_FLUSH_OK;
+}
+
+/*
+ * A frame with a virtio-net header that asks for work (GSO, or a partial
+ * checksum): build its datagrams in the scratch area, each the VXLAN
+ * header then a complete inner frame (headers replicated and fixed up,
+ * checksums complete: lib/offload's segmenter), so that consecutive ones
+ * form a UDP GSO message the kernel only has to cut at equal offsets.
+ * Segments are at most the inner MTU (plus the Ethernet header) long.
+ * Returns the number of datagrams, *full their common size (the last may
+ * be shorter, *lastlen), or 0 to drop the frame (too big for the scratch
+ * area). The caller flushed first if the scratch area lacked room.
+ */
+static unsigned vx_expand(struct vx_priv *vx, struct unm_vnet_info *vi,
+			  const struct unm_frag *f, unsigned nf, uint32_t *full,
+			  uint32_t *lastlen, uint8_t **base)
+{
+	struct unm_gso g;
+	uint32_t maxf = vx->mtu + 14;
+	size_t need;
+	uint8_t *b;
+
+	if (vi->hdr.gso_type != UNM_VNET_GSO_NONE && vi->payload_off + vi->hdr.gso_size > maxf) {
+		if (vi->payload_off >= maxf)
+			return 0;
+		vi->hdr.gso_size = (uint16_t)(maxf - vi->payload_off);
+		vi->nsegs = (vi->payload_len + vi->hdr.gso_size - 1) / vi->hdr.gso_size;
+	}
+	if (vi->hdr.gso_type == UNM_VNET_GSO_NONE) {
+		*full = *lastlen = VX_HDR_LEN + vi->frame_len;
+		need = *full;
+		if (vi->nsegs != 1)
+			vi->nsegs = 1;
+	} else {
+		*full = VX_HDR_LEN + vi->payload_off + vi->hdr.gso_size;
+		*lastlen = VX_HDR_LEN + vi->payload_off +
+			   (vi->payload_len - (vi->nsegs - 1) * vi->hdr.gso_size);
+		need = (size_t)(vi->nsegs - 1) * *full + *lastlen;
+	}
+	if (need > VX_SCRATCH - vx->scr_used || unm_gso_init(&g, vi, f, nf))
+		return 0;
+	b = *base = vx->scr + vx->scr_used;
+	for (unsigned k = 0; k < vi->nsegs; k++) {
+		uint32_t l = k + 1 == vi->nsegs ? *lastlen : *full;
+
+		memcpy(b, vx->vxh, VX_HDR_LEN);
+		if (unm_gso_next(&g, b + VX_HDR_LEN, l - VX_HDR_LEN) != (int)(l - VX_HDR_LEN))
+			return 0; /* cannot happen: sizes come from vi */
+		b += l;
+	}
+	vx->scr_used += need;
+	return vi->nsegs;
+}
+
 static int vx_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct vx_priv *vx = p->priv;
@@ -493,28 +646,70 @@ static int vx_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	vx->resume_slot = UINT32_MAX;
 	pthread_mutex_lock(&vx->lock);
 	vx->nm = vx->niov = 0;
+	vx->scr_used = 0;
 	vx->cur_sock = 0;
 again:
 	while (i != head) {
-		struct iovec fiov[UNM_MAX_FRAGS];
-		unsigned nfi, ndest = 1;
+		struct iovec fiov[1 + UNM_MAX_FRAGS];
+		unsigned nfi, ndest = 1, nseg = 0;
 		size_t len;
-		int n = vx_gather(p, kr, i, head, fiov, &nfi, &len);
+		int n = vx_gather(p, kr, i, head, fiov + 1, &nfi, &len);
 		const union vx_addr *dests;
 		const struct vx_fdb_ent *fe = NULL;
-		uint8_t eth[14];
+		struct unm_vnet_info vi;
+		uint32_t full = 0, lastlen = 0;
+		uint8_t eth[14], *sbase = NULL;
 		int sock;
 
 		if (n == 0)
 			break; /* the chain continues past head */
-		if (n < 0 || len < 14 || len > VX_GSO_BYTES) {
+		if (n > 0 && vx->vnet) {
+			/* the header: read once, validated, then skipped */
+			struct unm_frag f[UNM_MAX_FRAGS];
+			uint8_t raw[UNM_VNET_HDR_LEN_MRG];
+			enum unm_vnet_drop why = UNM_VNET_DROP_SHORT;
+
+			if (nfi == 0 || fiov[1].iov_len < vx->vnet + 14) {
+				n = -n;
+			} else {
+				memcpy(raw, fiov[1].iov_base, vx->vnet);
+				fiov[1].iov_base = (char *)fiov[1].iov_base + vx->vnet;
+				fiov[1].iov_len -= vx->vnet;
+				len -= vx->vnet;
+				for (unsigned k = 0; k < nfi; k++) {
+					f[k].ptr = fiov[1 + k].iov_base;
+					f[k].len = fiov[1 + k].iov_len;
+				}
+				if (unm_vnet_parse(raw, vx->vnet, f, nfi, &vi, &why))
+					n = -n;
+				else if (vi.hdr.gso_type != UNM_VNET_GSO_NONE ||
+					 (vi.hdr.flags & UNM_VNET_F_NEEDS_CSUM))
+					nseg = 1; /* expanded below, once the socket is known */
+			}
+			if (n < 0) {
+				p->st.vnet_drops++;
+				vx->st.tx_drops++;
+				p->st.drops++;
+				n = -n;
+				goto next;
+			}
+			if (nseg) {
+				for (unsigned k = 0; k < nfi; k++) {
+					f[k].ptr = fiov[1 + k].iov_base;
+					f[k].len = fiov[1 + k].iov_len;
+				}
+				/* keep f: vx_expand reads it after a possible flush */
+				memcpy(vx->xf, f, nfi * sizeof(*f));
+			}
+		}
+		if (n < 0 || len < 14 || (!nseg && len > VX_GSO_BYTES)) {
 			vx->st.tx_drops++;
 			p->st.drops++;
 			n = n < 0 ? -n : n;
 			goto next;
 		}
 		/* the first 14 bytes, once (shared memory) */
-		for (unsigned k = 0, got = 0; got < 14; k++) {
+		for (unsigned k = 1, got = 0; got < 14; k++) {
 			size_t c = fiov[k].iov_len < 14 - got ? fiov[k].iov_len : 14 - got;
 
 			memcpy(eth + got, fiov[k].iov_base, c);
@@ -536,7 +731,7 @@ again:
 			size_t hl = len < sizeof(hb) ? len : sizeof(hb);
 
 			/* the flow hash reads at most 64 header bytes, once */
-			for (unsigned k = 0, got = 0; got < hl; k++) {
+			for (unsigned k = 1, got = 0; got < hl; k++) {
 				size_t c = fiov[k].iov_len < hl - got ? fiov[k].iov_len : hl - got;
 
 				memcpy(hb + got, fiov[k].iov_base, c);
@@ -544,59 +739,56 @@ again:
 			}
 			sock = (int)(unm_vxlan_flow_hash(hb, hl) % VX_NTX);
 		}
-		for (unsigned d = d0; d < ndest; d++) {
-			struct vx_txm *t = vx->nm ? &vx->tm[vx->nm - 1] : NULL;
-			uint32_t seg = (uint32_t)len + VX_HDR_LEN;
-			unsigned ohdr = vx->vc.family == AF_INET ? 28 : 48;
-
-			if (vx->nm && sock != vx->cur_sock) {
+		if (vx->nm && sock != vx->cur_sock) {
+			fr = vx_flush(p, vx, &rslot, &rdest);
+			if (fr != VX_FLUSH_OK)
+				goto flushed;
+		}
+		vx->cur_sock = sock;
+		if (nseg) {
+			if (vx->nm == 0)
+				vx->scr_used = 0;
+			nseg = vx_expand(vx, &vi, vx->xf, nfi, &full, &lastlen, &sbase);
+			if (nseg == 0 && vx->nm) {
+				/* no room left in the scratch area: send what uses it */
 				fr = vx_flush(p, vx, &rslot, &rdest);
 				if (fr != VX_FLUSH_OK)
 					goto flushed;
-				t = NULL;
+				vx->scr_used = 0;
+				nseg = vx_expand(vx, &vi, vx->xf, nfi, &full, &lastlen, &sbase);
 			}
-			vx->cur_sock = sock;
-			/* Same size, same remote, right after: one more segment
-			 * of the previous message (UDP GSO). */
-			if (t && ndest == 1 && !vx->gso_off && t->seg == seg && t->nseg < VX_GSO_SEGS &&
-			    t->bytes + seg <= VX_GSO_BYTES && seg + ohdr <= vx->underlay_mtu &&
-			    vx->niov + 1 + nfi <= VX_TIOV &&
-			    unm_vxlan_addr_eq(&vx->tname[vx->nm - 1], dests)) {
-				struct msghdr *h = &vx->tmsg[vx->nm - 1].msg_hdr;
+			if (nseg == 0) {
+				vx->st.tx_drops++;
+				p->st.drops++;
+				goto next;
+			}
+			if (vi.hdr.gso_type != UNM_VNET_GSO_NONE)
+				vx->st.tx_gso_frames++;
+			else
+				vx->st.tx_csum++;
+		}
+		for (unsigned d = d0; d < ndest; d++) {
+			if (nseg) {
+				for (unsigned k = 0; k < nseg; k++) {
+					struct iovec one = {
+						.iov_base = sbase + (size_t)k * full,
+						.iov_len = k + 1 == nseg ? lastlen : full,
+					};
 
-				vx->tiov[vx->niov].iov_base = vx->vxh;
-				vx->tiov[vx->niov].iov_len = VX_HDR_LEN;
-				memcpy(&vx->tiov[vx->niov + 1], fiov, nfi * sizeof(*fiov));
-				vx->niov += 1 + nfi;
-				h->msg_iovlen += 1 + nfi;
-				t->nseg++;
-				t->bytes += seg;
-				t->frames_done++;
-				t->inner_bytes += len;
+					fr = vx_queue(p, vx, &dests[d], &one, 1, (uint32_t)one.iov_len, i, d,
+						      ndest, d + 1 == ndest && k + 1 == nseg, len,
+						      &rslot, &rdest);
+					if (fr != VX_FLUSH_OK)
+						goto flushed;
+				}
 				continue;
 			}
-			if (vx->nm == VX_BATCH || vx->niov + 1 + nfi > VX_TIOV) {
-				fr = vx_flush(p, vx, &rslot, &rdest);
-				if (fr != VX_FLUSH_OK)
-					goto flushed;
-			}
-			t = &vx->tm[vx->nm];
-			t->slot = i;
-			t->dest = (uint16_t)d;
-			t->nseg = 1;
-			t->seg = seg;
-			t->bytes = seg;
-			t->frames_done = d + 1 == ndest;
-			t->inner_bytes = d + 1 == ndest ? len : 0;
-			vx->tname[vx->nm] = dests[d];
-			memset(&vx->tmsg[vx->nm], 0, sizeof(vx->tmsg[0]));
-			vx->tmsg[vx->nm].msg_hdr.msg_iov = &vx->tiov[vx->niov];
-			vx->tmsg[vx->nm].msg_hdr.msg_iovlen = 1 + nfi;
-			vx->tiov[vx->niov].iov_base = vx->vxh;
-			vx->tiov[vx->niov].iov_len = VX_HDR_LEN;
-			memcpy(&vx->tiov[vx->niov + 1], fiov, nfi * sizeof(*fiov));
-			vx->niov += 1 + nfi;
-			vx->nm++;
+			fiov[0].iov_base = vx->vxh;
+			fiov[0].iov_len = VX_HDR_LEN;
+			fr = vx_queue(p, vx, &dests[d], fiov, 1 + nfi, (uint32_t)len + VX_HDR_LEN, i, d,
+				      ndest, d + 1 == ndest, len, &rslot, &rdest);
+			if (fr != VX_FLUSH_OK)
+				goto flushed;
 		}
 next:
 		d0 = 0;
@@ -612,8 +804,10 @@ next:
 flushed:
 	i = rslot;
 	d0 = rdest;
-	if (fr == VX_FLUSH_RETRY)
+	if (fr == VX_FLUSH_RETRY) {
+		vx->scr_used = 0;
 		goto again;
+	}
 	vx->resume_slot = i;
 	vx->resume_dest = d0;
 out:
@@ -631,12 +825,103 @@ static inline uint32_t kr_adv(const struct unm_kring *kr, uint32_t i, unsigned n
 	return i >= kr->nslots ? i - kr->nslots : i;
 }
 
-/* Read datagrams into the free slots [hwtail, hwcur - 1). */
+static inline unsigned slots_for(const struct unm_kring *kr, size_t len)
+{
+	return (unsigned)((len + kr->buf_size - 1) / kr->buf_size);
+}
+
+/* Append N bytes at SRC to chain C, taking the next slots' buffers as
+ * needed (the caller checked there are enough free slots). Returns 0, or
+ * -EINVAL if a slot holds a bad buffer index (the application's fault). */
+static int ch_put(struct unm_port *p, struct unm_kring *kr, struct vx_chain *c,
+		  const void *src, size_t n)
+{
+	const uint8_t *s = src;
+
+	while (n) {
+		unsigned k = c->len / kr->buf_size;
+		size_t off = c->len % kr->buf_size, l = kr->buf_size - off;
+
+		if (k >= UNM_MAX_FRAGS)
+			return -EINVAL; /* callers check first: cannot happen */
+		if (k == c->n) {
+			uint32_t sl = kr_adv(kr, c->start, k);
+			uint32_t idx = kr->ring->slot[sl].buf_idx; /* untrusted: app-written */
+
+			if (unlikely(!unm_buf_ok(p, idx))) {
+				p->st.bad_buf++;
+				return unm_seterr(-EINVAL, "vxlan: RX slot %u has invalid buffer %u",
+						  sl, idx);
+			}
+			c->idx[c->n++] = idx;
+		}
+		if (l > n)
+			l = n;
+		memcpy(kr_buf(kr, c->idx[k]) + off, s, l);
+		s += l;
+		n -= l;
+		c->len += (uint32_t)l;
+	}
+	return 0;
+}
+
+/* Publish chain C (lengths, MOREFRAG); returns the slots it took. */
+static unsigned ch_close(struct unm_kring *kr, const struct vx_chain *c)
+{
+	uint32_t left = c->len, s = c->start;
+
+	for (unsigned k = 0; k < c->n; k++, s = kr_next(kr, s)) {
+		struct unm_slot *sl = &kr->ring->slot[s];
+		uint32_t l = left > kr->buf_size ? kr->buf_size : left;
+
+		sl->len = (uint16_t)l;
+		sl->flags = k + 1 < c->n ? UNM_NS_MOREFRAG : 0;
+		left -= l;
+	}
+	return c->n;
+}
+
+/* Hand up the coalesced frame: headers fixed (one segment: as received,
+ * checksum known good), the vnet header written. Returns its slots. */
+static unsigned vx_agg_close(struct vx_priv *vx, struct unm_port *p, struct unm_kring *kr)
+{
+	struct vx_agg *a = &vx->agg;
+	struct unm_vnet_hdr h = { .flags = UNM_VNET_F_DATA_VALID };
+	uint8_t raw[UNM_VNET_HDR_LEN_MRG];
+
+	a->open = false;
+	if (a->segs > 1) {
+		h.flags = UNM_VNET_F_NEEDS_CSUM;
+		h.gso_type = a->t.v6 ? UNM_VNET_GSO_TCPV6 : UNM_VNET_GSO_TCPV4;
+		h.hdr_len = a->t.poff;
+		h.gso_size = (uint16_t)a->t.plen;
+		h.csum_start = a->t.l4;
+		h.csum_offset = 16;
+		unm_vxlan_tcp_fix(a->hdr, &a->t, a->c.len - vx->vnet, a->flags);
+		/* the headers sit in the first buffer (checked when opened) */
+		memcpy(kr_buf(kr, a->c.idx[0]) + vx->vnet, a->hdr, a->t.poff);
+		vx->st.rx_coalesced++;
+	}
+	unm_vnet_hdr_encode(raw, vx->vnet, &h);
+	memcpy(kr_buf(kr, a->c.idx[0]), raw, vx->vnet);
+	p->st.rx_frames++;
+	p->st.rx_bytes += a->c.len - vx->vnet;
+	return ch_close(kr, &a->c);
+}
+
+/* Read datagrams (UDP GRO batches: several datagrams of one size from one
+ * source, back to back) into the private receive buffers, then check each
+ * VXLAN datagram and copy its frame into the free slots [hwtail, hwcur - 1).
+ * With a vnet header, consecutive inner TCP segments of one flow whose
+ * checksums are right become one GSO frame (NEEDS_CSUM, as a NIC's LRO
+ * would hand them up). */
 static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct vx_priv *vx = p->priv;
-	unsigned mi = vx->max_iov;
-	uint32_t free_slots;
+	struct vx_agg *a = &vx->agg;
+	uint32_t free_slots, w;
+	unsigned maxs = slots_for(kr, vx->vnet + vx->max_frame);
+	bool can_agg = vx->vnet && kr->buf_size >= vx->vnet + sizeof(a->hdr);
 	uint64_t now = unm_now_ns();
 	int rc = 0;
 
@@ -644,109 +929,171 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	kr->hwcur = head;
 	free_slots = kr->nslots - 1 - kr_dist(kr, kr->hwcur, kr->hwtail);
 	pthread_mutex_lock(&vx->lock);
-	while (free_slots >= mi) {
-		unsigned n = free_slots / mi;
-		uint32_t s = kr->hwtail, w = kr->hwtail;
-		int r;
+	w = kr->hwtail;
+	a->open = false;
+	for (;;) {
+		uint8_t *seg, *fr;
+		size_t dlen, sl, flen;
+		union vx_addr *src;
+		struct vx_tcp t;
+		unsigned need;
+		int why;
 
-		if (n > VX_BATCH)
-			n = VX_BATCH;
-		for (unsigned m = 0; m < n; m++) {
-			struct iovec *iov = &vx->riov[m * (1 + mi)];
+		if (vx->rcur == vx->rn) {
+			int r;
 
-			iov[0].iov_base = vx->rhdr[m];
-			iov[0].iov_len = VX_HDR_LEN;
-			for (unsigned k = 0; k < mi; k++, s = kr_next(kr, s)) {
-				uint32_t idx = kr->ring->slot[s].buf_idx; /* untrusted: app-written */
+			if (free_slots < maxs + (a->open ? a->c.n : 0))
+				break;
+			for (unsigned m = 0; m < VX_RXN; m++) {
+				struct msghdr *h = &vx->rmsg[m].msg_hdr;
 
-				if (unlikely(!unm_buf_ok(p, idx))) {
-					p->st.bad_buf++;
-					rc = unm_seterr(-EINVAL, "vxlan: RX slot %u has invalid buffer %u",
-							s, idx);
+				vx->riov[m].iov_base = vx->rbuf + (size_t)m * VX_RXSZ;
+				vx->riov[m].iov_len = VX_RXSZ;
+				memset(h, 0, sizeof(*h));
+				h->msg_name = &vx->rname[m];
+				h->msg_namelen = sizeof(vx->rname[m]);
+				h->msg_iov = &vx->riov[m];
+				h->msg_iovlen = 1;
+				h->msg_control = vx->rcm[m].b;
+				h->msg_controllen = sizeof(vx->rcm[m].b);
+			}
+			r = recvmmsg(vx->rx_fd, vx->rmsg, VX_RXN, MSG_DONTWAIT, NULL);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					rc = unm_seterr(-errno, "vxlan: recvmmsg: %s", strerror(errno));
+				break;
+			}
+			if (r == 0)
+				break;
+			for (unsigned m = 0; m < (unsigned)r; m++) {
+				struct msghdr *h = &vx->rmsg[m].msg_hdr;
+				struct cmsghdr *c;
+				union vx_addr *s = &vx->rname[m];
+
+				vx->rlen[m] = vx->rmsg[m].msg_len;
+				vx->rtrunc[m] = (h->msg_flags & MSG_TRUNC) != 0;
+				vx->rgso[m] = 0;
+				for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+					int gs;
+
+					if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+					    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+						memcpy(&gs, CMSG_DATA(c), sizeof(gs));
+						if (gs > 0 && (uint32_t)gs < vx->rlen[m])
+							vx->rgso[m] = (uint32_t)gs;
+					}
+				}
+				if (vx->rgso[m])
+					vx->st.rx_gro++;
+				if (h->msg_namelen < sizeof(sa_family_t) || s->sa.sa_family != vx->vc.family)
+					memset(s, 0, sizeof(*s));
+				/* replies go to the VXLAN port of the remote, not to
+				 * its (flow) source port */
+				if (s->sa.sa_family == AF_INET)
+					s->v4.sin_port = htons(vx->vc.port);
+				else if (s->sa.sa_family == AF_INET6)
+					s->v6.sin6_port = htons(vx->vc.port);
+			}
+			vx->rn = (unsigned)r;
+			vx->rcur = 0;
+			vx->roff = 0;
+		}
+		/* the next VXLAN datagram: the whole message, or its next GRO segment */
+		dlen = vx->rlen[vx->rcur];
+		sl = dlen - vx->roff;
+		if (vx->rgso[vx->rcur] && sl > vx->rgso[vx->rcur])
+			sl = vx->rgso[vx->rcur];
+		seg = vx->rbuf + (size_t)vx->rcur * VX_RXSZ + vx->roff;
+		src = &vx->rname[vx->rcur];
+		why = unm_vxlan_rx_check(&vx->vc, seg, sl, vx->rtrunc[vx->rcur], src, vx->max_frame);
+		if (why != VX_RX_OK) {
+			vx->st.rx_drop[why]++;
+			p->st.drops++;
+			goto consumed;
+		}
+		fr = seg + VX_HDR_LEN;
+		flen = sl - VX_HDR_LEN;
+		if (a->open) {
+			if (unm_vxlan_tcp_parse(fr, flen, &t) && t.plen <= a->t.plen &&
+			    a->c.len + t.plen - vx->vnet <= UNM_MAX_FRAME &&
+			    slots_for(kr, a->c.len + t.plen) <= UNM_MAX_FRAGS &&
+			    slots_for(kr, a->c.len + t.plen) <= free_slots &&
+			    unm_vxlan_tcp_follows(a->hdr, &a->t, a->next_seq, fr, &t)) {
+				if ((rc = ch_put(p, kr, &a->c, fr + t.poff, t.plen)) < 0)
 					goto out;
+				a->next_seq += t.plen;
+				a->segs++;
+				a->flags = t.flags;
+				if (t.flags != 0x10 || t.plen < a->t.plen) {
+					need = vx_agg_close(vx, p, kr);
+					free_slots -= need;
+					w = kr_adv(kr, w, need);
 				}
-				vx->ridx[m * mi + k] = idx;
-				iov[1 + k].iov_base = kr_buf(kr, idx);
-				iov[1 + k].iov_len = kr->buf_size;
+				goto delivered;
 			}
-			memset(&vx->rmsg[m], 0, sizeof(vx->rmsg[m]));
-			vx->rmsg[m].msg_hdr.msg_name = &vx->rname[m];
-			vx->rmsg[m].msg_hdr.msg_namelen = sizeof(vx->rname[m]);
-			vx->rmsg[m].msg_hdr.msg_iov = iov;
-			vx->rmsg[m].msg_hdr.msg_iovlen = 1 + mi;
-		}
-		r = recvmmsg(vx->rx_fd, vx->rmsg, n, MSG_DONTWAIT, NULL);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				rc = unm_seterr(-errno, "vxlan: recvmmsg: %s", strerror(errno));
-			break;
-		}
-		for (unsigned m = 0; m < (unsigned)r; m++) {
-			const struct msghdr *h = &vx->rmsg[m].msg_hdr;
-			size_t dlen = vx->rmsg[m].msg_len, inner, left;
-			union vx_addr *src = &vx->rname[m];
-			unsigned need, pw = kr_dist(kr, kr->hwtail, w), pw0 = pw, ps = m * mi;
-			int why;
-			uint8_t smac[6];
-
-			vx->st.rx_datagrams++;
-			if (h->msg_namelen < sizeof(sa_family_t) || src->sa.sa_family != vx->vc.family)
-				memset(src, 0, sizeof(*src));
-			why = unm_vxlan_rx_check(&vx->vc, vx->rhdr[m], dlen,
-						 (h->msg_flags & MSG_TRUNC) != 0, src, vx->max_frame);
-			if (why != VX_RX_OK) {
-				vx->st.rx_drop[why]++;
-				p->st.drops++;
-				continue;
-			}
-			inner = dlen - VX_HDR_LEN;
-			need = (unsigned)((inner + kr->buf_size - 1) / kr->buf_size);
-			left = inner;
-			for (unsigned k = 0; k < need; k++, pw++, ps++) {
-				struct unm_slot *sl = &kr->ring->slot[w];
-				size_t l = left > kr->buf_size ? kr->buf_size : left;
-
-				if (pw != ps) {
-					/* pack down over dropped datagrams: swap the
-					 * (validated) buffers of slots w and ps */
-					uint32_t t = vx->ridx[pw];
-					uint32_t sp = kr_adv(kr, kr->hwtail, ps);
-
-					vx->ridx[pw] = vx->ridx[ps];
-					vx->ridx[ps] = t;
-					sl->buf_idx = vx->ridx[pw];
-					kr->ring->slot[sp].buf_idx = t;
-					kr->ring->slot[sp].flags = UNM_NS_BUF_CHANGED;
-					sl->flags = UNM_NS_BUF_CHANGED;
-				} else {
-					sl->flags = 0;
-				}
-				sl->len = (uint16_t)l;
-				if (left > l)
-					sl->flags |= UNM_NS_MOREFRAG;
-				left -= l;
-				w = kr_next(kr, w);
-			}
-			/* learn from a copy read once; replies go to the VXLAN
-			 * port of the remote, not to its (flow) source port */
-			memcpy(smac, (const uint8_t *)kr_buf(kr, vx->ridx[pw0]) + 6, 6);
-			if (src->sa.sa_family == AF_INET)
-				src->v4.sin_port = htons(vx->vc.port);
-			else
-				src->v6.sin6_port = htons(vx->vc.port);
-			unm_vxlan_fdb_learn(&vx->fdb, smac, src, now);
-			vx->st.rx_frames++;
-			p->st.rx_frames++;
-			p->st.rx_bytes += inner;
+			need = vx_agg_close(vx, p, kr);
 			free_slots -= need;
+			w = kr_adv(kr, w, need);
 		}
-		kr->hwtail = w;
-		if ((unsigned)r < n)
-			break;
+		need = slots_for(kr, vx->vnet + flen);
+		if (need > free_slots)
+			break; /* ring full: this datagram waits for the next sync */
+		if (can_agg && unm_vxlan_tcp_parse(fr, flen, &t)) {
+			memset(&a->c, 0, sizeof(a->c));
+			a->c.start = w;
+			a->c.len = vx->vnet; /* the header is written at close */
+			a->t = t;
+			memcpy(a->hdr, fr, t.poff);
+			a->next_seq = t.seq + t.plen;
+			a->segs = 1;
+			a->flags = t.flags;
+			a->open = true;
+			if ((rc = ch_put(p, kr, &a->c, fr, flen)) < 0)
+				goto out;
+			if (t.flags != 0x10) {
+				need = vx_agg_close(vx, p, kr);
+				free_slots -= need;
+				w = kr_adv(kr, w, need);
+			}
+		} else {
+			struct vx_chain c = { .start = w };
+
+			if (vx->vnet) {
+				static const struct unm_vnet_hdr zero;
+				uint8_t raw[UNM_VNET_HDR_LEN_MRG];
+
+				unm_vnet_hdr_encode(raw, vx->vnet, &zero);
+				rc = ch_put(p, kr, &c, raw, vx->vnet);
+			}
+			if (rc < 0 || (rc = ch_put(p, kr, &c, fr, flen)) < 0)
+				goto out;
+			need = ch_close(kr, &c);
+			free_slots -= need;
+			w = kr_adv(kr, w, need);
+			p->st.rx_frames++;
+			p->st.rx_bytes += flen;
+		}
+delivered:
+		unm_vxlan_fdb_learn(&vx->fdb, fr + 6, src, now);
+		vx->st.rx_frames++;
+consumed:
+		vx->st.rx_datagrams++;
+		vx->roff += (uint32_t)sl;
+		if (vx->roff >= dlen) {
+			vx->rcur++;
+			vx->roff = 0;
+		}
 	}
 out:
+	if (a->open && rc == 0) {
+		unsigned need = vx_agg_close(vx, p, kr);
+
+		w = kr_adv(kr, w, need);
+	}
+	a->open = false;
+	kr->hwtail = w;
 	vx->st.learn_full = vx->fdb.full;
 	vx->st.learn_moves = vx->fdb.moves;
 	pthread_mutex_unlock(&vx->lock);

@@ -130,6 +130,52 @@ UNM_HIDDEN unsigned unm_vxlan_fdb_count(const struct vx_fdb *t, uint64_t now);
  */
 UNM_HIDDEN uint32_t unm_vxlan_flow_hash(const uint8_t *frame, size_t len);
 
+/* ---- inner TCP coalescing (RX towards a port with vnet headers) --------- */
+
+/* An inner TCP segment that may be coalesced, as unm_vxlan_tcp_parse()
+ * found it. Offsets from the frame's first byte. */
+struct vx_tcp {
+	uint16_t l4;                 /* TCP header: 14 + IP header length */
+	uint16_t poff;               /* payload: l4 + TCP header length */
+	uint8_t v6;                  /* 0: IPv4, 1: IPv6 */
+	uint8_t flags;               /* TCP flags: ACK, or ACK|PSH */
+	uint32_t seq;
+	uint32_t plen;               /* payload bytes: len - poff > 0 */
+};
+
+/*
+ * unm_vxlan_tcp_parse - true if the LEN bytes at FRAME are an untagged
+ * Ethernet frame with IPv4 (any options, not a fragment, header checksum
+ * right) or IPv6 (next header TCP) whose IP length is exactly the rest of
+ * the frame, then TCP with payload, flags ACK or ACK|PSH only and a
+ * correct checksum; fills *t. Everything else (pure ACKs, SYN/FIN/RST/
+ * URG/ECE/CWR, padding, a checksum a sender left for a NIC) is false: it
+ * travels on uncoalesced. Reads only FRAME[0 .. len).
+ */
+UNM_HIDDEN bool unm_vxlan_tcp_parse(const uint8_t *frame, size_t len, struct vx_tcp *t);
+
+/*
+ * unm_vxlan_tcp_follows - true if segment B (parsed TB) can be appended
+ * to a coalesced frame whose first segment's headers are A (parsed TA)
+ * and whose next expected sequence number is NEXT_SEQ: same header sizes,
+ * Ethernet header, IP header except lengths (and IPv4 id and checksum),
+ * TCP header except sequence number, flags and checksum. Reads A and B
+ * up to TA->poff only.
+ */
+UNM_HIDDEN bool unm_vxlan_tcp_follows(const uint8_t *a, const struct vx_tcp *ta,
+				      uint32_t next_seq, const uint8_t *b,
+				      const struct vx_tcp *tb);
+
+/*
+ * unm_vxlan_tcp_fix - rewrite HDR (the first T->poff bytes of a coalesced
+ * frame, the first segment's headers) for a frame of TOTAL bytes (at most
+ * 14 + 65535): IP length, IPv4 header checksum, TCP flags = FLAGS, and
+ * the TCP checksum field = the pseudo-header sum, as a virtio-net
+ * NEEDS_CSUM frame carries it (csum_start T->l4, csum_offset 16).
+ */
+UNM_HIDDEN void unm_vxlan_tcp_fix(uint8_t *hdr, const struct vx_tcp *t, size_t total,
+				  uint8_t flags);
+
 /* The inner MTU for an underlay of MTU bytes (-50 IPv4, -70 IPv6). */
 static inline unsigned unm_vxlan_inner_mtu(unsigned mtu, int family)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "internal.h"
 #include "backend/vxlan.h"
+#include "offload/offload.h"
 
 static const char *const conf_keys[] = { "vni", "port", "local", "ttl", "learn", "ageing" };
 
@@ -412,4 +413,106 @@ uint32_t unm_vxlan_flow_hash(const uint8_t *f, size_t len)
 		h = mix(h, w ^ proto);
 	}
 	return h;
+}
+
+/* ---- inner TCP coalescing (RX) ------------------------------------------- */
+
+#define TCPF_ACK 0x10
+#define TCPF_PSH 0x08
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+bool unm_vxlan_tcp_parse(const uint8_t *f, size_t len, struct vx_tcp *t)
+{
+	size_t l4, thl, iplen;
+	uint32_t sum;
+
+	if (len < 14 + 20 + 20 || len > UNM_MAX_FRAME)
+		return false;
+	if (f[12] == 0x08 && f[13] == 0x00) {
+		size_t ihl = (size_t)(f[14] & 15) * 4;
+
+		/* version 4, no fragment (MF or offset), TCP, exact length */
+		if ((f[14] >> 4) != 4 || ihl < 20 || (f[20] & 0x3f) || f[21] || f[23] != 6)
+			return false;
+		iplen = (size_t)f[16] << 8 | f[17];
+		if (iplen != len - 14 || iplen < ihl + 20 || !unm_csum_ipv4_hdr_ok(f + 14, ihl))
+			return false;
+		l4 = 14 + ihl;
+		t->v6 = 0;
+	} else if (f[12] == 0x86 && f[13] == 0xdd) {
+		if (len < 14 + 40 + 20 || (f[14] >> 4) != 6 || f[20] != 6)
+			return false;
+		iplen = (size_t)f[18] << 8 | f[19];
+		if (iplen != len - 54)
+			return false;
+		l4 = 54;
+		t->v6 = 1;
+	} else {
+		return false;
+	}
+	thl = (size_t)(f[l4 + 12] >> 4) * 4;
+	if (thl < 20 || l4 + thl >= len)
+		return false; /* bad offset, or no payload */
+	t->flags = f[l4 + 13];
+	if (t->flags != TCPF_ACK && t->flags != (TCPF_ACK | TCPF_PSH))
+		return false;
+	sum = t->v6 ? unm_csum_pseudo_v6(f + 22, f + 38, 6, (uint32_t)(len - l4))
+		    : unm_csum_pseudo_v4(f + 26, f + 30, 6, (uint32_t)(len - l4));
+	if (unm_csum_fold(unm_csum_partial(f + l4, len - l4, sum)) != 0xffff)
+		return false;
+	t->l4 = (uint16_t)l4;
+	t->poff = (uint16_t)(l4 + thl);
+	t->seq = rd32(f + l4 + 4);
+	t->plen = (uint32_t)(len - l4 - thl);
+	return true;
+}
+
+bool unm_vxlan_tcp_follows(const uint8_t *a, const struct vx_tcp *ta, uint32_t next_seq,
+			   const uint8_t *b, const struct vx_tcp *tb)
+{
+	unsigned l3 = 14, l4 = ta->l4;
+
+	if (ta->v6 != tb->v6 || ta->l4 != tb->l4 || ta->poff != tb->poff || tb->seq != next_seq)
+		return false;
+	if (memcmp(a, b, 14))
+		return false;
+	if (ta->v6) {
+		/* all but the payload length */
+		if (memcmp(a + l3, b + l3, 4) || memcmp(a + l3 + 6, b + l3 + 6, 34))
+			return false;
+	} else {
+		/* all but total length, id and header checksum */
+		if (memcmp(a + l3, b + l3, 2) || memcmp(a + l3 + 6, b + l3 + 6, 4) ||
+		    memcmp(a + l3 + 12, b + l3 + 12, l4 - l3 - 12))
+			return false;
+	}
+	/* ports; ack, data offset; window, (checksum skipped) urgent, options */
+	return !memcmp(a + l4, b + l4, 4) && !memcmp(a + l4 + 8, b + l4 + 8, 5) &&
+	       !memcmp(a + l4 + 14, b + l4 + 14, 2) &&
+	       !memcmp(a + l4 + 18, b + l4 + 18, ta->poff - l4 - 18u);
+}
+
+void unm_vxlan_tcp_fix(uint8_t *h, const struct vx_tcp *t, size_t total, uint8_t flags)
+{
+	uint32_t l4len = (uint32_t)(total - t->l4), sum;
+	uint16_t c;
+
+	if (t->v6) {
+		h[18] = (uint8_t)((total - 54) >> 8);
+		h[19] = (uint8_t)(total - 54);
+		sum = unm_csum_pseudo_v6(h + 22, h + 38, 6, l4len);
+	} else {
+		h[16] = (uint8_t)((total - 14) >> 8);
+		h[17] = (uint8_t)(total - 14);
+		c = unm_csum_ipv4_hdr(h + 14, t->l4 - 14u);
+		memcpy(h + 24, &c, 2);
+		sum = unm_csum_pseudo_v4(h + 26, h + 30, 6, l4len);
+	}
+	h[t->l4 + 13] = flags;
+	c = unm_csum_fold(sum); /* NEEDS_CSUM: the pseudo-header sum, not inverted */
+	memcpy(h + t->l4 + 16, &c, 2);
 }

@@ -7,7 +7,11 @@
 # ping both ways across the overlay; iperf3 TCP both ways; tcpdump on the
 # underlay decodes valid VXLAN (flags [I], vni 42, to port 4789) in both
 # directions; unm-ctl mac shows v2's MAC behind 198.18.42.2; the port
-# reports inner MTU 1450 and no drops. Host 2's underlay veth has TX
+# reports inner MTU 1450 and no drops. Host 1's underlay veth segments
+# UDP GSO sends in software (tx-udp-segmentation off), so that the capture
+# shows each datagram as the wire carries it: at most the underlay MTU,
+# inner TCP checksums right (tcpdump -vv) although they were built from TSO
+# frames by the vxlan port. Host 2's underlay veth has TX
 # checksum offload off: with it on, Linux leaves the inner TCP checksum
 # for a NIC to fill in, and a veth never does (a userspace VTEP then sees
 # an unfinished checksum; a kernel one keeps the skb's offload state).
@@ -19,6 +23,8 @@ hosts 2
 unetmap_host 1 "$VX"
 linux_host 2 198.18.42.1 198.18.42.2
 ip netns exec h2$SUF ethtool -K eth0 tx off >/dev/null 2>&1
+ip netns exec h1$SUF ethtool -K eth0 tx-udp-segmentation off >/dev/null 2>&1 ||
+	skip "cannot turn off UDP segmentation offload on a veth"
 
 ip netns exec h1$SUF tcpdump -ni eth0 -w "$TMPD/u.pcap" -c 400 udp port 4789 >/dev/null 2>&1 &
 TD=$!
@@ -39,6 +45,16 @@ in=$(grep -c "198.18.42.2.[0-9]* > 198.18.42.1.4789: VXLAN, flags \[I\] (0x08), 
 echo "tcpdump on the underlay: $out VXLAN datagrams out, $in in"
 [ "$out" -gt 10 ] && [ "$in" -gt 10 ] || fail "tcpdump did not decode VXLAN both ways"
 sports=$(grep -o "198.18.42.1.[0-9]* > 198.18.42.2.4789" "$TMPD/u.txt" | cut -d. -f5 | cut -d' ' -f1 | sort -u)
+# the capture ends inside the unetmap -> Linux iperf3 transfer (TSO frames)
+tcpdump -vvnr "$TMPD/u.pcap" 2>/dev/null >"$TMPD/uv.txt"
+good=$(grep -c "10.42.0.1.[0-9]* > 10.42.0.2.5201: Flags .*cksum 0x[0-9a-f]* (correct)" "$TMPD/uv.txt")
+bad=$(grep -c "incorrect" "$TMPD/uv.txt")
+big=$(tcpdump -nr "$TMPD/u.pcap" -e 2>/dev/null | grep "198.18.42.1.[0-9]* > 198.18.42.2.4789" |
+	awk '{ for (i = 1; i < NF; i++) if ($i == "length") { l = $(i + 1) + 0; if (l > 1514) n++; break } } END { print n + 0 }')
+echo "inner TCP to the Linux VM: $good segments with a correct checksum, $bad incorrect; $big frames over 1514 bytes"
+[ "$good" -gt 10 ] || fail "no inner TCP segment with a correct checksum in the capture: $(grep -m3 5201 "$TMPD/uv.txt")"
+[ "$bad" = 0 ] || fail "incorrect checksums on the wire: $(grep -m3 incorrect "$TMPD/uv.txt")"
+[ "$big" = 0 ] || fail "$big frames on the wire larger than the underlay MTU"
 for sp in $sports; do
 	[ "$sp" -ge 1024 ] || fail "source port $sp outside the ephemeral range"
 done

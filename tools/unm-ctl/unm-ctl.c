@@ -502,10 +502,14 @@ static void print_vxlan(const struct unm_ctl_vxlan_info *v)
 	print_u64("tx_datagrams", " %llu datagrams", v->tx_datagrams);
 	print_u64("tx_flood", " flood %llu", v->tx_flood);
 	print_u64("tx_gso_sends", " gso_sends %llu", v->tx_gso_sends);
+	print_u64("tx_gso_frames", " tso_frames %llu", v->tx_gso_frames);
+	print_u64("tx_csum", " csum %llu", v->tx_csum);
 	print_u64("tx_errors", " errors %llu", v->tx_errors);
 	print_u64("tx_drops", " drops %llu\n    ", v->tx_drops);
 	print_u64("rx_datagrams", "vxlan rx %llu datagrams", v->rx_datagrams);
 	print_u64("rx_frames", " %llu frames", v->rx_frames);
+	print_u64("rx_gro", " gro_reads %llu", v->rx_gro);
+	print_u64("rx_coalesced", " coalesced %llu", v->rx_coalesced);
 	print_counters("rx_drops", vxlan_drop_names, v->rx_drop, 0,
 		       sizeof(vxlan_drop_names) / sizeof(vxlan_drop_names[0]), " %s %%llu", false);
 	text("\n");
