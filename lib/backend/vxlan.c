@@ -1002,9 +1002,7 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		}
 		/* the next VXLAN datagram: the whole message, or its next GRO segment */
 		dlen = vx->rlen[vx->rcur];
-		sl = dlen - vx->roff;
-		if (vx->rgso[vx->rcur] && sl > vx->rgso[vx->rcur])
-			sl = vx->rgso[vx->rcur];
+		sl = unm_vxlan_gro_seg(dlen, vx->roff, vx->rgso[vx->rcur]);
 		seg = vx->rbuf + (size_t)vx->rcur * VX_RXSZ + vx->roff;
 		src = &vx->rname[vx->rcur];
 		why = unm_vxlan_rx_check(&vx->vc, seg, sl, vx->rtrunc[vx->rcur], src, vx->max_frame);

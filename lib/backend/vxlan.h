@@ -130,6 +130,19 @@ UNM_HIDDEN unsigned unm_vxlan_fdb_count(const struct vx_fdb *t, uint64_t now);
  */
 UNM_HIDDEN uint32_t unm_vxlan_flow_hash(const uint8_t *frame, size_t len);
 
+/*
+ * unm_vxlan_gro_seg - length of the datagram at byte OFF of a read of
+ * DLEN bytes that the kernel coalesced with UDP GRO into segments of GSO
+ * bytes (the last may be shorter; GSO 0: the read is one datagram).
+ * Always > 0 for OFF < DLEN, never past DLEN.
+ */
+static inline size_t unm_vxlan_gro_seg(size_t dlen, size_t off, uint32_t gso)
+{
+	size_t l = dlen - off;
+
+	return gso && l > gso ? gso : l;
+}
+
 /* ---- inner TCP coalescing (RX towards a port with vnet headers) --------- */
 
 /* An inner TCP segment that may be coalesced, as unm_vxlan_tcp_parse()

@@ -9,14 +9,22 @@
  * configuration with remotes 198.18.0.2 and .3, VNI 42, learn=16 is used),
  * then records [len_hi][len_lo][src][flags][datagram: len bytes]: src
  * picks the datagram's source address (low bits: which remote, bit 7: an
- * address that is no remote), flags bit 0 marks it truncated. Each
- * datagram is its own exact-size heap block (ASan sees any read past it)
- * and goes through unm_vxlan_rx_check(); an accepted one has its inner
- * source MAC learned and its flow hashed, exactly as the RX sync does.
- * Invariants: the verdict is OK or a known reason; an accepted datagram
- * is at least header + Ethernet header long, carries the I flag and the
- * port's VNI; the table never holds more than its limit; a learned MAC is
- * found again behind the address it came from.
+ * address that is no remote; bit 6: the record is a UDP GRO read, its
+ * first two bytes the segment size, the rest cut into datagrams by
+ * unm_vxlan_gro_seg() as the RX sync cuts it), flags bit 0 marks it
+ * truncated. Each datagram is its own exact-size heap block (ASan sees
+ * any read past it) and goes through unm_vxlan_rx_check(); an accepted one
+ * has its inner source MAC learned and its flow hashed, exactly as the RX
+ * sync does, and its inner frame goes through the TCP coalescing checks:
+ * as it is, and with its IPv4 and TCP checksums made right (so that the
+ * fuzzer reaches past them). Invariants: the verdict is OK or a known
+ * reason; an accepted datagram is at least header + Ethernet header long,
+ * carries the I flag and the port's VNI; the table never holds more than
+ * its limit; a learned MAC is found again behind the address it came
+ * from; a parsed TCP segment's offsets lie inside it; a segment that
+ * follows the previous one, appended to it and fixed up by
+ * unm_vxlan_tcp_fix(), gives a frame whose NEEDS_CSUM checksum, once
+ * completed, parses again with the summed payload.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -24,6 +32,7 @@
 #include <string.h>
 #include "unm-internal.h"
 #include "unm-vxlan.h"
+#include "unm-offload.h"
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 
@@ -41,6 +50,79 @@ static void fixed_conf(struct unm_vxlan_conf *vc)
 	vc->port = 4789;
 	vc->learn_max = 16;
 	vc->ageing_s = 300;
+}
+
+/* The previous segment that parsed (kept to try appending the next). */
+static uint8_t prev[UNM_MAX_FRAME];
+static size_t prev_len;
+static struct vx_tcp prev_t;
+
+/* Make the IPv4 header and TCP checksums of F right, when they can be. */
+static void fix_sums(uint8_t *f, size_t len)
+{
+	size_t l4 = 0;
+	uint16_t c;
+
+	if (len >= 34 && f[12] == 0x08 && f[13] == 0 && (f[14] & 15) >= 5 &&
+	    14 + (size_t)(f[14] & 15) * 4 + 20 <= len) {
+		size_t ihl = (size_t)(f[14] & 15) * 4;
+
+		f[16] = (uint8_t)((len - 14) >> 8);
+		f[17] = (uint8_t)(len - 14);
+		c = unm_csum_ipv4_hdr(f + 14, ihl);
+		memcpy(f + 24, &c, 2);
+		l4 = 14 + ihl;
+		c = unm_csum_tcpudp_v4(f + 26, f + 30, 6, f + l4, len - l4);
+	} else if (len >= 74 && f[12] == 0x86 && f[13] == 0xdd) {
+		f[18] = (uint8_t)((len - 54) >> 8);
+		f[19] = (uint8_t)(len - 54);
+		l4 = 54;
+		c = unm_csum_tcpudp_v6(f + 22, f + 38, 6, f + l4, len - l4);
+	} else {
+		return;
+	}
+	memcpy(f + l4 + 16, &c, 2);
+}
+
+static void tcp_checks(const uint8_t *f, size_t len)
+{
+	static uint8_t m[UNM_MAX_FRAME + 2048];
+	struct vx_tcp t, t2;
+	struct unm_frag fr;
+
+	if (!unm_vxlan_tcp_parse(f, len, &t))
+		return;
+	CHECK(t.l4 >= 34 && t.poff >= t.l4 + 20 && t.poff < len && t.plen == len - t.poff);
+	CHECK(t.flags == 0x10 || t.flags == 0x18);
+	if (prev_len && !(prev_t.flags & 0x08) && t.plen <= prev_t.plen &&
+	    prev_len + t.plen <= UNM_MAX_FRAME &&
+	    unm_vxlan_tcp_follows(prev, &prev_t, prev_t.seq + prev_t.plen, f, &t)) {
+		size_t total = prev_len + t.plen;
+
+		CHECK(!memcmp(prev, f, 14) && t.poff == prev_t.poff);
+		memcpy(m, prev, prev_len);
+		memcpy(m + prev_len, f + t.poff, t.plen);
+		unm_vxlan_tcp_fix(m, &prev_t, total, t.flags);
+		fr.ptr = m;
+		fr.len = total;
+		CHECK(unm_csum_complete(&fr, 1, prev_t.l4, 16) == 0);
+		CHECK(unm_vxlan_tcp_parse(m, total, &t2));
+		CHECK(t2.plen == prev_t.plen + t.plen && t2.seq == prev_t.seq && t2.flags == t.flags);
+	}
+	memcpy(prev, f, len);
+	prev_len = len;
+	prev_t = t;
+}
+
+static void inner_checks(const uint8_t *f, size_t len)
+{
+	uint8_t *c = malloc(len);
+
+	tcp_checks(f, len);
+	memcpy(c, f, len);
+	fix_sums(c, len);
+	tcp_checks(c, len);
+	free(c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,11 +159,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (unm_vxlan_fdb_init(&t, vc.learn_max, vc.ageing_s))
 		return 0;
+	prev_len = 0;
 	while (pos + 4 <= size) {
 		size_t len = (size_t)data[pos] << 8 | data[pos + 1];
 		uint8_t sel = data[pos + 2], fl = data[pos + 3];
 		union vx_addr src;
 		uint8_t *d;
+		size_t off;
+		uint32_t gso;
 		int v;
 
 		pos += 4;
@@ -97,19 +182,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else
 				src.v6.sin6_addr.s6_addr[1] ^= 0xff;
 		}
-		v = unm_vxlan_rx_check(&vc, d, len, fl & 1, &src, 1518);
-		CHECK(v == VX_RX_OK || (v >= 0 && v < UNM_VXLAN_RX_REASONS));
-		if (v == VX_RX_OK) {
-			const struct vx_fdb_ent *e;
+		gso = 0;
+		off = 0;
+		if ((sel & 0x40) && len >= 2) {
+			gso = (uint32_t)d[0] << 8 | d[1];
+			off = 2;
+		}
+		while (off < len || off == 0) {
+			size_t sl = off < len ? unm_vxlan_gro_seg(len, off, gso) : 0;
+			uint8_t *g = malloc(sl ? sl : 1);
 
-			CHECK(len >= VX_HDR_LEN + 14 && len - VX_HDR_LEN <= 1518 && !(fl & 1));
-			CHECK(d[0] & VX_FLAG_I);
-			CHECK(((uint32_t)d[4] << 16 | (uint32_t)d[5] << 8 | d[6]) == vc.vni);
-			unm_vxlan_fdb_learn(&t, d + VX_HDR_LEN + 6, &src, now);
-			e = unm_vxlan_fdb_find(&t, d + VX_HDR_LEN + 6, now);
-			if (e)
-				CHECK(unm_vxlan_addr_eq(&e->remote, &src));
-			(void)unm_vxlan_flow_hash(d + VX_HDR_LEN, len - VX_HDR_LEN);
+			CHECK(off + sl <= len && (sl > 0 || len == 0 || off == len));
+			memcpy(g, d + off, sl);
+			v = unm_vxlan_rx_check(&vc, g, sl, fl & 1, &src, 1518);
+			CHECK(v == VX_RX_OK || (v >= 0 && v < UNM_VXLAN_RX_REASONS));
+			if (v == VX_RX_OK) {
+				const struct vx_fdb_ent *e;
+
+				CHECK(sl >= VX_HDR_LEN + 14 && sl - VX_HDR_LEN <= 1518 && !(fl & 1));
+				CHECK(g[0] & VX_FLAG_I);
+				CHECK(((uint32_t)g[4] << 16 | (uint32_t)g[5] << 8 | g[6]) == vc.vni);
+				unm_vxlan_fdb_learn(&t, g + VX_HDR_LEN + 6, &src, now);
+				e = unm_vxlan_fdb_find(&t, g + VX_HDR_LEN + 6, now);
+				if (e)
+					CHECK(unm_vxlan_addr_eq(&e->remote, &src));
+				(void)unm_vxlan_flow_hash(g + VX_HDR_LEN, sl - VX_HDR_LEN);
+				inner_checks(g + VX_HDR_LEN, sl - VX_HDR_LEN);
+			}
+			free(g);
+			if (sl == 0)
+				break;
+			off += sl;
 		}
 		CHECK(t.n_used <= t.max);
 		CHECK(unm_vxlan_fdb_count(&t, now) <= t.max);
