@@ -38,13 +38,32 @@
  * handed back at once. EAGAIN/ENOBUFS stop the sync at the first frame
  * (and replica) not sent; EPOLLOUT then wakes the waiter.
  *
- * RX: recvmmsg into the free RX slots (iovec 0: an 8-byte header scratch,
- * then max_iov slot buffers per datagram); each datagram is checked
+ * Offloads: opened with a virtio-net header (@conf:vnet=10/12; unmd
+ * attaches a vxlan port with 12 bytes unless told otherwise), the header
+ * of each TX frame is read once and validated (unm_vnet_parse). A GSO
+ * frame (TSO, USO) becomes complete inner frames, at most the inner MTU
+ * each (inner headers replicated and fixed up, inner checksums complete:
+ * lib/offload), each behind its VXLAN header, sent back to back as UDP
+ * GSO messages: the kernel's UDP segmentation only cuts at equal offsets,
+ * so every datagram on the wire is valid VXLAN with valid inner TCP. To
+ * one remote only the headers are built (scratch area) and the payload is
+ * sent from the slots; floods copy whole segments into the scratch area
+ * once for all replicas. A partial checksum (NEEDS_CSUM) is completed in
+ * a copy. Segment sizes and counts are bounded by the scratch area:
+ * frames that would need more are dropped (tx_drops).
+ *
+ * RX: recvmmsg with UDP_GRO into private 64 KiB buffers (one per read:
+ * a single datagram, or a GRO batch of datagrams of one size from one
+ * source, cut by unm_vxlan_gro_seg). Each datagram is checked
  * (unm_vxlan_rx_check: short, I flag, VNI, source not a configured
- * remote, oversize; counted by reason and dropped) and the survivors are
- * packed down over the dropped ones by swapping buffer indexes
- * (UNM_NS_BUF_CHANGED). The inner source MAC of each is learned behind
- * the datagram's source address (bounded table: vxlan_conf.c).
+ * remote, oversize; counted by reason and dropped), its inner source MAC
+ * learned behind the source address (bounded table: vxlan_conf.c), and
+ * its frame copied into the free RX slots. With a vnet header,
+ * consecutive inner TCP segments of one flow whose IP and TCP checksums
+ * are right (unm_vxlan_tcp_parse/_follows) are merged into one GSO frame
+ * with NEEDS_CSUM (as a NIC's LRO hands them up; single ones get
+ * DATA_VALID, everything else a zero header). Datagrams read but not yet
+ * delivered (ring full) wait in the buffers for the next sync.
  *
  * Threads: the API lets TX and RX rings be synced by different threads;
  * they share the learning table and counters, so each sync holds the
@@ -452,7 +471,7 @@ static int vx_gather(struct unm_port *p, struct unm_kring *kr, uint32_t i, uint3
 	return bad ? -n : n;
 }
 
-enum { VX_FLUSH_OK, VX_FLUSH_STOP, VX_FLUSH_RETRY };
+enum { VX_FLUSH_OK, VX_FLUSH_STOP, VX_FLUSH_RETRY, VX_DROP };
 
 /* Send the queued messages through socket vx->cur_sock. On a stop or a
  * retry, *slot and *dest say where the next sync (or the retry) resumes. */
@@ -593,21 +612,31 @@ static int vx_queue(struct unm_port *p, struct vx_priv *vx, const union vx_addr 
  * be shorter, *lastlen), or 0 to drop the frame (too big for the scratch
  * area). The caller flushed first if the scratch area lacked room.
  */
+/* Segments of a GSO frame at most the inner MTU (+ Ethernet header)
+ * long: a smaller gso_size if need be. False if even the headers exceed. */
+static bool vx_clamp(const struct vx_priv *vx, struct unm_vnet_info *vi)
+{
+	uint32_t maxf = vx->mtu + 14;
+
+	if (vi->hdr.gso_type != UNM_VNET_GSO_NONE && vi->payload_off + vi->hdr.gso_size > maxf) {
+		if (vi->payload_off >= maxf)
+			return false;
+		vi->hdr.gso_size = (uint16_t)(maxf - vi->payload_off);
+		vi->nsegs = (vi->payload_len + vi->hdr.gso_size - 1) / vi->hdr.gso_size;
+	}
+	return true;
+}
+
 static unsigned vx_expand(struct vx_priv *vx, struct unm_vnet_info *vi,
 			  const struct unm_frag *f, unsigned nf, uint32_t *full,
 			  uint32_t *lastlen, uint8_t **base)
 {
 	struct unm_gso g;
-	uint32_t maxf = vx->mtu + 14;
 	size_t need;
 	uint8_t *b;
 
-	if (vi->hdr.gso_type != UNM_VNET_GSO_NONE && vi->payload_off + vi->hdr.gso_size > maxf) {
-		if (vi->payload_off >= maxf)
-			return 0;
-		vi->hdr.gso_size = (uint16_t)(maxf - vi->payload_off);
-		vi->nsegs = (vi->payload_len + vi->hdr.gso_size - 1) / vi->hdr.gso_size;
-	}
+	if (!vx_clamp(vx, vi))
+		return 0;
 	if (vi->hdr.gso_type == UNM_VNET_GSO_NONE) {
 		*full = *lastlen = VX_HDR_LEN + vi->frame_len;
 		need = *full;
@@ -632,6 +661,61 @@ static unsigned vx_expand(struct vx_priv *vx, struct unm_vnet_info *vi,
 	}
 	vx->scr_used += need;
 	return vi->nsegs;
+}
+
+/*
+ * A GSO frame for one remote: each datagram's VXLAN header and inner
+ * headers are built in the scratch area, its payload is sent from the
+ * slot buffers where it lies (summed there for the inner checksum), so
+ * the only copy is the kernel's. Same datagrams as vx_expand() makes.
+ * Returns VX_FLUSH_OK, a flush's stop or retry, or VX_DROP.
+ */
+static int vx_send_gso(struct unm_port *p, struct vx_priv *vx, struct unm_vnet_info *vi,
+		       unsigned nfi, const union vx_addr *dest, uint32_t slot, size_t len,
+		       uint32_t *rslot, uint32_t *rdest)
+{
+	struct unm_gso g;
+	size_t hl, need;
+	int fr;
+
+	if (!vx_clamp(vx, vi))
+		return VX_DROP;
+	hl = VX_HDR_LEN + vi->payload_off;
+	need = (size_t)vi->nsegs * hl;
+	if (vx->nm == 0)
+		vx->scr_used = 0;
+	if (need > VX_SCRATCH - vx->scr_used && vx->nm) {
+		fr = vx_flush(p, vx, rslot, rdest);
+		if (fr != VX_FLUSH_OK)
+			return fr;
+		vx->scr_used = 0;
+	}
+	if (need > VX_SCRATCH - vx->scr_used || unm_gso_init(&g, vi, vx->xf, nfi))
+		return VX_DROP;
+	for (unsigned k = 0; k < vi->nsegs; k++) {
+		struct iovec iov[1 + UNM_MAX_FRAGS];
+		struct unm_frag pl[UNM_MAX_FRAGS];
+		uint8_t *h = vx->scr + vx->scr_used;
+		unsigned npl;
+		int r;
+
+		memcpy(h, vx->vxh, VX_HDR_LEN);
+		r = unm_gso_next_hdr(&g, h + VX_HDR_LEN, vi->payload_off, pl, UNM_MAX_FRAGS, &npl);
+		if (r <= 0)
+			return VX_DROP; /* cannot happen: sizes come from vi */
+		vx->scr_used += hl;
+		iov[0].iov_base = h;
+		iov[0].iov_len = hl;
+		for (unsigned j = 0; j < npl; j++) {
+			iov[1 + j].iov_base = pl[j].ptr;
+			iov[1 + j].iov_len = pl[j].len;
+		}
+		fr = vx_queue(p, vx, dest, iov, 1 + npl, (uint32_t)(VX_HDR_LEN + r), slot, 0, 1,
+			      k + 1 == vi->nsegs, len, rslot, rdest);
+		if (fr != VX_FLUSH_OK)
+			return fr;
+	}
+	return VX_FLUSH_OK;
 }
 
 static int vx_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
@@ -745,6 +829,18 @@ again:
 				goto flushed;
 		}
 		vx->cur_sock = sock;
+		if (nseg && ndest == 1 && vi.hdr.gso_type != UNM_VNET_GSO_NONE) {
+			fr = vx_send_gso(p, vx, &vi, nfi, dests, i, len, &rslot, &rdest);
+			if (fr == VX_DROP) {
+				vx->st.tx_drops++;
+				p->st.drops++;
+				goto next;
+			}
+			if (fr != VX_FLUSH_OK)
+				goto flushed;
+			vx->st.tx_gso_frames++;
+			goto next;
+		}
 		if (nseg) {
 			if (vx->nm == 0)
 				vx->scr_used = 0;

@@ -305,3 +305,68 @@ int unm_gso_next(struct unm_gso *g, void *buf, size_t size)
 
 	return unm_gso_next_frags(g, &out, 1);
 }
+
+int unm_gso_next_hdr(struct unm_gso *g, void *hbuf, size_t hsize, struct unm_frag *pl,
+		     unsigned maxpl, unsigned *npl)
+{
+	const struct unm_vnet_info *vi = &g->info;
+	size_t plen, pos = 0, co = g->cur_off;
+	unsigned cf = g->cur_frag, n = 0;
+	uint8_t *h = hbuf;
+	uint32_t sum;
+	uint16_t c;
+
+	*npl = 0;
+	if (!is_gso(g))
+		return -EINVAL;
+	if (g->seg >= vi->nsegs)
+		return 0;
+	plen = seg_payload(g);
+	if (hsize < vi->payload_off)
+		return -ENOSPC;
+	/* count the pieces first: nothing moves on -ENOSPC */
+	while (pos < plen && cf < g->nin) {
+		size_t l = g->in[cf].len - co;
+
+		if (l > plen - pos)
+			l = plen - pos;
+		n += l > 0;
+		pos += l;
+		co += l;
+		if (co >= g->in[cf].len) {
+			cf++;
+			co = 0;
+		}
+	}
+	if (pos < plen)
+		return -EINVAL; /* the chain ends early: cannot happen after init */
+	if (n > maxpl)
+		return -ENOSPC;
+	sum = build_headers(g, h, plen);
+	for (pos = 0, n = 0; pos < plen;) {
+		const struct unm_frag *in = &g->in[g->cur_frag];
+		const uint8_t *src = (const uint8_t *)in->ptr + g->cur_off;
+		size_t l = in->len - g->cur_off;
+
+		if (l > plen - pos)
+			l = plen - pos;
+		if (l) {
+			uint32_t s = unm_csum_partial(src, l, 0);
+
+			sum = unm_csum_add(sum, (pos & 1) ? unm_csum_shift(s) : s);
+			pl[n].ptr = (void *)(uintptr_t)src;
+			pl[n].len = l;
+			n++;
+		}
+		pos += l;
+		cursor_advance(g, l);
+	}
+	c = unm_csum_finish(sum);
+	if (vi->l4_proto == 17 && c == 0)
+		c = 0xffff;
+	memcpy(h + vi->l4_off + (vi->l4_proto == 6 ? 16 : 6), &c, 2);
+	g->done += (uint32_t)plen;
+	g->seg++;
+	*npl = n;
+	return (int)(vi->payload_off + plen);
+}

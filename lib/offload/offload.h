@@ -376,6 +376,20 @@ UNM_HIDDEN int unm_gso_next(struct unm_gso *g, void *buf, size_t size);
 UNM_HIDDEN int unm_gso_next_frags(struct unm_gso *g, const struct unm_frag *out,
 				  unsigned nout);
 
+/*
+ * unm_gso_next_hdr - the next segment of a GSO frame without copying its
+ * payload: write its headers (info.payload_off bytes, checksum complete:
+ * the payload is summed where it lies) into hbuf (hsize bytes) and point
+ * pl[0 .. *npl) (at most maxpl) at its payload in the input chain, for a
+ * gathering send. The input must stay unchanged until the payload is
+ * sent (else that segment carries a wrong checksum, nothing worse).
+ * Returns the segment length, 0 when all were emitted, -ENOSPC (hbuf or
+ * maxpl too small; the iterator does not move) or -EINVAL (not a GSO
+ * frame).
+ */
+UNM_HIDDEN int unm_gso_next_hdr(struct unm_gso *g, void *hbuf, size_t hsize,
+				struct unm_frag *pl, unsigned maxpl, unsigned *npl);
+
 /* Drop the next segment without writing it. Returns its length or 0. */
 UNM_HIDDEN size_t unm_gso_skip(struct unm_gso *g);
 
