@@ -80,10 +80,12 @@ int main(void)
 	for (int i = 0; i < 200 && find_port("c"); i++)
 		usleep(10000);
 	T_ASSERT(!find_port("c"));
-	/* (a LIST connection just closed may still be open in unmd) */
-	for (int i = 0; i < 100 && count_fds(d) != fds_before; i++)
+	/* (a LIST connection just closed may still be open in unmd, and the
+	 * first count may have caught a connection of a's or b's open that
+	 * unmd had not closed yet: no more than before is what matters) */
+	for (int i = 0; i < 100 && count_fds(d) > fds_before; i++)
 		usleep(10000);
-	T_ASSERT_EQ(count_fds(d), fds_before);
+	T_ASSERT(count_fds(d) <= fds_before);
 	while (t_recv(b, r, sizeof(r), 100) > 0)
 		;
 	for (uint32_t s = 1000; s < 1200; s++) {
