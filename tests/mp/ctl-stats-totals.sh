@@ -8,17 +8,7 @@
 # ports_gone) and -w a rate line for it.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-B=${UNM_BUILD:-$PWD/build}
-T=$(mktemp -d /tmp/ctl-totals.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$T"/*.txt; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done; exit 1; }
-for p in unmd unm-ctl unm-pktgen; do [ -x "$B/$p" ] || fail "$B/$p not built"; done
-export UNM_SOCKET=$T/unmd.sock
-"$B/unmd" -f -s "$UNM_SOCKET" 2> "$T/unmd.txt" & PIDS+=($!)
-for ((i = 0; i < 100; i++)); do [ -S "$UNM_SOCKET" ] && break; sleep 0.05; done
-[ -S "$UNM_SOCKET" ] || fail "unmd did not start"
+. tests/lib/ctl-unmd.inc ctl-totals
 
 # a receiver that never reads (a persistent port, no client): most of
 # each sender's frames are dropped as dst_full, counted on the sender

@@ -12,17 +12,7 @@
 # counters (it ran after the ports closed and was always empty).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-B=${UNM_BUILD:-$PWD/build}
-T=$(mktemp -d /tmp/ctl-stats.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$T"/*.txt; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done; exit 1; }
-for p in unmd unm-ctl unm-pktgen; do [ -x "$B/$p" ] || fail "$B/$p not built"; done
-export UNM_SOCKET=$T/unmd.sock
-"$B/unmd" -f -s "$UNM_SOCKET" 2> "$T/unmd.txt" & PIDS+=($!)
-for ((i = 0; i < 100; i++)); do [ -S "$UNM_SOCKET" ] && break; sleep 0.05; done
-[ -S "$UNM_SOCKET" ] || fail "unmd did not start"
+. tests/lib/ctl-unmd.inc ctl-stats
 
 "$B/unm-ctl" stats > "$T/empty.txt" 2>&1 || fail "stats with no switch: exit $?"
 grep -q '^no switches$' "$T/empty.txt" || fail "stats with no switch printed: '$(cat "$T/empty.txt")'"
