@@ -15,6 +15,10 @@
 #   daemon/main.c            -> unmd (main.o + libunmd.a + libunm.a)
 #   tools/NAME/*.c           -> NAME (one program per directory)
 #   tests/{unit,mp,hostile,security}/*.c -> one test program per file
+#   tests/{unit,...}/GROUP/*.c -> programs sharing code: GROUP.c and each
+#                               GROUP-*.c is a program (built next to the
+#                               one-file ones), linked with the other .c
+#                               files of the directory
 #   tests/fuzz/*_fuzz.c      -> a replay program (gcc) and a libFuzzer binary
 #   bench/*.c                -> one benchmark program per file
 #   unm-lwip/*.c             -> libunm-lwip.a (only if ./configure found lwIP;
@@ -87,9 +91,15 @@ DAEMON_CORE_OBJS := $(patsubst %.c,$(B)/%.o,$(filter-out daemon/main.c,$(DAEMON_
 DAEMON_CORE := $(B)/libunmd.a
 TOOL_DIRS := $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
 TOOLS    := $(TOOL_DIRS:%=$(B)/%)
-TEST_SRCS := $(sort $(wildcard tests/unit/*.c tests/mp/*.c tests/hostile/*.c tests/security/*.c))
+TEST_SUITES := unit mp hostile security
+TEST_SRCS := $(sort $(wildcard $(TEST_SUITES:%=tests/%/*.c)))
+TEST_GROUPS := $(patsubst %/,%,$(sort $(dir $(wildcard $(TEST_SUITES:%=tests/%/*/*.c)))))
+# a group's programs (GROUP.c, GROUP-*.c) and its shared sources (the rest)
+test_group_mains = $(filter $(1)/$(notdir $(1)).c $(1)/$(notdir $(1))-%.c,$(wildcard $(1)/*.c))
+test_group_shared = $(filter-out $(call test_group_mains,$(1)),$(wildcard $(1)/*.c))
+test_group_progs = $(patsubst $(1)/%.c,$(B)/$(dir $(1))%,$(call test_group_mains,$(1)))
 # not TESTS: that name is the runner's filter (TESTS="a b" make check)
-TEST_PROGS := $(TEST_SRCS:%.c=$(B)/%)
+TEST_PROGS := $(TEST_SRCS:%.c=$(B)/%) $(foreach g,$(TEST_GROUPS),$(call test_group_progs,$(g)))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(B)/%.o)
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
@@ -203,9 +213,21 @@ $(TOOLS): $(B)/%: $$(addprefix $(B)/,$$(addsuffix .o,$$(basename $$(wildcard too
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_EXTRA) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
 
-$(TEST_PROGS): $(B)/%: $(B)/%.o $(TESTLIB_OBJS) $(STATIC)
+$(TEST_SRCS:%.c=$(B)/%): $(B)/%: $(B)/%.o $(TESTLIB_OBJS) $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(TEST_EXTRA) $(STATIC) $(LIB_LIBS) $(PCAP_LIBS) $(LDLIBS) -lm
+
+# A group tests/SUITE/G/: $(B)/tests/SUITE/G-x from G-x.o and the group's
+# shared objects.
+define TEST_GROUP_RULE
+$(call test_group_progs,$(1)): $(B)/$(dir $(1))%: $(B)/$(1)/%.o $(patsubst %.c,$(B)/%.o,$(call test_group_shared,$(1))) $(TESTLIB_OBJS) $(STATIC)
+	@[ "$$(Q)" = "" ] || echo "  LD      $$@"
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(TEST_EXTRA) $$(STATIC) $$(LIB_LIBS) $$(PCAP_LIBS) $$(LDLIBS) -lm
+endef
+$(foreach g,$(TEST_GROUPS),$(eval $(call TEST_GROUP_RULE,$(g))))
+# A build directory from before a file became a group holds a program
+# where the group's objects now go (tests/hostile/unm-hostile): remove it.
+$(foreach g,$(TEST_GROUPS),$(if $(wildcard $(B)/$(g)/.),,$(if $(wildcard $(B)/$(g)),$(shell rm -f $(B)/$(g)))))
 
 $(BENCHES): $(B)/%: $(B)/%.o $(STATIC)
 	@[ "$(Q)" = "" ] || echo "  LD      $@"
@@ -294,7 +316,7 @@ bench: all
 	@B=$(B) ./bench/run-all.sh
 
 # ---- install ------------------------------------------------------------------
-INSTALL_TOOLS := $(filter-out $(B)/unm-hostile,$(TOOLS))
+INSTALL_TOOLS := $(TOOLS)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/unm $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \

@@ -1,6 +1,6 @@
 #!/bin/bash
 # soak-hostile.sh - the long hostile run (docs/threat-model.md has the
-# figures): unm-hostile switch (drop mode, then lossless), pipe and shmif,
+# figures): unm-hostile-switch (drop mode, then lossless), -pipe and -shmif,
 # each until MUTATIONS mutations (default 1e8 for the switch and the pipe,
 # 1e7 for shmif, whose writer sleeps under the bus lock), in the plain
 # build and, with SAN=1 (default), in the ASan+UBSan build (make
@@ -21,8 +21,8 @@ trap 'rm -rf "$log"' EXIT
 fail=0
 for b in "${builds[@]}"; do
 	bin=$b/tests/hostile/unm-hostile
-	if [ ! -x "$bin" ]; then
-		echo "SKIP: $bin not built (make${b#build}; for build-san: make SANITIZE=1)"
+	if [ ! -x "$bin-switch" ]; then
+		echo "SKIP: $bin-switch not built (make${b#build}; for build-san: make SANITIZE=1)"
 		continue
 	fi
 	for run in "switch" "switch -l" "pipe" "shmif"; do
@@ -30,7 +30,7 @@ for b in "${builds[@]}"; do
 		[ "$run" = shmif ] && n=$MS
 		t0=$(date +%s.%N)
 		UNM_BUILD=$PWD/$b ASAN_OPTIONS=detect_leaks=1 \
-			"$bin" $run -t 0 -n "$n" -j > "$log/out" 2> "$log/err"
+			"$bin-"$run -t 0 -n "$n" -j > "$log/out" 2> "$log/err"
 		rc=$?
 		dt=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
 		reports=$(grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log/err")

@@ -43,8 +43,10 @@ run_one() { # name cmd...
 	esac
 }
 
-for t in $(ls "$B"/tests/unit/* "$B"/tests/mp/* "$B"/tests/hostile/* "$B"/tests/security/* 2>/dev/null | grep -v '\.[od]$'); do
-	[ -x "$t" ] || continue
+for t in "$B"/tests/{unit,mp,hostile,security}/*; do
+	# not objects, nor the object directories of test groups (Makefile)
+	case $t in *.o|*.d) continue ;; esac
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	run_one "${t#$B/}" "$t"
 done
 for t in $(ls tests/*/*.sh 2>/dev/null | grep -v '^tests/lib/'); do

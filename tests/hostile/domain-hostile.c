@@ -82,7 +82,7 @@ static void one_way(struct unm_port *s, struct unm_port *r, unsigned sid, unsign
 }
 
 /* An honest pair: a frame each way (both keep their addresses fresh, as
- * the honest pair of unm-hostile does: a quiet port's address may be
+ * the honest pair of unm-hostile-switch does: a quiet port's address may be
  * claimed by anyone after 1 s, docs/threat-model.md). */
 static void pair_step(struct unm_port *s, struct unm_port *r, const uint8_t dst[6], unsigned id,
 		      uint32_t *seq, unsigned *foreign)

@@ -7,7 +7,7 @@
  * takes them as one batch) from a vnet=12 port X and a header-less port P:
  *  1. a unicast to an errored persistent port V (its MAC still learned)
  *     and a broadcast in the same batch: the flood must not be counted
- *     on V (it was left out of tx_extra_copies) - the unm-hostile "hv"
+ *     on V (it was left out of tx_extra_copies) - the unm-hostile-switch "hv"
  *     mismatch;
  *  2. bad headers (unknown flag, frame shorter than header + Ethernet)
  *     as broadcast and unicast: one bad_vnet each, by reason;
