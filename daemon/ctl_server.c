@@ -431,6 +431,8 @@ static int vxlan_item(struct items *it, struct vport *p)
 	x->tx_csum = v.tx_csum;
 	x->rx_gro = v.rx_gro;
 	x->rx_coalesced = v.rx_coalesced;
+	x->rx_csum = v.rx_csum;
+	x->rx_tso = v.rx_tso;
 	return 0;
 }
 

@@ -314,6 +314,7 @@ struct unm_ctl_vxlan_info {
 	uint64_t rx_drop[UNM_CTL_VXLAN_RX_DROPS];
 	uint64_t learn_full, learn_moves;
 	uint64_t tx_gso_frames, tx_csum, rx_gro, rx_coalesced; /* offloads: unm/vxlan.h */
+	uint64_t rx_csum, rx_tso;       /* 0 from an unmd older than these fields */
 };
 
 enum unm_ctl_item_kind {

@@ -63,6 +63,12 @@ struct unm_vxlan_stats {
 	uint64_t rx_gro;                /* reads that returned a UDP GRO batch */
 	uint64_t rx_coalesced;          /* inner TCP frames handed up built from
 	                                   several datagrams (a GSO frame) */
+	uint64_t rx_csum;               /* inner TCP/UDP checksums the remote left
+	                                   partial (a Linux VTEP on a veth with tx
+	                                   offload on), completed here */
+	uint64_t rx_tso;                /* inner TSO frames received whole in one
+	                                   datagram (the same VTEP), handed up as
+	                                   GSO frames */
 };
 
 /*

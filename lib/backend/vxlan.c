@@ -1033,6 +1033,7 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		union vx_addr *src;
 		struct vx_tcp t;
 		unsigned need;
+		bool tso;
 		int why;
 
 		if (vx->rcur == vx->rn) {
@@ -1101,7 +1102,9 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		sl = unm_vxlan_gro_seg(dlen, vx->roff, vx->rgso[vx->rcur]);
 		seg = vx->rbuf + (size_t)vx->rcur * VX_RXSZ + vx->roff;
 		src = &vx->rname[vx->rcur];
-		why = unm_vxlan_rx_check(&vx->vc, seg, sl, vx->rtrunc[vx->rcur], src, vx->max_frame);
+		/* with a vnet header a whole inner TSO frame can go up (below) */
+		why = unm_vxlan_rx_check(&vx->vc, seg, sl, vx->rtrunc[vx->rcur], src,
+					 vx->vnet ? UNM_MAX_FRAME - vx->vnet : vx->max_frame);
 		if (why != VX_RX_OK) {
 			vx->st.rx_drop[why]++;
 			p->st.drops++;
@@ -1109,6 +1112,35 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		}
 		fr = seg + VX_HDR_LEN;
 		flen = sl - VX_HDR_LEN;
+		tso = false;
+		if (flen > vx->max_frame) {
+			/* A Linux VTEP on a veth underlay hands the veth its
+			 * inner TSO frames whole (the veth claims UDP tunnel
+			 * segmentation), and they reach our socket as one
+			 * datagram. A TCP one goes up as the GSO frame it is,
+			 * cut to the inner MTU by whoever takes it; anything
+			 * else that big is an oversize drop. */
+			if (!unm_vxlan_tcp_hdrs(fr, flen, &t) ||
+			    vx->mtu < (uint32_t)(t.poff - 14) + 8u) {
+				vx->st.rx_drop[UNM_VXLAN_RX_OVERSIZE]++;
+				p->st.drops++;
+				goto consumed;
+			}
+			/* NEEDS_CSUM: the field must hold the pseudo-header
+			 * sum, whatever the sender left in it */
+			unm_vxlan_tcp_fix(fr, &t, flen, t.flags);
+			tso = true;
+		} else if (unm_csum_fix_partial(fr, flen)) {
+			/* The same VTEP leaves the inner checksum of what it
+			 * does not segment CHECKSUM_PARTIAL: the field holds
+			 * only the pseudo-header sum and nothing on the way
+			 * fills it in. The datagram carries no checksum
+			 * state, so complete exactly that case (a right
+			 * checksum is never changed), in our private receive
+			 * buffer, before coalescing checks it: the peer needs
+			 * no `ethtool -K tx off`. */
+			vx->st.rx_csum++;
+		}
 		if (a->open) {
 			if (unm_vxlan_tcp_parse(fr, flen, &t) && t.plen <= a->t.plen &&
 			    a->c.len + t.plen - vx->vnet <= UNM_MAX_FRAME &&
@@ -1134,7 +1166,7 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		need = slots_for(kr, vx->vnet + flen);
 		if (need > free_slots)
 			break; /* ring full: this datagram waits for the next sync */
-		if (can_agg && unm_vxlan_tcp_parse(fr, flen, &t)) {
+		if (!tso && can_agg && unm_vxlan_tcp_parse(fr, flen, &t)) {
 			memset(&a->c, 0, sizeof(a->c));
 			a->c.start = w;
 			a->c.len = vx->vnet; /* the header is written at close */
@@ -1155,10 +1187,19 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			struct vx_chain c = { .start = w };
 
 			if (vx->vnet) {
-				static const struct unm_vnet_hdr zero;
+				struct unm_vnet_hdr h = { 0 };
 				uint8_t raw[UNM_VNET_HDR_LEN_MRG];
 
-				unm_vnet_hdr_encode(raw, vx->vnet, &zero);
+				if (tso) {
+					h.flags = UNM_VNET_F_NEEDS_CSUM;
+					h.gso_type = t.v6 ? UNM_VNET_GSO_TCPV6 : UNM_VNET_GSO_TCPV4;
+					h.hdr_len = t.poff;
+					h.gso_size = (uint16_t)(vx->mtu - (t.poff - 14u));
+					h.csum_start = t.l4;
+					h.csum_offset = 16;
+					vx->st.rx_tso++;
+				}
+				unm_vnet_hdr_encode(raw, vx->vnet, &h);
 				rc = ch_put(p, kr, &c, raw, vx->vnet);
 			}
 			if (rc < 0 || (rc = ch_put(p, kr, &c, fr, flen)) < 0)

@@ -168,6 +168,13 @@ struct vx_tcp {
 UNM_HIDDEN bool unm_vxlan_tcp_parse(const uint8_t *frame, size_t len, struct vx_tcp *t);
 
 /*
+ * unm_vxlan_tcp_hdrs - the header checks of unm_vxlan_tcp_parse only (any
+ * TCP flags, checksum not read): for an inner TSO frame that a Linux VTEP
+ * on a veth sends whole, with its checksum left partial for GSO.
+ */
+UNM_HIDDEN bool unm_vxlan_tcp_hdrs(const uint8_t *frame, size_t len, struct vx_tcp *t);
+
+/*
  * unm_vxlan_tcp_follows - true if segment B (parsed TB) can be appended
  * to a coalesced frame whose first segment's headers are A (parsed TA)
  * and whose next expected sequence number is NEXT_SEQ: same header sizes,

@@ -425,10 +425,9 @@ static uint32_t rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-bool unm_vxlan_tcp_parse(const uint8_t *f, size_t len, struct vx_tcp *t)
+bool unm_vxlan_tcp_hdrs(const uint8_t *f, size_t len, struct vx_tcp *t)
 {
 	size_t l4, thl, iplen;
-	uint32_t sum;
 
 	if (len < 14 + 20 + 20 || len > UNM_MAX_FRAME)
 		return false;
@@ -458,17 +457,24 @@ bool unm_vxlan_tcp_parse(const uint8_t *f, size_t len, struct vx_tcp *t)
 	if (thl < 20 || l4 + thl >= len)
 		return false; /* bad offset, or no payload */
 	t->flags = f[l4 + 13];
-	if (t->flags != TCPF_ACK && t->flags != (TCPF_ACK | TCPF_PSH))
-		return false;
-	sum = t->v6 ? unm_csum_pseudo_v6(f + 22, f + 38, 6, (uint32_t)(len - l4))
-		    : unm_csum_pseudo_v4(f + 26, f + 30, 6, (uint32_t)(len - l4));
-	if (unm_csum_fold(unm_csum_partial(f + l4, len - l4, sum)) != 0xffff)
-		return false;
 	t->l4 = (uint16_t)l4;
 	t->poff = (uint16_t)(l4 + thl);
 	t->seq = rd32(f + l4 + 4);
 	t->plen = (uint32_t)(len - l4 - thl);
 	return true;
+}
+
+bool unm_vxlan_tcp_parse(const uint8_t *f, size_t len, struct vx_tcp *t)
+{
+	uint32_t sum;
+
+	if (!unm_vxlan_tcp_hdrs(f, len, t))
+		return false;
+	if (t->flags != TCPF_ACK && t->flags != (TCPF_ACK | TCPF_PSH))
+		return false;
+	sum = t->v6 ? unm_csum_pseudo_v6(f + 22, f + 38, 6, (uint32_t)(len - t->l4))
+		    : unm_csum_pseudo_v4(f + 26, f + 30, 6, (uint32_t)(len - t->l4));
+	return unm_csum_fold(unm_csum_partial(f + t->l4, len - t->l4, sum)) == 0xffff;
 }
 
 bool unm_vxlan_tcp_follows(const uint8_t *a, const struct vx_tcp *ta, uint32_t next_seq,

@@ -87,11 +87,26 @@ static void fix_sums(uint8_t *f, size_t len)
 static void tcp_checks(const uint8_t *f, size_t len)
 {
 	static uint8_t m[UNM_MAX_FRAME + 2048];
-	struct vx_tcp t, t2;
+	struct vx_tcp t, t2, h;
 	struct unm_frag fr;
+	bool hd = unm_vxlan_tcp_hdrs(f, len, &h);
 
+	if (hd) {
+		/* the whole-TSO-frame path: any flags, the checksum field
+		 * rewritten to the pseudo-header sum, completed by the taker */
+		CHECK(h.l4 >= 34 && h.poff >= h.l4 + 20 && h.poff < len && h.plen == len - h.poff);
+		memcpy(m, f, len);
+		unm_vxlan_tcp_fix(m, &h, len, h.flags);
+		fr.ptr = m;
+		fr.len = len;
+		CHECK(unm_csum_complete(&fr, 1, h.l4, 16) == 0);
+		CHECK(unm_vxlan_tcp_hdrs(m, len, &t2) && t2.plen == h.plen && t2.seq == h.seq);
+		if (h.flags == 0x10 || h.flags == 0x18)
+			CHECK(unm_vxlan_tcp_parse(m, len, &t2));
+	}
 	if (!unm_vxlan_tcp_parse(f, len, &t))
 		return;
+	CHECK(hd);
 	CHECK(t.l4 >= 34 && t.poff >= t.l4 + 20 && t.poff < len && t.plen == len - t.poff);
 	CHECK(t.flags == 0x10 || t.flags == 0x18);
 	if (prev_len && !(prev_t.flags & 0x08) && t.plen <= prev_t.plen &&

@@ -510,6 +510,8 @@ static void print_vxlan(const struct unm_ctl_vxlan_info *v)
 	print_u64("rx_frames", " %llu frames", v->rx_frames);
 	print_u64("rx_gro", " gro_reads %llu", v->rx_gro);
 	print_u64("rx_coalesced", " coalesced %llu", v->rx_coalesced);
+	print_u64("rx_csum", " csum %llu", v->rx_csum);
+	print_u64("rx_tso", " tso %llu", v->rx_tso);
 	print_counters("rx_drops", vxlan_drop_names, v->rx_drop, 0,
 		       sizeof(vxlan_drop_names) / sizeof(vxlan_drop_names[0]), " %s %%llu", false);
 	text("\n");
