@@ -2,16 +2,20 @@
 /*
  * fdpass.c - passing file descriptors over a Unix socket (SCM_RIGHTS):
  * the one place that packs and unpacks the control message. Used by the
- * pipe rendezvous (pipe.c, zmon.c, pipe_zmon.c), the unmd control protocol
- * (ctlmsg.c) and the vhost-user backend (backend/vhost_msg.c).
+ * pipe rendezvous (pipe_rdv.c, zmon.c, pipe_zmon.c), the unmd control
+ * protocol (ctlmsg.c) and the vhost-user and memif backends
+ * (backend/vhost_msg.c, backend/memif_ctl.c); and the check every received
+ * wake fd gets (unm_efd_ok).
  *
  * Received fds are untrusted in number: every fd the kernel installed is
  * either handed to the caller or closed here, so a peer can never make us
  * leak one. Stateless; callers own their sockets.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -107,4 +111,51 @@ ssize_t unm_fdpass_recv(int sock, void *buf, size_t len, int flags, int *fds, un
 	}
 	*nfds = got;
 	return n;
+}
+
+/* A wake fd received from another process must be an anonymous inode
+ * (eventfd) and is made non-blocking, so a kick can never block or grow a
+ * file whatever the peer sent. */
+bool unm_efd_ok(int fd)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) < 0 || (st.st_mode & S_IFMT) != 0)
+		return false;
+	fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) >= 0;
+}
+
+/* Fixed-size, non-blocking messages (the pipe rendezvous, zmon, memif). */
+int unm_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
+{
+	ssize_t r;
+
+	if (nfds < 0 || nfds > 4)
+		return -EINVAL;
+	r = unm_fdpass_send(fd, buf, len, fds, (unsigned)nfds, MSG_DONTWAIT);
+	if (r < 0)
+		return (int)r;
+	return (size_t)r == len ? 0 : -EIO;
+}
+
+int unm_recv_fds(int fd, void *buf, size_t len, int *fds, int maxfds)
+{
+	unsigned n;
+	ssize_t r;
+
+	if (maxfds < 0 || maxfds > 4)
+		return -EINVAL;
+	r = unm_fdpass_recv(fd, buf, len, MSG_DONTWAIT, fds, (unsigned)maxfds, &n);
+	if (r < 0)
+		return (int)r;
+	if (r == 0)
+		return -ECONNRESET;
+	if ((size_t)r != len) {
+		for (unsigned i = 0; i < n; i++)
+			close(fds[i]);
+		return -EBADMSG;
+	}
+	return (int)n;
 }

@@ -443,18 +443,19 @@ UNM_HIDDEN ssize_t unm_fdpass_recv(int sock, void *buf, size_t len, int flags, i
  */
 UNM_HIDDEN unsigned unm_fdpass_take(struct msghdr *mh, int *fds, unsigned *n, unsigned max);
 
-/* ---- pipes and their zero-copy monitors (pipe.c, zmon.c) ------------------ */
-
-struct sockaddr_un;
-
-/* The pipe rendezvous' messages (pipe.c): one message of exactly LEN
- * bytes over a SOCK_SEQPACKET socket, never blocking. send: 0 or -errno;
- * recv: the number of fds received (at most maxfds <= 4), or -errno /
- * -EBADMSG (fds closed). Built on unm_fdpass_send/recv. */
+/* Fixed-size messages (the pipe rendezvous, zmon, memif): one message of
+ * exactly LEN bytes over a SOCK_SEQPACKET socket, never blocking. send: 0
+ * or -errno; recv: the number of fds received (at most maxfds <= 4), or
+ * -errno / -EBADMSG (fds closed), -ECONNRESET if the peer closed. */
 UNM_HIDDEN int unm_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds);
 UNM_HIDDEN int unm_recv_fds(int fd, void *buf, size_t len, int *fds, int maxfds);
 /* A received wake fd is an eventfd; made non-blocking. */
 UNM_HIDDEN bool unm_efd_ok(int fd);
+
+/* ---- pipes and their zero-copy monitors (pipe*.c, zmon.c) ----------------- */
+
+struct sockaddr_un;
+
 
 /* Abstract socket where pipe end KEY ("NAME{ID") of ROLE accepts its
  * zero-copy monitor. Returns the address length. */

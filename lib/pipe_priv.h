@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * pipe_priv.h - private to lib/pipe.c and lib/pipe_zmon.c: the pipe end's
- * process-local state (struct pipe_priv, one struct pipe_ring per ring)
- * and the helpers the zero-copy monitor code shares with the data path.
- * Nothing here is shared memory; see lib/pipe.c for the threads and
- * locking rules, docs/zmon.md for the monitor.
+ * pipe_priv.h - private to the pipe's files: lib/pipe.c (data path,
+ * open/close), lib/pipe_rdv.c (rendezvous, handshake, service path) and
+ * lib/pipe_zmon.c (monitors of an end): the pipe end's process-local
+ * state (struct pipe_priv, one struct pipe_ring per ring) and what these
+ * files call of each other. Nothing here is shared memory; see lib/pipe.c
+ * for the threads and locking rules, docs/zmon.md for the monitor.
  *
  * Prefixes: pp = a pipe_priv; pr = a pipe_ring; PS_ = peer state; EV_ =
  * epoll tags; zm_ = the monitor rendezvous and zero-copy (/z) monitor
@@ -173,6 +174,9 @@ static inline int tx_dead(struct unm_kring *kr, uint32_t head)
 UNM_HIDDEN int pipe_ep_add(int epfd, int fd, uint32_t events, uint32_t tag);
 UNM_HIDDEN void pipe_kick(struct unm_port *p, struct pipe_priv *pp);
 UNM_HIDDEN void pipe_self_signal(struct pipe_priv *pp);
+/* Empty the wake eventfd, then re-check every waiting ring (the rule in
+ * lib/pipe.c: whoever drains outside pipe_wakeup re-checks). */
+UNM_HIDDEN void pipe_drain_recheck(struct unm_port *p, struct pipe_priv *pp);
 UNM_HIDDEN void pipe_idle_check(struct pipe_priv *pp, struct pipe_ring *pr);
 UNM_HIDDEN uint32_t pipe_refresh_space(struct unm_port *p, struct pipe_ring *pr, uint32_t ns);
 UNM_HIDDEN uint64_t pipe_swap_slots(struct unm_port *p, const struct pipe_priv *pp,
@@ -182,6 +186,19 @@ UNM_HIDDEN void pipe_tx_blocked(struct unm_port *p, struct unm_kring *kr, uint32
 UNM_HIDDEN int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head);
 UNM_HIDDEN int pipe_txsync_direct(struct unm_port *p, struct unm_kring *kr, uint32_t head);
 UNM_HIDDEN bool pipe_arm(struct unm_port *p, struct unm_kring *kr);
+
+/* lib/pipe_rdv.c */
+/* Become the owner of the pipe's name or join its owner, until
+ * o->timeout_ms; 0 with the region mapped and the rings set up, or -errno
+ * (unm_seterr). unm_open only. */
+UNM_HIDDEN int pipe_rendezvous(struct unm_port *p, struct pipe_priv *pp,
+			       const struct unm_open_opts *o);
+/* The slow path: one epoll_wait(0) on unm_fd()'s set; accept and serve
+ * joiners and monitors, notice a hung-up peer, drain the wake eventfd.
+ * Never blocks; any thread, one at a time (others skip). */
+UNM_HIDDEN void pipe_service(struct pipe_priv *pp);
+/* Closing: an owner leaves this process' registry. */
+UNM_HIDDEN void pipe_rdv_forget(struct pipe_priv *pp);
 
 /* lib/pipe_zmon.c: service side (service path, under svc_busy) */
 UNM_HIDDEN void zm_listen(struct unm_port *p, struct pipe_priv *pp);
