@@ -13,6 +13,7 @@
 #include "../../tools/unm-pktgen/args.c"
 #include "../../tools/unm-pktgen/stats.c"
 #include "../../tools/unm-pktgen/txrx.c"
+#include "../../tools/unm-pktgen/fill.c"
 #include "../lib/test.h"
 
 int pg_stop;

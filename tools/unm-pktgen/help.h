@@ -105,7 +105,7 @@ static const struct pg_optdoc pg_optdocs[] = {
 	{ 'j', "json", NULL,
 	  "Print every statistics line as one JSON object." },
 	{ 'v', "verbose", NULL,
-	  "Print the port's geometry at start; twice, more." },
+	  "Print the port's geometry at start and, after a fixed-frame tx, how many frames were written in full; twice, more." },
 	{ 'h', "help", NULL,
 	  "Print this help and exit." },
 	{ PG_OPT_VERSION, "version", NULL,

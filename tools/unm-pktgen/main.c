@@ -158,6 +158,10 @@ static int setup_thread(const struct pg_conf *c, struct pg_thread *t, unsigned i
 		t->last_rx = t->first_rx < t->last_rx ? t->first_rx + 1 : t->last_rx;
 	}
 	t->buf_size = info->buf_size;
+	/* a switch port's TX buffers are read by the switch, never written:
+	 * a buffer that holds our frame still holds it when its slot comes
+	 * back (unless the slot comes back with another buffer: txrx.c) */
+	t->tx_keep_ok = !strcmp(info->type, "vale");
 	bool need_tx = c->func != PG_RX && c->func != PG_RXSEQ;
 	bool need_rx = c->func != PG_TX && c->func != PG_TXSEQ;
 

@@ -228,6 +228,10 @@ struct pg_thread {
 	uint64_t ping_lost, ping_stale;
 	const struct pg_pcap *replay; /* -P: frames come from here */
 	uint64_t rp_idx;              /* next record (counts passes) */
+	/* tx of one fixed frame (txrx.c, tx_fill_fixed): the port only ever
+	 * reads what we write into its TX buffers (a switch port), so a
+	 * buffer still holding the frame need not be written again */
+	bool tx_keep_ok;
 };
 
 extern int pg_stop;               /* set by signals; read relaxed */
@@ -269,6 +273,14 @@ bool pg_budget_spent(void);
 unsigned pg_frame_slots(const struct pg_thread *t, unsigned len);
 void pg_put_frame(struct pg_thread *t, struct unm_ring *r, uint32_t *i, unsigned len,
 		  uint64_t seq, uint64_t ts);
+/* One fixed frame (fill.c): put the LEN bytes at TMPL into up to MAX
+ * slots of R from head (writing a buffer only where *KEPT does not say it
+ * holds them already), advance head; returns the frames. *KEPT: from
+ * pg_kept_new() (NULL: write every buffer), freed and set to NULL when
+ * buffers are seen to move. REWRITTEN counts the buffers written. */
+uint32_t *pg_kept_new(const struct unm_ring *r);
+unsigned pg_fill_fixed(struct unm_ring *r, uint32_t **kept, const uint8_t *tmpl, uint16_t len,
+		       unsigned max, uint64_t *rewritten);
 /* Sleep for NS nanoseconds at most (interrupted by signals). */
 void pg_sleep_ns(uint64_t ns);
 

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "pktgen.h"
@@ -236,6 +237,62 @@ static unsigned tx_fill(struct pg_thread *t, struct tx_state *s, struct unm_ring
 	return n;
 }
 
+/* One fixed frame (the default): pg_fill_fixed (fill.c) puts it in the
+ * slots, writing a buffer only when it may not hold the frame already.
+ * kept: per TX ring of the thread, NULL where the port's buffers may be
+ * written by others (t->tx_keep_ok false) or were seen to move. */
+struct tx_fixed {
+	unsigned len;           /* the frame, vnet header included */
+	uint32_t **kept;
+	uint64_t rewritten;     /* -v: frames written in full */
+	bool moved;             /* -v: some ring's buffers moved */
+};
+
+static bool tx_fixed_usable(struct pg_thread *t)
+{
+	const struct pg_conf *c = t->conf;
+
+	return !t->replay && t->gen.fixed && !c->rubbish && !c->dump && !c->ts &&
+	       c->func == PG_TX && !c->frags && !c->frag_size &&
+	       pg_frame_slots(t, pg_gen_len(&t->gen)) == 1;
+}
+
+static void tx_fixed_free(struct pg_thread *t, struct tx_fixed *fx)
+{
+	for (unsigned ri = 0; fx->kept && ri < t->last_tx - t->first_tx; ri++)
+		free(fx->kept[ri]);
+	free(fx->kept);
+	fx->kept = NULL;
+}
+
+/* 0, or -1 when the fast path is not for this configuration. */
+static int tx_fixed_init(struct pg_thread *t, struct tx_fixed *fx)
+{
+	unsigned nr = t->last_tx - t->first_tx;
+
+	memset(fx, 0, sizeof(*fx));
+	if (!tx_fixed_usable(t))
+		return -1;
+	fx->len = pg_gen_len(&t->gen);
+	if (t->tx_keep_ok && (fx->kept = calloc(nr, sizeof(*fx->kept))))
+		for (unsigned ri = 0; ri < nr; ri++) /* a NULL one: written every time */
+			fx->kept[ri] = pg_kept_new(unm_ring_get(t->port, 1, t->first_tx + ri));
+	return 0;
+}
+
+static unsigned tx_fill_fixed(struct pg_thread *t, struct tx_fixed *fx, struct tx_state *s,
+			      unsigned ri, unsigned max)
+{
+	uint32_t *dummy = NULL, **kept = fx->kept ? &fx->kept[ri - t->first_tx] : &dummy;
+	bool had = *kept != NULL;
+	unsigned n = pg_fill_fixed(unm_ring_get(t->port, 1, ri), kept, t->gen.tmpl,
+				   (uint16_t)fx->len, max, &fx->rewritten);
+
+	fx->moved |= had && !*kept;
+	s->bytes += (uint64_t)n * (fx->len - t->conf->vnet_hdr_len);
+	return n;
+}
+
 /* Frames the rate limit allows now (per thread share of -R). */
 static uint64_t rate_allow(const struct pg_thread *t, uint64_t t0, uint64_t sent, uint64_t *wait_ns)
 {
@@ -350,6 +407,8 @@ void *pg_tx_main(void *arg)
 	struct pg_thread *t = arg;
 	const struct pg_conf *c = t->conf;
 	struct tx_state s = { 0 };
+	struct tx_fixed fx;
+	bool fixed = tx_fixed_init(t, &fx) == 0;
 	uint64_t t0 = pg_now_ns();
 	int rc = 0;
 
@@ -372,7 +431,9 @@ void *pg_tx_main(void *arg)
 		if (!want)
 			break;
 		for (unsigned ri = t->first_tx; ri < t->last_tx && filled < want; ri++)
-			filled += tx_fill(t, &s, unm_ring_get(t->port, 1, ri), (unsigned)(want - filled));
+			filled += fixed ? tx_fill_fixed(t, &fx, &s, ri, (unsigned)(want - filled)) :
+				  tx_fill(t, &s, unm_ring_get(t->port, 1, ri),
+					  (unsigned)(want - filled));
 		got = filled;
 		if (got < want)
 			pg_unclaim(want - got);
@@ -397,6 +458,12 @@ void *pg_tx_main(void *arg)
 		tx_drain(t);
 	t->t_last = pg_now_ns();
 	tx_publish(t, &s);
+	if (fixed && c->verbose)
+		fprintf(stderr, PG_NAME ": %s%" PRIu64 " of %" PRIu64 " frames written in full "
+			"(the others found their buffer holding the frame)\n", fx.moved ?
+			"buffers move on this port: " : "", fx.rewritten, s.sent);
+	if (fixed)
+		tx_fixed_free(t, &fx);
 	__atomic_store_n(&t->done, true, __ATOMIC_RELAXED);
 	return NULL;
 }
@@ -430,8 +497,46 @@ static void rx_first(struct pg_thread *t, struct rx_state *s, struct unm_ring *r
 		pg_lat_record(&t->lat, s->now_wall > ts ? s->now_wall - ts : 0, &t->gen.rng);
 }
 
+/* Count the frames in the SLOTS slots from *I: len and flags only. The
+ * state is in locals (stores through a pointer would make the compiler
+ * reload the slots). */
+static unsigned rx_count(const struct unm_ring *r, uint32_t *ip, uint32_t slots, unsigned vnet,
+			 unsigned *fbp, uint64_t *bytesp)
+{
+	const uint32_t nslots = r->num_slots;
+	uint32_t i = *ip;
+	unsigned n = 0, fb = *fbp;
+	uint64_t bytes = 0;
+
+	while (slots) { /* up to the ring's end, then from slot 0 */
+		uint32_t run = slots < nslots - i ? slots : nslots - i;
+		const struct unm_slot *sl = &r->slot[i], *end = sl + run;
+
+		for (; sl != end; sl++) {
+			fb += sl->len;
+			if (__builtin_expect(!(sl->flags & UNM_NS_MOREFRAG), 1)) {
+				bytes += fb > vnet ? fb - vnet : 0;
+				fb = 0;
+				n++;
+			} else if (fb == 0) {
+				fb = 1; /* empty first fragment: still inside a chain */
+			}
+		}
+		slots -= run;
+		i += run;
+		if (i == nslots)
+			i = 0;
+	}
+	*ip = i;
+	*fbp = fb;
+	*bytesp += bytes;
+	return n;
+}
+
 /* Consume up to MAX complete frames from R; returns the frames counted.
- * A chain cut by tail is continued at the next call. */
+ * A chain cut by tail is continued at the next call. Only rxseq, --ts and
+ * -X look into the frames; without them, and when MAX cannot stop us
+ * early, the slots are only counted (rx_count). */
 static unsigned rx_consume(struct pg_thread *t, struct rx_state *s, struct unm_ring *r,
 			   uint64_t max)
 {
@@ -439,6 +544,11 @@ static unsigned rx_consume(struct pg_thread *t, struct rx_state *s, struct unm_r
 	unsigned n = 0, vnet = t->conf->vnet_hdr_len;
 	bool first = t->conf->func == PG_RXSEQ || t->conf->ts, dump = t->conf->dump;
 
+	if (!first && !dump && max >= unm_ring_space(r)) {
+		n = rx_count(r, &i, unm_ring_space(r), vnet, &s->frame_bytes, &s->bytes);
+		unm_ring_advance(r, i);
+		return n;
+	}
 	while (i != tail && n < max) {
 		const struct unm_slot *sl = &r->slot[i];
 
@@ -447,15 +557,7 @@ static unsigned rx_consume(struct pg_thread *t, struct rx_state *s, struct unm_r
 		if (dump)
 			pg_dump(t, "rx", r->ringid, i, (const uint8_t *)unm_buf(r, sl->buf_idx),
 				sl->len < r->nr_buf_size ? sl->len : r->nr_buf_size, sl->flags);
-		s->frame_bytes += sl->len;
-		if (!(sl->flags & UNM_NS_MOREFRAG)) {
-			s->bytes += s->frame_bytes > vnet ? s->frame_bytes - vnet : 0;
-			s->frame_bytes = 0;
-			n++;
-		} else if (s->frame_bytes == 0) {
-			s->frame_bytes = 1; /* empty first fragment: still inside a chain */
-		}
-		i = unm_ring_next(r, i);
+		n += rx_count(r, &i, 1, vnet, &s->frame_bytes, &s->bytes);
 	}
 	unm_ring_advance(r, i);
 	return n;
