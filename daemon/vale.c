@@ -87,9 +87,19 @@ struct fwd_batch {
 	uint32_t src_buf_size;             /* buffer size of the source ring */
 	uint64_t now;                      /* this round's time */
 	uint16_t lhead[VS_MAX_PORTS + 1], ltail[VS_MAX_PORTS + 1];
-	uint32_t room[VS_MAX_PORTS];       /* lossless: free slots left */
+	/* lossless (fwd_reserve), per batch: a port's ring and free slots
+	 * left, valid once room_ok; fast: neither side has a vnet header,
+	 * so a frame of up to room_o's buffer size takes one slot; the ports
+	 * a flood reaches, and once fl_fast, the largest frame that takes
+	 * one slot in each (all fast) */
+	uint32_t room[VS_MAX_PORTS];
+	struct vring *room_o[VS_MAX_PORTS];
 	struct mon_frame mf[VS_BATCH];     /* frames handed to monitors */
-	bool room_ok[VS_MAX_PORTS];
+	bool room_ok[VS_MAX_PORTS], fast[VS_MAX_PORTS];
+	uint8_t fl[VS_MAX_PORTS];
+	unsigned n_fl;
+	bool fl_checked, fl_fast;
+	uint32_t fl_buf;
 };
 
 static inline uint32_t slots_for(uint32_t len, uint32_t buf_size)
@@ -493,47 +503,120 @@ static void fwd_gather(struct vport *src, struct vring *vr, uint32_t end, struct
 	}
 }
 
-/* Lossless: can every destination of frame E take it? Reserve if so. */
-static bool fwd_reserve(struct unmd *ud, struct vswitch *sw, struct vport *src,
-			struct vring *vr, struct fwd_ent *e, struct fwd_batch *b)
+/* Lossless, once per batch of SRC's ring VR: forget the rooms, list the
+ * ports a flood reaches. */
+static void reserve_begin(struct vswitch *sw, struct vport *src, struct fwd_batch *b)
 {
-	/* a flood reserves in every active port (the compact list: walking
-	 * all VS_MAX_PORTS slots twice per frame made a lossless flood
-	 * several times slower than unicast) */
-	bool flood = e->dst == VS_BCAST;
-	unsigned last = flood ? sw->n_active : 1u;
+	memset(b->room_ok, 0, sizeof(b->room_ok));
+	b->n_fl = 0;
+	b->fl_checked = b->fl_fast = false;
+	for (unsigned k = 0; k < sw->n_active; k++) {
+		struct vport *dp = sw->ports[sw->active[k]];
 
-	for (int pass = 0; pass < 2; pass++)
-		for (unsigned k = 0; k < last; k++) {
-			unsigned d = flood ? sw->active[k] : e->dst;
-			struct vport *dp = sw->ports[d];
-			struct vring *o;
-			uint32_t need, oend;
+		if (dp && dp != src && !dp->errored && !(src->dom && dp->dom == src->dom))
+			b->fl[b->n_fl++] = sw->active[k];
+	}
+}
 
-			if (!dp || dp == src || dp->errored || (src->dom && dp->dom == src->dom))
-				continue;
-			o = &dp->out[vr->id % dp->n_out];
-			if (src->geom.vnet_hdr_len || dp->geom.vnet_hdr_len) /* offload hook */
-				need = vo_slots(src, dp, o, e->len, &b->vi[e - b->ent]);
-			else if ((need = slots_for(e->len, o->buf_size)) > o->nslots - 1 ||
-				 need > UNM_MAX_FRAGS)
-				need = 0;
-			if (!need)
-				continue; /* can never fit: dropped as no_room in pass 2 */
-			if (!b->room_ok[d]) {
-				int rc = dp->ops->out_space(dp, o, &oend);
+/* First use of port D in this batch: its ring for VR and its free slots.
+ * Only this can error a port during pass 1, so a port found usable and
+ * fast here stays so for the batch. */
+static __attribute__((noinline)) void reserve_load(struct unmd *ud, struct vport *src,
+						   struct vport *dp, struct vring *vr,
+						   struct fwd_batch *b, unsigned d)
+{
+	struct vring *o = b->room_o[d] = &dp->out[vr->id % dp->n_out];
+	uint32_t oend;
+	int rc;
 
-				if (rc)
-					vs_port_failed(ud, dp, rc);
-				b->room[d] = rc ? 0 : vr_dist(o, o->hwtail, oend);
-				b->room_ok[d] = true;
-			}
-			if (pass == 0 && b->room[d] < need)
-				return false;
-			if (pass == 1)
-				b->room[d] -= need;
+	if ((rc = dp->ops->out_space(dp, o, &oend)))
+		vs_port_failed(ud, dp, rc);
+	b->room[d] = rc ? 0 : vr_dist(o, o->hwtail, oend);
+	b->room_ok[d] = true;
+	b->fast[d] = !rc && !src->geom.vnet_hdr_len && !dp->geom.vnet_hdr_len && o->nslots > 1;
+}
+
+/* Slots frame E needs in port D's ring (its room loaded into the batch on
+ * first use), or 0: D takes no part (gone, errored, in SRC's domain, or
+ * the frame can never fit: dropped as no_room in pass 2). Per frame and
+ * destination: inline. */
+static inline __attribute__((always_inline)) uint32_t
+reserve_need(struct unmd *ud, struct vswitch *sw, struct vport *src, struct vring *vr,
+	     const struct fwd_ent *e, struct fwd_batch *b, unsigned d)
+{
+	struct vport *dp = sw->ports[d];
+	const struct vring *o;
+	uint32_t need;
+
+	if (!dp || dp == src || dp->errored || (src->dom && dp->dom == src->dom))
+		return 0;
+	if (!b->room_ok[d])
+		reserve_load(ud, src, dp, vr, b, d);
+	o = b->room_o[d];
+	if (src->geom.vnet_hdr_len || dp->geom.vnet_hdr_len) /* offload hook */
+		return vo_slots(src, dp, o, e->len, &b->vi[e - b->ent]);
+	need = e->len <= o->buf_size ? 1 : slots_for(e->len, o->buf_size);
+	return need > o->nslots - 1 || need > UNM_MAX_FRAGS ? 0 : need;
+}
+
+/* fwd_reserve's general case: any frame, any port (vnet headers, chains). */
+static __attribute__((noinline)) bool fwd_reserve_slow(struct unmd *ud, struct vswitch *sw,
+						       struct vport *src, struct vring *vr,
+						       struct fwd_ent *e, struct fwd_batch *b)
+{
+	uint32_t need[VS_MAX_PORTS];
+	unsigned d = e->dst;
+
+	if (d != VS_BCAST) {
+		need[0] = reserve_need(ud, sw, src, vr, e, b, d);
+		if (b->room[d] < need[0])
+			return false;
+		b->room[d] -= need[0];
+		return true;
+	}
+	for (unsigned k = 0; k < b->n_fl; k++)
+		if (b->room[b->fl[k]] < (need[k] = reserve_need(ud, sw, src, vr, e, b, b->fl[k])))
+			return false;
+	for (unsigned k = 0; k < b->n_fl; k++)
+		b->room[b->fl[k]] -= need[k];
+	if (!b->fl_checked) { /* every flood port loaded now */
+		b->fl_checked = b->fl_fast = true;
+		b->fl_buf = UINT32_MAX;
+		for (unsigned k = 0; k < b->n_fl; k++) {
+			d = b->fl[k];
+			b->fl_fast &= b->room_ok[d] && b->fast[d];
+			if (b->room_ok[d] && b->room_o[d]->buf_size < b->fl_buf)
+				b->fl_buf = b->room_o[d]->buf_size;
 		}
+	}
 	return true;
+}
+
+/* Lossless: can every destination of frame E take it? Reserve if so. A
+ * flood goes over the ports listed by reserve_begin (walking all
+ * VS_MAX_PORTS slots twice per frame made a lossless flood several times
+ * slower than unicast): check all, then take. Inline here: a frame that
+ * takes one slot in ports already loaded this batch (the common case). */
+static inline bool fwd_reserve(struct unmd *ud, struct vswitch *sw, struct vport *src,
+			       struct vring *vr, struct fwd_ent *e, struct fwd_batch *b)
+{
+	unsigned d = e->dst;
+
+	if (d != VS_BCAST && b->room_ok[d] && b->fast[d] && e->len <= b->room_o[d]->buf_size) {
+		if (!b->room[d])
+			return false;
+		b->room[d]--;
+		return true;
+	}
+	if (d == VS_BCAST && b->fl_fast && e->len <= b->fl_buf) {
+		for (unsigned k = 0; k < b->n_fl; k++)
+			if (!b->room[b->fl[k]])
+				return false;
+		for (unsigned k = 0; k < b->n_fl; k++)
+			b->room[b->fl[k]]--;
+		return true;
+	}
+	return fwd_reserve_slow(ud, sw, src, vr, e, b);
 }
 
 static unsigned fwd_lookup(struct unmd *d, struct vswitch *sw, struct vport *src,
@@ -545,7 +628,7 @@ static unsigned fwd_lookup(struct unmd *d, struct vswitch *sw, struct vport *src
 	unsigned n, prev_dst = VS_DROP;
 
 	if (sw->lossless)
-		memset(b->room_ok, 0, sizeof(b->room_ok));
+		reserve_begin(sw, src, b);
 	for (n = 0; n < b->n_ent; n++) {
 		struct fwd_ent *e = &b->ent[n];
 		/* after the vnet header (vo_in checked 14 bytes follow it) */
