@@ -13,7 +13,8 @@
  * pkt-gen does), so the sender's per-frame cost is setting a slot length.
  * Idle sides sleep (unm_wait), they do not spin: unmd, the sender and the
  * receiver share the machine's CPUs. With -S, uses a running unmd. -v
- * adds the sides' syncs, kicks (to unmd) and wake-ups (irqs from unmd).
+ * adds the sides' frames, syncs, kicks (to unmd), wake-ups (irqs from unmd) and
+ * CPU seconds (user + system, whole process).
  * -p PORTS attaches PORTS - 2 more ports to the switch (small rings, held
  * open and idle by the sender process) to measure what idle ports cost.
  * -f sends to an unknown MAC (flooded: the path a broadcast takes). -N
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +44,18 @@ struct shared {
 	volatile int ready, stop;
 	volatile uint64_t rx;
 	struct unm_port_stats rst; /* receiver's, written before it exits */
+	double rcpu;               /* receiver's CPU seconds (user + system) */
 };
+
+/* CPU seconds (user + system) this process used so far. */
+static double cpu_secs(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 static double now(void)
 {
@@ -118,6 +131,7 @@ static __attribute__((noinline)) int receiver(struct shared *sh, const char *nam
 	}
 	sh->rst.sz = sizeof(sh->rst);
 	unm_port_stats(p, &sh->rst);
+	sh->rcpu = cpu_secs();
 	unm_close(p);
 	return 0;
 }
@@ -285,10 +299,12 @@ int main(int argc, char **argv)
 		struct unm_port_stats st = { .sz = sizeof(st) };
 
 		unm_port_stats(p, &st);
-		printf("sender: %lu syncs, %lu kicks, %lu wake-ups; receiver: %lu syncs, %lu kicks, "
-		       "%lu wake-ups\n", (unsigned long)st.tx_syncs, (unsigned long)st.kicks,
-		       (unsigned long)st.wakeups, (unsigned long)sh->rst.rx_syncs,
-		       (unsigned long)sh->rst.kicks, (unsigned long)sh->rst.wakeups);
+		printf("sender: %lu frames, %lu syncs, %lu kicks, %lu wake-ups, %.3f s CPU; receiver: "
+		       "%lu frames, %lu syncs, %lu kicks, %lu wake-ups, %.3f s CPU\n",
+		       (unsigned long)st.tx_frames, (unsigned long)st.tx_syncs,
+		       (unsigned long)st.kicks, (unsigned long)st.wakeups, cpu_secs(),
+		       (unsigned long)sh->rst.rx_frames, (unsigned long)sh->rst.rx_syncs,
+		       (unsigned long)sh->rst.kicks, (unsigned long)sh->rst.wakeups, sh->rcpu);
 	}
 	unm_close(p);
 	for (unsigned i = 2; i < nports; i++)
