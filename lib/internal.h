@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include "unm.h"
 
@@ -400,6 +401,40 @@ extern const struct unm_port_ops unm_zmon_ops UNM_HIDDEN;      /* zmon.c: /z of 
 extern const struct unm_port_ops unm_vxlan_ops UNM_HIDDEN;     /* backend/vxlan.c */
 extern const struct unm_port_ops unm_dpdk_ops UNM_HIDDEN;      /* backend/dpdk_load.c */
 extern const struct unm_port_ops unm_memif_ops UNM_HIDDEN;     /* backend/memif.c */
+
+/* ---- Unix sockets at a path (unixsock.c) --------------------------------- */
+
+struct sockaddr_un;
+
+/* The socket file a listener bound: removed on close only if it is still
+ * that file. dir_fd -1: nothing to remove (abstract, handed over, or the
+ * file could not be identified). */
+struct unm_usock_file {
+	int dir_fd;                 /* O_PATH of the directory we bound in */
+	dev_t dev;                  /* the socket file we bound */
+	ino_t ino;
+};
+
+#define UNM_USOCK_ABSTRACT 1u /* a PATH "@NAME" is the abstract name NAME */
+
+/* unm_usock_addr - the address of PATH (FLAGS: UNM_USOCK_ABSTRACT) in *SA,
+ * its length in *LEN. 0, or -ENAMETOOLONG (also for an empty PATH). */
+UNM_HIDDEN int unm_usock_addr(const char *path, unsigned flags, struct sockaddr_un *sa,
+			      socklen_t *len);
+/* unm_usock_connect - a non-blocking, close-on-exec socket of TYPE
+ * (SOCK_STREAM, SOCK_SEQPACKET) connected to PATH: the fd, or -errno. */
+UNM_HIDDEN int unm_usock_connect(const char *path, unsigned flags, int type);
+/* unm_usock_listen - a non-blocking, close-on-exec socket of TYPE
+ * listening on PATH (backlog 4). A socket file there that nobody accepts
+ * on is removed first; a file that is not a socket (-EEXIST) or a socket
+ * another process serves (-EADDRINUSE) is left alone. *F remembers the
+ * file bound (for unm_usock_forget). The fd, or -errno with WHY set
+ * (but for socket()'s errors). */
+UNM_HIDDEN int unm_usock_listen(const char *path, unsigned flags, int type,
+				struct unm_usock_file *f, char *why, size_t whylen);
+/* unm_usock_forget - after closing the listener: remove PATH's file if it
+ * is still the one *F remembers; releases *F (dir_fd -1). */
+UNM_HIDDEN void unm_usock_forget(struct unm_usock_file *f, const char *path);
 
 /* ---- kernel interfaces (netdev.c) ---------------------------------------- */
 

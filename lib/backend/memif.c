@@ -700,7 +700,7 @@ static int memif_open(struct unm_port *p, const struct unm_spec *s,
 	pthread_mutex_init(&d->lock, NULL);
 	d->port = p;
 	snprintf(d->path, sizeof(d->path), "%s", s->path);
-	d->listen_fd = d->conn_fd = d->timer_fd = d->dir_fd = d->given_fd = -1;
+	d->listen_fd = d->conn_fd = d->timer_fd = d->sock_file.dir_fd = d->given_fd = -1;
 	for (unsigned i = 0; i < UNM_MAX_RINGS; i++)
 		d->s2m[i].efd = d->m2s[i].efd = -1;
 	for (unsigned i = 0; i < MF_MAX_REGIONS; i++)

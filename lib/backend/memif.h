@@ -221,9 +221,7 @@ struct mf_dev {
 	int given_fd;               /* handed-over socket (unm_open_fd), -1 */
 	bool given_used;            /* slave: the handed-over connection ran */
 	int timer_fd;               /* slave reconnect / TX retry tick */
-	int dir_fd;                 /* master: directory we bound in, -1 */
-	dev_t sock_dev;
-	ino_t sock_ino;
+	struct unm_usock_file sock_file; /* master: the socket file we bound */
 	enum mf_state state;
 	unsigned step;              /* slave: messages sent after INIT */
 	/* negotiated */

@@ -144,24 +144,6 @@ static void ep_del(struct mf_dev *d, int fd)
 }
 
 /* PATH as a unix address: "@name" is abstract (exact length, no NUL). */
-static int unix_addr(const char *path, struct sockaddr_un *sa, socklen_t *len)
-{
-	size_t n = strlen(path);
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (n >= sizeof(sa->sun_path) || n == 0)
-		return -ENAMETOOLONG;
-	memcpy(sa->sun_path, path, n);
-	if (path[0] == '@') {
-		sa->sun_path[0] = '\0';
-		*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
-	} else {
-		*len = (socklen_t)sizeof(*sa);
-	}
-	return 0;
-}
-
 static void timer_set(struct mf_dev *d, uint64_t ns)
 {
 	struct itimerspec it = { .it_value = { .tv_sec = (time_t)(ns / 1000000000ull),
@@ -317,17 +299,14 @@ static int slave_build(struct mf_dev *d)
 
 static void try_connect(struct mf_dev *d)
 {
-	struct sockaddr_un sa;
-	socklen_t len;
 	int fd;
 
-	if (d->conn_fd >= 0 || unix_addr(d->path, &sa, &len))
+	if (d->conn_fd >= 0)
 		return;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	fd = unm_usock_connect(d->path, UNM_USOCK_ABSTRACT, SOCK_SEQPACKET);
+	if (fd == -ENAMETOOLONG)
 		return;
-	if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
-		close(fd);
+	if (fd < 0) {
 		timer_set(d, RECONNECT_NS);
 		return;
 	}
@@ -716,67 +695,6 @@ void mf_ctl_poll(struct mf_dev *d)
 	}
 }
 
-/* Remove a stale socket file at PATH that nobody accepts on. */
-static int clear_stale(const char *path, const struct sockaddr_un *sa, socklen_t len)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (path[0] == '@' || lstat(path, &st) < 0)
-		return 0;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	rc = connect(fd, (const struct sockaddr *)sa, len);
-	close(fd);
-	if (rc == 0)
-		return -EADDRINUSE;
-	unlink(path);
-	return 0;
-}
-
-/* Remember the directory and identity of the socket file we bound, so
- * that closing removes that file and nothing else. */
-static void remember_socket(struct mf_dev *d)
-{
-	const char *slash = strrchr(d->path, '/');
-	char dir[UNM_PATH_MAX];
-	struct stat st;
-
-	if (d->path[0] == '@')
-		return;
-	if (slash)
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == d->path ? 1 : slash - d->path),
-			 d->path);
-	else
-		snprintf(dir, sizeof(dir), ".");
-	d->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (d->dir_fd >= 0 &&
-	    fstatat(d->dir_fd, slash ? slash + 1 : d->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISSOCK(st.st_mode)) {
-		d->sock_dev = st.st_dev;
-		d->sock_ino = st.st_ino;
-	} else {
-		close_fd(&d->dir_fd);
-	}
-}
-
-static void forget_socket(struct mf_dev *d)
-{
-	const char *slash = strrchr(d->path, '/');
-	const char *base = slash ? slash + 1 : d->path;
-	struct stat st;
-
-	if (d->dir_fd < 0)
-		return;
-	if (fstatat(d->dir_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode) &&
-	    st.st_dev == d->sock_dev && st.st_ino == d->sock_ino)
-		unlinkat(d->dir_fd, base, 0);
-	close_fd(&d->dir_fd);
-}
-
 static int check_given(struct mf_dev *d, char *why, size_t whylen)
 {
 	int type = 0, acc = 0;
@@ -820,7 +738,7 @@ int mf_ctl_open(struct mf_dev *d, char *why, size_t whylen)
 		}
 		return 0;
 	}
-	if ((rc = unix_addr(d->path, &sa, &len))) {
+	if ((rc = unm_usock_addr(d->path, UNM_USOCK_ABSTRACT, &sa, &len))) {
 		snprintf(why, whylen, "socket path too long");
 		return rc;
 	}
@@ -828,21 +746,11 @@ int mf_ctl_open(struct mf_dev *d, char *why, size_t whylen)
 		try_connect(d);
 		return 0;
 	}
-	if ((rc = clear_stale(d->path, &sa, len))) {
-		snprintf(why, whylen, "%s", rc == -EEXIST ? "path exists and is not a socket"
-							  : "another process listens on it");
+	rc = unm_usock_listen(d->path, UNM_USOCK_ABSTRACT, SOCK_SEQPACKET, &d->sock_file, why,
+			      whylen);
+	if (rc < 0)
 		return rc;
-	}
-	d->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->listen_fd < 0)
-		return -errno;
-	if (bind(d->listen_fd, (struct sockaddr *)&sa, len) < 0 || listen(d->listen_fd, 4) < 0) {
-		rc = -errno;
-		snprintf(why, whylen, "bind/listen: %s", strerror(errno));
-		close_fd(&d->listen_fd);
-		return rc;
-	}
-	remember_socket(d);
+	d->listen_fd = rc;
 	ep_add(d, d->listen_fd, MF_EV_LISTEN);
 	return 0;
 }
@@ -854,10 +762,10 @@ void mf_ctl_close(struct mf_dev *d)
 	if (d->listen_fd >= 0) {
 		ep_del(d, d->listen_fd);
 		close_fd(&d->listen_fd);
-		forget_socket(d);
+		unm_usock_forget(&d->sock_file, d->path);
 	}
 	close_fd(&d->given_fd);
-	close_fd(&d->dir_fd);
+	close_fd(&d->sock_file.dir_fd);
 	ep_del(d, d->timer_fd);
 	close_fd(&d->timer_fd);
 }

@@ -468,31 +468,12 @@ static void set_conn(struct vu_dev *d, int fd)
 	unm_log(UNM_LOG_INFO, "%s: vhost-user frontend connected", d->port->name);
 }
 
-static int unix_addr(const char *path, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa->sun_path, path, strlen(path));
-	return 0;
-}
-
 static void try_connect(struct vu_dev *d)
 {
-	struct sockaddr_un sa;
-	int fd;
+	int fd = unm_usock_connect(d->path, 0, SOCK_STREAM);
 
-	if (unix_addr(d->path, &sa))
-		return;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return;
-	}
-	set_conn(d, fd);
+	if (fd >= 0)
+		set_conn(d, fd);
 }
 
 void vu_ctl_poll(struct vu_dev *d)
@@ -524,77 +505,18 @@ void vu_ctl_poll(struct vu_dev *d)
 	}
 }
 
-/* Remove a stale socket file at PATH (nobody accepts on it). */
-static int clear_stale(const char *path, const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(path, &st) < 0)
-		return 0;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (rc == 0)
-		return -EADDRINUSE;
-	unlink(path);
-	return 0;
-}
-
-/* Hold the directory the socket was bound in and the socket file's
- * identity, so that closing removes that file and nothing else: the path
- * may have been re-pointed (a directory swapped for a symlink) since. */
-static void remember_socket(struct vu_dev *d)
-{
-	char dir[UNM_PATH_MAX];
-	const char *slash = strrchr(d->path, '/');
-	struct stat st;
-
-	if (slash)
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == d->path ? 1 : slash - d->path),
-			 d->path);
-	else
-		snprintf(dir, sizeof(dir), ".");
-	d->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (d->dir_fd >= 0 &&
-	    fstatat(d->dir_fd, slash ? slash + 1 : d->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISSOCK(st.st_mode)) {
-		d->sock_dev = st.st_dev;
-		d->sock_ino = st.st_ino;
-	} else {
-		close_fd(&d->dir_fd); /* cannot tell it again: leave it there */
-	}
-}
-
-static void forget_socket(struct vu_dev *d)
-{
-	const char *slash = strrchr(d->path, '/');
-	const char *base = slash ? slash + 1 : d->path;
-	struct stat st;
-
-	if (d->dir_fd < 0)
-		return;
-	if (fstatat(d->dir_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode) &&
-	    st.st_dev == d->sock_dev && st.st_ino == d->sock_ino)
-		unlinkat(d->dir_fd, base, 0);
-	close_fd(&d->dir_fd);
-}
-
 int vu_ctl_open(struct vu_dev *d, char *why, size_t whylen)
 {
 	struct sockaddr_un sa;
+	socklen_t len;
 	int rc;
 
 	if (d->given_fd >= 0) {
 		int on = 0;
-		socklen_t len = sizeof(on);
+		socklen_t olen = sizeof(on);
 
 		/* handed over: listening already, bound by whoever opened it */
-		if (getsockopt(d->given_fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on ||
+		if (getsockopt(d->given_fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) < 0 || !on ||
 		    fcntl(d->given_fd, F_SETFL, fcntl(d->given_fd, F_GETFL) | O_NONBLOCK) < 0) {
 			snprintf(why, whylen, "the handed-over fd is not a listening socket");
 			close_fd(&d->given_fd);
@@ -605,7 +527,7 @@ int vu_ctl_open(struct vu_dev *d, char *why, size_t whylen)
 		ep_add(d, d->listen_fd, TAG_LISTEN);
 		return 0;
 	}
-	if ((rc = unix_addr(d->path, &sa))) {
+	if ((rc = unm_usock_addr(d->path, 0, &sa, &len))) {
 		snprintf(why, whylen, "socket path too long");
 		return rc;
 	}
@@ -619,22 +541,10 @@ int vu_ctl_open(struct vu_dev *d, char *why, size_t whylen)
 			timer_set(d, true);
 		return 0;
 	}
-	if ((rc = clear_stale(d->path, &sa))) {
-		snprintf(why, whylen, "%s", rc == -EEXIST ? "path exists and is not a socket"
-							  : "another process listens on it");
+	rc = unm_usock_listen(d->path, 0, SOCK_STREAM, &d->sock_file, why, whylen);
+	if (rc < 0)
 		return rc;
-	}
-	d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->listen_fd < 0)
-		return -errno;
-	if (bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(d->listen_fd, 4) < 0) {
-		rc = -errno;
-		snprintf(why, whylen, "bind/listen: %s", strerror(errno));
-		close_fd(&d->listen_fd);
-		return rc;
-	}
-	remember_socket(d);
+	d->listen_fd = rc;
 	ep_add(d, d->listen_fd, TAG_LISTEN);
 	return 0;
 }
@@ -644,9 +554,9 @@ void vu_ctl_close(struct vu_dev *d)
 	vu_ctl_disconnect(d, "port closed");
 	if (d->listen_fd >= 0) {
 		close_fd(&d->listen_fd);
-		forget_socket(d);
+		unm_usock_forget(&d->sock_file, d->path);
 	}
 	close_fd(&d->given_fd);
-	close_fd(&d->dir_fd);
+	close_fd(&d->sock_file.dir_fd);
 	close_fd(&d->timer_fd);
 }

@@ -265,7 +265,7 @@ static int vhost_open(struct unm_port *p, const struct unm_spec *s,
 	d->port = p;
 	snprintf(d->path, sizeof(d->path), "%s", s->path);
 	d->client = (o->flags & UNM_OPEN_VHOST_CLIENT) || (env && strcmp(env, "1") == 0);
-	d->listen_fd = d->conn_fd = d->timer_fd = d->idle_fd = d->dir_fd = -1;
+	d->listen_fd = d->conn_fd = d->timer_fd = d->idle_fd = d->sock_file.dir_fd = -1;
 	d->given_fd = -1;
 	if (s->fd >= 0) {
 		if (d->client) {

@@ -243,10 +243,8 @@ struct vu_dev {
 	int given_fd;               /* a listening socket handed over
 	                               (unm_open_fd), or -1: its path is
 	                               not ours to create or remove */
-	int dir_fd;                 /* O_PATH of the directory we bound in,
-	                               -1: remove only what we created there */
-	dev_t sock_dev;             /* the socket file we bound (dev, ino) */
-	ino_t sock_ino;
+	struct unm_usock_file sock_file; /* the socket file we bound: removed
+	                               on close if it is still that file */
 	int conn_fd;                /* the frontend, -1 when disconnected */
 	int timer_fd;               /* client mode: reconnect tick */
 	/* message reassembly (a message may arrive in pieces) */
