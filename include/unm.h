@@ -228,7 +228,8 @@ struct unm_port_info {
 	uint64_t mem_size;              /* bytes in the mapped region */
 	int zero_copy_peer;             /* 1 for pipes: peer shares the region */
 	unsigned link_up;               /* vhost-user: a device is connected and
-	                                   both its queues run */
+	                                   both its queues run; dpdk: the
+	                                   device says its link is up */
 	unsigned peer;                  /* UNM_PEER_*: the other end of a pipe */
 };
 
@@ -269,6 +270,12 @@ struct unm_port_stats {
 	uint64_t gso_rx_frames;         /* received with gso_type != NONE */
 	uint64_t gso_tx_frames;         /* sent with gso_type != NONE */
 	uint64_t vnet_drops;            /* TX frames with a bad header (also in drops) */
+	/* Ports that can hand a slot's buffer to their device instead of
+	 * copying (dpdk:, see unm(7) @conf:zerocopy); 0 on the others: */
+	uint64_t zc_tx_frames;          /* sent by lending the slot's buffer */
+	uint64_t zc_rx_frames;          /* received by a buffer swap */
+	uint64_t copy_tx_frames;        /* sent by copying the frame */
+	uint64_t copy_rx_frames;        /* received by copying the frame */
 };
 
 /* unm_port_stats - fill *st (st->sz must be set). Returns 0 or -EINVAL. */

@@ -193,12 +193,12 @@ static int parse_conf(struct pctx *c, const char *s, const char *e, struct unm_s
 			memcpy(sp->domain, eq + 1, n);
 			sp->domain[n] = '\0';
 		} else if ((sp->kind == UNM_KIND_VXLAN && unm_vxlan_conf_key(s, (size_t)(eq - s))) ||
-			   (sp->kind == UNM_KIND_DPDK && KEY("eal")) ||
+			   (sp->kind == UNM_KIND_DPDK && (KEY("eal") || KEY("zerocopy"))) ||
 			   (sp->kind == UNM_KIND_MEMIF && unm_memif_conf_key(s, (size_t)(eq - s)))) {
 			/* the type's own option: collected here, checked by
 			 * unm_vxlan_conf_parse() / unm_memif_conf_parse() once
 			 * the name is read (vxlan, memif) or by the port (dpdk:
-			 * eal=ARG+ARG, EAL's arguments) */
+			 * eal=ARG+ARG, EAL's arguments; zerocopy=0|1) */
 			size_t have = strlen(sp->xconf), add = (size_t)(end - s);
 
 			if (have + add + 2 > sizeof(sp->xconf))

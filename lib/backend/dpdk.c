@@ -21,15 +21,40 @@
  * rule), so no queue is shared between threads. The whole port is opened
  * at once: "-N" (one ring pair) is refused, as a device has one owner.
  *
- * Data path: TX copies each frame (a MOREFRAG chain gathered) into an mbuf
- * (a chain of mbufs where the device takes multi-segment frames) and hands
- * a burst to rte_eth_tx_burst(); a slot completes when its frame is in the
- * device's queue. Frames the queue refuses are freed and their slots stay
- * the application's, to be sent by a later sync. RX takes a burst with
- * rte_eth_rx_burst() into a per-queue stash and copies each mbuf (all its
- * segments) into free RX slots, frames larger than a buffer as MOREFRAG
- * chains; what does not fit stays in the stash for the next sync. Nothing
- * is lost between the device's queues and the rings.
+ * Data path: a slot completes when its frame is in the device's queue;
+ * frames the queue refuses are freed and their slots stay the
+ * application's, to be sent by a later sync. RX takes a burst with
+ * rte_eth_rx_burst() into a per-queue stash; what does not fit the ring
+ * stays there for the next sync. Nothing is lost between the device's
+ * queues and the rings. Each frame moves one of two ways:
+ *
+ * Zero copy (@conf:zerocopy=1, the default where the driver allows it,
+ * see zc_driver_ok): the port's region has spare buffers of its own (taken
+ * off the extra-buffer list at open, never the application's) and mbufs
+ * point into the region. TX lends a one-slot frame's buffer to the device
+ * as an external mbuf buffer (rte_pktmbuf_attach_extbuf, our shared info
+ * per buffer, no headroom) and gives the slot a spare buffer in exchange
+ * (UNM_NS_BUF_CHANGED, as a pipe's swap); the driver's free of the mbuf
+ * returns the buffer to that TX queue's spares (zc_tx_free: drivers free a
+ * queue's mbufs in its tx_burst, or at stop, so one thread at a time).
+ * RX queues take their mbufs from a pool with pinned external buffers
+ * (rte_pktmbuf_pool_create_extbuf) whose every buffer is a spare region
+ * buffer, placed so that the data after DPDK's fixed headroom starts
+ * exactly at the buffer (the headroom is the tail of the buffer before it:
+ * only drivers that never write the headroom qualify); a received one-
+ * segment frame is swapped into the RX slot: the slot takes the mbuf's
+ * buffer, the mbuf the slot's free one. Who holds each buffer is tracked
+ * (zc_own): a buffer an application hands in that the port holds, or one
+ * an mbuf brings back that is not a region buffer where the port expects
+ * it, is never swapped (the frame is copied, or dropped when its bounds
+ * are wrong).
+ *
+ * Copy (zerocopy=0, other drivers, MOREFRAG chains, frames shorter than
+ * ZC_TX_MIN, virtio-net header ports, no spare left): TX copies the frame
+ * (a chain gathered) into an mbuf (a chain where the device takes
+ * multi-segment frames); RX copies each mbuf (all its segments) into free
+ * RX slots, frames larger than a buffer as MOREFRAG chains. Counters
+ * zc_tx/rx_frames and copy_tx/rx_frames (unm_port_stats) tell which.
  *
  * Offloads: a port opened with a virtio-net header (@conf:vnet=10|12, as a
  * switch port that takes TSO frames) maps the header onto mbuf offload
@@ -46,6 +71,8 @@
  * would block arms a one-shot timerfd of POLL_US in the port's epoll set:
  * a waiter sleeps at most that long between looks. Busy pollers never arm.
  */
+/* rte_pktmbuf_pool_create_extbuf is still marked experimental in 22.11 */
+#define ALLOW_EXPERIMENTAL_API 1
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -67,6 +94,10 @@
 #define POOL_CACHE     256u         /* mbufs cached per lcore (see lcore_of_thread) */
 #define EAL_ARGS_MAX   64
 #define DEFAULT_EAL    "--no-huge -m 256 --no-shconf --no-telemetry --log-level=*:warning"
+#define ZC_HR          RTE_PKTMBUF_HEADROOM  /* where RX drivers put a frame in an mbuf */
+#define ZC_TX_MIN      0u           /* shorter TX frames are copied (see README) */
+#define ZC_MAX_SPARE   49152u       /* spare buffers of ours at most (the
+                                       region has 65536 extra at most) */
 
 static const struct unm_dpdk_host *H;
 
@@ -81,6 +112,15 @@ struct dq_stash {                   /* RX: mbufs taken from the device, not yet 
 	struct rte_mbuf *m[BURST];
 	unsigned next, n;
 };
+
+/* Zero copy: one TX queue's spare region buffers (a LIFO stack). */
+struct zc_txq {
+	struct dpdk_priv *dp;
+	uint32_t *idx;
+	unsigned n, cap;
+};
+
+enum { ZC_APP = 0, ZC_PORT = 1 };  /* zc_own[]: who holds a region buffer */
 
 struct dpdk_priv {
 	uint16_t port_id;
@@ -98,6 +138,15 @@ struct dpdk_priv {
 	int tfd;                    /* poll timer (see header) */
 	bool timer_armed;
 	struct dq_stash stash[UNM_MAX_RINGS];
+	/* zero copy (see header); zc_tx/zc_rx false: the copy path */
+	bool zc_tx, zc_rx;
+	uint32_t zc_tx_min;         /* ZC_TX_MIN */
+	char *pool_base;            /* the region's buffer 0 */
+	uint32_t buf_size, buf_count;  /* trusted copies (p->reg) */
+	uint8_t *zc_own;            /* ZC_APP / ZC_PORT per buffer */
+	struct rte_mbuf_ext_shared_info *zc_shinfo;  /* per buffer, TX lending */
+	struct zc_txq zq[UNM_MAX_RINGS];
+	struct rte_mempool *rxmp;   /* RX pool over region buffers (zc_rx) */
 };
 
 static void eal_rmdir(void)
@@ -138,9 +187,9 @@ static bool is_pci(const char *devargs)
 	       sscanf(devargs, "%x:%x.%x%c", &a, &b, &c, &end) >= 3;
 }
 
-/* Start EAL with CONF (from @conf:eal, '+'-separated) or the environment
- * or the defaults. Lock held. */
-static int eal_start(const char *conf, const char *devargs)
+/* Start EAL with CONF (CLEN bytes from @conf:eal, '+'-separated) or the
+ * environment or the defaults. Lock held. */
+static int eal_start(const char *conf, size_t clen, const char *devargs)
 {
 	static char buf[1024], prefix[64], lcore[32], allow[80];
 	char *argv[EAL_ARGS_MAX] = { "unetmap" };
@@ -151,8 +200,8 @@ static int eal_start(const char *conf, const char *devargs)
 	if (env && *env) {
 		snprintf(buf, sizeof(buf), "%s", env);
 		argc = split_args(buf, ' ', argv);
-	} else if (conf && *conf) {
-		snprintf(buf, sizeof(buf), "%s", conf);
+	} else if (conf && clen) {
+		snprintf(buf, sizeof(buf), "%.*s", (int)clen, conf);
 		argc = split_args(buf, '+', argv);
 	} else {
 		snprintf(buf, sizeof(buf), "%s", DEFAULT_EAL);
@@ -174,7 +223,8 @@ static int eal_start(const char *conf, const char *devargs)
 	if (argc < 0)
 		return H->seterr(-E2BIG, "dpdk: more than %d EAL arguments", EAL_ARGS_MAX - 4);
 	/* a prefix of our own: two processes never share EAL files */
-	if (!strstr(env && *env ? env : conf ? conf : "", "--file-prefix")) {
+	if (env && *env ? !strstr(env, "--file-prefix") :
+	    !(conf && memmem(conf, clen, "--file-prefix", 13))) {
 		snprintf(prefix, sizeof(prefix), "--file-prefix=unm%d", (int)getpid());
 		argv[argc++] = prefix;
 	}
@@ -197,12 +247,18 @@ static int eal_start(const char *conf, const char *devargs)
 	return 0;
 }
 
-/* The @conf:eal value in the spec's type options ("eal=A+B"), or NULL. */
-static const char *conf_eal(const struct unm_spec *s)
+/* The value of @conf option KEY ("KEY=") in the spec's type options
+ * ("k=v,k=v"), running to the next ',' (*LEN bytes), or NULL. */
+static const char *conf_val(const struct unm_spec *s, const char *key, size_t *len)
 {
-	const char *e = strstr(s->xconf, "eal=");
+	size_t kl = strlen(key);
 
-	return e && (e == s->xconf || e[-1] == ',') ? e + 4 : NULL;
+	for (const char *e = s->xconf; (e = strstr(e, key)); e += kl)
+		if (e == s->xconf || e[-1] == ',') {
+			*len = strcspn(e + kl, ",");
+			return e + kl;
+		}
+	return NULL;
 }
 
 static int find_port(const char *devargs, uint16_t *pid)
@@ -233,8 +289,16 @@ static void dpdk_free(struct dpdk_priv *dp)
 		rte_eth_dev_close(dp->port_id);
 		rte_dev_remove(dp->dev);
 	}
+	/* the device is closed: no mbuf is lent any more (its free gave
+	 * each buffer back to its TX queue's spares) */
+	if (dp->rxmp)
+		rte_mempool_free(dp->rxmp);
 	if (dp->mp)
 		rte_mempool_free(dp->mp);
+	for (unsigned q = 0; q < UNM_MAX_RINGS; q++)
+		free(dp->zq[q].idx);
+	free(dp->zc_own);
+	free(dp->zc_shinfo);
 	if (dp->tfd >= 0)
 		close(dp->tfd);
 	pthread_mutex_lock(&eal_lock);
@@ -244,8 +308,129 @@ static void dpdk_free(struct dpdk_priv *dp)
 	free(dp);
 }
 
+/*
+ * Why the port cannot lend its buffers to this device, or NULL if it can.
+ * Drivers that may DMA (a PCI NIC, virtio, ...) would need the region
+ * registered with the device (rte_extmem_register, rte_dev_dma_map) and,
+ * on RX, a driver that never writes an mbuf's headroom (which here is the
+ * tail of another buffer): only drivers known to copy into and out of an
+ * mbuf's data qualify.
+ */
+static const char *zc_refusal(const struct dpdk_priv *dp, const struct rte_eth_dev_info *di,
+			      const char *devargs, unsigned buf_size, unsigned spares)
+{
+	static const char *const copying[] = { "net_null", "net_memif", "net_af_packet", "net_tap",
+					       "net_ring", "net_pcap" };
+	bool known = false;
+
+	for (unsigned i = 0; i < RTE_DIM(copying); i++)
+		known |= !strcmp(di->driver_name, copying[i]);
+	if (!known)
+		return "only drivers that copy frames in software (net_null, net_memif, "
+		       "net_af_packet, net_tap, net_ring, net_pcap) take the port's buffers: "
+		       "a device that may DMA would need the region registered for DMA, which "
+		       "the port does not do";
+	if (!strcmp(di->driver_name, "net_memif") && strstr(devargs, "zero-copy=yes"))
+		return "net_memif's own zero-copy mode shares DPDK's memory with its peer, "
+		       "never the port's region";
+	if (dp->vnet)
+		return "a virtio-net header comes before the frame in a slot, where no mbuf "
+		       "can point (an mbuf's headroom is DPDK's)";
+	if (buf_size + ZC_HR > UINT16_MAX)
+		return "an mbuf cannot point at a buffer that large (buf-size at most 65407)";
+	if (spares > ZC_MAX_SPARE)
+		return "the port would need more spare buffers than a region holds (fewer "
+		       "slots or rings)";
+	return NULL;
+}
+
+/* A region buffer's address. */
+static inline char *zc_buf(const struct dpdk_priv *dp, uint32_t idx)
+{
+	return dp->pool_base + (size_t)idx * dp->buf_size;
+}
+
+/* The region buffer at ADDR (+ OFF): its index, or 0 when ADDR is not
+ * where a valid buffer starts. */
+static inline uint32_t zc_idx(const struct dpdk_priv *dp, const void *addr, uintptr_t off)
+{
+	uintptr_t a = (uintptr_t)addr + off - (uintptr_t)dp->pool_base;  /* wraps if below */
+
+	if (a % dp->buf_size || a / dp->buf_size >= dp->buf_count || a / dp->buf_size < 2)
+		return 0;
+	return (uint32_t)(a / dp->buf_size);
+}
+
+/*
+ * Take NRX + NTXQ x (TX rings) spare buffers off the extra-buffer list
+ * that unm_port_create_self made (ours come first: the application's own
+ * extra buffers stay on the list), hand NTXQ to each TX queue and build
+ * the RX pool over NRX of them. Before the application sees the region.
+ */
+static int zc_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_open_opts *o,
+		    unsigned nrx, unsigned ntxq, int sock)
+{
+	const char *da = p->spec.path;
+	unsigned total = nrx + o->tx_rings * ntxq, k = 0;
+	struct rte_pktmbuf_extmem *em = NULL;
+	char pname[RTE_MEMPOOL_NAMESIZE];
+	uint32_t head = p->nifp->ni_bufs_head;
+
+	dp->pool_base = (char *)p->reg.base + p->reg.pool_ofs;
+	dp->buf_size = p->reg.buf_size;
+	dp->buf_count = p->reg.buf_count;
+	dp->zc_own = calloc(dp->buf_count, 1);
+	dp->zc_shinfo = calloc(dp->buf_count, sizeof(*dp->zc_shinfo));
+	if (!dp->zc_own || !dp->zc_shinfo)
+		return -ENOMEM;
+	for (unsigned q = 0; q < o->tx_rings; q++) {
+		dp->zq[q].dp = dp;
+		dp->zq[q].cap = ntxq;
+		if (!(dp->zq[q].idx = malloc(ntxq * sizeof(uint32_t))))
+			return -ENOMEM;
+	}
+	if (nrx && !(em = calloc(nrx, sizeof(*em))))
+		return -ENOMEM;
+	for (k = 0; k < total; k++) {
+		uint32_t idx = head;
+
+		if (!unm_buf_ok(p, idx) || dp->zc_own[idx]) {  /* our own list, just built */
+			free(em);
+			return H->seterr(-EBADMSG, "dpdk: %s: extra buffer %u of the new region is "
+					 "not valid", da, idx);
+		}
+		dp->zc_own[idx] = ZC_PORT;
+		memcpy(&head, zc_buf(dp, idx), sizeof(head));
+		if (k < nrx) {
+			/* the data after DPDK's headroom is the buffer */
+			em[k].buf_ptr = zc_buf(dp, idx) - ZC_HR;
+			em[k].buf_iova = RTE_BAD_IOVA;  /* no DMA (zc_refusal) */
+			em[k].buf_len = dp->buf_size + ZC_HR;
+			em[k].elt_size = (uint16_t)(dp->buf_size + ZC_HR);
+		} else {
+			struct zc_txq *z = &dp->zq[(k - nrx) / ntxq];
+
+			z->idx[z->n++] = idx;
+		}
+	}
+	p->nifp->ni_bufs_head = head;
+	if (nrx) {
+		snprintf(pname, sizeof(pname), "unmz%d_%u", (int)getpid() % 100000,
+			 __atomic_fetch_add(&pool_seq, 1, __ATOMIC_RELAXED));
+		dp->rxmp = rte_pktmbuf_pool_create_extbuf(pname, nrx, POOL_CACHE, 0,
+							  (uint16_t)(dp->buf_size + ZC_HR), sock,
+							  em, nrx);
+		free(em);
+		if (!dp->rxmp)
+			return H->seterr(-ENOMEM, "dpdk: %s: no memory for %u mbufs over the "
+					 "port's buffers (%s): give EAL more with -m, or "
+					 "@conf:zerocopy=0", da, nrx, rte_strerror(rte_errno));
+	}
+	return 0;
+}
+
 static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_open_opts *o,
-		     uint8_t mac[6])
+		     int zc_conf)
 {
 	const char *da = p->spec.path;
 	struct rte_eth_conf conf;
@@ -255,7 +440,10 @@ static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_
 	uint16_t ntxd = (uint16_t)(o->tx_slots < MAX_DESC ? o->tx_slots : MAX_DESC);
 	uint16_t mtu = 0;
 	char pname[RTE_MEMPOOL_NAMESIZE];
-	unsigned nmbufs;
+	unsigned nmbufs, zc_nrx, zc_ntxq;
+	struct unm_open_opts oz = *o;
+	const char *no_zc;
+	uint8_t mac[6] = { 0 };
 	int sock, rc;
 
 	if ((rc = rte_eth_dev_info_get(dp->port_id, &di)) != 0)
@@ -314,6 +502,28 @@ static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_
 	 * (up to 1.5 x POOL_CACHE each; one thread per ring pair) */
 	nmbufs = o->rx_rings * (nrxd + BURST) + o->tx_rings * (ntxd + BURST) + 256 +
 		 (o->rx_rings > o->tx_rings ? o->rx_rings : o->tx_rings) * POOL_CACHE * 3 / 2;
+	/* zero copy: RX mbufs each hold a spare buffer (all of their pool,
+	 * sized as the copy pool's RX share); a TX queue lends at most what
+	 * its descriptors and a burst hold */
+	zc_nrx = o->rx_rings * (nrxd + BURST) + 256 + o->rx_rings * POOL_CACHE * 3 / 2;
+	zc_ntxq = ntxd + BURST;
+	no_zc = zc_refusal(dp, &di, da, o->buf_size, zc_nrx + o->tx_rings * zc_ntxq);
+	if (no_zc && zc_conf == 1)
+		return H->seterr(-EOPNOTSUPP, "dpdk: %s (driver %s): no zero copy "
+				 "(@conf:zerocopy=1): %s", da, di.driver_name, no_zc);
+	dp->zc_tx = dp->zc_rx = !no_zc && zc_conf != 0;
+	dp->zc_tx_min = ZC_TX_MIN;
+	if (dp->zc_tx)
+		oz.extra_bufs += zc_nrx + o->tx_rings * zc_ntxq;
+	/* the region now: RX queues take their mbufs from it */
+	if (rte_eth_dev_get_mtu(dp->port_id, &mtu) == 0)
+		dp->mtu = mtu;
+	if (rte_eth_macaddr_get(dp->port_id, &ea) == 0)
+		memcpy(mac, ea.addr_bytes, 6);
+	if ((rc = H->create_self(p, &oz, dp->mtu, mac)))
+		return rc;
+	if (dp->zc_tx && (rc = zc_setup(p, dp, o, zc_nrx, zc_ntxq, sock)))
+		return rc;
 	snprintf(pname, sizeof(pname), "unm%d_%u", (int)getpid() % 100000,
 		 __atomic_fetch_add(&pool_seq, 1, __ATOMIC_RELAXED));
 	dp->mp = rte_pktmbuf_pool_create(pname, nmbufs, POOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -324,7 +534,7 @@ static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_
 				 rte_strerror(rte_errno));
 	for (unsigned q = 0; q < o->rx_rings; q++)
 		if ((rc = rte_eth_rx_queue_setup(dp->port_id, (uint16_t)q, nrxd, (unsigned)sock,
-						 NULL, dp->mp)))
+						 NULL, dp->zc_rx ? dp->rxmp : dp->mp)))
 			return H->seterr(rc, "dpdk: %s: RX queue %u: %s", da, q, rte_strerror(-rc));
 	for (unsigned q = 0; q < o->tx_rings; q++)
 		if ((rc = rte_eth_tx_queue_setup(dp->port_id, (uint16_t)q, ntxd, (unsigned)sock,
@@ -334,10 +544,6 @@ static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_
 		return H->seterr(rc, "dpdk: %s: start: %s", da, rte_strerror(-rc));
 	dp->started = true;
 	rte_eth_promiscuous_enable(dp->port_id);  /* a switch port sees every frame */
-	if (rte_eth_dev_get_mtu(dp->port_id, &mtu) == 0)
-		dp->mtu = mtu;
-	if (rte_eth_macaddr_get(dp->port_id, &ea) == 0)
-		memcpy(mac, ea.addr_bytes, 6);
 	return 0;
 }
 
@@ -345,7 +551,9 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 {
 	struct dpdk_priv *dp;
 	struct epoll_event ev = { .events = EPOLLIN };
-	uint8_t mac[6] = { 0 };
+	const char *zv, *ev_eal;
+	size_t zl, el = 0;
+	int zc_conf = -1;           /* @conf:zerocopy: -1 not given, 0, 1 */
 	uint16_t pid;
 	int rc;
 
@@ -354,6 +562,12 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 				 "owner", s->path);
 	if (o->tx_rings > UNM_MAX_RINGS || o->rx_rings > UNM_MAX_RINGS)
 		return H->seterr(-EINVAL, "dpdk: at most %u rings", UNM_MAX_RINGS);
+	if ((zv = conf_val(s, "zerocopy=", &zl))) {
+		if (zl != 1 || (*zv != '0' && *zv != '1'))
+			return H->seterr(-EINVAL, "dpdk: @conf:zerocopy=%.*s: 0 or 1", (int)zl, zv);
+		zc_conf = *zv - '0';
+	}
+	ev_eal = conf_val(s, "eal=", &el);
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
@@ -361,7 +575,7 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	dp->vnet = o->vnet_hdr_len;
 	pthread_mutex_lock(&eal_lock);
 	if (eal_rc == 1)
-		eal_rc = eal_start(conf_eal(s), s->path);
+		eal_rc = eal_start(ev_eal, el, s->path);
 	rc = eal_rc;
 	if (rc) {
 		pthread_mutex_unlock(&eal_lock);
@@ -390,9 +604,7 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	pthread_mutex_unlock(&eal_lock);
 	dp->port_id = pid;
 	p->priv = dp;
-	if ((rc = dev_setup(p, dp, o, mac)))
-		goto fail;
-	if ((rc = H->create_self(p, o, dp->mtu, mac)))
+	if ((rc = dev_setup(p, dp, o, zc_conf)))
 		goto fail;
 	dp->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -552,23 +764,81 @@ static bool tx_offloads(struct unm_port *p, struct dpdk_priv *dp, struct rte_mbu
 	return false;
 }
 
+/* The driver freed a lent mbuf: buffer ADDR is a spare of TX queue
+ * OPAQUE again (NULL: the lending was undone, the buffer is a slot's). */
+static void zc_tx_free(void *addr, void *opaque)
+{
+	struct zc_txq *z = opaque;
+	uint32_t idx;
+
+	if (!z || !(idx = zc_idx(z->dp, addr, 0)))
+		return;
+	if (z->n < z->cap)  /* it always fits: each lent buffer took a spare */
+		z->idx[z->n++] = idx;
+}
+
+/*
+ * Lend region buffer X (a one-slot frame of LEN bytes, of TX queue Q) to
+ * the device as an mbuf's external buffer, reserving a spare for the slot
+ * in *SPARE. NULL: not now (X is not the application's to lend, e.g. the
+ * same buffer in two slots; no spare; no mbuf): copy the frame.
+ */
+static struct rte_mbuf *tx_lend(struct dpdk_priv *dp, unsigned q, uint32_t x, uint32_t len,
+				uint32_t *spare)
+{
+	struct zc_txq *z = &dp->zq[q];
+	struct rte_mbuf_ext_shared_info *sh = &dp->zc_shinfo[x];
+	struct rte_mbuf *m;
+
+	if (!z->n || __atomic_load_n(&dp->zc_own[x], __ATOMIC_RELAXED) != ZC_APP ||
+	    !(m = rte_pktmbuf_alloc(dp->mp)))
+		return NULL;
+	sh->free_cb = zc_tx_free;
+	sh->fcb_opaque = z;
+	rte_mbuf_ext_refcnt_set(sh, 1);
+	/* no headroom: a driver that prepends finds none and adds a segment */
+	rte_pktmbuf_attach_extbuf(m, zc_buf(dp, x), RTE_BAD_IOVA, (uint16_t)dp->buf_size, sh);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	__atomic_store_n(&dp->zc_own[x], ZC_PORT, __ATOMIC_RELAXED);
+	*spare = z->idx[--z->n];
+	return m;
+}
+
+/* The device did not take lent mbuf M: its buffer stays the slot's, the
+ * spare goes back; then M can be freed. */
+static void tx_unlend(struct dpdk_priv *dp, unsigned q, struct rte_mbuf *m, uint32_t spare)
+{
+	struct zc_txq *z = &dp->zq[q];
+	uint32_t x = zc_idx(dp, m->buf_addr, 0);
+
+	m->shinfo->fcb_opaque = NULL;
+	if (x)
+		__atomic_store_n(&dp->zc_own[x], ZC_APP, __ATOMIC_RELAXED);
+	if (z->n < z->cap)
+		z->idx[z->n++] = spare;
+}
+
 /*
  * Gather the frame starting at slot *I (a MOREFRAG chain ending before
  * HEAD) into a new mbuf (chain), with the offloads its virtio-net header
- * asks for on a vnet port. Returns the mbuf and moves *I past the frame;
- * NULL with *I moved: a bad frame, dropped and counted; NULL with *I
- * unchanged: not complete yet, or no mbuf free (try again later).
+ * asks for on a vnet port; or lend its buffer (zero copy: *SPARE is then
+ * the buffer the slot gets once the device takes the mbuf, else 0).
+ * Returns the mbuf and moves *I past the frame; NULL with *I moved: a bad
+ * frame, dropped and counted; NULL with *I unchanged: not complete yet,
+ * or no mbuf free (try again later).
  */
 static struct rte_mbuf *build(struct unm_port *p, struct dpdk_priv *dp, struct unm_kring *kr,
-			      uint32_t *i, uint32_t head)
+			      uint32_t *i, uint32_t head, uint32_t *spare)
 {
 	struct unm_frag f[UNM_MAX_FRAGS];
 	struct unm_vnet_info vi;
 	struct rte_mbuf *m;
-	uint32_t j = *i, total = 0;
+	uint32_t j = *i, total = 0, idx0 = 0;
 	unsigned nf = 0;
 	bool bad = false, never = false;
 
+	*spare = 0;
 	for (;;) {  /* the chain, each slot read once (app-written) */
 		const struct unm_slot *sl;
 		uint32_t idx, len;
@@ -583,6 +853,7 @@ static struct rte_mbuf *build(struct unm_port *p, struct dpdk_priv *dp, struct u
 		} else {
 			f[nf].ptr = kr_buf(kr, idx);
 			f[nf++].len = len;
+			idx0 = nf == 1 ? idx : idx0;
 			total += len;
 		}
 		j = kr_next(kr, j);
@@ -607,6 +878,11 @@ static struct rte_mbuf *build(struct unm_port *p, struct dpdk_priv *dp, struct u
 		*i = j;
 		return NULL;
 	}
+	if (dp->zc_tx && nf == 1 && total >= dp->zc_tx_min &&
+	    (m = tx_lend(dp, kr->ringid, idx0, total, spare))) {
+		*i = j;
+		return m;
+	}
 	m = to_mbuf(dp, f, nf, &never);
 	if (!m) {
 		if (never) {  /* cannot ever be sent */
@@ -628,7 +904,7 @@ static int dpdk_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct dpdk_priv *dp = p->priv;
 	struct rte_mbuf *m[BURST];
-	uint32_t start[BURST], i = kr->hwcur;
+	uint32_t start[BURST], spare[BURST], i = kr->hwcur;
 
 	lcore_of_thread();
 	kr->armed = false;
@@ -638,7 +914,7 @@ static int dpdk_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 
 		while (j != head && n < BURST) {
 			uint32_t was = j;
-			struct rte_mbuf *mb = build(p, dp, kr, &j, head);
+			struct rte_mbuf *mb = build(p, dp, kr, &j, head, &spare[n]);
 
 			if (mb) {
 				start[n] = was;
@@ -662,20 +938,38 @@ static int dpdk_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 				p->st.drops++;
 				rte_pktmbuf_free(m[ok]);
 				n--;
-				for (unsigned k = ok; k < n; k++)
-					m[k] = m[k + 1], start[k] = start[k + 1];
+				for (unsigned k = ok; k < n; k++)  /* (never lent: vnet) */
+					m[k] = m[k + 1], start[k] = start[k + 1],
+					spare[k] = spare[k + 1];
 			}
 			if (!n) {
 				i = j;
 				continue;
 			}
 		}
+		/* (pkt_len read before: the device may free a frame at once) */
+		for (unsigned k = 0; k < n; k++)
+			p->st.tx_bytes += m[k]->pkt_len;
 		sent = rte_eth_tx_burst(dp->port_id, kr->ringid, m, (uint16_t)n);
 		for (unsigned k = 0; k < sent; k++) {
 			p->st.tx_frames++;
-			p->st.tx_bytes += m[k]->pkt_len;
+			if (spare[k]) {  /* lent: the slot takes the spare */
+				struct unm_slot *sl = &kr->ring->slot[start[k]];
+
+				__atomic_store_n(&dp->zc_own[spare[k]], ZC_APP, __ATOMIC_RELAXED);
+				sl->buf_idx = spare[k];
+				sl->flags = UNM_NS_BUF_CHANGED;
+				p->st.zc_tx_frames++;
+			} else {
+				p->st.copy_tx_frames++;
+			}
 		}
 		if (sent < n) {  /* queue full: those slots stay the application's */
+			for (unsigned k = sent; k < n; k++) {
+				p->st.tx_bytes -= m[k]->pkt_len;
+				if (spare[k])
+					tx_unlend(dp, kr->ringid, m[k], spare[k]);
+			}
 			rte_pktmbuf_free_bulk(m + sent, n - sent);
 			i = start[sent];
 			break;
@@ -689,6 +983,54 @@ static int dpdk_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 
 /* ---- RX ------------------------------------------------------------------ */
 
+/*
+ * Is segment M of an mbuf from the zero-copy RX pool where it should be: a
+ * spare region buffer the port holds, with its data inside it? A driver
+ * bug (or an mbuf that is not what it says) must not make the port read
+ * outside the buffer.
+ */
+static bool zc_seg_ok(const struct dpdk_priv *dp, const struct rte_mbuf *m)
+{
+	uint32_t x = zc_idx(dp, m->buf_addr, ZC_HR);
+
+	return x && __atomic_load_n(&dp->zc_own[x], __ATOMIC_RELAXED) == ZC_PORT &&
+	       m->buf_len == dp->buf_size + ZC_HR &&
+	       (uint32_t)m->data_off + m->data_len <= m->buf_len;
+}
+
+/*
+ * Zero copy: swap mbuf M's frame into the RX slot at hwtail (M's buffer
+ * becomes the slot's, the slot's free buffer M's). 1 done; 0 not a frame
+ * to swap (several segments, not where a slot's data starts, a slot
+ * buffer the port holds): copy it.
+ */
+static int rx_swap(struct unm_port *p, struct dpdk_priv *dp, struct unm_kring *kr,
+		   struct rte_mbuf *m)
+{
+	struct unm_slot *sl = &kr->ring->slot[kr->hwtail];
+	uint32_t len = m->data_len, x, y;
+
+	if (m->pool != dp->rxmp || m->nb_segs != 1 || m->next || m->data_off != ZC_HR ||
+	    len != m->pkt_len || len == 0 || len > dp->buf_size || !zc_seg_ok(dp, m))
+		return 0;
+	x = zc_idx(dp, m->buf_addr, ZC_HR);
+	y = UNM_READ_ONCE(sl->buf_idx);  /* app-written: read once, checked */
+	if (!unm_buf_ok(p, y) || y >= dp->buf_count ||
+	    __atomic_load_n(&dp->zc_own[y], __ATOMIC_RELAXED) != ZC_APP)
+		return 0;
+	__atomic_store_n(&dp->zc_own[y], ZC_PORT, __ATOMIC_RELAXED);
+	__atomic_store_n(&dp->zc_own[x], ZC_APP, __ATOMIC_RELAXED);
+	m->buf_addr = zc_buf(dp, y) - ZC_HR;  /* back to the pool with the slot's */
+	sl->buf_idx = x;
+	sl->len = (uint16_t)len;
+	sl->flags = UNM_NS_BUF_CHANGED;
+	kr->hwtail = kr_next(kr, kr->hwtail);
+	p->st.rx_frames++;
+	p->st.rx_bytes += len;
+	p->st.zc_rx_frames++;
+	return 1;
+}
+
 /* Copy mbuf M into free RX slots: 1 done, 0 no room (keep it), -1 dropped. */
 static int copy_in(struct unm_port *p, struct dpdk_priv *dp, struct unm_kring *kr,
 		   struct rte_mbuf *m, uint32_t free_slots)
@@ -700,6 +1042,21 @@ static int copy_in(struct unm_port *p, struct dpdk_priv *dp, struct unm_kring *k
 	if (m->pkt_len == 0 || total > UNM_MAX_FRAME || need > UNM_MAX_FRAGS ||
 	    dp->vnet > kr->buf_size)
 		return -1;
+	if (dp->rxmp) {
+		uint32_t sum = 0;
+
+		for (const struct rte_mbuf *seg = m; seg; seg = seg->next) {
+			if (seg->pool == dp->rxmp && !zc_seg_ok(dp, seg)) {
+				p->st.bad_len++;
+				return -1;
+			}
+			sum += seg->data_len;
+		}
+		if (sum != m->pkt_len) {
+			p->st.bad_len++;
+			return -1;
+		}
+	}
 	if (need > free_slots)
 		return 0;
 	if (dp->vnet) {
@@ -753,6 +1110,7 @@ static int copy_in(struct unm_port *p, struct dpdk_priv *dp, struct unm_kring *k
 	kr->hwtail = kr_next(kr, kr->hwtail);
 	p->st.rx_frames++;
 	p->st.rx_bytes += m->pkt_len;
+	p->st.copy_rx_frames++;
 	return 1;
 }
 
@@ -777,7 +1135,9 @@ static int dpdk_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			if (!st->n)
 				break;
 		}
-		r = copy_in(p, dp, kr, st->m[st->next], free_slots);
+		r = dp->zc_rx ? rx_swap(p, dp, kr, st->m[st->next]) : 0;
+		if (!r)
+			r = copy_in(p, dp, kr, st->m[st->next], free_slots);
 		if (r == 0)
 			break;  /* ring full: the mbuf waits in the stash */
 		if (r < -1)
@@ -817,8 +1177,12 @@ static void dpdk_info(const struct unm_port *p, struct unm_port_info *info)
 {
 	const struct dpdk_priv *dp = p->priv;
 
+	struct rte_eth_link l;
+
 	snprintf(info->type, sizeof(info->type), "dpdk");
 	info->mtu = dp->mtu;
+	if (rte_eth_link_get_nowait(dp->port_id, &l) == 0)
+		info->link_up = l.link_status == RTE_ETH_LINK_UP;
 }
 
 static const struct unm_port_ops dpdk_ops = {

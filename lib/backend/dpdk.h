@@ -12,7 +12,7 @@
 #include "internal.h"
 #include "offload/offload.h"
 
-#define UNM_DPDK_ABI   2u
+#define UNM_DPDK_ABI   3u
 #define UNM_DPDK_ENTRY "unm_dpdk_plugin"
 
 struct unm_dpdk_host {

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Description: a dpdk: port moves frames without copying them where the
+ * driver allows (@conf:zerocopy, default on), and copies them with
+ * zerocopy=0. Over dpdk:net_null0 in this process: 100,000 one-slot TX
+ * frames must all be lent (unm_port_stats zc_tx_frames == 100000, each
+ * slot back with UNM_NS_BUF_CHANGED and another valid buffer) and 1,000
+ * two-slot frames copied; 100,000 received frames must all arrive by
+ * buffer swap (zc_rx_frames == rx_frames, no copy); afterwards every
+ * buffer the application holds (TX and RX slots, extra buffers) is valid
+ * and held once, and none of the port's spares reached the application's
+ * extra-buffer list. With zerocopy=0 the same traffic is all copied, slots
+ * keep their buffers. A bad value is refused. Then dpdk:net_memif0 as a
+ * client of a dpdk-testpmd memif server (if installed), both settings:
+ * testpmd counts exactly our burst (all lent with zerocopy on), and every
+ * frame testpmd says it sent arrives (all swapped in). SKIPs without the
+ * plugin or DPDK's net_null driver.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <unm.h>
+#include <unm/ring.h>
+#include "../lib/test.h"
+#include "../lib/testpmd.h"
+
+#define NTX   100000u
+#define NCHAIN  1000u
+#define NRX   100000u
+
+static struct unm_port_stats stats(void)
+{
+	struct unm_port_stats st = { .sz = sizeof(st) };
+
+	T_ASSERT_EQ(unm_port_stats(port, &st), 0);
+	return st;
+}
+
+/* Every buffer the application holds is valid and held once; the extra
+ * list holds EXTRA of them. */
+static void check_buffers(unsigned extra)
+{
+	struct unm_port_info info = { .sz = sizeof(info) };
+	struct unm_if *nifp = unm_nifp(port);
+	unsigned char *seen;
+	unsigned n = 0;
+
+	T_ASSERT_EQ(unm_port_info(port, &info), 0);
+	seen = calloc(info.buf_count, 1);
+	T_ASSERT(seen);
+	for (int tx = 0; tx < 2; tx++) {
+		struct unm_ring *r = unm_ring_get(port, tx, 0);
+
+		for (uint32_t i = 0; i < r->num_slots; i++) {
+			uint32_t b = r->slot[i].buf_idx;
+
+			if (b < 2 || b >= info.buf_count || seen[b]++)
+				T_FAIL("%s slot %u: buffer %u invalid or held twice", tx ? "TX" : "RX",
+				       i, b);
+		}
+	}
+	for (uint32_t b = nifp->ni_bufs_head; b; n++) {
+		struct unm_ring *r = unm_ring_get(port, 1, 0);
+
+		if (b < 2 || b >= info.buf_count || seen[b]++ || n > extra)
+			T_FAIL("extra buffer %u invalid or held twice", b);
+		memcpy(&b, unm_buf(r, b), sizeof(b));
+	}
+	T_ASSERT_EQ(n, extra);
+	free(seen);
+}
+
+static void null_tx(bool zc)
+{
+	struct unm_ring *r = unm_ring_get(port, 1, 0);
+	unsigned sent = 0, chains = 0, changed = 0;
+	double end = t_now() + 60;
+
+	while ((sent < NTX || chains < NCHAIN) && t_now() < end) {
+		uint32_t i = r->head, old[1024], space = unm_ring_space(r);
+		uint32_t h0 = r->head;
+
+		for (; space >= 2 && (sent < NTX || chains < NCHAIN); space--) {
+			bool chain = chains < NCHAIN && (sent % 100 == 0 || sent >= NTX);
+
+			old[i % 1024] = r->slot[i].buf_idx;
+			memset(unm_slot_buf(r, i), 0xab, 60);
+			r->slot[i].len = 60;
+			r->slot[i].flags = chain ? UNM_NS_MOREFRAG : 0;
+			i = unm_ring_next(r, i);
+			if (chain) {
+				old[i % 1024] = r->slot[i].buf_idx;
+				r->slot[i].len = 1000;
+				r->slot[i].flags = 0;
+				i = unm_ring_next(r, i);
+				space--;
+				chains++;
+			} else {
+				sent++;
+			}
+		}
+		unm_ring_advance(r, i);
+		T_ASSERT_EQ(unm_txsync(port, 0), 0);
+		/* slots the port completed: [h0, tail + 1) */
+		for (uint32_t k = h0; k != unm_ring_next(r, r->tail); k = unm_ring_next(r, k)) {
+			bool ch = r->slot[k].flags & UNM_NS_BUF_CHANGED;
+
+			if (ch && r->slot[k].buf_idx == old[k % 1024])
+				T_FAIL("slot %u: BUF_CHANGED but the same buffer", k);
+			changed += ch;
+		}
+		while (unm_tx_pending(r) && t_now() < end)
+			T_ASSERT_EQ(unm_txsync(port, 0), 0);
+	}
+	struct unm_port_stats st = stats();
+	printf("  tx: %u + %u chains: frames %llu zc %llu copied %llu, BUF_CHANGED slots %u\n",
+	       sent, chains, (unsigned long long)st.tx_frames, (unsigned long long)st.zc_tx_frames,
+	       (unsigned long long)st.copy_tx_frames, changed);
+	T_ASSERT_EQ(st.tx_frames, NTX + NCHAIN);
+	T_ASSERT_EQ(st.zc_tx_frames, zc ? NTX : 0);
+	T_ASSERT_EQ(st.copy_tx_frames, zc ? NCHAIN : NTX + NCHAIN);
+	T_ASSERT_EQ(changed, zc ? NTX : 0);
+	T_ASSERT_EQ(st.drops, 0);
+}
+
+static void null_rx(bool zc)
+{
+	struct unm_ring *r = unm_ring_get(port, 0, 0);
+	struct unm_port_info info = { .sz = sizeof(info) };
+	unsigned got = 0, changed = 0;
+	double end = t_now() + 60;
+
+	T_ASSERT_EQ(unm_port_info(port, &info), 0);
+	while (got < NRX && t_now() < end) {
+		uint32_t i = r->head;
+
+		T_ASSERT_EQ(unm_rxsync(port, 0), 0);
+		for (; i != r->tail && got < NRX; i = unm_ring_next(r, i), got++) {
+			const struct unm_slot *s = &r->slot[i];
+
+			if (s->buf_idx < 2 || s->buf_idx >= info.buf_count || s->len != 64 ||
+			    (s->flags & UNM_NS_MOREFRAG))
+				T_FAIL("RX slot %u: buffer %u len %u flags %#x", i, s->buf_idx, s->len,
+				       s->flags);
+			changed += !!(s->flags & UNM_NS_BUF_CHANGED);
+		}
+		unm_ring_advance(r, i);
+	}
+	struct unm_port_stats st = stats();
+	printf("  rx: %u: frames %llu zc %llu copied %llu, BUF_CHANGED slots %u\n", got,
+	       (unsigned long long)st.rx_frames, (unsigned long long)st.zc_rx_frames,
+	       (unsigned long long)st.copy_rx_frames, changed);
+	T_ASSERT_EQ(got, NRX);
+	T_ASSERT(st.rx_frames >= NRX);
+	T_ASSERT_EQ(st.zc_rx_frames, zc ? st.rx_frames : 0);
+	T_ASSERT_EQ(st.copy_rx_frames, zc ? 0 : st.rx_frames);
+	T_ASSERT_EQ(changed, zc ? NRX : 0);
+}
+
+static void null_run(const char *name, bool zc)
+{
+	struct unm_open_opts o = { .sz = sizeof(o), .extra_bufs = 5 };
+	int rc = unm_open(name, &port, &o);
+
+	if (rc)
+		T_FAIL("unm_open %s: %s", name, unm_errmsg());
+	printf("%s:\n", name);
+	check_buffers(5);
+	null_tx(zc);
+	check_buffers(5);
+	null_rx(zc);
+	check_buffers(5);
+	unm_close(port);
+	port = NULL;
+}
+
+static void memif_run(const char *sock, bool zc)
+{
+	char name[300], vdev[200];
+
+	snprintf(vdev, sizeof(vdev), "--vdev=net_memif0,socket=%s,socket-abstract=no,role=server",
+		 sock);
+	start_testpmd(vdev, "zc");
+	if (!expect("testpmd>", 20000)) {
+		char *log = slurp();
+
+		if (strstr(log, "EAL: FATAL") || strstr(log, "Cannot init") || strstr(log, "No probed"))
+			T_SKIP("dpdk-testpmd cannot start here: %.300s", log);
+		T_FAIL("testpmd did not start:\n%s", log);
+	}
+	snprintf(name, sizeof(name), "dpdk:net_memif0,socket=%s,socket-abstract=no,role=client"
+		 "@conf:zerocopy=%d", sock, zc);
+	if (unm_open(name, &port, NULL))
+		T_FAIL("unm_open %s: %s", name, unm_errmsg());
+	printf("%s:\n", name);
+	wait_link();
+	port_to_testpmd();
+	struct unm_port_stats st = stats();
+	printf("  tx zc %llu copied %llu\n", (unsigned long long)st.zc_tx_frames,
+	       (unsigned long long)st.copy_tx_frames);
+	T_ASSERT_EQ(st.tx_frames, BURST);
+	T_ASSERT_EQ(zc ? st.zc_tx_frames : st.copy_tx_frames, BURST);
+	testpmd_to_port();
+	st = stats();
+	printf("  rx frames %llu zc %llu copied %llu\n", (unsigned long long)st.rx_frames,
+	       (unsigned long long)st.zc_rx_frames, (unsigned long long)st.copy_rx_frames);
+	T_ASSERT(st.rx_frames > 0);
+	T_ASSERT_EQ(zc ? st.zc_rx_frames : st.copy_rx_frames, st.rx_frames);
+	T_ASSERT_EQ(zc ? st.copy_rx_frames : st.zc_rx_frames, 0);
+	quit_testpmd();
+	unm_close(port);
+	port = NULL;
+}
+
+int main(void)
+{
+	char exe[PATH_MAX], plugin[PATH_MAX + 32], sock[64];
+	ssize_t n;
+	glob_t g;
+
+	t_watchdog(240);
+	atexit(cleanup);
+	if (!getenv("UNM_DPDK_PLUGIN")) {  /* $(B)/tests/mp/this -> $(B)/libunm-dpdk.so */
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		T_ASSERT(n > 0);
+		exe[n] = '\0';
+		snprintf(plugin, sizeof(plugin), "%s/../../libunm-dpdk.so", dirname(exe));
+		setenv("UNM_DPDK_PLUGIN", plugin, 1);
+	}
+	if (access(getenv("UNM_DPDK_PLUGIN"), F_OK))
+		T_SKIP("%s not built (./configure found no libdpdk: apt-get install dpdk-dev)",
+		       getenv("UNM_DPDK_PLUGIN"));
+	if (glob("/usr/lib/*/dpdk/pmds-*/librte_net_null.so", 0, NULL, &g) != 0)
+		T_SKIP("DPDK's net_null driver is not installed (librte-net-null)");
+	globfree(&g);
+
+	null_run("dpdk:net_null0", true);
+	null_run("dpdk:net_null0@conf:zerocopy=0", false);
+	T_ASSERT(unm_open("dpdk:net_null0@conf:zerocopy=2", &port, NULL) < 0);
+	T_ASSERT(strstr(unm_errmsg(), "zerocopy=2: 0 or 1") != NULL);
+	port = NULL;
+
+	if (access(TESTPMD, X_OK) != 0) {
+		printf("memif: not run (dpdk-testpmd not installed)\n");
+		printf("PASS\n");
+		return 0;
+	}
+	snprintf(sock, sizeof(sock), "/tmp/unm-zc-%d.sock", (int)getpid());
+	memif_run(sock, true);
+	unlink(sock);
+	memif_run(sock, false);
+	unlink(sock);
+	printf("PASS\n");
+	return 0;
+}
