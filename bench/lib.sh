@@ -39,7 +39,8 @@ stamp() {
 # lcores (stats only) to the other one. SLOTS (a power of two, default
 # 1024: memif's default) sets memif's ring size (rsize=log2).
 #   CLIENT (4th argument, default testpmd): "pktgen:UNM_PKTGEN" sends with
-#   unm-pktgen over a dpdk:net_memif0 port instead (pinned to CPU 0).
+#   unm-pktgen over a dpdk:net_memif0 port instead (pinned to CPU 0);
+#   MEMIF_PKTGEN_CONF=k=v,... adds @conf options to its name (zerocopy=0).
 memif_rate() {
 	local secs=$1 len=$2 slots=${3:-1024} client=${4:-testpmd} tag="unmbm$$_$RANDOM"
 	local sock log_s log_c srv cli t_stop rc
@@ -63,7 +64,8 @@ memif_rate() {
 	pktgen:*)
 		UNM_DPDK_EAL="--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l0 --file-prefix=${tag}c" \
 			taskset -c 0 "${client#pktgen:}" -f tx -l "$len" -T 0 \
-			-i "dpdk:$vdev,role=client@conf:slots=$((1 << rsize))" >"$log_c" 2>&1 &
+			-i "dpdk:$vdev,role=client@conf:slots=$((1 << rsize))${MEMIF_PKTGEN_CONF:+,$MEMIF_PKTGEN_CONF}" \
+			>"$log_c" 2>&1 &
 		;;
 	*)
 		dpdk-testpmd --no-huge --no-pci -m 256 --single-file-segments --file-prefix="${tag}c" \

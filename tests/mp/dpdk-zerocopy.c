@@ -3,16 +3,18 @@
  * Description: a dpdk: port moves frames without copying them where the
  * driver allows (@conf:zerocopy, default on), and copies them with
  * zerocopy=0. Over dpdk:net_null0 in this process: 100,000 one-slot TX
- * frames must all be lent (unm_port_stats zc_tx_frames == 100000, each
- * slot back with UNM_NS_BUF_CHANGED and another valid buffer) and 1,000
- * two-slot frames copied; 100,000 received frames must all arrive by
+ * frames of 600 bytes must all be lent (unm_port_stats zc_tx_frames ==
+ * 100000, each slot back with UNM_NS_BUF_CHANGED and another valid
+ * buffer), 1,000 two-slot frames and 1,000 frames of 60 bytes (below the
+ * port's threshold) copied; 100,000 received frames must all arrive by
  * buffer swap (zc_rx_frames == rx_frames, no copy); afterwards every
  * buffer the application holds (TX and RX slots, extra buffers) is valid
  * and held once, and none of the port's spares reached the application's
  * extra-buffer list. With zerocopy=0 the same traffic is all copied, slots
  * keep their buffers. A bad value is refused. Then dpdk:net_memif0 as a
  * client of a dpdk-testpmd memif server (if installed), both settings:
- * testpmd counts exactly our burst (all lent with zerocopy on), and every
+ * testpmd counts exactly our burst of 1000-byte frames (all lent with
+ * zerocopy on), and every
  * frame testpmd says it sent arrives (all swapped in). SKIPs without the
  * plugin or DPDK's net_null driver.
  */
@@ -35,6 +37,7 @@
 
 #define NTX   100000u
 #define NCHAIN  1000u
+#define NSMALL  1000u
 #define NRX   100000u
 
 static struct unm_port_stats stats(void)
@@ -82,7 +85,7 @@ static void check_buffers(unsigned extra)
 static void null_tx(bool zc)
 {
 	struct unm_ring *r = unm_ring_get(port, 1, 0);
-	unsigned sent = 0, chains = 0, changed = 0;
+	unsigned sent = 0, chains = 0, small = 0, changed = 0;
 	double end = t_now() + 60;
 
 	while ((sent < NTX || chains < NCHAIN) && t_now() < end) {
@@ -91,10 +94,12 @@ static void null_tx(bool zc)
 
 		for (; space >= 2 && (sent < NTX || chains < NCHAIN); space--) {
 			bool chain = chains < NCHAIN && (sent % 100 == 0 || sent >= NTX);
+			bool tiny = !chain && small < NSMALL && sent % 100 == 1;
+			uint16_t len = chain || tiny ? 60 : 600;
 
 			old[i % 1024] = r->slot[i].buf_idx;
-			memset(unm_slot_buf(r, i), 0xab, 60);
-			r->slot[i].len = 60;
+			memset(unm_slot_buf(r, i), 0xab, len);
+			r->slot[i].len = len;
 			r->slot[i].flags = chain ? UNM_NS_MOREFRAG : 0;
 			i = unm_ring_next(r, i);
 			if (chain) {
@@ -104,6 +109,8 @@ static void null_tx(bool zc)
 				i = unm_ring_next(r, i);
 				space--;
 				chains++;
+			} else if (tiny) {
+				small++;
 			} else {
 				sent++;
 			}
@@ -122,12 +129,12 @@ static void null_tx(bool zc)
 			T_ASSERT_EQ(unm_txsync(port, 0), 0);
 	}
 	struct unm_port_stats st = stats();
-	printf("  tx: %u + %u chains: frames %llu zc %llu copied %llu, BUF_CHANGED slots %u\n",
-	       sent, chains, (unsigned long long)st.tx_frames, (unsigned long long)st.zc_tx_frames,
+	printf("  tx: %u + %u chains + %u small: frames %llu zc %llu copied %llu, BUF_CHANGED slots %u\n",
+	       sent, chains, small, (unsigned long long)st.tx_frames, (unsigned long long)st.zc_tx_frames,
 	       (unsigned long long)st.copy_tx_frames, changed);
-	T_ASSERT_EQ(st.tx_frames, NTX + NCHAIN);
+	T_ASSERT_EQ(st.tx_frames, NTX + NCHAIN + NSMALL);
 	T_ASSERT_EQ(st.zc_tx_frames, zc ? NTX : 0);
-	T_ASSERT_EQ(st.copy_tx_frames, zc ? NCHAIN : NTX + NCHAIN);
+	T_ASSERT_EQ(st.copy_tx_frames, zc ? NCHAIN + NSMALL : NTX + NCHAIN + NSMALL);
 	T_ASSERT_EQ(changed, zc ? NTX : 0);
 	T_ASSERT_EQ(st.drops, 0);
 }
@@ -183,6 +190,43 @@ static void null_run(const char *name, bool zc)
 	port = NULL;
 }
 
+/* port_to_testpmd with 1000-byte frames (above the lending threshold). */
+static void big_to_testpmd(void)
+{
+	uint8_t frame[1000];
+	unsigned long long got;
+	unsigned sent = 0;
+	double end = t_now() + 20;
+
+	memset(frame, 0, sizeof(frame));
+	memset(frame, 0xff, 6);
+	frame[6] = 0x02, frame[11] = 0x01;
+	frame[12] = 0x88, frame[13] = 0xb5;
+	cmd("set fwd rxonly\nstart\n");
+	T_ASSERT(expect("packet forwarding - ports=", 5000) != NULL);
+	pump(100);
+	while (sent < BURST && t_now() < end) {
+		int r = unm_inject(port, frame, sizeof(frame));
+
+		T_ASSERT(r >= 0);
+		if (r > 0)
+			sent++;
+		else
+			unm_wait(port, UNM_WAIT_TX, 1);
+	}
+	T_ASSERT_EQ(sent, BURST);
+	for (int i = 0; i < 400 && unm_tx_pending(unm_ring_get(port, 1, 0)); i++) {
+		unm_txsync(port, 0);
+		pump(5);
+	}
+	pump(200);
+	cmd("stop\nshow port stats all\n");
+	got = stat_after("NIC statistics for port 0", "RX-packets: ");
+	printf("port -> testpmd: sent %u, testpmd RX-packets %llu\n", sent, got);
+	T_ASSERT_EQ(got, BURST);
+	cmd("clear port stats all\n");
+}
+
 static void memif_run(const char *sock, bool zc)
 {
 	char name[300], vdev[200];
@@ -203,12 +247,13 @@ static void memif_run(const char *sock, bool zc)
 		T_FAIL("unm_open %s: %s", name, unm_errmsg());
 	printf("%s:\n", name);
 	wait_link();
-	port_to_testpmd();
+	big_to_testpmd();
 	struct unm_port_stats st = stats();
 	printf("  tx zc %llu copied %llu\n", (unsigned long long)st.zc_tx_frames,
 	       (unsigned long long)st.copy_tx_frames);
 	T_ASSERT_EQ(st.tx_frames, BURST);
 	T_ASSERT_EQ(zc ? st.zc_tx_frames : st.copy_tx_frames, BURST);
+	T_ASSERT_EQ(st.drops, 0);
 	testpmd_to_port();
 	st = stats();
 	printf("  rx frames %llu zc %llu copied %llu\n", (unsigned long long)st.rx_frames,
