@@ -65,7 +65,7 @@
 #define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
 #define PAGE 4096u
 #define CLAIM_TRIES 256   /* CAS attempts (with a pause) before giving up */
-#define DOM_SPIN_NS 50000 /* RX keeps polling this long after it last moved */
+#define DOM_SPIN_NS 50000 /* a ring keeps polling this long after it last moved */
 
 /* ---- layout (unmd and members) --------------------------------------------- */
 
@@ -251,8 +251,10 @@ struct dom_priv {
 	uint32_t up_tail, up_cons;                   /* UP: ours / cached unmd's */
 	int blocked;                                 /* lossless: -1, member, UPLINK */
 	uint64_t rx_progress_ns;                     /* last time RX moved */
+	uint64_t tx_idle_since;                      /* TX arm: since when stuck */
+	bool tx_moved;                               /* TX moved since the last arm */
 	bool self_sig;                               /* our wake fd made readable
-	                                                by ourselves (RX spin) */
+	                                                by ourselves (spin phase) */
 	uint64_t c_local, c_up, c_drops;             /* since the last flush */
 };
 
@@ -379,13 +381,13 @@ static uint64_t swap_in(struct dom_priv *dp, struct unm_port *p, struct unm_slot
 	return bytes;
 }
 
-/* Run [I, END) of whole frames to member K by swap. Returns the slots
+/* Run [I, END) of NFR whole frames to member K by swap. Returns the slots
  * consumed (all of them but in lossless mode, where it may stop short). */
 static uint32_t push_member(struct unm_port *p, struct dom_priv *dp, struct unm_slot *txs,
-			    uint32_t i, uint32_t end, unsigned k, bool lossless)
+			    uint32_t i, uint32_t end, uint32_t nfr, unsigned k, bool lossless)
 {
 	const uint32_t ns = dp->l.nslots;
-	uint32_t n = dist(i, end, ns), at = 0, space, m, fr;
+	uint32_t n = dist(i, end, ns), at = 0, space, m, fr = nfr;
 
 	if (!claim(dp, dp->m[k])) {
 		/* busy (or its holder died: unmd frees it within 100 ms): wait
@@ -394,7 +396,7 @@ static uint32_t push_member(struct unm_port *p, struct dom_priv *dp, struct unm_
 		return 0;
 	}
 	space = rx_space(dp, dp->m[k], &at);
-	m = fit(txs, i, end, space, ns, &fr);
+	m = space >= n ? n : fit(txs, i, end, space, ns, &fr); /* all fits: NFR frames */
 	if (m) {
 		swap_in(dp, p, txs, i, dp->rxs[k], at, m);
 		/* [D1] release: the slots before rx_hwtail are written; pairs with [D2]. */
@@ -542,7 +544,7 @@ static uint32_t flood(struct unm_port *p, struct dom_priv *dp, struct unm_slot *
 	if (last == UNM_DOM_UPLINK)
 		return push_up(p, dp, txs, i, end, lossless);
 	if (last < UNM_DOM_MAX_MEMBERS)
-		return push_member(p, dp, txs, i, end, last, lossless);
+		return push_member(p, dp, txs, i, end, n, last, lossless); /* one-slot frames */
 	dp->c_drops += n; /* nobody else on the switch */
 	return n;
 }
@@ -550,8 +552,9 @@ static uint32_t flood(struct unm_port *p, struct dom_priv *dp, struct unm_slot *
 #define DST_FLOOD  (-2)
 #define DST_DROP   (-3)
 
-/* Destination of the frame whose first slot is S (own ring: still checked). */
-static int route(struct unm_port *p, struct dom_priv *dp, const struct unm_slot *s,
+/* Destination of the frame whose first slot is S (own ring: still checked).
+ * Out of line: dom_txsync's loop has the fast path of a stream. */
+static __attribute__((noinline)) int route(struct unm_port *p, struct dom_priv *dp, const struct unm_slot *s,
 		 uint64_t *pd, uint64_t *ps, int *pdst, uint32_t *now_ms)
 {
 	const uint8_t *f;
@@ -565,8 +568,7 @@ static int route(struct unm_port *p, struct dom_priv *dp, const struct unm_slot 
 		return DST_DROP;
 	}
 	f = (const uint8_t *)dp->pool + (uint64_t)s->buf_idx * dp->l.buf_size;
-	dmac = unm_dom_mac(f);
-	smac = unm_dom_mac(f + 6);
+	unm_dom_macs(f, &dmac, &smac);
 	if (dmac == *pd && smac == *ps)
 		return *pdst; /* a stream repeats its MAC pair: same answer */
 	if (!*now_ms)
@@ -595,6 +597,8 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	struct unm_slot *txs = kr->ring->slot;
 	const uint32_t ns = kr->nslots;
 	bool lossless = UNM_READ_ONCE(dp->hdr->lossless) != 0;
+	const char *pool = dp->pool;
+	const uint32_t nb = dp->l.buf_count, bs = dp->l.buf_size;
 	uint64_t pd = ~0ull, ps = ~0ull;
 	uint32_t i = kr->hwcur, now_ms = 0, frames = 0;
 	int pdst = DST_DROP;
@@ -606,18 +610,39 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		UNM_WRITE_ONCE(dp->my->up_wait, 0);
 	while (i != head) {
 		uint32_t j = i, nfr = 0, done, want;
+		uint64_t run_bytes = 0;
 		int dst = -4;
 
 		/* a run of whole frames with one destination */
 		while (j != head) {
 			uint32_t f = j, len = 1;
+			uint64_t fb = UNM_READ_ONCE(txs[f].len);
 			int d;
 
+			/* fast path: a one-slot frame with the previous frame's MAC
+			 * pair (a stream) goes where that one went; route() decides
+			 * everything else */
+			if (likely(dst == pdst && !(UNM_READ_ONCE(txs[j].flags) & UNM_NS_MOREFRAG))) {
+				uint32_t b = UNM_READ_ONCE(txs[j].buf_idx);
+
+				if (likely(b - 2 < nb - 2 && fb >= 14 && fb <= bs)) {
+					uint64_t dm, sm;
+
+					unm_dom_macs((const uint8_t *)pool + (uint64_t)b * bs, &dm, &sm);
+					if (likely(dm == pd && sm == ps)) {
+						nfr++;
+						run_bytes += fb;
+						j = nxt(j, ns);
+						continue;
+					}
+				}
+			}
 			while ((UNM_READ_ONCE(txs[f].flags) & UNM_NS_MOREFRAG) && len < UNM_MAX_FRAGS) {
 				f = nxt(f, ns);
 				if (f == head)
 					break;
 				len++;
+				fb += UNM_READ_ONCE(txs[f].len);
 			}
 			if (f == head)
 				break; /* open chain: its sender is still writing it */
@@ -628,11 +653,11 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 				break;
 			dst = d;
 			nfr++;
+			run_bytes += fb;
 			j = nxt(f, ns);
 		}
 		if (!nfr)
 			break;
-		frames += nfr;
 		want = dist(i, j, ns);
 		if (dst == DST_DROP) {
 			dp->c_drops += nfr;
@@ -642,17 +667,27 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		} else if (dst == UNM_DOM_UPLINK) {
 			done = push_up(p, dp, txs, i, j, lossless);
 		} else {
-			done = push_member(p, dp, txs, i, j, (unsigned)dst, lossless);
+			done = push_member(p, dp, txs, i, j, nfr, (unsigned)dst, lossless);
+		}
+		if (likely(done == want)) {
+			frames += nfr;
+			p->st.tx_bytes += run_bytes;
+		} else { /* lossless, stopped short: count what went */
+			uint32_t fr;
+
+			fit(txs, i, j, done, ns, &fr);
+			frames += fr;
+			for (uint32_t k = 0, x = i; k < done; k++, x = nxt(x, ns))
+				p->st.tx_bytes += txs[x].len;
 		}
 		i = (i + done) % ns;
 		if (done < want || dp->blocked >= 0)
 			break;
 	}
 	if (i != kr->hwcur) {
-		for (uint32_t k = kr->hwcur; k != i; k = nxt(k, ns))
-			p->st.tx_bytes += txs[k].len;
 		kr->hwcur = i;
 		kr->hwtail = i == 0 ? ns - 1 : i - 1;
+		dp->tx_moved = true; /* dom_arm's spin phase starts again */
 	}
 	p->st.tx_frames += frames;
 	p->st.drops += dp->c_drops;
@@ -779,6 +814,36 @@ static bool dom_arm(struct unm_port *p, struct unm_kring *kr)
 		unm_smp_mb();
 		return UNM_READ_ONCE(dp->my->rx_hwtail) != kr->hwtail;
 	}
+	/* TX spin phase: a destination that was taking frames a moment ago
+	 * (lossless: its owner releases slots in batches) makes room again
+	 * within microseconds; poll for it (our own signal keeps unm_fd()
+	 * readable) instead of setting our wait bit, which would make its
+	 * owner write our eventfd once per rxsync. */
+	if (dp->tx_moved) {
+		dp->tx_moved = false;
+		dp->tx_idle_since = now;
+	}
+	if (dp->blocked >= 0 && now - dp->tx_idle_since < DOM_SPIN_NS) {
+		if (!dp->self_sig) {
+			dp->self_sig = true;
+			efd_write(dp->wake[dp->me]);
+		}
+		return false;
+	}
+	if (dp->self_sig && now - dp->rx_progress_ns >= DOM_SPIN_NS) {
+		uint64_t cnt;
+
+		/* our signal is stale: drain it before sleeping. This may eat
+		 * a producer's wake-up for RX: re-signal if RX is armed and
+		 * has something (its own double check has passed). */
+		dp->self_sig = false;
+		if (read(dp->wake[dp->me], &cnt, sizeof(cnt)) < 0)
+			cnt = 0;
+		unm_smp_mb();
+		if (UNM_READ_ONCE(dp->my->cons_need_wake) && p->n_rx &&
+		    UNM_READ_ONCE(dp->my->rx_hwtail) != p->rx[0].hwtail)
+			efd_write(dp->wake[dp->me]);
+	}
 	if (dp->blocked == UNM_DOM_UPLINK) {
 		uint32_t c;
 
@@ -798,18 +863,34 @@ static bool dom_arm(struct unm_port *p, struct unm_kring *kr)
 	return true;
 }
 
+/* Is a ring in its spin phase? (RX moved, or TX blocked and moved, lately) */
+static bool dom_spinning(const struct dom_priv *dp, uint64_t now)
+{
+	return now - dp->rx_progress_ns < DOM_SPIN_NS ||
+	       (dp->blocked >= 0 && !dp->tx_moved && now - dp->tx_idle_since < DOM_SPIN_NS);
+}
+
 static int dom_wakeup(struct unm_port *p)
 {
 	struct dom_priv *dp = p->priv;
 	uint64_t cnt;
 	int rc;
 
-	/* our own spin signal stays while spinning: the fd keeps waking the poller */
-	if (!dp->self_sig || unm_now_ns() - dp->rx_progress_ns >= DOM_SPIN_NS) {
+	uint64_t now = unm_now_ns();
+
+	/* our own spin signal stays while a ring spins: the fd keeps waking
+	 * the poller (each re-sync ends in arm, which drops it when done);
+	 * unm_wait loops through here then, so look at the socket only once
+	 * a millisecond (a hang-up is seen within that) */
+	if (dp->self_sig && dom_spinning(dp, now)) {
+		if (now - dp->last_alive_ns < 1000000)
+			return 0;
+	} else {
 		dp->self_sig = false;
 		while (read(dp->wake[dp->me], &cnt, sizeof(cnt)) == sizeof(cnt))
 			;
 	}
+	dp->last_alive_ns = now;
 	rc = sock_check(dp);
 	if (rc && !p->error)
 		p->error = rc;

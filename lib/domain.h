@@ -81,6 +81,23 @@ static inline uint64_t unm_dom_mac(const uint8_t *m)
 	       (uint64_t)m[3] << 24 | (uint64_t)m[4] << 32 | (uint64_t)m[5] << 40;
 }
 
+/* Destination and source MAC of frame F (at least 12 bytes), as
+ * unm_dom_mac gives them, with two loads instead of twelve. */
+static inline void unm_dom_macs(const uint8_t *f, uint64_t *dmac, uint64_t *smac)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w0, w1;
+
+	memcpy(&w0, f, 8);
+	memcpy(&w1, f + 4, 8);
+	*dmac = w0 & 0xffffffffffffull;
+	*smac = w1 >> 16;
+#else
+	*dmac = unm_dom_mac(f);
+	*smac = unm_dom_mac(f + 6);
+#endif
+}
+
 static inline unsigned unm_dom_bucket(uint64_t mac)
 {
 	uint64_t h = mac * 0x9e3779b97f4a7c15ull;
