@@ -362,21 +362,31 @@ static uint64_t swap_in(struct dom_priv *dp, struct unm_port *p, struct unm_slot
 	const uint32_t ns = dp->l.nslots, nb = dp->l.buf_count;
 	uint64_t bytes = 0;
 
-	while (n--) {
-		struct unm_slot s = txs[t];
-		uint32_t rb = UNM_READ_ONCE(dst[j].buf_idx); /* from the ring's owner */
+	while (n) {
+		/* in chunks that wrap neither ring: no index test per slot */
+		uint32_t chunk = n;
 
-		if (unlikely(rb - 2 >= nb - 2)) {
-			p->st.bad_buf++;
-			rb = 1; /* reserved: inside the pool, never valid */
+		if (chunk > ns - t)
+			chunk = ns - t;
+		if (chunk > ns - j)
+			chunk = ns - j;
+		for (uint32_t k = 0; k < chunk; k++) {
+			struct unm_slot s = txs[t + k];
+			uint32_t rb = UNM_READ_ONCE(dst[j + k].buf_idx); /* from the ring's owner */
+
+			if (unlikely(rb - 2 >= nb - 2)) {
+				p->st.bad_buf++;
+				rb = 1; /* reserved: inside the pool, never valid */
+			}
+			s.flags |= UNM_NS_BUF_CHANGED;
+			dst[j + k] = s;
+			txs[t + k].buf_idx = rb;
+			txs[t + k].flags = UNM_NS_BUF_CHANGED;
+			bytes += s.len;
 		}
-		s.flags |= UNM_NS_BUF_CHANGED;
-		dst[j] = s;
-		txs[t].buf_idx = rb;
-		txs[t].flags = UNM_NS_BUF_CHANGED;
-		bytes += s.len;
-		t = nxt(t, ns);
-		j = nxt(j, ns);
+		t = t + chunk == ns ? 0 : t + chunk;
+		j = j + chunk == ns ? 0 : j + chunk;
+		n -= chunk;
 	}
 	return bytes;
 }
@@ -619,23 +629,32 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			uint64_t fb = UNM_READ_ONCE(txs[f].len);
 			int d;
 
-			/* fast path: a one-slot frame with the previous frame's MAC
-			 * pair (a stream) goes where that one went; route() decides
-			 * everything else */
-			if (likely(dst == pdst && !(UNM_READ_ONCE(txs[j].flags) & UNM_NS_MOREFRAG))) {
-				uint32_t b = UNM_READ_ONCE(txs[j].buf_idx);
+			/* fast path: one-slot frames with the previous frame's MAC
+			 * pair (a stream) go where that one went, up to the ring's
+			 * end or head; route() decides everything else */
+			if (likely(dst == pdst)) {
+				uint32_t lim = head > j ? head : ns, j0 = j;
 
-				if (likely(b - 2 < nb - 2 && fb >= 14 && fb <= bs)) {
+				for (; j < lim; j++) {
+					const struct unm_slot *s = &txs[j];
+					uint32_t b = UNM_READ_ONCE(s->buf_idx);
+					uint16_t l = UNM_READ_ONCE(s->len);
 					uint64_t dm, sm;
 
+					if (unlikely((UNM_READ_ONCE(s->flags) & UNM_NS_MOREFRAG) ||
+						     b - 2 >= nb - 2 || l < 14 || l > bs))
+						break;
 					unm_dom_macs((const uint8_t *)pool + (uint64_t)b * bs, &dm, &sm);
-					if (likely(dm == pd && sm == ps)) {
-						nfr++;
-						run_bytes += fb;
-						j = nxt(j, ns);
-						continue;
-					}
+					if (unlikely(dm != pd || sm != ps))
+						break;
+					run_bytes += l;
 				}
+				nfr += j - j0;
+				if (j == ns)
+					j = 0;
+				if (j != j0)
+					continue; /* the frame at j: next round (or none) */
+				fb = UNM_READ_ONCE(txs[j].len);
 			}
 			while ((UNM_READ_ONCE(txs[f].flags) & UNM_NS_MOREFRAG) && len < UNM_MAX_FRAGS) {
 				f = nxt(f, ns);
