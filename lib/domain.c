@@ -399,6 +399,13 @@ static uint32_t push_member(struct unm_port *p, struct dom_priv *dp, struct unm_
 	const uint32_t ns = dp->l.nslots;
 	uint32_t n = dist(i, end, ns), at = 0, space, m, fr = nfr;
 
+	/* drop mode, ring full (a hint read without the claim: the owner
+	 * only adds room): drop without writing its claim line, which the
+	 * owner reads in every rxsync */
+	if (!lossless && rx_space(dp, dp->m[k], &at) == 0) {
+		dp->c_drops += fr;
+		return n;
+	}
 	if (!claim(dp, dp->m[k])) {
 		/* busy (or its holder died: unmd frees it within 100 ms): wait
 		 * in both modes, a busy ring is not a full one */
