@@ -574,9 +574,11 @@ static __attribute__((noinline)) bool fwd_reserve_slow(struct unmd *ud, struct v
 		b->room[d] -= need[0];
 		return true;
 	}
-	for (unsigned k = 0; k < b->n_fl; k++)
-		if (b->room[b->fl[k]] < (need[k] = reserve_need(ud, sw, src, vr, e, b, b->fl[k])))
+	for (unsigned k = 0; k < b->n_fl; k++) {
+		need[k] = reserve_need(ud, sw, src, vr, e, b, b->fl[k]); /* loads the room */
+		if (b->room[b->fl[k]] < need[k])
 			return false;
+	}
 	for (unsigned k = 0; k < b->n_fl; k++)
 		b->room[b->fl[k]] -= need[k];
 	if (!b->fl_checked) { /* every flood port loaded now */
