@@ -1,16 +1,24 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# bench/lib.sh - helpers sourced by the vale_*.sh benchmarks: the DPDK
-# memif reference (two dpdk-testpmd processes, txonly -> rxonly), a private
-# unmd, and cleanup of every process and file they started.
+# bench/lib.sh - helpers sourced by the benchmarks: the DPDK memif
+# reference (two dpdk-testpmd processes, txonly -> rxonly), interactive
+# dpdk-testpmd instances driven through a fifo (memif.sh, vhost_tput.sh),
+# three network namespaces with a private unmd and an iperf3 run between
+# two of them (afpacket_iperf.sh, offload_iperf.sh), and cleanup of every
+# process, fd, namespace and file they started.
 #
-# Everything started here is recorded in BENCH_PIDS / BENCH_FILES and
-# removed by bench_cleanup (the scripts install it as their EXIT trap).
+# Everything started here is recorded in BENCH_PIDS / BENCH_FDS /
+# BENCH_NETNS / BENCH_FILES and removed by bench_cleanup (the scripts
+# install it as their EXIT trap).
 
 BENCH_PIDS=()
+BENCH_FDS=()
+BENCH_NETNS=()
 BENCH_FILES=()
 
 bench_cleanup() {
-	local p
+	local p ns
+	for p in "${BENCH_FDS[@]}"; do eval "exec $p>&-" 2>/dev/null; done
+	BENCH_FDS=()
 	for p in "${BENCH_PIDS[@]}"; do
 		kill -INT "$p" 2>/dev/null
 	done
@@ -20,8 +28,97 @@ bench_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	BENCH_PIDS=()
+	for ns in "${BENCH_NETNS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	BENCH_NETNS=()
 	rm -rf "${BENCH_FILES[@]}"
 	BENCH_FILES=()
+}
+
+# ---- interactive dpdk-testpmd ------------------------------------------------
+# tp_start NAME CPU VDEV: dpdk-testpmd -i (both lcores on CPU, EAL file
+# prefix $TP_PREFIX$NAME) fed through the fifo $TMPD/NAME.in (tp_cmd NAME
+# "COMMAND"), its output in $TMPD/NAME.log. The caller sets TMPD and
+# TP_PREFIX (unique per run).
+tp_start() {
+	local name=$1 cpu=$2 vdev=$3 fd
+	mkfifo "$TMPD/$name.in"
+	stdbuf -oL "${TP:-/usr/bin/dpdk-testpmd}" --no-huge --no-pci -m 512 --single-file-segments \
+		--file-prefix="$TP_PREFIX$name" --lcores="0@$cpu,1@$cpu" "--vdev=$vdev" \
+		-- -i --total-num-mbufs=16384 --nb-cores=1 \
+		< "$TMPD/$name.in" > "$TMPD/$name.log" 2>&1 &
+	BENCH_PIDS+=($!)
+	BENCH_FILES+=("/var/run/dpdk/$TP_PREFIX$name")
+	exec {fd}>"$TMPD/$name.in"
+	BENCH_FDS+=($fd)
+	eval "TPFD_$name=$fd"
+}
+tp_cmd() { local v="TPFD_$1"; printf '%s\n' "$2" >&"${!v}"; }
+# wait_for FILE STRING [TIMEOUT_S [N]]: until the Nth occurrence (default 1)
+wait_for() {
+	local n=${4:-1}
+	for _ in $(seq 1 $(( ${3:-15} * 20 ))); do
+		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$n" ] && return 0
+		sleep 0.05
+	done
+	echo "timeout waiting for '$2' in $1:"; tail -20 "$1"; return 1
+}
+# the last TX-packets / RX-packets testpmd NAME printed
+tx_packets() { grep 'TX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
+rx_packets() { grep 'RX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
+
+# ---- three namespaces, a private unmd, iperf3 --------------------------------
+# netns3_up PREFIX: namespaces NS0 NS1 NS2 = PREFIX{0,1,2}$SUF (SUF
+# random), loopback up, IPv6 off; a private unmd in NS0 on $TMPD/unmd.sock
+# (log $TMPD/unmd.log); ctl ARGS runs unm-ctl against it. The caller sets
+# TMPD, UNMD, CTL and defines die. Everything goes in bench_cleanup.
+netns3_up() {
+	local ns i
+	SUF=$(printf '%04x%04x' $RANDOM $RANDOM)
+	NS0=${1}0$SUF NS1=${1}1$SUF NS2=${1}2$SUF
+	SOCK=$TMPD/unmd.sock
+	for ns in $NS0 $NS1 $NS2; do
+		ip netns add $ns || die "cannot create namespaces"
+		BENCH_NETNS+=($ns)
+		ip -n $ns link set lo up
+		ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
+	done
+	ip netns exec $NS0 "$UNMD" -f -s "$SOCK" 2>"$TMPD/unmd.log" &
+	BENCH_PIDS+=($!)
+	for ((i = 0; i < 300; i++)); do [ -S "$SOCK" ] && break; sleep 0.01; done
+	[ -S "$SOCK" ] || die "unmd did not start"
+}
+ctl() { ip netns exec $NS0 "$CTL" -s "$SOCK" "$@" >/dev/null; }
+
+# iperf_gbps ADDR SECONDS [IPERF3 CLIENT OPTIONS...]: an iperf3 server in
+# NS2 bound to ADDR, a client in NS1 for SECONDS (after one ping, so that
+# neighbours are resolved); prints the receiver's Gbit/s, 0 if nothing
+# moved.
+iperf_gbps() {
+	local addr=$1 t=$2 sp i
+	shift 2
+	ip netns exec $NS2 iperf3 -s -1 -B "$addr" >/dev/null 2>&1 &
+	sp=$!
+	for ((i = 0; i < 200; i++)); do
+		ip netns exec $NS2 ss -ltn 2>/dev/null | grep -q "$addr:5201" && break
+		sleep 0.02
+	done
+	ip netns exec $NS1 ping -c 1 -W 2 "$addr" >/dev/null 2>&1
+	ip netns exec $NS1 timeout $((${t%.*} + 20)) iperf3 -c "$addr" -t "$t" -f g "$@" 2>&1 |
+		awk '/receiver/ { v = $(NF-2) } END { print (v == "") ? "0" : v }'
+	kill $sp 2>/dev/null
+	wait $sp 2>/dev/null
+}
+
+# median FILE KEY...: median of the last field of FILE's lines that start
+# with "KEY... " (0 when there is none)
+median() {
+	local f=$1
+	shift
+	grep "^$* " "$f" | awk '{print $NF}' | sort -g |
+		awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'
 }
 
 # Stamp each line with the time it was read (testpmd's own stats period

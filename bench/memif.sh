@@ -28,44 +28,14 @@ for p in unmd unm-ctl unm-pktgen; do
 	[ -x "$B/$p" ] || { echo "SKIP: $B/$p not built (make)"; exit 77; }
 done
 TMPD=$(mktemp -d /tmp/unm-mbench.XXXXXX)
-PIDS=()
-FDS=()
-cleanup() {
-	for fd in "${FDS[@]}"; do eval "exec $fd>&-" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	rm -rf "$TMPD" /var/run/dpdk/unmmb$$* 2>/dev/null
-}
-trap cleanup EXIT
-
-# tp_start NAME CPU VDEV: testpmd -i on CPU, commands through $TMPD/NAME.in
-tp_start() {
-	local name=$1 cpu=$2 vdev=$3
-	mkfifo "$TMPD/$name.in"
-	stdbuf -oL "$TP" --no-huge --no-pci -m 512 --single-file-segments \
-		--file-prefix="unmmb$$$name" --lcores="0@$cpu,1@$cpu" "--vdev=$vdev" \
-		-- -i --total-num-mbufs=16384 --nb-cores=1 \
-		< "$TMPD/$name.in" > "$TMPD/$name.log" 2>&1 &
-	PIDS+=($!)
-	local fd
-	exec {fd}>"$TMPD/$name.in"
-	FDS+=($fd)
-	eval "TPFD_$name=$fd"
-}
-tp_cmd() { local v="TPFD_$1"; printf '%s\n' "$2" >&"${!v}"; }
-wait_for() { # FILE STRING [TIMEOUT_S [N]]: until the Nth occurrence
-	local n=${4:-1}
-	for _ in $(seq 1 $(( ${3:-15} * 20 ))); do
-		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$n" ] && return 0
-		sleep 0.05
-	done
-	echo "timeout waiting for '$2' in $1:"; tail -20 "$1"; return 1
-}
-tx_packets() { grep 'TX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
-rx_packets() { grep 'RX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
+. bench/lib.sh
+BENCH_FILES+=("$TMPD")
+TP_PREFIX=unmmb$$
+trap bench_cleanup EXIT
 
 export UNM_SOCKET=$TMPD/unmd.sock
 "$B/unmd" -f -s "$UNM_SOCKET" 2> "$TMPD/unmd.log" &
-PIDS+=($!)
+BENCH_PIDS+=($!)
 wait_for "$TMPD/unmd.log" serving 5 || exit 1
 for sw in vale0 vale1; do
 	"$B/unm-ctl" switch add $sw >/dev/null && "$B/unm-ctl" switch set $sw lossless on >/dev/null ||
@@ -75,7 +45,7 @@ done
 "$B/unm-ctl" attach vale1 "vhost-user:$TMPD/v.sock" || exit 1
 for sw in vale0 vale1; do
 	taskset -c 1 "$B/unm-pktgen" -f rx -i $sw:rx -T 0 > "$TMPD/$sw.rx" 2>&1 &
-	PIDS+=($!)
+	BENCH_PIDS+=($!)
 	eval "RX_$sw=$!"
 done
 tp_start ma 0 "net_memif0,role=client,socket=$TMPD/m.sock,socket-abstract=no"

@@ -36,33 +36,12 @@ for c in ip iperf3; do command -v $c >/dev/null || die "$c not installed"; done
 [ $PROF = 0 ] || command -v perf >/dev/null || die "-p: perf not installed (linux-perf)"
 [ $PROF = 0 ] || [ "${T%.*}" -ge 4 ] || die "-p wants -t 4 or more (perf skips the first and last second)"
 [ -x "$UNMD" ] && [ -x "$CTL" ] || die "build unmd and unm-ctl first (make)"
-SUF=$(printf '%04x%04x' $RANDOM $RANDOM)
-NS0=unmb0$SUF NS1=unmb1$SUF NS2=unmb2$SUF
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 TMPD=$(mktemp -d /tmp/unm-obench.XXXXXX)
-SOCK=$TMPD/unmd.sock
-PIDS=()
-
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-	for ns in $NS0 $NS1 $NS2; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
-
-for ns in $NS0 $NS1 $NS2; do
-	ip netns add $ns || die "cannot create namespaces"
-	ip -n $ns link set lo up
-	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
-done
-ip netns exec $NS0 "$UNMD" -f -s "$SOCK" 2>"$TMPD/unmd.log" &
-PIDS+=($!)
-for ((i = 0; i < 300; i++)); do [ -S "$SOCK" ] && break; sleep 0.01; done
-[ -S "$SOCK" ] || die "unmd did not start"
-ctl() { ip netns exec $NS0 "$CTL" -s "$SOCK" "$@" >/dev/null; }
+BENCH_FILES+=("$TMPD")
+trap bench_cleanup EXIT
+netns3_up unmb
 
 # Links between NS1 (10.78.0.1) and NS2 (10.78.0.2) for one case; the
 # "unlink" half removes them again.
@@ -114,24 +93,15 @@ profile() {
 	rm -f "$data"
 }
 
-# run_iperf STREAMS -> Gbit/s (receiver side)
+# run_iperf STREAMS -> Gbit/s (receiver side), profiled with -p
 run_iperf() {
-	ip netns exec $NS2 iperf3 -s -1 -B 10.78.0.2 >/dev/null 2>&1 &
-	local sp=$!
-	for ((i = 0; i < 200; i++)); do
-		ip netns exec $NS2 ss -ltn 2>/dev/null | grep -q 10.78.0.2:5201 && break
-		sleep 0.02
-	done
-	ip netns exec $NS1 ping -c 1 -W 2 10.78.0.2 >/dev/null 2>&1
 	local pp=""
 	if [ $PROF = 1 ]; then
 		profile "$CASE $1 stream(s)" &
 		pp=$!
 	fi
-	ip netns exec $NS1 timeout $((T + 20)) iperf3 -c 10.78.0.2 -t "$T" -P "$1" -f g 2>&1 |
-		awk '/receiver/ { v = $(NF-2) } END { print (v == "") ? "0" : v }'
+	iperf_gbps 10.78.0.2 "$T" -P "$1"
 	[ -z "$pp" ] || wait "$pp"
-	wait $sp 2>/dev/null
 }
 
 # case NAME -> set up, measure 1 and 4 streams, tear down
@@ -160,10 +130,9 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 echo "# iperf3 TCP, $T s per run, median of $ROUNDS rounds (Gbit/s; ratio to bridge)"
 printf '%-8s %10s %8s %10s %8s\n' case 1-stream ratio 4-streams ratio
-med() { grep "^$1 $2 " "$TMPD/res" | awk '{print $3}' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
-b1=$(med bridge 1) b4=$(med bridge 4)
+b1=$(median "$TMPD/res" bridge 1) b4=$(median "$TMPD/res" bridge 4)
 for c in $CASES; do
-	v1=$(med $c 1) v4=$(med $c 4)
+	v1=$(median "$TMPD/res" $c 1) v4=$(median "$TMPD/res" $c 4)
 	printf '%-8s %10s %8s %10s %8s\n' $c "$v1" \
 		"$(awk -v a="$v1" -v b="$b1" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')" "$v4" \
 		"$(awk -v a="$v4" -v b="$b4" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')"

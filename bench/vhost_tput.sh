@@ -32,41 +32,10 @@ USER_PATH=${USER_PATH:-1}
 [ -x "$TP" ] || { echo "SKIP: $TP not installed (dpdk-dev)"; exit 77; }
 [ -x "$SINK" ] || { echo "SKIP: $SINK not built (make)"; exit 77; }
 TMPD=$(mktemp -d /tmp/unm-vbench.XXXXXX)
-PIDS=()
-FDS=()
-cleanup() {
-	for fd in "${FDS[@]}"; do eval "exec $fd>&-" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
-
-# tp_start NAME CPU VDEV: testpmd -i on CPU, commands through $TMPD/NAME.in
-tp_start() {
-	local name=$1 cpu=$2 vdev=$3
-	mkfifo "$TMPD/$name.in"
-	stdbuf -oL "$TP" --no-huge --no-pci -m 512 --single-file-segments \
-		--file-prefix="unmvb$$$name" --lcores="0@$cpu,1@$cpu" "--vdev=$vdev" \
-		-- -i --total-num-mbufs=16384 --nb-cores=1 \
-		< "$TMPD/$name.in" > "$TMPD/$name.log" 2>&1 &
-	PIDS+=($!)
-	local fd
-	exec {fd}>"$TMPD/$name.in"
-	FDS+=($fd)
-	eval "TPFD_$name=$fd"
-}
-tp_cmd() { local v="TPFD_$1"; printf '%s\n' "$2" >&"${!v}"; }
-# wait_for FILE STRING [TIMEOUT_S]: until the Nth occurrence (N = $4, default 1)
-wait_for() {
-	local n=${4:-1}
-	for _ in $(seq 1 $(( ${3:-15} * 20 ))); do
-		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$n" ] && return 0
-		sleep 0.05
-	done
-	echo "timeout waiting for '$2' in $1:"; tail -20 "$1"; return 1
-}
-tx_packets() { grep 'TX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
-rx_packets() { grep 'RX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
+. bench/lib.sh
+BENCH_FILES+=("$TMPD")
+TP_PREFIX=unmvb$$
+trap bench_cleanup EXIT
 
 # Both setups stay up; rounds alternate between them (order flipped every
 # round) and each round's ratio uses the TX-packets the sender added in
@@ -75,7 +44,7 @@ rx_packets() { grep 'RX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
 SOCK=$TMPD/unm.sock
 taskset -c 1 "$SINK" "$SOCK" 100000 > "$TMPD/sink.log" 2>&1 &
 SINKPID=$!
-PIDS+=($SINKPID)
+BENCH_PIDS+=($SINKPID)
 wait_for "$TMPD/sink.log" listening 5 || exit 1
 tp_start va 0 "net_virtio_user0,path=$SOCK,queues=1"
 wait_for "$TMPD/va.log" "testpmd>" 20 || exit 1
@@ -89,11 +58,11 @@ kill -STOP "$SINKPID"
 if [ "$USER_PATH" = 1 ]; then
 	USOCK=$TMPD/unmd.sock
 	"$UNMD" -f -s "$USOCK" 2>"$TMPD/unmd.log" &
-	PIDS+=($!)
+	BENCH_PIDS+=($!)
 	for _ in $(seq 100); do [ -S "$USOCK" ] && break; sleep 0.05; done
 	"$CTL" -s "$USOCK" attach vale0 "vhost-user:$TMPD/user.sock" >/dev/null || exit 1
 	UNM_SOCKET=$USOCK "$PKTGEN" -f rx -i vale0:vr -n 1000000000 >"$TMPD/urx.log" 2>&1 &
-	PIDS+=($!)
+	BENCH_PIDS+=($!)
 	sleep 0.5
 	tp_start vc 0 "net_virtio_user0,path=$TMPD/user.sock,queues=1"
 	wait_for "$TMPD/vc.log" "testpmd>" 20 || exit 1
