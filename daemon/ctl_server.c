@@ -71,42 +71,33 @@ static int not_owner(struct unm_ctl_rep *rep, const char *what, const char *sw,
 		    name, (unsigned)owner, verb);
 }
 
-/* NAME without its @conf suffix into OUT (an attached port's name). */
-static void base_name(const char *name, char *out, size_t outlen)
+/*
+ * The switch port REQ names: its spec (the client parsed the name;
+ * unm_ctl_check_req checked the spec) gives switch and port, and with
+ * GEOM the port's geometry, resolved by the client and range-checked
+ * here.
+ */
+static int req_vale_port(const struct unm_ctl_req *req, bool geom, char *sw, char *port,
+			 struct unm_ctl_geom *g, struct unm_ctl_rep *rep)
 {
-	const char *at = strstr(name, "@conf");
+	const struct unm_ctl_portspec *w = &req->spec;
 
-	snprintf(out, outlen, "%.*s", at ? (int)(at - name) : (int)strlen(name), name);
-}
-
-/* "valeX:P[@conf...]" -> switch, port, geometry (defaults filled in). */
-static int parse_port(const char *name, const struct unm_ctl_geom *in, char *sw, char *port,
-		      struct unm_ctl_geom *g, struct unm_ctl_rep *rep)
-{
-	struct unm_open_opts o = { .sz = sizeof(o) };
-	struct unm_spec s;
-	char err[256];
-	int rc = unm_parse_name(name, &s, err, sizeof(err));
-
-	if (rc)
-		return fail(rep, rc, "%s", err);
-	if (s.kind != UNM_KIND_VALE)
-		return fail(rep, -EINVAL, "'%s' is not a switch port (valeX:PORT)", name);
-	snprintf(sw, UNM_CTL_SW_MAX, "%.15s", s.sw);
-	snprintf(port, 64, "%s", s.port);
-	*g = in ? *in : (struct unm_ctl_geom){ 0 };
-	/* the name's @conf over the request's geometry, then defaults: as unm_open */
-	unm_ctl_geom_to_opts(g, &o);
-	unm_spec_geometry(&s, &o);
-	unm_ctl_geom_from_opts(g, &o);
-	if (g->tx_rings > UNM_MAX_RINGS || g->rx_rings > UNM_MAX_RINGS ||
+	if (strcmp(w->type, "vale"))
+		return fail(rep, -EINVAL, "'%s' is not a switch port (valeX:PORT)", req->name);
+	snprintf(sw, UNM_CTL_SW_MAX, "%s", w->sw);
+	snprintf(port, 64, "%s", w->port);
+	*g = w->geom;
+	if (!geom)
+		return 0;
+	if (g->tx_rings < 1 || g->tx_rings > UNM_MAX_RINGS ||
+	    g->rx_rings < 1 || g->rx_rings > UNM_MAX_RINGS ||
 	    g->tx_slots < UNM_MIN_SLOTS || g->tx_slots > UNM_MAX_SLOTS ||
 	    g->rx_slots < UNM_MIN_SLOTS || g->rx_slots > UNM_MAX_SLOTS ||
 	    g->buf_size < UNM_MIN_BUF_SIZE || g->buf_size > UNM_MAX_BUF_SIZE ||
 	    g->extra_bufs > 65536 ||
 	    (g->vnet_hdr_len != 0 && g->vnet_hdr_len != 10 && g->vnet_hdr_len != 12))
 		return fail(rep, -EINVAL, "%s: geometry out of range (rings 1..%u, slots %u..%u, "
-			    "bufsize %u..%u)", name, UNM_MAX_RINGS, UNM_MIN_SLOTS, UNM_MAX_SLOTS,
+			    "bufsize %u..%u)", req->name, UNM_MAX_RINGS, UNM_MIN_SLOTS, UNM_MAX_SLOTS,
 			    UNM_MIN_BUF_SIZE, UNM_MAX_BUF_SIZE);
 	g->flags &= UNM_CTL_GEOM_POW2;
 	return 0;
@@ -180,16 +171,14 @@ static int new_csb_port(struct unmd *d, const char *sw, const char *port,
 static void domain_of(const struct vswitch *s, const struct unm_ctl_req *req,
 		      const struct unm_ctl_geom *g, uid_t uid, char *out, size_t outlen)
 {
-	struct unm_spec spec;
-	char err[64];
+	const char *dom = req->spec.domain; /* checked: letters, digits, '_', '-' */
 
 	out[0] = '\0';
 	if (!s || s->domains == VS_DOMAINS_OFF || !(req->flags & UNM_CTL_OPEN_DOMAIN) ||
-	    g->vnet_hdr_len || (g->flags & UNM_CTL_GEOM_POW2) ||
-	    unm_parse_name(req->name, &spec, err, sizeof(err)) || !strcmp(spec.domain, "none"))
+	    g->vnet_hdr_len || (g->flags & UNM_CTL_GEOM_POW2) || !strcmp(dom, "none"))
 		return;
-	if (spec.domain[0])
-		snprintf(out, outlen, "%s", spec.domain);
+	if (dom[0])
+		snprintf(out, outlen, "%s", dom);
 	else if (s->domains == VS_DOMAINS_UID)
 		snprintf(out, outlen, "uid%u", (unsigned)uid);
 }
@@ -260,7 +249,7 @@ static int do_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req 
 		return fail(rep, -EBUSY, "this connection already has a port");
 	if (req->flags & UNM_CTL_OPEN_MON_MASK)
 		return do_open_monitor(d, c, req, rep, fds, nfds);
-	if ((rc = parse_port(req->name, &req->geom, sw, port, &g, rep)))
+	if ((rc = req_vale_port(req, true, sw, port, &g, rep)))
 		return rc;
 	unmd_lock(d);
 	s = vs_find(d, sw);
@@ -489,30 +478,21 @@ static int do_list(struct unmd *d, const struct unm_ctl_req *req, struct unm_ctl
 {
 	char sw[UNM_CTL_SW_MAX] = "", port[64] = "";
 	bool with_sw = req->op == UNM_CTL_LIST;
-	const char *colon = strchr(req->name, ':');
+	const struct unm_ctl_portspec *w = &req->spec;
 	int rc = 0;
 
-	if (colon) {
+	if (w->type[0] && strcmp(w->type, "vale") && w->sw[0]) {
+		/* "valeX:TYPE:ARG": an attached port is named after its
+		 * type ("tap:t0", "vhost-user:/run/vm.sock"), without @conf */
+		snprintf(sw, sizeof(sw), "%s", w->sw);
+		snprintf(port, sizeof(port), "%.63s", w->name);
+		if (!vs_name_ok(sw))
+			return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, sw);
+	} else if (w->type[0]) {
 		struct unm_ctl_geom g;
-		size_t swlen = (size_t)(colon - req->name);
 
-		/* An attached port is named after its backend ("tap:t0",
-		 * "vhost-user:/run/vm.sock"), which is no valid switch port
-		 * name: take everything after the switch literally then. */
-		struct unm_spec s;
-		char err[256];
-		bool attached = unm_parse_name(colon + 1, &s, err, sizeof(err)) == 0 &&
-				(unm_port_type(s.kind)->caps & UNM_TYPE_ATTACH);
-
-		if (swlen < sizeof(sw) && strlen(colon + 1) < sizeof(port) && attached) {
-			memcpy(sw, req->name, swlen);
-			sw[swlen] = 0;
-			base_name(colon + 1, port, sizeof(port));
-			if (!vs_name_ok(sw))
-				return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, sw);
-		} else if ((rc = parse_port(req->name, NULL, sw, port, &g, rep))) {
+		if ((rc = req_vale_port(req, false, sw, port, &g, rep)))
 			return rc;
-		}
 	} else if (req->name[0]) {
 		if (!vs_name_ok(req->name))
 			return fail(rep, -EINVAL, "bad switch name '%.64s': " VS_NAME_RULE, req->name);
@@ -587,7 +567,7 @@ static int do_port_add(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_
 	struct vport *p;
 	int rc;
 
-	if ((rc = parse_port(req->name, &req->geom, sw, port, &g, rep)))
+	if ((rc = req_vale_port(req, true, sw, port, &g, rep)))
 		return rc;
 	unmd_lock(d);
 	s = vs_find(d, sw);
@@ -612,7 +592,7 @@ static int do_port_del(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_
 	struct vport *p = NULL;
 	int rc;
 
-	if ((rc = parse_port(req->name, NULL, sw, port, &g, rep)))
+	if ((rc = req_vale_port(req, false, sw, port, &g, rep)))
 		return rc;
 	unmd_lock(d);
 	s = vs_find(d, sw);
@@ -724,7 +704,8 @@ static void *attach_worker(void *arg)
 {
 	struct ctl_job *j = arg;
 
-	j->rc = vport_attached_create(&j->p, j->req.arg, j->fd, &j->req.geom, j->err, sizeof(j->err));
+	j->rc = vport_attached_create(&j->p, j->req.arg, &j->req.spec, j->fd, &j->req.geom, j->err,
+				      sizeof(j->err));
 	if (j->fd >= 0) { /* the port, if any, holds its own duplicate */
 		close(j->fd);
 		j->fd = -1;
@@ -752,7 +733,8 @@ static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 	if (strlen(req->arg) >= sizeof(((struct vport *)0)->name))
 		return fail(rep, -ENAMETOOLONG, "port name longer than %zu characters",
 			    sizeof(((struct vport *)0)->name) - 1);
-	rc = unm_parse_name(req->arg, &s, err, sizeof(err));
+	/* the client parsed the name; unm_ctl_check_req checked the result */
+	rc = unm_ctl_spec_get(&req->spec, false, &s, err, sizeof(err));
 	if (rc)
 		return fail(rep, rc, "%s", err);
 	if (!(unm_port_type(s.kind)->caps & UNM_TYPE_ATTACH))
@@ -760,7 +742,7 @@ static int do_attach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 			    "(connect the switches with a pipe or a backend)", req->arg);
 	if ((rc = attach_allowed(c, &s, req->arg, fd, rep)))
 		return rc;
-	base_name(req->arg, base, sizeof(base));
+	snprintf(base, sizeof(base), "%.63s", req->spec.name); /* without @conf */
 	authz_res_key(&s, fd, key, sizeof(key));
 	unmd_lock(d);
 	sw = vs_find(d, req->name);
@@ -864,7 +846,7 @@ static int do_detach(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_re
 	struct vport *p;
 	int rc = 0;
 
-	base_name(req->arg, base, sizeof(base));
+	snprintf(base, sizeof(base), "%.63s", req->spec.name); /* without @conf */
 	unmd_lock(d);
 	sw = vs_find(d, req->name);
 	p = sw ? vs_port_find(sw, base) : NULL;

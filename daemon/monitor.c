@@ -333,48 +333,40 @@ void mon_port_gone(struct vport *p)
 	}
 }
 
-/* Is NAME (as attached) the port WANT? Exact, or equal without suffixes. */
-static bool name_matches(const char *name, const char *want)
+/* Is P the port WANT names? Exact, or equal without suffixes (an
+ * attached "null/x" is "null" to a monitor). */
+static bool name_matches(const struct vport *p, const char *want)
 {
-	char buf[UNM_CTL_NAME_MAX + 8], err[8];
-	struct unm_spec s;
-
-	if (!strcmp(name, want))
-		return true;
-	snprintf(buf, sizeof(buf), "monitor:%s", name);
-	return unm_parse_name(buf, &s, err, sizeof(err)) == 0 && !strcmp(s.path, want);
+	return !strcmp(p->name, want) || (p->attached && !strcmp(p->base, want));
 }
 
-/* The monitored port. Lock held. */
+/* The monitored port, as req->spec names it (the client parsed the name;
+ * unm_ctl_check_req checked the spec). Lock held. */
 static struct vport *find_target(struct unmd *d, const struct unm_ctl_req *req, char *err,
 				 size_t errlen)
 {
-	struct unm_spec s;
+	const struct unm_ctl_portspec *w = &req->spec;
 	struct vport *found = NULL;
 	unsigned n = 0;
-	bool vale = unm_parse_name(req->name, &s, err, errlen) == 0 && s.kind == UNM_KIND_VALE;
-	const char *name = req->name, *only = req->arg;
-	char qsw[UNM_CTL_SW_MAX];
-	const char *colon = strchr(req->name, ':');
+	bool vale = !strcmp(w->type, "vale");
+	const char *name = w->name, *only = req->arg;
 
 	/* "valeX:TYPE:ARG": an attached port named on its switch */
-	if (!vale && colon && strchr(colon + 1, ':') &&
-	    (size_t)(colon - req->name) < sizeof(qsw)) {
-		snprintf(qsw, sizeof(qsw), "%.*s", (int)(colon - req->name), req->name);
-		if (vs_name_ok(qsw) && (!only[0] || !strcmp(only, qsw))) {
-			name = colon + 1;
-			only = qsw;
-		}
+	if (!vale && w->sw[0]) {
+		if (only[0] && strcmp(only, w->sw))
+			name = req->name; /* two switches named: no port is both */
+		else
+			only = w->sw;
 	}
 	for (unsigned i = 0; i < VS_MAX_SWITCHES; i++) {
 		struct vswitch *sw = d->sw[i];
 
-		if (!sw || (vale && strcmp(sw->name, s.sw)) || (only[0] && strcmp(sw->name, only)))
+		if (!sw || (vale && strcmp(sw->name, w->sw)) || (only[0] && strcmp(sw->name, only)))
 			continue;
 		for (unsigned k = 0; k < sw->n_active; k++) {
 			struct vport *p = sw->ports[sw->active[k]];
 
-			if (vale ? name_matches(p->name, s.port) : p->attached && name_matches(p->name, name)) {
+			if (vale ? name_matches(p, w->port) : p->attached && name_matches(p, name)) {
 				found = p;
 				n++;
 			}

@@ -212,7 +212,10 @@ struct vport {
 	const struct vport_ops *ops;
 	struct vswitch *sw;
 	unsigned idx;               /* index on the switch */
-	char name[64];              /* "p1" (CSB ports) or the unm_open() name */
+	char name[64];              /* "p1" (CSB ports) or the unm_open() name
+	                               without its @conf options (attached) */
+	char base[64];              /* attached: name without any suffix (what a
+	                               monitor's target is matched against) */
 	char type[16];
 	unsigned n_in, n_out;
 	struct vring *in, *out;
@@ -401,11 +404,14 @@ int vport_csb_renew(struct unmd *d, struct vport *p, bool keep_error, char *err,
  * AF_PACKET port whose name and request give no vnet length gets this one
  * (offloads on). */
 #define UNM_TAP_ATTACH_VNET 12
-/* NAME: unm_open() name; FD: a resource handed over by the client
- * (unm_open_fd; stays the caller's), or -1. The port is named NAME
- * without its @conf suffix. */
-int vport_attached_create(struct vport **pp, const char *name, int fd, const struct unm_ctl_geom *g,
-		     char *err, size_t errlen);
+/* W: the port as the client parsed it (a request's spec, checked by
+ * unm_ctl_check_req), opened with unm_open_spec; nothing is parsed again.
+ * LABEL: its name as the client wrote it (messages). FD: a resource
+ * handed over by the client (unm_open_fd; stays the caller's), or -1.
+ * The port is named W->name (the name without its @conf options). */
+struct unm_ctl_portspec;
+int vport_attached_create(struct vport **pp, const char *label, const struct unm_ctl_portspec *w,
+			  int fd, const struct unm_ctl_geom *g, char *err, size_t errlen);
 /* The port unmd opened for P, or NULL if P is not such a port. */
 struct unm_port *vport_attached_port(struct vport *p);
 

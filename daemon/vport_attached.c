@@ -171,34 +171,35 @@ static void att_ring_setup(struct vring *vr, const struct unm_port *up, const st
 	vr->seen_head = vr->hwcur;
 }
 
-int vport_attached_create(struct vport **pp, const char *name, int fd, const struct unm_ctl_geom *g,
-		     char *err, size_t errlen)
+int vport_attached_create(struct vport **pp, const char *label, const struct unm_ctl_portspec *w,
+			  int fd, const struct unm_ctl_geom *g, char *err, size_t errlen)
 {
 	struct unm_open_opts o = { .sz = sizeof(o) };
+	const char *name = label;
 	struct unm_port *up;
+	struct unm_spec s;
 	struct vport *p;
 	int rc;
 
+	if ((rc = unm_ctl_spec_get(w, false, &s, err, errlen)))
+		return rc;
+	if (strlen(w->name) >= sizeof(p->name))
+		return snprintf(err, errlen, "port name longer than %zu characters",
+				sizeof(p->name) - 1), -ENAMETOOLONG;
 	unm_ctl_geom_to_opts(g, &o);
 	o.timeout_ms = 1000; /* on an attach worker thread (ctl_server.c), never the control thread */
-	{
-		/* An attached tap, AF_PACKET or vxlan port gets offloads unless
-		 * told otherwise: the switch is its application and converts
-		 * headers (vale_offload.c), so nobody sees a different frame
-		 * format, and without TSO and checksum offload TCP through it
-		 * runs at a fraction of the rate (an AF_PACKET port then cuts the
-		 * kernel's GSO frames itself; a vxlan port sends a TSO frame as
-		 * UDP GSO batches and hands up coalesced TCP, lib/backend/vxlan.c).
-		 * @conf:vnet=0 in the name (or a request's vnet length) says no. */
-		struct unm_spec s;
-		char why[8];
-
-		if (!o.vnet_hdr_len && unm_parse_name(name, &s, why, sizeof(why)) == 0 &&
-		    (s.kind == UNM_KIND_TAP || s.kind == UNM_KIND_AFPACKET ||
-		     s.kind == UNM_KIND_VXLAN) && s.vnet_hdr_len < 0)
-			o.vnet_hdr_len = UNM_TAP_ATTACH_VNET;
-	}
-	rc = fd >= 0 ? unm_open_fd(name, fd, &up, &o) : unm_open(name, &up, &o);
+	/* An attached tap, AF_PACKET or vxlan port gets offloads unless
+	 * told otherwise: the switch is its application and converts
+	 * headers (vale_offload.c), so nobody sees a different frame
+	 * format, and without TSO and checksum offload TCP through it
+	 * runs at a fraction of the rate (an AF_PACKET port then cuts the
+	 * kernel's GSO frames itself; a vxlan port sends a TSO frame as
+	 * UDP GSO batches and hands up coalesced TCP, lib/backend/vxlan.c).
+	 * @conf:vnet=0 in the name (or a request's vnet length) says no. */
+	if (!o.vnet_hdr_len && (s.kind == UNM_KIND_TAP || s.kind == UNM_KIND_AFPACKET ||
+				s.kind == UNM_KIND_VXLAN) && s.vnet_hdr_len < 0)
+		o.vnet_hdr_len = UNM_TAP_ATTACH_VNET;
+	rc = unm_open_spec(label, &s, fd, &up, &o);
 	if (rc)
 		return snprintf(err, errlen, "%s", unm_errmsg()), rc;
 	/* Only whole ports: the switch drives every ring. */
@@ -217,9 +218,8 @@ int vport_attached_create(struct vport **pp, const char *name, int fd, const str
 	p->ops = &attached_vport_ops;
 	p->attached = true;
 	/* a port's name is its name without options (detach, stats, monitor) */
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	if (strstr(p->name, "@conf"))
-		*strstr(p->name, "@conf") = '\0';
+	snprintf(p->name, sizeof(p->name), "%s", w->name);
+	snprintf(p->base, sizeof(p->base), "%.*s", (int)w->base_len, w->name);
 	snprintf(p->type, sizeof(p->type), "%s", up->ops->type);
 	p->region_size = up->reg.size;
 	p->geom.tx_rings = up->n_tx;

@@ -224,7 +224,11 @@ int unm_ctl_check_req(struct unm_ctl_req *r, size_t n, char *err, size_t errlen)
 		return snprintf(err, errlen, "unknown flags 0x%x", r->flags), -EINVAL;
 	if (!memchr(r->name, '\0', sizeof(r->name)) || !memchr(r->arg, '\0', sizeof(r->arg)))
 		return snprintf(err, errlen, "unterminated string"), -EINVAL;
-	return 0;
+	{
+		struct unm_spec s;
+
+		return unm_ctl_req_port(r, &s, err, errlen);
+	}
 }
 
 static int check_hdr(uint32_t magic, uint16_t version, uint32_t size, size_t want,
@@ -250,9 +254,19 @@ int unm_ctl_call_fds(int fd, const struct unm_ctl_req *req, const int *send_fds,
 		     unsigned n_send, struct unm_ctl_rep *rep, int *fds, unsigned max_fds,
 		     int timeout_ms)
 {
+	struct unm_ctl_req with_spec;
 	unsigned nfds = 0;
+	char err[256];
 	int rc;
 
+	/* the name travels parsed: every request gets its spec here unless
+	 * its maker filled it (lib/vale.c) */
+	if (!req->spec.type[0] && !req->spec.name[0]) {
+		with_spec = *req;
+		if ((rc = unm_ctl_req_spec(&with_spec, err, sizeof(err))))
+			return unm_seterr(rc, "%s", err);
+		req = &with_spec;
+	}
 	rc = unm_ctl_send(fd, req, sizeof(*req), send_fds, n_send);
 	if (rc)
 		return unm_seterr(rc, "sending to unmd: %s", strerror(-rc));

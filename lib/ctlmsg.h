@@ -44,7 +44,38 @@ UNM_HIDDEN int unm_ctl_send(int fd, const void *msg, size_t len, const int *fds,
 UNM_HIDDEN int unm_ctl_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
 			    unsigned *nfds, int timeout_ms);
 
-/* Check a request as received by the server; text reason in ERR. */
+/*
+ * The parsed port name of a request (include/unm/ctl.h, struct
+ * unm_ctl_portspec; lib/ctlspec.c).
+ *
+ * unm_ctl_spec_put - fill W from S, the parse of NAME (its text). TARGET:
+ * S is a monitor and W is to describe the port it monitors (OPEN_PORT
+ * with UNM_CTL_OPEN_MON_*). REQ_GEOM (or NULL): the request's geometry,
+ * under the name's @conf in W->geom (switch ports). 0 or -errno, ERR.
+ *
+ * unm_ctl_req_spec - fill R->spec from R->name / R->arg as R->op says:
+ * the one place a request's text is parsed. 0 or the parser's error.
+ *
+ * unm_ctl_spec_get - unmd: check W as untrusted input (every string
+ * terminated and of the right characters, the type one of the table's,
+ * every number in range, unused fields empty) and turn it into *S for
+ * libunm (unm_open_spec). TARGET: W names a monitored port. An empty W
+ * gives kind UNM_KIND_NONE. 0 or -EINVAL with the reason in ERR.
+ *
+ * unm_ctl_req_port - unm_ctl_spec_get of R->spec, and whether R->op must
+ * (or must not) name a port. unm_ctl_check_req runs it.
+ */
+UNM_HIDDEN int unm_ctl_spec_put(struct unm_ctl_portspec *w, const struct unm_spec *s,
+				const char *name, const struct unm_ctl_geom *req_geom,
+				bool target, char *err, size_t errlen);
+UNM_HIDDEN int unm_ctl_req_spec(struct unm_ctl_req *r, char *err, size_t errlen);
+UNM_HIDDEN int unm_ctl_spec_get(const struct unm_ctl_portspec *w, bool target,
+				struct unm_spec *s, char *err, size_t errlen);
+UNM_HIDDEN int unm_ctl_req_port(const struct unm_ctl_req *r, struct unm_spec *s, char *err,
+				size_t errlen);
+
+/* Check a request as received by the server, its port spec too; text
+ * reason in ERR. */
 UNM_HIDDEN int unm_ctl_check_req(struct unm_ctl_req *r, size_t n, char *err, size_t errlen);
 
 /*

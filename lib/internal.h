@@ -76,6 +76,9 @@ struct unm_spec {
 	                               that accept one dup it */
 	char domain[16];            /* vale: @conf:domain=NAME ("none": stay
 	                               isolated), "" if not given */
+	enum unm_kind mon_kind;     /* monitor: the monitored port's kind */
+	unsigned base_len;          /* name[0, base_len): the name without its
+	                               suffixes (-N, /FLAGS, @conf) */
 	char xconf[128];            /* vxlan, dpdk, memif: their own @conf options
 	                               "k=v,k=v" (vxlan: validated by
 	                               unm_vxlan_conf_parse; dpdk: eal=ARG+ARG,
@@ -98,6 +101,16 @@ UNM_HIDDEN int unm_parse_name(const char *name, struct unm_spec *spec,
  */
 struct unm_open_opts;
 UNM_HIDDEN void unm_spec_geometry(const struct unm_spec *spec, struct unm_open_opts *o);
+
+/*
+ * unm_open_spec - unm_open() of a name already parsed into SPEC (unmd:
+ * a client's request, checked by unm_ctl_spec_get): nothing is parsed
+ * again. LABEL is the name for messages (the port's name). FD as
+ * unm_open_fd, or -1.
+ */
+struct unm_port;
+UNM_HIDDEN int unm_open_spec(const char *label, const struct unm_spec *spec, int fd,
+			     struct unm_port **portp, const struct unm_open_opts *opts);
 
 /* ---- the port types (port_types.c) --------------------------------------- */
 

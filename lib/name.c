@@ -399,6 +399,7 @@ static int make_monitor(struct pctx *c, struct unm_spec *sp, const char *base)
 
 	if (rc)
 		return rc;
+	sp->mon_kind = sp->kind;
 	sp->kind = UNM_KIND_MONITOR;
 	snprintf(sp->type, sizeof(sp->type), "monitor");
 	if (!(sp->flags & MON_FLAGS))
@@ -570,6 +571,7 @@ int unm_parse_name(const char *name, struct unm_spec *sp, char *err, size_t errl
 	rc = parse(&c, name, sp, 0);
 	if (rc)
 		return rc;
+	sp->base_len = (unsigned)((c.sfx ? c.sfx : name + strlen(name)) - name);
 	/* /t /r /z on a plain port name: open a monitor of that port. */
 	if (sp->kind != UNM_KIND_MONITOR && (sp->flags & MON_FLAGS))
 		return make_monitor(&c, sp, name);

@@ -54,32 +54,17 @@ int unm_open_fd(const char *name, int fd, struct unm_port **portp,
 	return open_port(name, fd, portp, opts);
 }
 
-static int open_port(const char *name, int fd, struct unm_port **portp,
-		     const struct unm_open_opts *uopts)
+/* Open the port P->spec names (P allocated, its spec filled); frees P on failure. */
+static int open_parsed(struct unm_port *p, const char *name, int fd, struct unm_port **portp,
+		       const struct unm_open_opts *uopts)
 {
 	struct unm_open_opts opts;
-	struct unm_port *p;
-	char err[256];
 	int rc;
 
-	unm_clearerr();
-	if (!name || !portp)
-		return unm_seterr(-EINVAL, "unm_open: NULL argument");
 	memset(&opts, 0, sizeof(opts));
 	if (uopts)
 		memcpy(&opts, uopts, uopts->sz < sizeof(opts) ? uopts->sz : sizeof(opts));
 	opts.sz = sizeof(opts);
-
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->epfd = -1;
-	p->reg.fd = -1;
-	rc = unm_parse_name(name, &p->spec, err, sizeof(err));
-	if (rc) {
-		free(p);
-		return unm_seterr(rc, "%s", err);
-	}
 	p->spec.fd = fd;
 	if (fd >= 0 && !(unm_port_type(p->spec.kind)->caps & UNM_TYPE_FD)) {
 		char can[80];
@@ -110,6 +95,53 @@ static int open_port(const char *name, int fd, struct unm_port **portp,
 	}
 	*portp = p;
 	return 0;
+}
+
+static struct unm_port *port_alloc(void)
+{
+	struct unm_port *p = calloc(1, sizeof(*p));
+
+	if (p) {
+		p->epfd = -1;
+		p->reg.fd = -1;
+	}
+	return p;
+}
+
+static int open_port(const char *name, int fd, struct unm_port **portp,
+		     const struct unm_open_opts *uopts)
+{
+	struct unm_port *p;
+	char err[256];
+	int rc;
+
+	unm_clearerr();
+	if (!name || !portp)
+		return unm_seterr(-EINVAL, "unm_open: NULL argument");
+	p = port_alloc();
+	if (!p)
+		return -ENOMEM;
+	rc = unm_parse_name(name, &p->spec, err, sizeof(err));
+	if (rc) {
+		free(p);
+		return unm_seterr(rc, "%s", err);
+	}
+	return open_parsed(p, name, fd, portp, uopts);
+}
+
+int unm_open_spec(const char *label, const struct unm_spec *spec, int fd,
+		  struct unm_port **portp, const struct unm_open_opts *opts)
+{
+	struct unm_port *p;
+
+	unm_clearerr();
+	if (!label || !spec || !portp || !unm_port_type(spec->kind))
+		return unm_seterr(-EINVAL, "unm_open_spec: bad argument");
+	p = port_alloc();
+	if (!p)
+		return -ENOMEM;
+	p->spec = *spec;
+	return open_parsed(p, label, fd, portp, opts);
 }
 
 UNM_API void unm_close(struct unm_port *p)

@@ -88,11 +88,14 @@ static void priv_free(struct vale_priv *v)
 static int open_request(struct unm_port *p, const struct unm_open_opts *o, struct vale_priv *v,
 			int *fds, struct unm_ctl_rep *rep)
 {
+	bool mon = p->spec.kind == UNM_KIND_MONITOR;
 	struct unm_ctl_req req;
+	char err[256];
+	int rc;
 
 	unm_ctl_req_init(&req, UNM_CTL_OPEN_PORT, 1);
 	snprintf(req.name, sizeof(req.name), "%s", p->name);
-	if (p->spec.kind == UNM_KIND_MONITOR) { /* lib/monitor.c: the monitored port */
+	if (mon) { /* lib/monitor.c: the monitored port */
 		snprintf(req.name, sizeof(req.name), "%s", p->spec.path);
 		req.flags = (p->spec.flags & UNM_SPEC_MON_TX ? UNM_CTL_OPEN_MON_TX : 0) |
 			    (p->spec.flags & UNM_SPEC_MON_RX ? UNM_CTL_OPEN_MON_RX : 0);
@@ -100,6 +103,11 @@ static int open_request(struct unm_port *p, const struct unm_open_opts *o, struc
 		req.flags = UNM_CTL_OPEN_DOMAIN; /* unmd decides (lib/domain.c) */
 	}
 	unm_ctl_geom_from_opts(&req.geom, o);
+	/* the name as parsed when the port was opened: unmd reads no text */
+	rc = unm_ctl_spec_put(&req.spec, &p->spec, mon ? p->spec.path : p->name, &req.geom, mon,
+			      err, sizeof(err));
+	if (rc)
+		return unm_seterr(rc, "%s", err);
 	return unm_ctl_call(v->sock, &req, rep, fds, UNM_CTL_MAX_FDS, o->timeout_ms);
 }
 

@@ -50,11 +50,15 @@ extern "C" {
 #endif
 
 #define UNM_CTL_MAGIC     0x43544d55u /* "UMTC" little-endian */
-#define UNM_CTL_VERSION   1
+#define UNM_CTL_VERSION   2           /* 2: requests carry the parsed port name
+                                         (struct unm_ctl_portspec) */
 #define UNM_CTL_NAME_MAX  256         /* port names, with @conf suffixes */
 #define UNM_CTL_SW_MAX    16          /* switch names (valeX) */
 #define UNM_CTL_MSG_MAX   200         /* human-readable reply text */
 #define UNM_CTL_MAX_FDS   (1 + 4 * 16) /* memfd + kick and irq per ring */
+#define UNM_CTL_TYPE_MAX  16          /* port type names ("vhost-user") */
+#define UNM_CTL_PORT_MAX  64          /* switch port, interface, pipe names */
+#define UNM_CTL_XCONF_MAX 128         /* a type's own @conf options */
 
 enum unm_ctl_op {
 	UNM_CTL_OPEN_PORT = 1, /* name = "valeX:P[@conf...]", geom: open (create if
@@ -105,7 +109,71 @@ struct unm_ctl_geom {
  * ivshmem-doorbell maps it as a PCI BAR, which must be a power of two. */
 #define UNM_CTL_GEOM_POW2 0x1
 
-/* Request: client -> unmd, 640 bytes. */
+/*
+ * A port name as the client's parser (libunm's lib/name.c) read it: the
+ * name travels parsed, and unmd does not read the text again (req.name and
+ * req.arg stay for messages and logs). unmd checks every field as it
+ * checks anything a client sends: each string NUL-terminated inside its
+ * array and of the characters its kind allows, type one of its port
+ * types, every number in range, fields a type does not use empty.
+ *
+ * Which requests carry one (type != ""), and for what:
+ *   OPEN_PORT, PORT_ADD, PORT_DEL   the switch port of req.name (type
+ *                                   "vale": sw, port, domain, geom)
+ *   OPEN_PORT with UNM_CTL_OPEN_MON_*  the monitored port (type: its
+ *                                   type; name: its name without suffixes
+ *                                   and without a "valeX:" qualifier,
+ *                                   which is in sw)
+ *   LIST, PORT_STATS, PORT_OFFLOAD  "" for req.name "" or a switch; a
+ *                                   switch port (type "vale") or an
+ *                                   attached port ("valeX:TYPE:ARG": sw
+ *                                   valeX, type TYPE, name TYPE:ARG)
+ *   ATTACH                          the port to open (req.arg), whole
+ *   DETACH                          the attached port (req.arg): only name
+ *                                   is read; type "" if it did not parse
+ * Other requests: all zero.
+ */
+struct unm_ctl_portspec {
+	char type[UNM_CTL_TYPE_MAX];    /* the port type's name in libunm's
+	                                   table: "vale", "tap", "pipe", "null",
+	                                   ... ("" = no port named) */
+	char sw[UNM_CTL_SW_MAX];        /* vale: the switch; else "" (monitor
+	                                   target, LIST: the switch named) */
+	char port[UNM_CTL_PORT_MAX];    /* vale: the port; tap, afpacket, afxdp:
+	                                   the interface; pipe: NAME */
+	char pipe_id[UNM_CTL_PORT_MAX]; /* pipe: ID */
+	char path[UNM_CTL_NAME_MAX];    /* shmif, vhost-user, memif: the path;
+	                                   vxlan: remotes; dpdk: devargs;
+	                                   ivshmem: PCI address */
+	char name[UNM_CTL_NAME_MAX];    /* the name without its @conf options
+	                                   (what an attached port is called) */
+	char domain[16];                /* vale: @conf:domain=NAME, "" */
+	char xconf[UNM_CTL_XCONF_MAX];  /* vxlan, dpdk, memif: their own @conf
+	                                   options, "k=v,k=v" */
+	struct unm_ctl_geom conf;       /* the name's @conf values, 0 = not
+	                                   given (vnet_hdr_len: UNM_CTL_UNSET) */
+	struct unm_ctl_geom geom;       /* vale: the port's geometry, resolved:
+	                                   @conf over req.geom, defaults filled */
+	uint32_t base_len;              /* name[0, base_len) is the name without
+	                                   any suffix (-N, /FLAGS, @conf) */
+	int32_t ring;                   /* -N: the ring pair, -1 = all */
+	uint32_t flags;                 /* UNM_CTL_SPEC_* (/x /z /t /r /T /R) */
+	uint32_t pipe_role;             /* pipe: 1 master '{', 2 slave '}'; else 0 */
+};
+
+#define UNM_CTL_UNSET       0xffffffffu
+#define UNM_CTL_SPEC_TX_ONLY   0x01     /* /T */
+#define UNM_CTL_SPEC_RX_ONLY   0x02     /* /R */
+#define UNM_CTL_SPEC_MON_TX    0x04     /* /t */
+#define UNM_CTL_SPEC_MON_RX    0x08     /* /r */
+#define UNM_CTL_SPEC_MON_ZCOPY 0x10     /* /z */
+#define UNM_CTL_SPEC_EXCLUSIVE 0x20     /* /x */
+#define UNM_CTL_SPEC_MASK      0x3f
+
+/* Request: client -> unmd, 1536 bytes. An unmd refuses any other size or
+ * version (a version 1 client gets -EPROTO "protocol version 1, unmd
+ * speaks 2", in a reply of this version, which it refuses with the same
+ * words). */
 struct unm_ctl_req {
 	uint32_t magic;                 /* UNM_CTL_MAGIC */
 	uint16_t version;               /* UNM_CTL_VERSION */
@@ -117,7 +185,8 @@ struct unm_ctl_req {
 	struct unm_ctl_geom geom;
 	uint32_t value;                 /* SWITCH_SET */
 	uint32_t flags;                 /* 0, or OPEN_PORT: UNM_CTL_OPEN_MON_* */
-	uint8_t __pad[640 - 568];
+	struct unm_ctl_portspec spec;   /* the port named, parsed (above) */
+	uint8_t __pad[1536 - 1464];
 };
 
 /*
@@ -348,7 +417,8 @@ struct unm_ctl_item {
 #else
 #define UNM__CTL_ASSERT(c, m) _Static_assert(c, m)
 #endif
-UNM__CTL_ASSERT(sizeof(struct unm_ctl_req) == 640, "unm_ctl_req size");
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_portspec) == 896, "unm_ctl_portspec size");
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_req) == 1536, "unm_ctl_req size");
 UNM__CTL_ASSERT(sizeof(struct unm_ctl_rep) == 256, "unm_ctl_rep size");
 UNM__CTL_ASSERT(sizeof(struct unm_ctl_item) == 384, "unm_ctl_item size");
 UNM__CTL_ASSERT(sizeof(struct unm_ctl_port_info) <= 368, "port info fits");
