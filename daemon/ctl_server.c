@@ -1028,6 +1028,7 @@ int ctl_handle(struct unmd *d, struct ctl_conn *c)
 
 	/* at most one fd comes with a request (ATTACH); more: the message
 	 * is refused and every fd closed (unm_ctl_recv) */
+	memset(&req, 0, sizeof(req));
 	rc = unm_ctl_recv(c->fd, &req, sizeof(req), &in_fd, 1, &n_in, 0);
 	if (!n_in)
 		in_fd = -1;
@@ -1036,7 +1037,12 @@ int ctl_handle(struct unmd *d, struct ctl_conn *c)
 	if (rc == -ECONNRESET)
 		return rc;
 	unm_ctl_rep_init(&rep, &req);
-	if (rc)
+	if (rc == -EBADMSG && req.magic == UNM_CTL_MAGIC && req.version != UNM_CTL_VERSION)
+		/* another version's request (version 1's was smaller): say so,
+		 * and the client refuses our reply naming both versions */
+		fail(&rep, -EPROTO, "protocol version %u, unmd speaks %u", req.version,
+		     UNM_CTL_VERSION);
+	else if (rc)
 		fail(&rep, rc, "malformed request (%s)", strerror(-rc));
 	else if ((rc = unm_ctl_check_req(&req, sizeof(req), err, sizeof(err))))
 		fail(&rep, rc, "%s", err);

@@ -267,7 +267,10 @@ int unm_ctl_spec_get(const struct unm_ctl_portspec *w, bool target, struct unm_s
 	    (c->vnet_hdr_len != UNM_CTL_UNSET && c->vnet_hdr_len != 0 && c->vnet_hdr_len != 10 &&
 	     c->vnet_hdr_len != 12) || c->flags)
 		return BAD("port spec: @conf value out of range");
-	if (!chars_ok(w->sw, ident) || !chars_ok(w->pipe_id, ident) || !chars_ok(w->path, graph) ||
+	/* sw: a switch port's switch (checked below); else the switch a
+	 * request names besides the port, which unmd checks where it is
+	 * used (vs_name_ok) */
+	if (!chars_ok(w->pipe_id, ident) || !chars_ok(w->path, graph) ||
 	    !chars_ok(w->xconf, graph) || !chars_ok(w->domain, domain_char))
 		return BAD("port spec: bad character in a name");
 	if (target) {
@@ -287,20 +290,25 @@ int unm_ctl_spec_get(const struct unm_ctl_portspec *w, bool target, struct unm_s
 		s->base_len = w->base_len;
 		return 0;
 	}
-	if (w->domain[0] && t->kind != UNM_KIND_VALE)
-		return BAD("port spec: only switch ports join a domain");
-	if (w->xconf[0] && t->kind != UNM_KIND_VXLAN && t->kind != UNM_KIND_DPDK &&
-	    t->kind != UNM_KIND_MEMIF)
-		return BAD("port spec: %s has no options of its own", t->name);
-	if (!chars_ok(w->port, graph))
+	if (!chars_ok(w->port, graph) || w->pipe_role > UNM_PIPE_SLAVE)
 		return BAD("port spec: bad character in a name");
-	if ((t->kind == UNM_KIND_PIPE) != (w->pipe_role != 0) || w->pipe_role > UNM_PIPE_SLAVE ||
-	    (t->kind == UNM_KIND_PIPE) != (w->pipe_id[0] != 0))
-		return BAD("port spec: pipe fields of a %s port", t->name);
+	/* a monitor's other fields describe the port it monitors (any type) */
+	if (t->kind != UNM_KIND_MONITOR) {
+		if (w->domain[0] && t->kind != UNM_KIND_VALE)
+			return BAD("port spec: only switch ports join a domain");
+		if (w->xconf[0] && t->kind != UNM_KIND_VXLAN && t->kind != UNM_KIND_DPDK &&
+		    t->kind != UNM_KIND_MEMIF)
+			return BAD("port spec: %s has no options of its own", t->name);
+		if ((t->kind == UNM_KIND_PIPE) != (w->pipe_role != 0) ||
+		    (t->kind == UNM_KIND_PIPE) != (w->pipe_id[0] != 0))
+			return BAD("port spec: pipe fields of a %s port", t->name);
+	} else if ((w->pipe_role != 0) != (w->pipe_id[0] != 0)) {
+		return BAD("port spec: pipe fields of a monitor");
+	}
 	switch (t->arg) {
 	case UNM_ARG_SWITCH:
-		if (strncmp(w->sw, "vale", 4) || !w->port[0] || strlen(w->port) >= UNM_IFNAMSIZ ||
-		    !chars_ok(w->port, ident) || w->path[0])
+		if (strncmp(w->sw, "vale", 4) || !chars_ok(w->sw, ident) || !w->port[0] ||
+		    strlen(w->port) >= UNM_IFNAMSIZ || !chars_ok(w->port, ident) || w->path[0])
 			return BAD("port spec: a switch port is valeX:PORT (letters, digits, '_')");
 		break;
 	case UNM_ARG_IFNAME:
@@ -325,9 +333,6 @@ int unm_ctl_spec_get(const struct unm_ctl_portspec *w, bool target, struct unm_s
 			return BAD("port spec: %s takes a path", t->name);
 		break;
 	}
-	if (t->kind != UNM_KIND_VALE && t->kind != UNM_KIND_MONITOR && w->sw[0] &&
-	    strncmp(w->sw, "vale", 4))
-		return BAD("port spec: bad switch name");
 	if (t->kind != UNM_KIND_VALE &&
 	    (w->geom.tx_rings || w->geom.rx_rings || w->geom.tx_slots || w->geom.rx_slots ||
 	     w->geom.buf_size || w->geom.extra_bufs || w->geom.vnet_hdr_len || w->geom.flags))

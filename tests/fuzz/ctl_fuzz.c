@@ -17,8 +17,11 @@
  * down, so no state leaks into the next input: LeakSanitizer and the fd
  * count check that.
  *
- * ATTACH is restricted to "null..." names: other port types would open
- * real devices (tap, AF_PACKET) on the fuzzing host.
+ * Requests carry the port name parsed (struct unm_ctl_portspec): the
+ * spec check (unm_ctl_spec_get, through unm_ctl_check_req and directly)
+ * sees every byte the fuzzer writes there. ATTACH is restricted to specs
+ * of type "null": other port types would open real devices (tap,
+ * AF_PACKET) on the fuzzing host.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +42,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct unmd *D; /* the harness's context, kept across inputs */
+
+static bool terminated(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
 
 static void quiet(const char *msg)
 {
@@ -153,15 +161,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 2;
 		if (len > size)
 			len = size;
-		/* fixed-size requests only reach the handlers at 640 bytes */
+		/* fixed-size requests only reach the handlers at their size */
 		if (len == sizeof(struct unm_ctl_req)) {
 			struct unm_ctl_req r;
-			char err[160];
+			struct unm_spec s;
+			char err[160] = "";
 
 			memcpy(&r, data, sizeof(r));
-			if (r.op == UNM_CTL_ATTACH && strncmp(r.arg, "null", 4))
+			/* unmd opens what the parsed spec says, never the text */
+			if (r.op == UNM_CTL_ATTACH && memcmp(r.spec.type, "null", 5))
 				break;
 			refused = unm_ctl_check_req(&r, sizeof(r), err, sizeof(err)) != 0;
+			/* the spec check alone, as either form (a port, a
+			 * monitored port): it must agree with itself */
+			for (int target = 0; target < 2; target++) {
+				int a = unm_ctl_spec_get(&r.spec, target, &s, err, sizeof(err));
+
+				if (unm_ctl_spec_get(&r.spec, target, &s, err, sizeof(err)) != a ||
+				    (a && a != -EINVAL) || (!a && !terminated(err, sizeof(err))))
+					abort();
+				if (!a && s.kind != UNM_KIND_NONE && !unm_port_type(s.kind))
+					abort();
+			}
 		} else {
 			refused = true;
 		}

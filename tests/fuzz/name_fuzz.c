@@ -13,7 +13,10 @@
  * parses again as a port that is not a monitor (for monitor:valeX:TYPE:ARG,
  * the path after "valeX:" does, as a port that is not a switch port; a
  * VXLAN target with its own @conf options put back); a memif port has a
- * socket path that fits a sockaddr_un and options that parse again. On
+ * socket path that fits a sockaddr_un and options that parse again. A
+ * name accepted travels: its control-protocol form (unm_ctl_spec_put,
+ * lib/ctlspec.c) passes unmd's check (unm_ctl_spec_get) and gives back
+ * the same spec; a monitor's target form passes too. On
  * failure: -EINVAL or
  * -EPROTONOSUPPORT and a message starting "bad port name '".
  * Single-threaded.
@@ -25,6 +28,7 @@
 #include <string.h>
 #include "unm-internal.h"
 #include "unm-memif.h"
+#include "unm-ctlmsg.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
@@ -140,6 +144,31 @@ static void check_spec(const struct unm_spec *s)
 	}
 }
 
+/* The spec as the control protocol carries it, and back (unmd's check). */
+static void check_wire(const char *name, const struct unm_spec *s)
+{
+	struct unm_ctl_portspec w;
+	struct unm_spec back, want = *s;
+	char err[256];
+
+	if (unm_ctl_spec_put(&w, s, name, NULL, false, err, sizeof(err)))
+		return; /* too long for the wire: refused in the client */
+	CHECK(unm_ctl_spec_get(&w, false, &back, err, sizeof(err)) == 0);
+	CHECK(back.base_len <= strlen(w.name) && w.base_len <= s->base_len);
+	want.mon_kind = back.mon_kind = UNM_KIND_NONE;
+	want.base_len = back.base_len;
+	want.fd = back.fd;
+	CHECK(!memcmp(&want, &back, sizeof(want)));
+	if (s->kind == UNM_KIND_MONITOR) {
+		CHECK(s->mon_kind > UNM_KIND_NONE && s->mon_kind < UNM_KIND__COUNT &&
+		      s->mon_kind != UNM_KIND_MONITOR);
+		if (unm_ctl_spec_put(&w, s, s->path, NULL, true, err, sizeof(err)) == 0) {
+			CHECK(unm_ctl_spec_get(&w, true, &back, err, sizeof(err)) == 0);
+			CHECK(back.kind == s->mon_kind);
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *name = malloc(size + 1);
@@ -162,6 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc1 == 0) {
 		CHECK(err[0] == '\0');
 		check_spec(&s1);
+		check_wire(name, &s1);
 	} else {
 		CHECK(rc1 == -EINVAL || rc1 == -EPROTONOSUPPORT);
 		CHECK(!strncmp(err, "bad port name '", 15));
