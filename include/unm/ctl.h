@@ -26,7 +26,9 @@
  * come from any local user allowed by the socket's permissions); clients
  * validate replies (magic, version, op/seq echo, counts, fds) the same way.
  * Strings are NUL-terminated inside their arrays; a receiver forces the
- * last byte to NUL before use.
+ * last byte to NUL before use (unmd: refuses a request whose strings are
+ * not). A port name travels parsed (struct unm_ctl_portspec): unmd reads
+ * the parsed form, never the text.
  *
  * Access control: the socket file's owner, group and mode decide who may
  * connect (unmd -m/-g); SO_PEERCRED then names the caller. Administrators

@@ -661,6 +661,9 @@ static int open_own(const char *name, char *why, size_t whylen)
 
 	if (unm_parse_name(name, &s, err, sizeof(err)))
 		return -ENOTSUP; /* unmd words the error */
+	/* which types open from a resource of ours: the type table says */
+	if (!(unm_port_type(s.kind)->caps & UNM_TYPE_FD))
+		return -ENOTSUP;
 	switch (s.kind) {
 	case UNM_KIND_SHMIF:
 		fd = open(s.path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
