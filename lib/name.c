@@ -399,6 +399,9 @@ static int make_monitor(struct pctx *c, struct unm_spec *sp, const char *base)
 
 	if (rc)
 		return rc;
+	/* @conf:domain= belongs to a switch port, which a monitor is not */
+	if (sp->domain[0])
+		return bad(c, "a monitor joins no trust domain");
 	sp->mon_kind = sp->kind;
 	sp->kind = UNM_KIND_MONITOR;
 	snprintf(sp->type, sizeof(sp->type), "monitor");
