@@ -955,6 +955,24 @@ static int afp_copy_in(struct unm_port *p, struct unm_kring *kr, const struct tp
 	return 1;
 }
 
+/*
+ * The kernel dropped frames because every block was still ours (a reader
+ * not scheduled for longer than the ring lasts): it marks the next block
+ * it closes TP_STATUS_LOSING while its drop counter is non-zero. Reading
+ * PACKET_STATISTICS returns and clears that counter; the drops go into the
+ * port's, so a loss on a loaded machine is counted, not silent: one
+ * syscall per losing block, and one per idle check (afp_liveness), for
+ * drops after which no block was closed (the traffic stopped).
+ */
+static void afp_rx_losses(struct unm_port *p, const struct afp_rx *rx)
+{
+	struct tpacket_stats_v3 s;
+	socklen_t l = sizeof(s);
+
+	if (getsockopt(rx->fd, SOL_PACKET, PACKET_STATISTICS, &s, &l) == 0)
+		p->st.drops += s.tp_drops;
+}
+
 static void afp_liveness(struct unm_port *p, struct afp_rx *rx)
 {
 	struct afp_priv *ap = p->priv;
@@ -964,6 +982,7 @@ static void afp_liveness(struct unm_port *p, struct afp_rx *rx)
 	if (now < ap->next_check)
 		return;
 	ap->next_check = now + AFP_CHECK_NS;
+	afp_rx_losses(p, rx);
 	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
 		afp_check_sock(p, rx->fd);
 }
@@ -988,8 +1007,12 @@ static int afp_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			/* [AR1] acquire: the block's frames are written; pairs
 			 * with the kernel's smp_wmb before it stores
 			 * TP_STATUS_USER in prb_close_block [K3]. */
-			if (!(unm_load_acquire(&bd->hdr.bh1.block_status) & TP_STATUS_USER))
+			uint32_t bst = unm_load_acquire(&bd->hdr.bh1.block_status);
+
+			if (!(bst & TP_STATUS_USER))
 				break;
+			if (unlikely(bst & TP_STATUS_LOSING))
+				afp_rx_losses(p, rx);
 			rx->pkts_left = bd->hdr.bh1.num_pkts;
 			rx->pkt_off = bd->hdr.bh1.offset_to_first_pkt;
 			if (!rx->pkts_left)

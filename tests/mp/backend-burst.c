@@ -18,13 +18,17 @@
  *   -w MS time limit (default 5000), -r FILE created once the port is
  *   open (the shell waits for it), -t SEC rate mode (tx/rx: as many frames
  *   as possible for SEC seconds, prints "pps=..."), -b N frames per burst
- *   and -g US pause between bursts (rawtx, tx), -p busy-poll (hold).
+ *   and -g US pause between bursts (rawtx, tx), -p busy-poll (hold),
+ *   -L (rx) a loss is expected: pass only if the port counted drops and
+ *   good + drops = N.
  *
  * Test frame: broadcast, source 02:00:00:00:00:01, EtherType 0x88b5,
  * payload "UNMB", 32-bit big-endian sequence number, then byte k of the
  * frame = (seq + k) & 0xff. rx/rawrx count only such frames, check every
  * byte and the length, flag duplicates, and wait 200 ms after the N-th for
- * extra ones: exit 0 only on exactly N good, distinct frames.
+ * extra ones: exit 0 only on exactly N good, distinct frames, or (rx) on
+ * at least N/2 of them with the port counting the rest as dropped (a
+ * kernel ring that overflowed while a loaded machine did not run us).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,7 +51,7 @@
 #define MAXF 70000
 
 static unsigned o_len = 60, o_vnet, o_burst, o_gap_us;
-static int o_wait_ms = 5000, o_busy;
+static int o_wait_ms = 5000, o_busy, o_loss;
 static double o_time;
 static const char *o_ready;
 
@@ -263,6 +267,7 @@ static int do_rx(const char *name, unsigned n)
 	struct unm_port *p = open_port(name);
 	unsigned nr = unm_nifp(p)->ni_rx_rings;
 	struct rxcount c = { .n = n, .seen = calloc(n + 1, 1) };
+	struct unm_port_stats st = { .sz = sizeof(st) };
 	double t0, tend, tdone = 0, c0;
 	uint64_t frames = 0;
 	int rc;
@@ -273,7 +278,7 @@ static int do_rx(const char *name, unsigned n)
 	tend = t0 + (o_time > 0 ? o_time : o_wait_ms / 1000.0);
 	while (t_now() < tend) {
 		rc = unm_wait(p, UNM_WAIT_RX, 50);
-		if (rc < 0)
+		if (rc < 0 && rc != -EINTR) /* EINTR: SIGSTOP/SIGCONT (the -L test) */
 			T_FAIL("unm_wait: %s (%s)", unm_strerror(rc), unm_errmsg());
 		for (unsigned i = 0; i < nr; i++) {
 			struct unm_ring *r = unm_ring_get(p, 0, i);
@@ -281,7 +286,8 @@ static int do_rx(const char *name, unsigned n)
 			if (r)
 				drain(r, o_time > 0 ? NULL : &c, &frames);
 		}
-		if (o_time <= 0 && c.good + c.bad >= n && !tdone)
+		unm_port_stats(p, &st);
+		if (o_time <= 0 && c.good + c.bad + st.drops >= n && !tdone)
 			tdone = t_now() + 0.2; /* then watch for extras */
 		if (tdone && t_now() >= tdone)
 			break;
@@ -295,8 +301,24 @@ static int do_rx(const char *name, unsigned n)
 		unm_close(p);
 		return 0;
 	}
+	unm_port_stats(p, &st);
 	unm_close(p);
 	rc = report("rx", &c);
+	/* A port may lose frames the kernel never gave it (an AF_PACKET ring
+	 * full while a loaded machine did not run us): fine if it counted
+	 * every one of them and most frames came through intact. */
+	if (o_loss) {
+		rc = st.drops && c.good + st.drops == c.n && !c.bad && !c.dup ? 0 : 1;
+		printf("rx: %u good + %llu counted as dropped by the port (want %u, drops > 0)\n",
+		       c.good, (unsigned long long)st.drops, c.n);
+	} else if (rc && st.drops && c.good + st.drops == c.n && !c.bad && !c.dup &&
+		   c.good >= c.n / 2) {
+		printf("rx: the port counted the other %llu as dropped: every frame accounted\n",
+		       (unsigned long long)st.drops);
+		rc = 0;
+	} else if (rc) {
+		printf("rx: the port counted %llu drops\n", (unsigned long long)st.drops);
+	}
 	free(c.seen);
 	return rc;
 }
@@ -445,7 +467,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return self_test();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "l:v:w:r:t:b:g:p")) != -1) {
+	while ((opt = getopt(argc, argv, "l:v:w:r:t:b:g:pL")) != -1) {
 		switch (opt) {
 		case 'l': o_len = (unsigned)atoi(optarg); break;
 		case 'v': o_vnet = (unsigned)atoi(optarg); break;
@@ -455,6 +477,7 @@ int main(int argc, char **argv)
 		case 'b': o_burst = (unsigned)atoi(optarg); break;
 		case 'g': o_gap_us = (unsigned)atoi(optarg); break;
 		case 'p': o_busy = 1; break;
+		case 'L': o_loss = 1; break;
 		default: fprintf(stderr, "bad option\n"); return 2;
 		}
 	}

@@ -7,7 +7,10 @@
 #  3. frames larger than a buffer (bufsize=1024, 1400-byte frames) become
 #     MOREFRAG chains on RX and are reassembled on TX, intact;
 #  4. two ring pairs (PACKET_FANOUT hash) receive the exact count;
-#  5. the interface is promiscuous while the port is open, not after.
+#  5. the interface is promiscuous while the port is open, not after;
+#  6. a reader stopped (SIGSTOP) while the peer sends more than the
+#     kernel's RX ring holds: every frame is delivered intact or counted
+#     as dropped by the port (the kernel's drops, PACKET_STATISTICS).
 . "$(dirname "$0")/../lib/backends.inc"
 N=2000
 NA=unmafa$SUF NB=unmafb$SUF
@@ -41,4 +44,14 @@ in_ns $NA ip link set $VA mtu 1500
 run_case chains "afpacket:$VA@conf:bufsize=1024" 1400
 run_case fanout "afpacket:$VA@conf:rings=2" 60
 [ "$(promisc)" = 0 ] || fail "interface still promiscuous after the port closed"
+
+# 6: the ring holds 16 blocks, each handed over after 1 ms: 50 frames per
+# ms overflow it within 20 ms while the reader is stopped
+NL=4000
+bg $NA "$BURST" rx afpacket:$VA $NL -L -w 8000 -r $TMPD/rloss; P=$LASTPID
+wait_file $TMPD/rloss
+kill -STOP $P
+in_ns $NB "$BURST" rawtx $VB $NL -b 50 -g 1000 || { kill -CONT $P; fail "loss: rawtx"; }
+kill -CONT $P
+expect_ok $P "loss: frames lost without being counted"
 exit 0
