@@ -324,6 +324,7 @@ struct unmd {
 	 * still point at them, so they are freed only when it is done. */
 	struct ctl_conn *closed_conns;
 	unsigned n_domains;         /* trust domains on all switches (domain.c) */
+	int idle_ms;                /* forwarding thread's sleep bound (vs_start) */
 	bool have_admin_gid;        /* --admin-group given */
 	gid_t admin_gid;
 };

@@ -1001,7 +1001,7 @@ static void vs_sleep(struct unmd *d)
 	if (!pending_all(d) && !__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
 		unmd_unlock(d);
 		/* domains: wake up for vdom_sweep's repairs within 100 ms */
-		if (epoll_wait(d->ep, ev, 64, d->n_domains ? 20 : 1000) < 0 && errno != EINTR)
+		if (epoll_wait(d->ep, ev, 64, d->n_domains ? 20 : d->idle_ms) < 0 && errno != EINTR)
 			ulog("epoll_wait: %s", strerror(errno));
 		unmd_lock(d);
 		for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
@@ -1086,6 +1086,12 @@ int vs_start(struct unmd *d)
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	int rc;
 
+	/* The sleep is bounded only as a safety net: every event that makes
+	 * work writes an eventfd. UNMD_IDLE_TIMEOUT_MS (tests) widens the
+	 * net, so a lost wake-up shows as a stall instead of a 1 s hiccup. */
+	const char *idle = getenv("UNMD_IDLE_TIMEOUT_MS");
+
+	d->idle_ms = idle && atoi(idle) > 0 ? atoi(idle) : 1000;
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->ep < 0 || d->wake_fd < 0)
