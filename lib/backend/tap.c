@@ -141,6 +141,27 @@ static int tap_set_offload(struct tap_priv *tp, int fd)
 	return 0;
 }
 
+/* Queue QI's fd FD, created or adopted: its TX engine, header size and
+ * offloads. The fd is the queue's from here on (closed with the port). */
+static int tap_queue_setup(struct tap_priv *tp, unsigned qi, int fd)
+{
+	int e;
+
+	tp->q[qi].fd = fd;
+	tp->q[qi].ur = tap_uring_new();
+	if (tp->vnet) {
+		int len = (int)tp->vnet;
+
+		if (ioctl(fd, TUNSETVNETHDRSZ, &len) < 0)
+			return unm_seterr(-errno, "tap: %s: TUNSETVNETHDRSZ %d: %s", tp->ifname,
+					  len, strerror(errno));
+	}
+	e = tap_set_offload(tp, fd);
+	if (e)
+		return unm_seterr(e, "tap: %s: TUNSETOFFLOAD: %s", tp->ifname, strerror(-e));
+	return 0;
+}
+
 static int tap_open_queue(struct unm_port *p, struct tap_priv *tp, unsigned qi, short flags)
 {
 	struct ifreq ifr;
@@ -175,19 +196,7 @@ static int tap_open_queue(struct unm_port *p, struct tap_priv *tp, unsigned qi, 
 	}
 	/* The kernel may have expanded a "%d" pattern: keep the real name. */
 	snprintf(tp->ifname, sizeof(tp->ifname), "%s", ifr.ifr_name);
-	tp->q[qi].fd = fd;
-	tp->q[qi].ur = tap_uring_new();
-	if (tp->vnet) {
-		int len = (int)tp->vnet;
-
-		if (ioctl(fd, TUNSETVNETHDRSZ, &len) < 0)
-			return unm_seterr(-errno, "tap: %s: TUNSETVNETHDRSZ %d: %s", tp->ifname,
-					  len, strerror(errno));
-	}
-	e = tap_set_offload(tp, fd);
-	if (e)
-		return unm_seterr(e, "tap: %s: TUNSETOFFLOAD: %s", tp->ifname, strerror(-e));
-	return 0;
+	return tap_queue_setup(tp, qi, fd);
 }
 
 /*
@@ -224,19 +233,7 @@ static int tap_adopt_fd(struct tap_priv *tp, int given, short flags)
 			close(fd);
 		return unm_seterr(-e, "tap: %s: %s", tp->ifname, strerror(e));
 	}
-	tp->q[0].fd = fd;
-	tp->q[0].ur = tap_uring_new();
-	if (tp->vnet) {
-		int len = (int)tp->vnet;
-
-		if (ioctl(fd, TUNSETVNETHDRSZ, &len) < 0)
-			return unm_seterr(-errno, "tap: %s: TUNSETVNETHDRSZ %d: %s", tp->ifname,
-					  len, strerror(errno));
-	}
-	e = tap_set_offload(tp, fd);
-	if (e)
-		return unm_seterr(e, "tap: %s: TUNSETOFFLOAD: %s", tp->ifname, strerror(-e));
-	return 0;
+	return tap_queue_setup(tp, 0, fd);
 }
 
 /* MTU and MAC through an ordinary socket (any family answers SIOCGIF*);

@@ -222,11 +222,8 @@ static const char usage_text[] =
 "A hostile writer on a shmif bus two honest ports share; with no -t or -n,\n"
 "the short test make check runs (exit 0 pass, 1 fail).\n"
 "\n"
-"  -n, --mutations N   stop after N mutations\n"
-"  -t, --seconds S     stop after S seconds (default 5; 0: mutations only)\n"
-"  -r, --seed X        random seed (default: time)\n"
-"  -j, --json          figures as one JSON object\n"
-"  -h, --help          this text\n";
+HOSTILE_OPTS_RUN
+HOSTILE_OPTS_OUT;
 
 int main(int argc, char **argv)
 {

@@ -831,13 +831,10 @@ static const char usage_text[] =
 "with no -t or -n, the short test make check runs (exit 0 pass, 1 fail,\n"
 "77 skip).\n"
 "\n"
-"  -n, --mutations N   stop after N mutations\n"
-"  -t, --seconds S     stop after S seconds (default 5; 0: mutations only)\n"
-"  -r, --seed X        random seed (default: time)\n"
+HOSTILE_OPTS_RUN
 "  -l, --lossless      put vale0 in lossless mode\n"
 "  -s, --socket PATH   use the unmd at PATH (default: start a private one)\n"
-"  -j, --json          figures as one JSON object\n"
-"  -h, --help          this text\n";
+HOSTILE_OPTS_OUT;
 
 int main(int argc, char **argv)
 {

@@ -65,6 +65,15 @@ struct figs {
 extern struct figs *F;
 extern struct opts O;
 
+/* --help lines of the options every program takes (hostile_init) */
+#define HOSTILE_OPTS_RUN \
+"  -n, --mutations N   stop after N mutations\n" \
+"  -t, --seconds S     stop after S seconds (default 5; 0: mutations only)\n" \
+"  -r, --seed X        random seed (default: time)\n"
+#define HOSTILE_OPTS_OUT \
+"  -j, --json          figures as one JSON object\n" \
+"  -h, --help          this text\n"
+
 /* Parses the options (usage text USAGE; -l and -s only if SWITCH_OPTS),
  * ignores SIGPIPE, maps F and prints the seed. Without -t or -n the run
  * is the short one make check runs (O.selftest, under a 60 s watchdog). */
