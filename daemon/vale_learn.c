@@ -11,6 +11,9 @@
  * multicast destinations flood (VS_BCAST); a destination on the source
  * port itself is dropped (netmap does the same).
  *
+ * Prefixes: lt_ / LT_ = learning table (this file; parameters in
+ * vale_learn.h); vs_ = the switch (vale.c, daemon/unmd.h).
+ *
  * Threads: called by the forwarding thread (lookup) and the control
  * thread (port_gone, dump, count), always with d->lock held.
  */

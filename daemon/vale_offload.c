@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * vale_offload.c - virtio-net header offloads across the VALE switch.
+ * vo_ = VALE offload: what this file defines for vale.c
+ * (vale_offload.h); vr_ = a ring as the switch sees it (daemon/unmd.h).
  *
  * A switch port may carry a 10- or 12-byte virtio-net header in front of
  * every frame (geom.vnet_hdr_len, set when the port is created: "@conf:

@@ -4,6 +4,8 @@
  * what unmd (the region's maker, daemon/domain.c) and libunm (a member,
  * lib/domain.c) share: the layout, the learning-table hash and the claim
  * tokens. Exposed to unmd by lib/internal-api/unm-domain.h.
+ * lt_ / LT_ = the domain's learning table (MAC -> member), not the
+ * switch's (daemon/vale_learn.c).
  */
 #ifndef UNM_DOMAIN_H
 #define UNM_DOMAIN_H
