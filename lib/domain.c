@@ -24,8 +24,9 @@
  * else the last member) gets the frame itself by swap. TX slots complete
  * at once; in lossless mode (hdr->lossless, set by unmd) a run that does
  * not fit stops the sync there and the ring waits for that destination:
- * arm sets our bit in its wait_mask (or up_wait), whose owner (or unmd)
- * wakes us when it releases slots.
+ * for DOM_SPIN_NS after it last moved it polls (spin phase, as RX and
+ * pipes), then arm sets our bit in its wait_mask (or up_wait), whose
+ * owner (or unmd) wakes us when it releases slots.
  *
  * RX (dom_rxsync): release [hwcur, head) with one release store of
  * rx_hwcur [D3] (then wake producers in wait_mask), take [hwtail,
