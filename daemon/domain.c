@@ -16,7 +16,7 @@
  * forwarding thread as before: its "in" ring is the member's UP ring, its
  * "out" ring the member's RX ring, which unmd fills like any producer,
  * under the ring's claim. unmd never forwards a frame of a domain back
- * into the same domain (vale.c: the sender did it already).
+ * into the same domain (vale_fwd.c: the sender did it already).
  *
  * Nothing in the region is trusted: unmd keeps its own geometry (the
  * layout it computed), its own UP consumer index, reads every index

@@ -3,7 +3,7 @@
  * main.c - unmd's program: options, the control socket, detaching, then
  * the daemon's core (libunmd.a: unmd.c, ctl_loop.c, ...) with one context.
  *
- * Threads: this file runs on the control thread (ctl_loop.c); vale.c
+ * Threads: this file runs on the control thread (ctl_loop.c); vale_thread.c
  * starts the forwarding thread.
  *
  * Who may connect is the socket file's business: owner = the user running

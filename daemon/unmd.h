@@ -4,10 +4,11 @@
  * abstraction, two implementations), the lookup-function ops, the daemon
  * object and its lock.
  *
- * Threads and locking (see vale.c for why there is one forwarding thread):
+ * Threads and locking (see vale_thread.c for why there is one forwarding
+ * thread):
  *   - the control thread (ctl_loop.c, ctl_server.c) accepts connections,
  *     parses requests, creates and destroys ports and switches;
- *   - the forwarding thread (vale.c) runs every switch.
+ *   - the forwarding thread (vale_thread.c) runs every switch.
  * d->lock protects the switch table, every switch, every port and all
  * counters. The forwarding thread holds it while it forwards and drops it
  * only to sleep in epoll_wait or to let the control thread in (between
@@ -16,9 +17,9 @@
  * unm_open() or anything else that may block.
  *
  * Prefixes: vs_ / VS_ = VALE switch (vale.c: table, membership, errored
- * ports); vr_ / VR_ = one ring as the switch sees it (struct vring);
+ * ports; vale_fwd.c: vs_round; vale_thread.c: the thread); vr_ / VR_ = one ring as the switch sees it (struct vring);
  * vport_ = a switch port (vport_csb.c: a client's, vport_attached.c: one
- * opened inside unmd); fwd_ = vale.c's forwarding passes; vo_ = VALE
+ * opened inside unmd); fwd_ = vale_fwd.c's forwarding passes; vo_ = VALE
  * offload (vale_offload.h); mon_ = monitors (monitor.c; mo_ there: one
  * monitor's output during one copy); lt_ = learning table
  * (vale_learn.c); unmd_ / ulog = the daemon context (unmd.c).
@@ -65,11 +66,11 @@ struct vring {
 	bool progress;             /* moved this round: interrupt may be owed */
 	bool dirty;                /* in-daemon port: a sync is owed */
 	bool skip;                 /* in: inside an over-long chain being dropped */
-	struct vshare *share;      /* out: who holds which slot (vale.c), or NULL */
+	struct vshare *share;      /* out: who holds which slot (vale_fwd.c), or NULL */
 };
 
 /*
- * Per-source share of an out ring (drop mode only; vale.c). owner[i] is
+ * Per-source share of an out ring (drop mode only; vale_fwd.c). owner[i] is
  * the index of the source port whose frame fills slot i, VS_NO_OWNER for
  * a slot the switch has not filled since it was last released; occ[s]
  * counts the slots owner[] gives to s. Both live in unmd's own memory: the
@@ -147,7 +148,7 @@ static inline bool vr_copy_line(struct vring *o, const char *src, uint32_t len, 
 	return true;
 }
 
-/* vale.c: copy a frame of NF fragments (LEN bytes in all) into out ring O
+/* vale_fwd.c: copy a frame of NF fragments (LEN bytes in all) into out ring O
  * from slot *k on, re-fragmenting to O's buffer size, every slot flagged
  * FLAGS (plus MOREFRAG but on the last); *k ends after the frame. O's
  * buffer indexes are untrusted: false (nothing published) on a bad one.
@@ -345,9 +346,16 @@ void udebug(struct unmd *d, const char *fmt, ...) __attribute__((format(printf, 
 void unmd_lock(struct unmd *d);
 void unmd_unlock(struct unmd *d);
 
-/* vale.c: switches and forwarding */
+/* vale_thread.c: the forwarding thread (started once, stopped at exit) */
 int vs_start(struct unmd *d);
 void vs_stop(struct unmd *d);
+/* vale_fwd.c: one forwarding round over every switch, with the scratch
+ * from vs_batch_new (NULL: out of memory; free() it). Returns the frames
+ * moved. Lock held. */
+struct fwd_batch;
+struct fwd_batch *vs_batch_new(void);
+unsigned vs_round(struct unmd *d, struct fwd_batch *b, uint64_t now);
+/* vale.c: the switch table and port membership */
 struct vswitch *vs_find(struct unmd *d, const char *name);
 /* Add P to switch NAME (created on demand). Lock held. Returns 0 or -errno
  * (-ENOSPC switch full / too many switches). */
@@ -447,7 +455,7 @@ struct vmon;
  * before publishing). Copies the frames to P's monitors. */
 void mon_ring(struct unmd *d, struct vport *p, const struct vring *vr, bool in, uint32_t from,
 	      uint32_t to);
-/* The same for frames already parsed (vale.c pass 1): N frames of ring VR
+/* The same for frames already parsed (vale_fwd.c pass 1): N frames of ring VR
  * of P, each NF fragments and LEN bytes (both validated). */
 struct mon_frame {
 	const struct fwd_frag *f;

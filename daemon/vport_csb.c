@@ -9,14 +9,14 @@
  * file therefore never reads a ring header field after creation (geometry
  * and pool address are kept in struct vring), reads each a2h index once
  * with acquire and validates it against its own hwcur/hwtail before use,
- * and leaves slot and buffer validation to the forwarding code (vale.c).
+ * and leaves slot and buffer validation to the forwarding code (vale_fwd.c).
  * An impossible index errors the port (UNM_CSB_F_ERROR): the client's
  * syncs then fail with -EIO and unmd drops its connection.
  *
  * Barriers (partners in lib/csb.c):
  *   [H1] acquire of a2h.head          pairs with [A1] (client release)
  *   [H2] release of h2a.hwtail        pairs with [A2] (client acquire)
- *   [H3] kern_need_kick = 1, full fence (vale.c: vs_sleep), re-read
+ *   [H3] kern_need_kick = 1, full fence (vale_thread.c: vs_sleep), re-read
  *        a2h.head (pending)           pairs with [A3]
  *   [H4] hwtail published, full fence, read appl_need_kick (round_end)
  *                                      pairs with [A4]
