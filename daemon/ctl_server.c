@@ -378,6 +378,39 @@ static void port_item(struct unm_ctl_item *it, const struct vport *p)
 }
 
 /* The vxlan item that follows a vxlan port's item in PORT_STATS. */
+/* An attached port's backend counters (unm_port_stats of its port). */
+static int backend_item(struct items *it, struct vport *p)
+{
+	struct unm_port *up = vport_attached_port(p);
+	struct unm_port_stats s = { .sz = sizeof(s) };
+	struct unm_ctl_backend_info *x;
+	struct unm_ctl_item *i;
+
+	if (!up || unm_port_stats(up, &s))
+		return 0;
+	if (!(i = item_new(it, UNM_CTL_ITEM_BACKEND)))
+		return -ENOMEM;
+	x = &i->u.backend;
+	snprintf(x->sw, sizeof(x->sw), "%s", p->sw->name);
+	snprintf(x->name, sizeof(x->name), "%s", p->name);
+	x->idx = p->idx;
+	x->tx_frames = s.tx_frames;
+	x->tx_bytes = s.tx_bytes;
+	x->rx_frames = s.rx_frames;
+	x->rx_bytes = s.rx_bytes;
+	x->drops = s.drops;
+	x->bad_buf = s.bad_buf;
+	x->bad_len = s.bad_len;
+	x->gso_rx_frames = s.gso_rx_frames;
+	x->gso_tx_frames = s.gso_tx_frames;
+	x->vnet_drops = s.vnet_drops;
+	x->zc_tx_frames = s.zc_tx_frames;
+	x->zc_rx_frames = s.zc_rx_frames;
+	x->copy_tx_frames = s.copy_tx_frames;
+	x->copy_rx_frames = s.copy_rx_frames;
+	return 0;
+}
+
 static int vxlan_item(struct items *it, struct vport *p)
 {
 	struct unm_port *up = vport_attached_port(p);
@@ -454,7 +487,7 @@ static int switch_items(struct vswitch *sw, struct items *it, bool with_sw, cons
 			continue;
 		}
 		port_item(x, sw->ports[i]);
-		if (vxlan && vxlan_item(it, sw->ports[i]))
+		if (vxlan && (backend_item(it, sw->ports[i]) || vxlan_item(it, sw->ports[i])))
 			return -ENOMEM;
 		/* its monitors follow it, in listings of whole switches */
 		for (unsigned k = 0; !port && mon_nth(sw->ports[i], k); k++) {

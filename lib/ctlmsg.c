@@ -298,7 +298,7 @@ int unm_ctl_recv_item(int fd, struct unm_ctl_item *it, uint32_t seq, int timeout
 	rc = check_hdr(it->magic, it->version, it->size, sizeof(*it), it->seq, seq);
 	if (rc)
 		return rc;
-	if (it->kind < UNM_CTL_ITEM_SWITCH || it->kind > UNM_CTL_ITEM_VXLAN)
+	if (it->kind < UNM_CTL_ITEM_SWITCH || it->kind > UNM_CTL_ITEM_BACKEND)
 		return unm_seterr(-EBADMSG, "unknown item kind %u from unmd", it->kind);
 	/* force every string to terminate */
 	switch (it->kind) {
@@ -318,6 +318,14 @@ int unm_ctl_recv_item(int fd, struct unm_ctl_item *it, uint32_t seq, int timeout
 	case UNM_CTL_ITEM_OFFLOAD:
 		it->u.off.sw[UNM_CTL_SW_MAX - 1] = '\0';
 		it->u.off.name[sizeof(it->u.off.name) - 1] = '\0';
+		break;
+	case UNM_CTL_ITEM_VXLAN:
+		it->u.vxlan.sw[UNM_CTL_SW_MAX - 1] = '\0';
+		it->u.vxlan.name[sizeof(it->u.vxlan.name) - 1] = '\0';
+		break;
+	case UNM_CTL_ITEM_BACKEND:
+		it->u.backend.sw[UNM_CTL_SW_MAX - 1] = '\0';
+		it->u.backend.name[sizeof(it->u.backend.name) - 1] = '\0';
 		break;
 	}
 	return 0;

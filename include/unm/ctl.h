@@ -388,12 +388,31 @@ struct unm_ctl_vxlan_info {
 	uint64_t rx_csum, rx_tso;       /* 0 from an unmd older than these fields */
 };
 
+/*
+ * The counters an attached port's own backend keeps (PORT_STATS: the item
+ * follows the port's UNM_CTL_ITEM_PORT), as unm_port_stats() gives them to
+ * a process that opened the port itself: what the backend moved to and
+ * from its device, what it dropped there (an AF_PACKET ring the kernel
+ * overflowed, a refused frame), bad slots, offloads, and how frames
+ * crossed (zero copy or copied, dpdk: ports).
+ */
+struct unm_ctl_backend_info {
+	char sw[UNM_CTL_SW_MAX];
+	char name[64];
+	uint32_t idx, __pad;
+	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
+	uint64_t drops, bad_buf, bad_len;
+	uint64_t gso_rx_frames, gso_tx_frames, vnet_drops;
+	uint64_t zc_tx_frames, zc_rx_frames, copy_tx_frames, copy_rx_frames;
+};
+
 enum unm_ctl_item_kind {
 	UNM_CTL_ITEM_SWITCH = 1,
 	UNM_CTL_ITEM_PORT,
 	UNM_CTL_ITEM_MAC,
 	UNM_CTL_ITEM_OFFLOAD,
 	UNM_CTL_ITEM_VXLAN,
+	UNM_CTL_ITEM_BACKEND,
 };
 
 /* Reply record: unmd -> client, 384 bytes. */
@@ -409,6 +428,7 @@ struct unm_ctl_item {
 		struct unm_ctl_mac mac;
 		struct unm_ctl_offload_info off;
 		struct unm_ctl_vxlan_info vxlan;
+		struct unm_ctl_backend_info backend;
 		uint8_t __raw[368];
 	} u;
 };
@@ -426,6 +446,7 @@ UNM__CTL_ASSERT(sizeof(struct unm_ctl_item) == 384, "unm_ctl_item size");
 UNM__CTL_ASSERT(sizeof(struct unm_ctl_port_info) <= 368, "port info fits");
 UNM__CTL_ASSERT(sizeof(struct unm_ctl_offload_info) <= 368, "offload info fits");
 UNM__CTL_ASSERT(sizeof(struct unm_ctl_vxlan_info) <= 368, "vxlan info fits");
+UNM__CTL_ASSERT(sizeof(struct unm_ctl_backend_info) <= 368, "backend info fits");
 UNM__CTL_ASSERT(sizeof(struct unm_ctl_mac) <= 368, "mac item fits");
 #undef UNM__CTL_ASSERT
 

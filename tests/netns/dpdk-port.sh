@@ -96,6 +96,13 @@ in_ns "$B_" ping -c 3 -i 0.2 -W 2 10.78.0.1 > "$TMPD/ping" 2>&1 ||
 ma=$(ip -n "$A" -br link show eth0 | awk '{print $3}')
 "$CTL" mac vale0 > "$TMPD/mac"
 grep -i "$ma" "$TMPD/mac" | grep -q dpdk || { cat "$TMPD/mac"; fail "A's MAC not learned on the dpdk port"; }
+# the attached ports' own backend counters reach unm-ctl stats: the dpdk
+# port received by buffer swap (zero copy), the afpacket port counted frames
+"$CTL" stats vale0 > "$TMPD/stats"
+grep -A1 "backend dpdk:net_af_packet0" "$TMPD/stats" | grep -Eq "zero-copy tx [0-9]+ rx [1-9]" ||
+	{ cat "$TMPD/stats"; fail "no zero-copy RX counted for the attached dpdk port in unm-ctl stats"; }
+grep -Eq "backend afpacket:vb$SUF tx [1-9][0-9]* frames .* rx [1-9]" "$TMPD/stats" ||
+	{ cat "$TMPD/stats"; fail "no backend counters for the attached afpacket port in unm-ctl stats"; }
 "$CTL" detach vale0 "dpdk:net_af_packet0,iface=va$SUF" || fail "detach the dpdk port"
 # the same device again in the same unmd (EAL is up; the device re-probed)
 "$CTL" attach vale0 "dpdk:net_af_packet0,iface=va$SUF" 2> "$TMPD/att.err" ||
