@@ -255,7 +255,10 @@ int t_port_info(const char *name, struct unm_ctl_port_info *pi)
 	unsigned n = 0;
 	int rc = call(UNM_CTL_PORT_STATS, name, NULL, 0, &it, &n);
 
-	if (!rc && (n != 1 || it[0].kind != UNM_CTL_ITEM_PORT))
+	/* the port's item first; an attached port's backend (and a vxlan
+	 * port's own) items follow it */
+	if (!rc && (n < 1 || it[0].kind != UNM_CTL_ITEM_PORT ||
+		    (n > 1 && it[1].kind == UNM_CTL_ITEM_PORT)))
 		rc = -ENOENT;
 	if (!rc)
 		*pi = it[0].u.port;
