@@ -311,7 +311,37 @@ static void port_flags(const struct unm_ctl_port_info *p, char *buf, size_t n)
 		buf[strlen(buf) - 1] = '\0';
 }
 
-static void print_port(const struct unm_ctl_port_info *p, bool counters)
+/* An attached port's backend counters, inside its port's object (-j:
+ * "backend": {...}); the zero-copy pair only where the port type moves
+ * frames that way (dpdk:). */
+static void print_backend(const struct unm_ctl_backend_info *b)
+{
+	open_obj("backend");
+	text("    ");
+	print_str("name", "backend %s", b->name);
+	print_u64("tx_frames", " tx %llu frames", b->tx_frames);
+	print_u64("tx_bytes", " %llu bytes", b->tx_bytes);
+	print_u64("rx_frames", " rx %llu frames", b->rx_frames);
+	print_u64("rx_bytes", " %llu bytes", b->rx_bytes);
+	print_u64("drops", " drops %llu", b->drops);
+	print_u64("bad_buf", " bad_buf %llu", b->bad_buf);
+	print_u64("bad_len", " bad_len %llu", b->bad_len);
+	print_u64("gso_rx_frames", " gso rx %llu", b->gso_rx_frames);
+	print_u64("gso_tx_frames", " tx %llu", b->gso_tx_frames);
+	print_u64("vnet_drops", " vnet_drops %llu", b->vnet_drops);
+	if (json || b->zc_tx_frames || b->zc_rx_frames || b->copy_tx_frames || b->copy_rx_frames) {
+		text("\n    ");
+		print_u64("zc_tx_frames", "zero-copy tx %llu", b->zc_tx_frames);
+		print_u64("zc_rx_frames", " rx %llu", b->zc_rx_frames);
+		print_u64("copy_tx_frames", " copied tx %llu", b->copy_tx_frames);
+		print_u64("copy_rx_frames", " rx %llu", b->copy_rx_frames);
+	}
+	text("\n");
+	close_('}');
+}
+
+static void print_port(const struct unm_ctl_port_info *p, bool counters,
+		       const struct unm_ctl_backend_info *be)
 {
 	char fl[64];
 
@@ -376,6 +406,8 @@ counters:
 			       " %s %%llu", false);
 		print_u64("bad_ring", " bad_ring %llu", p->bad_ring);
 		print_u64("irqs", " irqs %llu\n", p->irqs_tx);
+		if (be)
+			print_backend(be);
 	}
 	close_('}');
 }
@@ -408,7 +440,7 @@ static int cmd_list(void)
 			open_arr("port_list");
 			in_ports = true;
 		} else if (it->kind == UNM_CTL_ITEM_PORT) {
-			print_port(&it->u.port, false);
+			print_port(&it->u.port, false, NULL);
 		}
 	}
 	if (in_ports)
@@ -480,34 +512,6 @@ static void watch_line(const struct unm_ctl_port_info *p, const struct unm_ctl_p
 static const char *const vxlan_drop_names[] = UNM_VXLAN_RX_DROP_NAMES;
 
 /* A vxlan port's own state, after its port entry (unm-ctl stats). */
-/* An attached port's backend counters; the zero-copy pair only where the
- * port type moves frames that way (dpdk:). */
-static void print_backend(const struct unm_ctl_backend_info *b)
-{
-	open_obj(NULL);
-	text("    ");
-	print_str("backend", "backend %s", b->name);
-	print_u64("tx_frames", " tx %llu frames", b->tx_frames);
-	print_u64("tx_bytes", " %llu bytes", b->tx_bytes);
-	print_u64("rx_frames", " rx %llu frames", b->rx_frames);
-	print_u64("rx_bytes", " %llu bytes", b->rx_bytes);
-	print_u64("drops", " drops %llu", b->drops);
-	print_u64("bad_buf", " bad_buf %llu", b->bad_buf);
-	print_u64("bad_len", " bad_len %llu", b->bad_len);
-	print_u64("gso_rx_frames", " gso rx %llu", b->gso_rx_frames);
-	print_u64("gso_tx_frames", " tx %llu", b->gso_tx_frames);
-	print_u64("vnet_drops", " vnet_drops %llu", b->vnet_drops);
-	if (json || b->zc_tx_frames || b->zc_rx_frames || b->copy_tx_frames || b->copy_rx_frames) {
-		text("\n    ");
-		print_u64("zc_tx_frames", "zero-copy tx %llu", b->zc_tx_frames);
-		print_u64("zc_rx_frames", " rx %llu", b->zc_rx_frames);
-		print_u64("copy_tx_frames", " copied tx %llu", b->copy_tx_frames);
-		print_u64("copy_rx_frames", " rx %llu", b->copy_rx_frames);
-	}
-	text("\n");
-	close_('}');
-}
-
 static void print_vxlan(const struct unm_ctl_vxlan_info *v)
 {
 	open_obj(NULL);
@@ -556,11 +560,11 @@ static int cmd_stats(const char *name, double watch)
 		open_arr(NULL);
 		for (unsigned i = 0; i < r.n; i++) {
 			if (r.it[i].kind == UNM_CTL_ITEM_PORT)
-				print_port(&r.it[i].u.port, true);
+				print_port(&r.it[i].u.port, true,
+					   i + 1 < r.n && r.it[i + 1].kind == UNM_CTL_ITEM_BACKEND ?
+					   &r.it[i + 1].u.backend : NULL);
 			else if (r.it[i].kind == UNM_CTL_ITEM_VXLAN)
 				print_vxlan(&r.it[i].u.vxlan);
-			else if (r.it[i].kind == UNM_CTL_ITEM_BACKEND)
-				print_backend(&r.it[i].u.backend);
 		}
 		close_(']');
 		/* say it rather than print nothing: a script can tell */
