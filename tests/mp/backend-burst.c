@@ -392,7 +392,10 @@ static int do_rawrx(const char *ifname, unsigned n)
 			tdone = t_now() + 0.2;
 	}
 	close(fd);
-	return report("rawrx", &c);
+	int rc = report("rawrx", &c);
+
+	free(c.seen);
+	return rc;
 }
 
 /* Sync until a sync fails (the interface is deleted under us). */
