@@ -317,8 +317,8 @@ static void port_flags(const struct unm_ctl_port_info *p, char *buf, size_t n)
 static void print_backend(const struct unm_ctl_backend_info *b)
 {
 	open_obj("backend");
-	text("    ");
-	print_str("name", "backend %s", b->name);
+	if (!json) /* in -j the object sits in its port's, which has the name */
+		printf("    backend %s", b->name);
 	print_u64("tx_frames", " tx %llu frames", b->tx_frames);
 	print_u64("tx_bytes", " %llu bytes", b->tx_bytes);
 	print_u64("rx_frames", " rx %llu frames", b->rx_frames);
