@@ -67,6 +67,18 @@ wait_for() {
 }
 # the last TX-packets / RX-packets testpmd NAME printed
 tx_packets() { grep 'TX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
+# tp_txonly NAME N: SECS seconds of txonly on testpmd NAME (it resets its
+# forward statistics at start and prints them at stop; N = how many
+# "Done." its log must hold after this stop); prints that run's TX-packets
+tp_txonly() {
+	tp_cmd "$1" "set fwd txonly"
+	tp_cmd "$1" "start"
+	sleep "$SECS"
+	tp_cmd "$1" "stop"
+	wait_for "$TMPD/$1.log" "Done." 10 "$2" >/dev/null || return 1
+	sleep 0.1
+	tx_packets "$1"
+}
 rx_packets() { grep 'RX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
 
 # ---- three namespaces, a private unmd, iperf3 --------------------------------

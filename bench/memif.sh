@@ -57,20 +57,9 @@ tp_start dc 0 "net_memif0,role=client,socket=$TMPD/d.sock,socket-abstract=no"
 wait_for "$TMPD/dc.log" "testpmd>" 30 || exit 1
 sleep 1
 
-# run SENDER N: SECS of txonly; prints the TX-packets of that run (N =
-# how many "Done." the log must hold after this stop).
-run() {
-	tp_cmd "$1" "set fwd txonly"
-	tp_cmd "$1" "start"
-	sleep "$SECS"
-	tp_cmd "$1" "stop"
-	wait_for "$TMPD/$1.log" "Done." 10 "$2" >/dev/null || return 1
-	sleep 0.1
-	tx_packets "$1"
-}
 run_dpdk() {
 	tp_cmd ds "start"
-	run dc "$1" || return 1
+	tp_txonly dc "$1" || return 1
 	tp_cmd ds "stop"
 }
 echo "64-byte frames from testpmd txonly (CPU 0) to a receiver on CPU 1, ${SECS}s each, $ROUNDS rounds:"
@@ -78,9 +67,9 @@ printf '%-6s %10s %10s %10s %12s %12s\n' round memif-Mpps vhost-Mpps dpdk-Mpps m
 M_SENT=0 V_SENT=0 D_SENT=0
 for r in $(seq 1 "$ROUNDS"); do
 	case $((r % 3)) in
-	1) m=$(run ma "$r") && v=$(run va "$r") && d=$(run_dpdk "$r") || exit 1 ;;
-	2) v=$(run va "$r") && d=$(run_dpdk "$r") && m=$(run ma "$r") || exit 1 ;;
-	0) d=$(run_dpdk "$r") && m=$(run ma "$r") && v=$(run va "$r") || exit 1 ;;
+	1) m=$(tp_txonly ma "$r") && v=$(tp_txonly va "$r") && d=$(run_dpdk "$r") || exit 1 ;;
+	2) v=$(tp_txonly va "$r") && d=$(run_dpdk "$r") && m=$(tp_txonly ma "$r") || exit 1 ;;
+	0) d=$(run_dpdk "$r") && m=$(tp_txonly ma "$r") && v=$(tp_txonly va "$r") || exit 1 ;;
 	esac
 	M_SENT=$((M_SENT + m)) V_SENT=$((V_SENT + v)) D_SENT=$((D_SENT + d))
 	awk -v r="$r" -v m="$m" -v v="$v" -v d="$d" -v t="$SECS" 'BEGIN{

@@ -73,35 +73,23 @@ vr_rx() {
 		/^  [^ ]/ { on = 0 } on && $1 == "rx" { print $2 }'
 }
 
-# run SENDER N: SECS of txonly; prints the TX-packets of that run (testpmd
-# resets its forward statistics at start and prints them at stop; N = how
-# many "Done." the log must hold after this stop).
-run() {
-	tp_cmd "$1" "set fwd txonly"
-	tp_cmd "$1" "start"
-	sleep "$SECS"
-	tp_cmd "$1" "stop"
-	wait_for "$TMPD/$1.log" "Done." 10 "$2" >/dev/null || return 1
-	sleep 0.1
-	tx_packets "$1"
-}
 # ROUND: each sender runs once per round, so its log holds ROUND "Done."
 run_unm() {
 	kill -CONT "$SINKPID"
-	run va "$1" || return 1
+	tp_txonly va "$1" || return 1
 	kill -STOP "$SINKPID"
 }
 run_user() { # prints "sent received"
 	local r0 t
 	[ "$USER_PATH" = 1 ] || { echo "0 0"; return 0; }
 	r0=$(vr_rx)
-	t=$(run vc "$1") || return 1
+	t=$(tp_txonly vc "$1") || return 1
 	sleep 0.3
 	echo "$t $(( $(vr_rx) - r0 ))"
 }
 run_dpdk() {
 	tp_cmd vh "start"
-	run vb "$1" || return 1
+	tp_txonly vb "$1" || return 1
 	tp_cmd vh "stop"
 }
 echo "vhost-user receive, 64-byte frames from testpmd net_virtio_user txonly (sender on CPU 0, receiver on CPU 1), ${SECS}s per side, $ROUNDS rounds:"
