@@ -7,12 +7,15 @@
 #   vnet12   tap <-> vale0 in unmd <-> tap, both @conf:vnet=12 (TSO/CSUM)
 #   plain    tap <-> vale0 in unmd <-> tap, @conf:vnet=0 (no offloads)
 #   mixed    tap with offloads -> vale0 -> tap without (switch segments)
+#   ovs      tap <-> Open vSwitch userspace datapath (datapath_type=netdev,
+#            a private ovsdb-server/ovs-vswitchd in NS0) <-> tap: issue
+#            16's other reference (goal: default >= 10x ovs)
 # and prints Gbit/s per case and the ratio to the bridge. Each case runs
 # ROUNDS times, interleaved (the machine is noisy), and reports the median.
 #
 # usage: [B=build] bench/offload_iperf.sh [-t SECONDS] [-n ROUNDS] [-c "CASES"] [-p]
-#   -c: the cases to run, of "bridge default vnet12 plain mixed" (default:
-#       all);
+#   -c: the cases to run, of "bridge default vnet12 plain mixed ovs"
+#       (default: all but ovs);
 #   -p: also profile every run with `perf record -a` (needs perf, T >= 4):
 #       where the CPU went (share of samples per program, idle included) and
 #       the share spent in copies (_copy_to_iter/_copy_from_iter in the
@@ -38,6 +41,7 @@ for c in ip iperf3; do command -v $c >/dev/null || die "$c not installed"; done
 [ -x "$UNMD" ] && [ -x "$CTL" ] || die "build unmd and unm-ctl first (make)"
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$here/../tests/lib/ovs.inc"
 TMPD=$(mktemp -d /tmp/unm-obench.XXXXXX)
 BENCH_FILES+=("$TMPD")
 trap bench_cleanup EXIT
@@ -56,6 +60,40 @@ link_bridge() {
 	ip -n $NS2 addr add 10.78.0.2/24 dev e2 && ip -n $NS2 link set e2 up
 }
 unlink_bridge() { ip -n $NS0 link del v1; ip -n $NS0 link del v2; ip -n $NS0 link del br0; }
+
+# link_ovs: the taps o1/o2 of an OVS netdev bridge in NS0, moved into NS1
+# and NS2 (OVS keeps reading and writing them through its tun fds). The
+# daemons start once, on first use, and stay for later rounds.
+OVSD=$TMPD/ovs
+link_ovs() {
+	local k ns i
+	if [ ! -S "$OVSD/db.sock" ]; then
+		ovs_have || die "ovs: $OVS_WHY"
+		ovs_daemons $NS0 "$OVSD" || die "ovs: $OVS_WHY"
+		BENCH_PIDS+=($(cat "$OVSD"/*.pid))
+		ovs_vsctl "$OVSD" add-br br0 -- set bridge br0 datapath_type=netdev ||
+			die "ovs add-br"
+	fi
+	for k in 1 2; do
+		ns=$([ $k = 1 ] && echo $NS1 || echo $NS2)
+		ovs_vsctl "$OVSD" add-port br0 o$k$SUF -- set interface o$k$SUF type=tap ||
+			die "ovs add-port o$k$SUF"
+		for ((i = 0; i < 100; i++)); do
+			ip -n $NS0 link show o$k$SUF >/dev/null 2>&1 && break
+			sleep 0.05
+		done
+		ip -n $NS0 link set o$k$SUF netns $ns || die "move o$k$SUF"
+		ip -n $ns addr add 10.78.0.$k/24 dev o$k$SUF
+		ip -n $ns link set o$k$SUF up
+	done
+	ip -n $NS0 link set br0 up 2>/dev/null
+}
+unlink_ovs() {
+	ovs_vsctl "$OVSD" del-port br0 o1$SUF
+	ovs_vsctl "$OVSD" del-port br0 o2$SUF
+	ip -n $NS1 link del o1$SUF 2>/dev/null
+	ip -n $NS2 link del o2$SUF 2>/dev/null
+}
 
 # link_taps OPTS1 OPTS2: tap:t1 (NS1) and tap:t2 (NS2) attached to vale0
 link_taps() {
@@ -113,6 +151,7 @@ measure() {
 	vnet12) link_taps "@conf:vnet=12" "@conf:vnet=12" ;;
 	plain) link_taps "@conf:vnet=0" "@conf:vnet=0" ;;
 	mixed) link_taps "@conf:vnet=12" "@conf:vnet=0" ;;
+	ovs) link_ovs ;;
 	esac
 	echo "$1 1 $(run_iperf 1)" >>"$TMPD/res"
 	echo "$1 4 $(run_iperf 4)" >>"$TMPD/res"
@@ -122,6 +161,7 @@ measure() {
 	vnet12) unlink_taps "@conf:vnet=12" "@conf:vnet=12" ;;
 	plain) unlink_taps "@conf:vnet=0" "@conf:vnet=0" ;;
 	mixed) unlink_taps "@conf:vnet=12" "@conf:vnet=0" ;;
+	ovs) unlink_ovs ;;
 	esac
 }
 
@@ -137,6 +177,16 @@ for c in $CASES; do
 		"$(awk -v a="$v1" -v b="$b1" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')" "$v4" \
 		"$(awk -v a="$v4" -v b="$b4" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')"
 done
+if [[ " $CASES " == *" ovs "* ]]; then
+	o1=$(median "$TMPD/res" ovs 1) o4=$(median "$TMPD/res" ovs 4)
+	echo "# ratio to Open vSwitch's userspace datapath (issue 16: default >= 10x)"
+	for c in $CASES; do
+		case $c in bridge|ovs) continue ;; esac
+		printf '%-8s %10s %8s\n' $c \
+			"$(awk -v a="$(median "$TMPD/res" $c 1)" -v b="$o1" 'BEGIN { printf (b > 0) ? "%.1f" : "-", a / b }')" \
+			"$(awk -v a="$(median "$TMPD/res" $c 4)" -v b="$o4" 'BEGIN { printf (b > 0) ? "%.1f" : "-", a / b }')"
+	done
+fi
 if [ $PROF = 1 ]; then
 	echo "# where the CPU went (perf -a, share of all samples; copies: the copy routines)"
 	cat "$TMPD/prof"
