@@ -66,10 +66,22 @@
  * header says DATA_VALID where the device checked the L4 checksum; frames
  * arrive whole (LRO is not asked for).
  *
- * Notifications: DPDK's poll-mode drivers raise no event a file descriptor
- * can wait for (RX interrupts exist for a few; not used), so a sync that
- * would block arms a one-shot timerfd of POLL_US in the port's epoll set:
- * a waiter sleeps at most that long between looks. Busy pollers never arm.
+ * Notifications: RX queues use DPDK's RX interrupts where the device has
+ * them (intr_conf.rxq; among the vdevs of DPDK 22.11 only net_tap, whose
+ * queue fd is the tap fd; PCI NICs through vfio, net_vhost, virtio): each
+ * queue's event fd is registered (rte_eth_dev_rx_intr_ctl_q, edge
+ * triggered) in an epoll set of DPDK's own (ifd, drained with
+ * rte_epoll_wait, which also reads the counters of drivers that need it),
+ * and that set is in the port's epoll set. An RX ring that would block
+ * enables its queue's interrupt (rte_eth_dev_rx_intr_enable, where the
+ * driver has one), drains ifd, then looks at the queue once more (double
+ * check: a frame that came before the enable raised nothing): an idle port
+ * sleeps with no wake-up at all and a frame wakes its receiver. rxsync
+ * disables the interrupt again while it polls. A device without RX
+ * interrupts (net_memif, net_af_packet, net_null, net_ring, net_pcap in
+ * 22.11), and every TX ring waiting for room, arm a one-shot timerfd of
+ * POLL_US instead: a waiter sleeps at most that long between looks. Busy
+ * pollers never arm.
  */
 /* rte_pktmbuf_pool_create_extbuf is still marked experimental in 22.11 */
 #define ALLOW_EXPERIMENTAL_API 1
@@ -84,6 +96,7 @@
 #include <unistd.h>
 #include <rte_eal.h>
 #include <rte_dev.h>
+#include <rte_epoll.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include "backend/dpdk.h"
@@ -139,6 +152,13 @@ struct dpdk_priv {
 	unsigned mtu;
 	int tfd;                    /* poll timer (see header) */
 	bool timer_armed;
+	/* RX interrupts (see header); intr false: the timer for RX too */
+	bool intr;
+	bool intr_ctl;              /* the driver has rx_intr_enable/disable */
+	int ifd;                    /* DPDK's epoll set of the queues' fds, -1 */
+	unsigned n_rxq;
+	bool intr_added[UNM_MAX_RINGS];
+	bool intr_on[UNM_MAX_RINGS];  /* enabled (intr_ctl), by the ring's thread */
 	struct dq_stash stash[UNM_MAX_RINGS];
 	/* zero copy (see header); zc_tx/zc_rx false: the copy path */
 	bool zc_tx, zc_rx;
@@ -276,6 +296,64 @@ static int find_port(const char *devargs, uint16_t *pid)
 	return -ENODEV;
 }
 
+/* Undo intr_setup: the queues' fds leave ifd before the device stops. */
+static void intr_stop(struct dpdk_priv *dp)
+{
+	for (unsigned q = 0; q < UNM_MAX_RINGS; q++) {
+		if (dp->intr_on[q])
+			rte_eth_dev_rx_intr_disable(dp->port_id, (uint16_t)q);
+		if (dp->intr_added[q])
+			rte_eth_dev_rx_intr_ctl_q(dp->port_id, (uint16_t)q, dp->ifd,
+						  RTE_INTR_EVENT_DEL, NULL);
+		dp->intr_on[q] = dp->intr_added[q] = false;
+	}
+	if (dp->ifd >= 0)
+		close(dp->ifd);
+	dp->ifd = -1;
+	dp->intr = false;
+}
+
+/*
+ * Started device: use its RX interrupts if every RX queue has one (else
+ * the timer, and nothing of this stays). Called before the port's epoll
+ * set exists; dpdk_open adds ifd to it.
+ */
+static void intr_setup(struct dpdk_priv *dp, unsigned nrx)
+{
+	int rc;
+
+	dp->n_rxq = nrx;
+	if (!nrx || (dp->ifd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return;
+	for (unsigned q = 0; q < nrx; q++) {
+		/* most vdevs have none: ethdev's complaint is no news */
+		int lvl = rte_log_get_level((uint32_t)rte_eth_dev_logtype);
+
+		if (q == 0 && lvl >= 0)
+			rte_log_set_level((uint32_t)rte_eth_dev_logtype, RTE_LOG_CRIT);
+		rc = rte_eth_dev_rx_intr_ctl_q(dp->port_id, (uint16_t)q, dp->ifd,
+					       RTE_INTR_EVENT_ADD, NULL);
+		if (q == 0 && lvl >= 0)
+			rte_log_set_level((uint32_t)rte_eth_dev_logtype, (uint32_t)lvl);
+		if (rc != 0) {
+			intr_stop(dp);
+			return;
+		}
+		dp->intr_added[q] = true;
+	}
+	/* drivers without rx_intr_enable (net_tap) signal whenever a frame
+	 * comes; the others are enabled before each sleep */
+	rc = rte_eth_dev_rx_intr_enable(dp->port_id, 0);
+	if (rc == 0) {
+		rte_eth_dev_rx_intr_disable(dp->port_id, 0);
+		dp->intr_ctl = true;
+	} else if (rc != -ENOTSUP) {
+		intr_stop(dp);
+		return;
+	}
+	dp->intr = true;
+}
+
 static void dpdk_free(struct dpdk_priv *dp)
 {
 	if (!dp)
@@ -283,6 +361,7 @@ static void dpdk_free(struct dpdk_priv *dp)
 	for (unsigned q = 0; q < UNM_MAX_RINGS; q++)
 		for (unsigned k = dp->stash[q].next; k < dp->stash[q].n; k++)
 			rte_pktmbuf_free(dp->stash[q].m[k]);
+	intr_stop(dp);
 	if (dp->started)
 		rte_eth_dev_stop(dp->port_id);
 	if (dp->dev) {
@@ -431,6 +510,26 @@ static int zc_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_o
 	return 0;
 }
 
+/* Set up the configured device's queues and start it. */
+static int queues_start(struct unm_port *p, struct dpdk_priv *dp, const struct unm_open_opts *o,
+			uint16_t nrxd, uint16_t ntxd, int sock)
+{
+	const char *da = p->spec.path;
+	int rc;
+
+	for (unsigned q = 0; q < o->rx_rings; q++)
+		if ((rc = rte_eth_rx_queue_setup(dp->port_id, (uint16_t)q, nrxd, (unsigned)sock,
+						 NULL, dp->zc_rx ? dp->rxmp : dp->mp)))
+			return H->seterr(rc, "dpdk: %s: RX queue %u: %s", da, q, rte_strerror(-rc));
+	for (unsigned q = 0; q < o->tx_rings; q++)
+		if ((rc = rte_eth_tx_queue_setup(dp->port_id, (uint16_t)q, ntxd, (unsigned)sock,
+						 NULL)))
+			return H->seterr(rc, "dpdk: %s: TX queue %u: %s", da, q, rte_strerror(-rc));
+	if ((rc = rte_eth_dev_start(dp->port_id)))
+		return H->seterr(rc, "dpdk: %s: start: %s", da, rte_strerror(-rc));
+	return 0;
+}
+
 static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_open_opts *o,
 		     int zc_conf)
 {
@@ -491,8 +590,16 @@ static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_
 		conf.rx_adv_conf.rss_conf.rss_hf = di.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
+	/* RX interrupts where the driver has them (see header); a driver that
+	 * refuses the request is configured again without */
+	conf.intr_conf.rxq = 1;
 	rc = rte_eth_dev_configure(dp->port_id, (uint16_t)o->rx_rings, (uint16_t)o->tx_rings,
 				   &conf);
+	if (rc) {
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(dp->port_id, (uint16_t)o->rx_rings,
+					   (uint16_t)o->tx_rings, &conf);
+	}
 	if (rc)
 		return H->seterr(rc, "dpdk: %s: configure: %s", da, rte_strerror(-rc));
 	rte_eth_dev_adjust_nb_rx_tx_desc(dp->port_id, &nrxd, &ntxd);
@@ -534,17 +641,19 @@ static int dev_setup(struct unm_port *p, struct dpdk_priv *dp, const struct unm_
 		return H->seterr(-ENOMEM, "dpdk: %s: no memory for %u mbufs (%s): give EAL more "
 				 "with -m (UNM_DPDK_EAL or @conf:eal)", da, nmbufs,
 				 rte_strerror(rte_errno));
-	for (unsigned q = 0; q < o->rx_rings; q++)
-		if ((rc = rte_eth_rx_queue_setup(dp->port_id, (uint16_t)q, nrxd, (unsigned)sock,
-						 NULL, dp->zc_rx ? dp->rxmp : dp->mp)))
-			return H->seterr(rc, "dpdk: %s: RX queue %u: %s", da, q, rte_strerror(-rc));
-	for (unsigned q = 0; q < o->tx_rings; q++)
-		if ((rc = rte_eth_tx_queue_setup(dp->port_id, (uint16_t)q, ntxd, (unsigned)sock,
-						 NULL)))
-			return H->seterr(rc, "dpdk: %s: TX queue %u: %s", da, q, rte_strerror(-rc));
-	if ((rc = rte_eth_dev_start(dp->port_id)))
-		return H->seterr(rc, "dpdk: %s: start: %s", da, rte_strerror(-rc));
+	rc = queues_start(p, dp, o, nrxd, ntxd, sock);
+	if (rc && conf.intr_conf.rxq) {
+		/* maybe the RX interrupts (vectors a device lacks): without */
+		conf.intr_conf.rxq = 0;
+		if (!rte_eth_dev_configure(dp->port_id, (uint16_t)o->rx_rings,
+					   (uint16_t)o->tx_rings, &conf))
+			rc = queues_start(p, dp, o, nrxd, ntxd, sock);
+	}
+	if (rc)
+		return rc;
 	dp->started = true;
+	if (conf.intr_conf.rxq)
+		intr_setup(dp, o->rx_rings);
 	rte_eth_promiscuous_enable(dp->port_id);  /* a switch port sees every frame */
 	return 0;
 }
@@ -573,7 +682,7 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
-	dp->tfd = -1;
+	dp->tfd = dp->ifd = -1;
 	dp->vnet = o->vnet_hdr_len;
 	pthread_mutex_lock(&eal_lock);
 	if (eal_rc == 1)
@@ -614,6 +723,8 @@ static int dpdk_open(struct unm_port *p, const struct unm_spec *s, const struct 
 		rc = H->seterr(-errno, "dpdk: timerfd/epoll: %s", strerror(errno));
 		goto fail;
 	}
+	if (dp->intr && epoll_ctl(p->epfd, EPOLL_CTL_ADD, dp->ifd, &ev) < 0)
+		intr_stop(dp);  /* the timer it is */
 	return 0;
 fail:  /* unm_open's teardown calls dpdk_close, which frees what was made */
 	return rc;
@@ -1124,6 +1235,10 @@ static int dpdk_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 
 	lcore_of_thread();
 	kr->armed = false;
+	if (dp->intr_on[kr->ringid]) {  /* polling now: no interrupts */
+		rte_eth_dev_rx_intr_disable(dp->port_id, kr->ringid);
+		dp->intr_on[kr->ringid] = false;
+	}
 	kr->hwcur = head;
 	free_slots = kr->nslots - 1 - kr_dist(kr, kr->hwcur, kr->hwtail);
 	while (free_slots) {
@@ -1154,12 +1269,50 @@ static int dpdk_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 
 /* ---- notifications ---------------------------------------------------- */
 
+/* Consume what ifd reported (and reset the drivers' counters). */
+static void intr_drain(struct dpdk_priv *dp)
+{
+	struct rte_epoll_event ev[16];
+
+	while (rte_epoll_wait(dp->ifd, ev, (int)RTE_DIM(ev), 0) == (int)RTE_DIM(ev))
+		;
+}
+
+/*
+ * RX ring KR would block: enable its queue's interrupt, then look at the
+ * queue once more (a frame that came before the enable raised nothing;
+ * one that comes after wakes the port's fd). True: there are frames.
+ */
+static bool rx_intr_arm(struct dpdk_priv *dp, struct unm_kring *kr)
+{
+	struct dq_stash *st = &dp->stash[kr->ringid];
+
+	if (dp->intr_ctl && !dp->intr_on[kr->ringid]) {
+		if (rte_eth_dev_rx_intr_enable(dp->port_id, kr->ringid) != 0)
+			return false;  /* caller arms the timer */
+		dp->intr_on[kr->ringid] = true;
+	}
+	intr_drain(dp);
+	if (st->next != st->n)
+		return true;
+	st->next = 0;
+	st->n = rte_eth_rx_burst(dp->port_id, kr->ringid, st->m, BURST);
+	return st->n != 0;
+}
+
 static bool dpdk_arm(struct unm_port *p, struct unm_kring *kr)
 {
 	struct dpdk_priv *dp = p->priv;
 	struct itimerspec its = { .it_value.tv_nsec = POLL_US * 1000 };
 
 	kr->armed = true;
+	if (kr->dir == 1 && dp->intr) {
+		if (rx_intr_arm(dp, kr))
+			return true;
+		if (!dp->intr_ctl || dp->intr_on[kr->ringid])
+			return false;  /* the interrupt wakes us */
+		/* the driver refused to enable it: the timer */
+	}
 	if (!__atomic_exchange_n(&dp->timer_armed, true, __ATOMIC_ACQ_REL))
 		timerfd_settime(dp->tfd, 0, &its, NULL);
 	return false;  /* the timer fires whether or not a frame came */
@@ -1172,6 +1325,8 @@ static int dpdk_wakeup(struct unm_port *p)
 
 	if (read(dp->tfd, &n, sizeof(n)) == (ssize_t)sizeof(n))
 		__atomic_store_n(&dp->timer_armed, false, __ATOMIC_RELEASE);
+	if (dp->intr)
+		intr_drain(dp);
 	return 0;
 }
 
