@@ -272,12 +272,68 @@ static uint64_t swap_slots(struct unm_port *p, const struct pipe_priv *pp, struc
 	return bytes;
 }
 
+/* The first 8 bytes of a slot: buf_idx | len << 32 | flags << 48. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "copy_slots and check_rx_slots read a slot's first 8 bytes as one little-endian word"
+#endif
+typedef uint64_t __attribute__((may_alias)) slot_word;
+
+#define SW_IDX_MASK 0xffffffffull
+#define SW_FLAGS(f) ((uint64_t)(f) << 48)
+
+/* copy_slots for one slot the fast path does not take: a frame longer
+ * than 64 bytes (copied in 32-byte blocks up to UNM_PIPE_COPY_MAX), a
+ * fragment, a bad index on either side, or a buffer under 64 bytes. */
+static __attribute__((noinline)) uint64_t copy_slot_slow(struct unm_port *p,
+							 const struct pipe_priv *pp,
+							 const struct unm_kring *kr,
+							 struct unm_slot *ts, struct unm_slot *rs)
+{
+	char *pool = (char *)kr->ring + kr->buf_ofs;
+	const uint32_t nb = pp->nbufs, bs = kr->buf_size;
+	struct unm_slot s = *ts;
+	uint32_t rb = UNM_READ_ONCE(rs->buf_idx); /* untrusted */
+
+	if (s.len <= UNM_PIPE_COPY_MAX && s.len <= bs && !(s.flags & UNM_NS_MOREFRAG) &&
+	    s.buf_idx - 2 < nb - 2 && rb - 2 < nb - 2) {
+		char *d = pool + (uint64_t)rb * bs;
+		const char *f = pool + (uint64_t)s.buf_idx * bs;
+
+		if (((s.len + 31u) & ~31u) <= bs)
+			for (uint32_t o = 0; o < s.len; o += 32)
+				__builtin_memcpy(d + o, f + o, 32);
+		else
+			memcpy(d, f, s.len);
+		s.buf_idx = rb;
+		s.flags &= (uint16_t)~UNM_NS_BUF_CHANGED;
+		*rs = s;
+	} else {
+		s.flags |= UNM_NS_BUF_CHANGED;
+		*rs = s;
+		if (unlikely(rb - 2 >= nb - 2)) {
+			p->st.bad_buf++;
+			rb = 1; /* reserved buffer: inside the pool, never valid */
+		}
+		ts->buf_idx = rb;
+		ts->flags = UNM_NS_BUF_CHANGED;
+	}
+	return s.len;
+}
+
 /*
  * UNM_OPEN_PIPE_COPY: short single-slot frames are copied into the RX
  * slot's buffer (released by the consumer, index untrusted: checked) and
  * the TX slot is left as the application wrote it; anything else is
  * swapped as in swap_slots. Buffers are reached through the private
  * kring copies of the pool offset and size, never the shared ring's.
+ *
+ * This copy is the one per-frame cost the compat layer adds to a netmap
+ * sender on a pipe, so the common case (one slot of at most 64 bytes,
+ * both indexes good, buffers of at least 64 bytes) is one straight line:
+ * the slot's first word read once, a fixed 64-byte block copied (inlined
+ * moves; the bytes past len come from the sender's own buffer, inside the
+ * pool both ends map), the RX slot written as two words. Runs stop at
+ * either ring's end so the indexes need no wrap test per slot.
  */
 static uint64_t copy_slots(struct unm_port *p, const struct pipe_priv *pp, struct pipe_ring *pr,
 			   const struct unm_kring *kr, uint32_t t, uint32_t j, uint32_t m)
@@ -285,41 +341,37 @@ static uint64_t copy_slots(struct unm_port *p, const struct pipe_priv *pp, struc
 	struct unm_slot *txs = kr->ring->slot, *rxs = pr->peer_slot;
 	char *pool = (char *)kr->ring + kr->buf_ofs;
 	const uint32_t nb = pp->nbufs, ns = kr->nslots, bs = kr->buf_size;
+	/* longest frame the fast path takes: none if a block would not fit */
+	const uint32_t fast_max = bs >= 64 ? 64 : 0;
 	uint64_t bytes = 0;
 
-	for (; m; m--) {
-		struct unm_slot s = txs[t];
-		uint32_t rb = UNM_READ_ONCE(rxs[j].buf_idx); /* untrusted */
+	while (m) {
+		uint32_t chunk = m;
 
-		bytes += s.len;
-		if (likely(s.len <= UNM_PIPE_COPY_MAX && s.len <= bs &&
-			   !(s.flags & UNM_NS_MOREFRAG) && s.buf_idx - 2 < nb - 2 &&
-			   rb - 2 < nb - 2)) {
-			char *d = pool + (uint64_t)rb * bs;
-			const char *f = pool + (uint64_t)s.buf_idx * bs;
+		if (chunk > ns - t)
+			chunk = ns - t;
+		if (chunk > ns - j)
+			chunk = ns - j;
+		for (struct unm_slot *ts = txs + t, *rs = rxs + j, *end = ts + chunk; ts != end;
+		     ts++, rs++) {
+			uint64_t w = *(const slot_word *)ts;
+			uint32_t idx = (uint32_t)w, len = (uint16_t)(w >> 32);
+			uint32_t rb = UNM_READ_ONCE(rs->buf_idx); /* untrusted */
 
-			/* whole 32-byte blocks when they fit the buffer: inlined
-			 * moves instead of a library call per short frame */
-			if (likely(((s.len + 31u) & ~31u) <= bs))
-				for (uint32_t o = 0; o < s.len; o += 32)
-					__builtin_memcpy(d + o, f + o, 32);
-			else
-				memcpy(d, f, s.len);
-			s.buf_idx = rb;
-			s.flags &= (uint16_t)~UNM_NS_BUF_CHANGED;
-			rxs[j] = s;
-		} else {
-			s.flags |= UNM_NS_BUF_CHANGED;
-			rxs[j] = s;
-			if (unlikely(rb - 2 >= nb - 2)) {
-				p->st.bad_buf++;
-				rb = 1; /* reserved buffer: inside the pool, never valid */
+			if (likely(len <= fast_max && !(w & SW_FLAGS(UNM_NS_MOREFRAG)) &&
+				   idx - 2 < nb - 2 && rb - 2 < nb - 2)) {
+				__builtin_memcpy(pool + (uint64_t)rb * bs,
+						 pool + (uint64_t)idx * bs, 64);
+				rs->ptr = ts->ptr;
+				*(slot_word *)rs = (w & ~(SW_IDX_MASK | SW_FLAGS(UNM_NS_BUF_CHANGED))) | rb;
+				bytes += len;
+			} else {
+				bytes += copy_slot_slow(p, pp, kr, ts, rs);
 			}
-			txs[t].buf_idx = rb;
-			txs[t].flags = UNM_NS_BUF_CHANGED;
 		}
-		t = t + 1 == ns ? 0 : t + 1;
-		j = j + 1 == ns ? 0 : j + 1;
+		t = t + chunk == ns ? 0 : t + chunk;
+		j = j + chunk == ns ? 0 : j + chunk;
+		m -= chunk;
 	}
 	return bytes;
 }
@@ -427,12 +479,6 @@ int pipe_txsync_direct(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	return txsync_direct(p, kr, head);
 }
-
-/* The first 8 bytes of a slot: buf_idx | len << 32 | flags << 48. */
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "check_rx_slots reads a slot's first 8 bytes as one little-endian word"
-#endif
-typedef uint64_t __attribute__((may_alias)) slot_word;
 
 /*
  * Check newly visible RX slots [from, to): each slot's buf_idx/len/flags

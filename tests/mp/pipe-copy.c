@@ -6,7 +6,9 @@
  * buffer written once can be resent by setting its length only (pkt-gen's
  * way); frames longer than UNM_PIPE_COPY_MAX, and slots whose RX buffer the
  * consumer spoiled, are swapped as before (NS_BUF_CHANGED, bad_buf
- * counted). Every frame arrives intact. Without the flag the buffers swap.
+ * counted). Every frame arrives intact, at every length around the
+ * copy's block sizes (8 .. UNM_PIPE_COPY_MAX), with the slot's ptr. Without
+ * the flag the buffers swap.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -65,9 +67,47 @@ int main(void)
 	for (uint32_t i = 0; i < t->num_slots; i++)
 		idx0[i] = t->slot[i].buf_idx;
 
-	/* short frames: copied, the TX buffers stay where they are */
+	/* short frames: copied, the TX buffers stay where they are; the
+	 * lengths around the 64-byte block of the fast path and the 32-byte
+	 * blocks of the longer copies, across the rings' ends */
 	for (int k = 0; k < 20; k++)
 		round_trip(m, s, &sseq, &rseq, N, 60, info.buf_count);
+	{
+		static const unsigned lens[] = { 8, 31, 33, 63, 64, 65, 96, 127, 128, 200,
+						 UNM_PIPE_COPY_MAX - 1, UNM_PIPE_COPY_MAX };
+
+		for (unsigned k = 0; k < sizeof(lens) / sizeof(lens[0]); k++)
+			round_trip(m, s, &sseq, &rseq, N, lens[k], info.buf_count);
+	}
+	/* the slot's ptr travels with the copy, as with a swap */
+	{
+		uint32_t i = t->head;
+
+		for (unsigned k = 0; k < 4; k++) {
+			pc_fill(unm_buf(t, t->slot[i].buf_idx), sseq++, 60);
+			t->slot[i].len = 60;
+			t->slot[i].flags = 0;
+			t->slot[i].ptr = 0xabcd0000ull + k;
+			i = unm_ring_next(t, i);
+		}
+		unm_ring_advance(t, i);
+		T_ASSERT_EQ(unm_txsync(m, 0), 0);
+		for (int tries = 0; unm_ring_space(r) < 4 && tries < 1000; tries++) {
+			usleep(1000);
+			T_ASSERT_EQ(unm_rxsync(s, 0), 0);
+		}
+		T_ASSERT_EQ(unm_ring_space(r), 4);
+		for (unsigned k = 0; k < 4; k++) {
+			uint32_t ri = (r->head + k) % r->num_slots;
+
+			T_ASSERT_EQ(r->slot[ri].ptr, 0xabcd0000ull + k);
+			T_ASSERT(pc_check(unm_buf(r, r->slot[ri].buf_idx), rseq++, 60) == 0);
+			T_ASSERT_EQ(r->slot[ri].flags & UNM_NS_BUF_CHANGED, 0);
+		}
+		unm_ring_advance(r, r->tail);
+		T_ASSERT_EQ(unm_rxsync(s, 0), 0);
+		T_ASSERT_EQ(unm_txsync(m, 0), 0);
+	}
 	for (uint32_t i = 0; i < t->num_slots; i++) {
 		same += t->slot[i].buf_idx == idx0[i];
 		changed += (t->slot[i].flags & UNM_NS_BUF_CHANGED) != 0;

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * nm-poll.c - what poll() costs on netmap descriptors (tests/compat/poll-cost.sh);
+ * built only with the unm-netmap pkg-config line.
+ *
+ *   nm-poll PIPE    both ends of pipe PIPE in this process, then:
+ *
+ * 1. poll() on a descriptor that is ready (TX room, or a frame waiting)
+ *    returns at once, its own work being the syncs: no poll/ppoll system
+ *    call, no sched_yield (a netmap sender polls once per batch, and the
+ *    compat layer must cost it no more than unm_txsync() would). Checked
+ *    with a seccomp filter that turns those system calls into SIGSYS,
+ *    counted by the handler. (The syncs themselves may look at the
+ *    port's liveness with an epoll_wait(0) now and then: not trapped.)
+ * 2. poll() on a descriptor that is not ready sleeps without spinning on
+ *    sched_yield() (a sender pinned to a CPU it shares with unmd would keep
+ *    the switch from draining its ring): RX with nothing sent, 30 ms.
+ * 3. poll() still wakes up for a frame sent while it sleeps (a thread
+ *    sends after 20 ms; the poll has 5 s).
+ * Exit 0 when every check held, 77 when seccomp is not available.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <libnetmap.h>
+#include "nm-common.h"
+
+static volatile sig_atomic_t trapped[512];
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (si->si_syscall >= 0 && si->si_syscall < 512)
+		trapped[si->si_syscall]++;
+}
+
+#define TRAP(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+		 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP)
+
+/* Trap sched_yield always; with ALL, the sleeping calls too. Filters stack
+ * and cannot be removed: install the narrow one first. */
+static int trap_syscalls(int all)
+{
+	struct sock_filter narrow[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		TRAP(SYS_sched_yield),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter wide[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		TRAP(SYS_sched_yield),
+		TRAP(SYS_ppoll),
+#ifdef SYS_poll
+		TRAP(SYS_poll),
+#endif
+#ifdef SYS_select
+		TRAP(SYS_select),
+#endif
+		TRAP(SYS_pselect6),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = all ?
+		(struct sock_fprog){ .len = sizeof(wide) / sizeof(wide[0]), .filter = wide } :
+		(struct sock_fprog){ .len = sizeof(narrow) / sizeof(narrow[0]), .filter = narrow };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+static unsigned total_trapped(void)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < 512; i++)
+		n += (unsigned)trapped[i];
+	return n;
+}
+
+static void put(struct nmport_d *d, uint32_t i)
+{
+	struct netmap_ring *r = NETMAP_TXRING(d->nifp, d->first_tx_ring);
+	uint32_t h = r->head;
+
+	CHECK(!nm_ring_empty(r), "TX ring full");
+	r->slot[h].len = (uint16_t)frame_make((uint8_t *)NETMAP_BUF(r, r->slot[h].buf_idx), i, 1);
+	r->head = r->cur = nm_ring_next(r, h);
+}
+
+static void *late_sender(void *arg)
+{
+	struct nmport_d *m = arg;
+
+	usleep(20000);
+	put(m, 7);
+	if (ioctl(m->fd, NIOCTXSYNC, NULL))
+		FAIL("NIOCTXSYNC: %s", strerror(errno));
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
+	struct nmport_d *m, *s;
+	struct netmap_ring *rx;
+	char mname[128], sname[128];
+	pthread_t th;
+	int rc;
+
+	if (argc != 2)
+		FAIL("usage: nm-poll PIPE");
+	snprintf(mname, sizeof(mname), "netmap:%s{0", argv[1]);
+	snprintf(sname, sizeof(sname), "netmap:%s}0", argv[1]);
+	m = nmport_open(mname);
+	CHECK(m, "nmport_open %s: %s", mname, strerror(errno));
+	s = nmport_open(sname);
+	CHECK(s, "nmport_open %s: %s", sname, strerror(errno));
+	rx = NETMAP_RXRING(s->nifp, s->first_rx_ring);
+	sigaction(SIGSYS, &sa, NULL);
+
+	/* 2: not ready, nothing else watched: sleep, no yield loop */
+	if (trap_syscalls(0)) {
+		printf("SKIP: seccomp filter: %s\n", strerror(errno));
+		return 77;
+	}
+	rc = poll(&(struct pollfd){ .fd = s->fd, .events = POLLIN }, 1, 30);
+	CHECK(rc == 0, "poll on an empty RX ring returned %d", rc);
+	CHECK(trapped[SYS_sched_yield] == 0, "poll spun: %d sched_yield calls while waiting 30 ms",
+	      (int)trapped[SYS_sched_yield]);
+
+	/* 3: wakes up for a frame sent while it sleeps */
+	CHECK(pthread_create(&th, NULL, late_sender, m) == 0, "pthread_create");
+	rc = poll(&(struct pollfd){ .fd = s->fd, .events = POLLIN }, 1, 5000);
+	CHECK(rc == 1, "poll for a late frame returned %d", rc);
+	pthread_join(th, NULL);
+	CHECK(!nm_ring_empty(rx), "POLLIN but no frame");
+	CHECK(frame_check((uint8_t *)NETMAP_BUF(rx, rx->slot[rx->head].buf_idx),
+			  rx->slot[rx->head].len, 7, 1) == 0, "late frame");
+	rx->head = rx->cur = nm_ring_next(rx, rx->head);
+
+	/* 1: ready descriptors: no system call that could sleep or yield */
+	CHECK(trap_syscalls(1) == 0, "second seccomp filter: %s", strerror(errno));
+	for (uint32_t i = 0; i < 100; i++) {
+		struct pollfd p = { .fd = m->fd, .events = POLLOUT };
+
+		rc = poll(&p, 1, 2000);
+		CHECK(rc == 1 && p.revents == POLLOUT, "poll POLLOUT with room: %d", rc);
+		put(m, 100 + i);
+		CHECK(ioctl(m->fd, NIOCTXSYNC, NULL) == 0, "NIOCTXSYNC: %s", strerror(errno));
+		p = (struct pollfd){ .fd = s->fd, .events = POLLIN };
+		rc = poll(&p, 1, 2000);
+		CHECK(rc == 1 && p.revents == POLLIN, "poll POLLIN with a frame (%u): %d", i, rc);
+		CHECK(frame_check((uint8_t *)NETMAP_BUF(rx, rx->slot[rx->head].buf_idx),
+				  rx->slot[rx->head].len, 100 + i, 1) == 0, "frame %u", 100 + i);
+		rx->head = rx->cur = nm_ring_next(rx, rx->head);
+	}
+	CHECK(total_trapped() == 0, "poll on ready descriptors made %u system calls "
+	      "(sched_yield %d, ppoll %d)", total_trapped(),
+	      (int)trapped[SYS_sched_yield], (int)trapped[SYS_ppoll]);
+	nmport_close(m);
+	nmport_close(s);
+	printf("PASS: poll on ready netmap descriptors makes no poll or yield system call; a waiting one "
+	       "sleeps without spinning and wakes up for a frame\n");
+	return 0;
+}
