@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -633,11 +632,12 @@ static int64_t now_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Before sleeping, re-sync for this long, yielding between attempts: a
- * busy peer's next batch is usually microseconds away (libunm's
- * unm_ring_wait() does the same). Sleeps are cut into slices so that a
- * wake-up consumed elsewhere costs at most one slice. */
-#define NMC_SPIN_NS  50000
+/* Sleeps are cut into slices so that a wake-up consumed elsewhere costs
+ * at most one slice. There is no spin of our own before sleeping, as in
+ * unm_wait(): a port that gains from spinning does it in its arm op
+ * (pipes), and a sched_yield() loop here kept the CPU from unmd, which
+ * must run for a VALE sender's ring to drain (a netmap sender pinned to
+ * the CPU unmd shares got half the rate of one sleeping in unm_wait). */
 #define NMC_SLICE_NS 1000000
 
 /* Readiness of every entry (syncing netmap ones); returns the count. */
@@ -661,8 +661,7 @@ int nmc_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	     const sigset_t *mask)
 {
 	struct pollfd stack[32], *cp = stack;
-	int64_t start = now_ns();
-	int64_t deadline = ts ? start + ts->tv_sec * 1000000000LL + ts->tv_nsec : -1;
+	int64_t deadline = -1;
 	int nmfds = 0, others = 0, count, rc;
 
 	for (nfds_t i = 0; i < n; i++) {
@@ -673,18 +672,19 @@ int nmc_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	}
 	if (!nmfds)
 		return nmc_real_ppoll(fds, n, ts, mask);
+	count = scan(fds, n, 1);
+	/* the common case of a busy application: rings ready, nothing else
+	 * watched; no clock read, no system call */
+	if (count && !others)
+		return count;
+	if (ts) /* from after the first scan: its syncs take microseconds */
+		deadline = now_ns() + ts->tv_sec * 1000000000LL + ts->tv_nsec;
 	if (n > sizeof(stack) / sizeof(stack[0])) {
 		cp = malloc(n * sizeof(*cp));
 		if (!cp) {
 			errno = ENOMEM;
 			return -1;
 		}
-	}
-	count = scan(fds, n, 1);
-	/* spin only when nothing else is watched: ordinary fds need the kernel */
-	while (!count && !others && deadline != start && now_ns() - start < NMC_SPIN_NS) {
-		sched_yield();
-		count = scan(fds, n, 1);
 	}
 	for (;;) {
 		int64_t left = deadline < 0 ? -1 : deadline - now_ns();
