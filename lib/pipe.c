@@ -355,11 +355,12 @@ static uint64_t copy_slots(struct unm_port *p, const struct pipe_priv *pp, struc
 		for (struct unm_slot *ts = txs + t, *rs = rxs + j, *end = ts + chunk; ts != end;
 		     ts++, rs++) {
 			uint64_t w = *(const slot_word *)ts;
+			/* len, and above it MOREFRAG: over fast_max if set */
+			uint32_t lenmf = (uint32_t)(w >> 32) & (0xffffu | (uint32_t)UNM_NS_MOREFRAG << 16);
 			uint32_t idx = (uint32_t)w, len = (uint16_t)(w >> 32);
 			uint32_t rb = UNM_READ_ONCE(rs->buf_idx); /* untrusted */
 
-			if (likely(len <= fast_max && !(w & SW_FLAGS(UNM_NS_MOREFRAG)) &&
-				   idx - 2 < nb - 2 && rb - 2 < nb - 2)) {
+			if (likely(lenmf <= fast_max && idx - 2 < nb - 2 && rb - 2 < nb - 2)) {
 				__builtin_memcpy(pool + (uint64_t)rb * bs,
 						 pool + (uint64_t)idx * bs, 64);
 				rs->ptr = ts->ptr;
