@@ -326,6 +326,7 @@ static void stats_item(struct unm_ctl_port_info *pi, const struct vport_stats *s
 	pi->rx_bytes = st->rx_bytes;
 	pi->tx_delivered = st->tx_delivered;
 	pi->tx_extra_copies = st->tx_extra_copies;
+	pi->tx_swapped = st->tx_swapped;
 	memcpy(pi->drops, st->drops, sizeof(pi->drops));
 	for (unsigned r = 0; r < UNM_DROP__COUNT; r++)
 		pi->rx_drops += st->rx_drops[r];
@@ -368,7 +369,8 @@ static void port_item(struct unm_ctl_item *it, const struct vport *p)
 	pi->flags = (p->persistent ? UNM_CTL_PORT_PERSISTENT : 0) |
 		    (p->attached ? UNM_CTL_PORT_ATTACHED : 0) |
 		    (p->errored ? UNM_CTL_PORT_ERRORED : 0) |
-		    (p->owner ? UNM_CTL_PORT_CLIENT : 0);
+		    (p->owner ? UNM_CTL_PORT_CLIENT : 0) |
+		    (p->pool ? UNM_CTL_PORT_POOLED : 0);
 	pi->pid = p->owner ? p->owner->pid : 0;
 	pi->uid = (uint32_t)p->uid;
 	pi->geom = p->geom;
@@ -737,8 +739,8 @@ static void *attach_worker(void *arg)
 {
 	struct ctl_job *j = arg;
 
-	j->rc = vport_attached_create(&j->p, j->req.arg, &j->req.spec, j->fd, &j->req.geom, j->err,
-				      sizeof(j->err));
+	j->rc = vport_attached_create(&j->p, j->req.name, j->req.arg, &j->req.spec, j->fd,
+				      &j->req.geom, j->err, sizeof(j->err));
 	if (j->fd >= 0) { /* the port, if any, holds its own duplicate */
 		close(j->fd);
 		j->fd = -1;

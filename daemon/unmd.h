@@ -204,6 +204,7 @@ struct vport_stats { /* uint64_t only: vport_stats_add sums them as an array */
 	uint64_t rx_drops[UNM_DROP__COUNT]; /* frames toward this port dropped */
 	uint64_t bad_ring, irqs_tx;
 	uint64_t mon_copies, mon_drops; /* monitor.c */
+	uint64_t tx_swapped;            /* of tx_delivered: by buffer swap (vale_fwd.c) */
 };
 
 struct ctl_conn;
@@ -237,6 +238,10 @@ struct vport {
 	struct vmon *mons;          /* monitors of this port (monitor.c), or NULL */
 	struct vmon *self_mon;      /* this port IS a monitor (not on a switch) */
 	struct vdomain *dom;        /* trust domain it belongs to (domain.c), or NULL */
+	/* attached, buffers in this shared pool (lib/bufpool.c, one per switch
+	 * and buffer size), or NULL: a frame between two ports of one pool
+	 * moves by buffer swap (vale_fwd.c). Identity only, never dereferenced */
+	const void *pool;
 	char why[128];              /* why its last op failed (vport_fail) */
 };
 
@@ -415,12 +420,15 @@ int vport_csb_renew(struct unmd *d, struct vport *p, bool keep_error, char *err,
 #define UNM_TAP_ATTACH_VNET 12
 /* W: the port as the client parsed it (a request's spec, checked by
  * unm_ctl_check_req), opened with unm_open_spec; nothing is parsed again.
+ * SW: the switch it is for (names the shared buffer pool it joins if its
+ * type allows: lib/bufpool.c; p->pool is then set).
  * LABEL: its name as the client wrote it (messages). FD: a resource
  * handed over by the client (unm_open_fd; stays the caller's), or -1.
  * The port is named W->name (the name without its @conf options). */
 struct unm_ctl_portspec;
-int vport_attached_create(struct vport **pp, const char *label, const struct unm_ctl_portspec *w,
-			  int fd, const struct unm_ctl_geom *g, char *err, size_t errlen);
+int vport_attached_create(struct vport **pp, const char *sw, const char *label,
+			  const struct unm_ctl_portspec *w, int fd, const struct unm_ctl_geom *g,
+			  char *err, size_t errlen);
 /* The port unmd opened for P, or NULL if P is not such a port. */
 struct unm_port *vport_attached_port(struct vport *p);
 

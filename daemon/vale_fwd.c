@@ -85,6 +85,8 @@ struct fwd_batch {
 	unsigned n_fl;
 	bool fl_checked, fl_fast;
 	uint32_t fl_buf;
+	unsigned fl_last;                  /* pass 2: the last port a flood
+	                                      reaches (the one that may swap) */
 };
 
 /* ---- fair share of destination rings (drop mode) ----------------------------
@@ -441,6 +443,74 @@ static bool fwd_copy(struct vring *o, const struct fwd_ent *e, const struct fwd_
 	return vr_copy_frame(o, f, e->nfrags, e->len, 0, k);
 }
 
+/*
+ * Zero copy between two ports of one shared pool (vport_attached.c: the
+ * attached ports of a switch). Frame E of SRC's ring VR may go to O by
+ * swapping its slots with O's free ones when:
+ *  - SRC and DP draw from the same pool (a buffer index means the same
+ *    buffer in both; both are unmd's own, so nobody else can see or
+ *    change the buffer on the way: no trust boundary is crossed);
+ *  - O is the frame's last destination (a unicast, or the last port of a
+ *    flood: the ones before it copied already);
+ *  - no transformation is needed: both ports have the same vnet header
+ *    length (none, or equal: the header is re-encoded in place from pass
+ *    1's validated copy, as vo_copy writes it) and the frame need not be
+ *    segmented (vo_slots without segmentation);
+ *  - the chain is compact (NEED, the slots a copy would take, equals its
+ *    fragments): lossless reservations and drop-mode shares counted
+ *    NEED slots.
+ * Each source slot then holds the destination slot's free buffer
+ * (NS_BUF_CHANGED: the backend refills it) and the destination slot the
+ * frame's buffer, length and MOREFRAG: every buffer stays in exactly one
+ * slot. Monitors still get copies: a source's from pass 1's fragments
+ * (the buffer sits unsent in O until this round's sync), a destination's
+ * from its slots.
+ */
+static inline bool swap_ok(const struct vport *src, const struct vport *dp,
+			   const struct vring *o, const struct fwd_ent *e,
+			   const struct fwd_batch *b, uint32_t need)
+{
+	return src->pool && src->pool == dp->pool && e->nfrags == need &&
+	       (e->dst != VS_BCAST || dp->idx == b->fl_last) &&
+	       src->geom.vnet_hdr_len == dp->geom.vnet_hdr_len &&
+	       (!src->geom.vnet_hdr_len ||
+		!(b->vi[e - b->ent].hdr.gso_type != UNM_VNET_GSO_NONE &&
+		  need > (o->nslots - 1 < UNM_MAX_FRAGS ? o->nslots - 1 : UNM_MAX_FRAGS)));
+}
+
+/* Swap frame E (slots of VR) into O from *k (free, enough of them); false
+ * if a destination slot holds a bad buffer index (nothing changed). */
+static bool fwd_swap(struct vring *vr, struct vring *o, const struct fwd_ent *e,
+		     const struct fwd_batch *b, unsigned vnet, uint32_t *k)
+{
+	uint32_t i = e->slot_end >= e->nfrags ? e->slot_end - e->nfrags
+					      : e->slot_end + vr->nslots - e->nfrags;
+	uint32_t j = *k, first = vr->slot[i].buf_idx;
+
+	for (unsigned f = 0; f < e->nfrags; f++, j = vr_next(o, j)) {
+		uint32_t y = o->slot[j].buf_idx;
+
+		if (y < 2 || y >= o->buf_count)
+			return false;
+	}
+	for (unsigned f = 0; f < e->nfrags; f++) {
+		struct unm_slot *ss = &vr->slot[i], *ds = &o->slot[*k];
+		uint32_t y = ds->buf_idx;
+
+		ds->buf_idx = ss->buf_idx; /* checked in pass 1, and ours since */
+		ds->len = (uint16_t)b->frag[e->frag + f].len;
+		ds->flags = UNM_NS_BUF_CHANGED | (f + 1 < e->nfrags ? UNM_NS_MOREFRAG : 0);
+		ss->buf_idx = y;
+		ss->flags = UNM_NS_BUF_CHANGED;
+		i = vr_next(vr, i);
+		*k = vr_next(o, *k);
+	}
+	if (vnet) /* as vo_copy: the header the destination gets is pass 1's */
+		unm_vnet_hdr_encode(o->pool + (uint64_t)first * o->buf_size, vnet,
+				    &b->vi[e - b->ent].hdr);
+	return true;
+}
+
 /* A frame of SRC toward DP dropped for REASON: counted on the sender (the
  * exact accounting of struct unm_ctl_port_info) and toward the receiver,
  * so a port's own counters show what was lost on the way to it. */
@@ -462,6 +532,7 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 	/* a domain's RX ring has other producers: no per-source shares */
 	struct vshare *sh = dp->sw->lossless || dp->dom ? NULL : o->share;
 	bool learn = dp->dom && dp->dom != src->dom;
+	bool pool = src->pool && src->pool == dp->pool; /* swap_ok's first test */
 
 	if (ok) {
 		int rc = dp->ops->out_space(dp, o, &end);
@@ -499,6 +570,22 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 			   sh->occ[src->idx] + need > VS_SHARE_ALPHA * (avail - need)) {
 			drop_to(src, dp, UNM_DROP_DST_FULL); /* over its share (see above) */
 			continue;
+		} else if (pool && swap_ok(src, dp, o, e, b, need) && need <= o->nslots - 1 &&
+			   need <= UNM_MAX_FRAGS) {
+			if (need > avail) {
+				drop_to(src, dp, UNM_DROP_DST_FULL);
+			} else if (!fwd_swap(vr, o, e, b, src->geom.vnet_hdr_len, &k)) {
+				vs_port_error(d, dp, "RX slot with buffer index outside [2, %u)",
+					      o->buf_count);
+				drop_to(src, dp, UNM_DROP_DST_ERR);
+				ok = false;
+			} else {
+				avail -= need;
+				src->st.tx_delivered++;
+				src->st.tx_swapped++;
+				dp->st.rx_frames++;
+				dp->st.rx_bytes += e->len;
+			}
 		} else if (vo) { /* offload hook: header copy/add/strip, segmentation */
 			r = vo_deliver(src, dp, o, &b->frag[e->frag], e->nfrags, e->len, &b->vi[n],
 				       &k, &avail);
@@ -549,6 +636,7 @@ static void fwd_pass2(struct unmd *d, struct vswitch *sw, struct vport *src, str
 	unsigned ndst = 0;
 	bool flood[VS_MAX_PORTS]; /* counted in ndst: gets one copy of each flood */
 
+	b->fl_last = VS_DROP;
 	for (unsigned k = 0; k < sw->n_active; k++) {
 		struct vport *dp = sw->ports[sw->active[k]];
 
@@ -556,6 +644,8 @@ static void fwd_pass2(struct unmd *d, struct vswitch *sw, struct vport *src, str
 		/* a domain's own frames reached its members already (lib/domain.c) */
 		flood[dp->idx] = dp != src && !dp->errored && !(src->dom && dp->dom == src->dom);
 		ndst += flood[dp->idx];
+		if (flood[dp->idx])
+			b->fl_last = dp->idx; /* delivered in this order below */
 	}
 	b->lhead[VS_BCAST] = FWD_NONE;
 	for (unsigned i = 0; i < n; i++) {

@@ -10,6 +10,14 @@
  * peer), so the forwarding code validates them exactly as for a client
  * port; ring head/cur/tail are ours (libunm keeps them sane on each sync).
  *
+ * Shared pool: the attached ports of one switch whose type allows it
+ * (UNM_TYPE_SWAP: private rings, every buffer in a slot, buf_idx read at
+ * each sync) draw their buffers from one pool named after the switch
+ * (lib/bufpool.c), so a buffer index means the same buffer in each, and
+ * the switch moves a frame between two of them by swapping slots
+ * (vale_fwd.c, fwd_swap). No trust boundary is crossed: all of them are
+ * unmd's own memory. The pool takes back what the slots hold at close.
+ *
  * Threads: forwarding thread for the ops (lock held); control thread for
  * create (no lock: unm_open may block) and destroy (port off its switch).
  */
@@ -157,22 +165,21 @@ static const struct vport_ops attached_vport_ops = {
 
 static void att_ring_setup(struct vring *vr, const struct unm_port *up, const struct unm_kring *kr)
 {
-	const struct unm_region_hdr *h = unm_region_hdr(&up->reg);
-
 	vr->ring = kr->ring;
 	vr->slot = kr->ring->slot;
 	vr->pool = (char *)kr->ring + kr->buf_ofs;
 	vr->nslots = kr->nslots;
 	vr->buf_size = kr->buf_size;
-	vr->buf_count = h->buf_count;
+	vr->buf_count = up->reg.buf_count; /* the shared pool's if pooled */
 	vr->id = kr->ringid;
 	vr->hwcur = kr->ring->head;
 	vr->hwtail = kr->ring->head;
 	vr->seen_head = vr->hwcur;
 }
 
-int vport_attached_create(struct vport **pp, const char *label, const struct unm_ctl_portspec *w,
-			  int fd, const struct unm_ctl_geom *g, char *err, size_t errlen)
+int vport_attached_create(struct vport **pp, const char *sw, const char *label,
+			  const struct unm_ctl_portspec *w, int fd, const struct unm_ctl_geom *g,
+			  char *err, size_t errlen)
 {
 	struct unm_open_opts o = { .sz = sizeof(o) };
 	const char *name = label;
@@ -199,6 +206,13 @@ int vport_attached_create(struct vport **pp, const char *label, const struct unm
 	if (!o.vnet_hdr_len && (s.kind == UNM_KIND_TAP || s.kind == UNM_KIND_AFPACKET ||
 				s.kind == UNM_KIND_VXLAN) && s.vnet_hdr_len < 0)
 		o.vnet_hdr_len = UNM_TAP_ATTACH_VNET;
+	/* One trust domain: every port attached to a switch is unmd's own
+	 * (its rings are in unmd's memory, no client maps them), so those
+	 * whose type allows it (UNM_TYPE_SWAP) take their buffers from one
+	 * pool per switch and frames between them move by buffer swap
+	 * (vale_fwd.c). A type that cannot, or a full pool, keeps its own
+	 * buffers and is copied to, as any port. */
+	snprintf(s.pool, sizeof(s.pool), "%s", sw);
 	rc = unm_open_spec(label, &s, fd, &up, &o);
 	if (rc)
 		return snprintf(err, errlen, "%s", unm_errmsg()), rc;
@@ -217,6 +231,7 @@ int vport_attached_create(struct vport **pp, const char *label, const struct unm
 	((struct att_priv *)p->priv)->port = up;
 	p->ops = &attached_vport_ops;
 	p->attached = true;
+	p->pool = up->pool;
 	/* a port's name is its name without options (detach, stats, monitor) */
 	snprintf(p->name, sizeof(p->name), "%s", w->name);
 	snprintf(p->base, sizeof(p->base), "%.*s", (int)w->base_len, w->name);

@@ -79,6 +79,13 @@ struct unm_spec {
 	enum unm_kind mon_kind;     /* monitor: the monitored port's kind */
 	unsigned base_len;          /* name[0, base_len): the name without its
 	                               suffixes (-N, /FLAGS, @conf) */
+	char pool[UNM_NAME_MAX];    /* internal open option, never parsed from a
+	                               name nor taken from a client: draw the
+	                               ring buffers from the shared buffer pool
+	                               of this name (bufpool.c; unmd: the switch
+	                               an attached port joins). Honoured by
+	                               types with UNM_TYPE_SWAP only; "" = the
+	                               port's own buffers */
 	char xconf[128];            /* vxlan, dpdk, memif: their own @conf options
 	                               "k=v,k=v" (vxlan: validated by
 	                               unm_vxlan_conf_parse; dpdk: eal=ARG+ARG,
@@ -136,6 +143,12 @@ enum unm_arg_syntax {
                                raw sockets, a PCI device) */
 #define UNM_TYPE_FD     0x8 /* opens from a resource its opener already holds
                                (unm_open_fd; unmd: ATTACH with a handed-over fd) */
+#define UNM_TYPE_SWAP   0x10 /* buffers may come from a shared pool (spec.pool)
+                               and be swapped by the application: its region
+                               is private (unm_port_create_self), every
+                               buffer it uses is in a ring slot, and each
+                               sync reads a slot's buf_idx afresh (TX: the
+                               frame's buffers; RX: the buffer to fill) */
 
 struct unm_port_ops;
 
@@ -293,6 +306,32 @@ static inline void *unm_region_csb(const struct unm_region *r, unsigned entry)
 UNM_HIDDEN uint32_t unm_buf_pop(const struct unm_region *r, uint32_t *head);
 UNM_HIDDEN void unm_buf_push(const struct unm_region *r, uint32_t *head, uint32_t idx);
 
+/* ---- shared buffer pools (bufpool.c) ------------------------------------ */
+
+/*
+ * A pool of buffers of one size, named by KEY, shared by the ports of one
+ * process that were opened with spec.pool = KEY (see bufpool.c: a buffer
+ * index means the same buffer in every such port, so an application
+ * driving several of them may move a frame by swapping indexes).
+ * unm_bufpool_get: the pool KEY of BUF_SIZE-byte buffers, made on first
+ * use, with a reference; NULL on ENOMEM or a bad argument.
+ * unm_bufpool_put: drop a reference (the last one frees the pool: every
+ * buffer must have been given back).
+ * unm_bufpool_take: N distinct buffers into IDX, or -ENOSPC (none taken).
+ * unm_bufpool_give: return N buffers; returns how many were refused (not
+ * handed out by this pool, or returned twice: not reused).
+ * unm_bufpool_base/_count: buffer i is at base + i * buf_size, valid
+ * indexes [2, count). unm_bufpool_in_use: buffers handed out now.
+ */
+struct unm_bufpool;
+UNM_HIDDEN struct unm_bufpool *unm_bufpool_get(const char *key, uint32_t buf_size);
+UNM_HIDDEN void unm_bufpool_put(struct unm_bufpool *bp);
+UNM_HIDDEN int unm_bufpool_take(struct unm_bufpool *bp, uint32_t *idx, uint32_t n);
+UNM_HIDDEN unsigned unm_bufpool_give(struct unm_bufpool *bp, const uint32_t *idx, uint32_t n);
+UNM_HIDDEN char *unm_bufpool_base(const struct unm_bufpool *bp);
+UNM_HIDDEN uint32_t unm_bufpool_count(const struct unm_bufpool *bp);
+UNM_HIDDEN uint64_t unm_bufpool_in_use(struct unm_bufpool *bp);
+
 /* ---- ports (port.c) ----------------------------------------------------- */
 
 /* Private per-ring state: the trusted side of one shared ring. */
@@ -353,6 +392,10 @@ struct unm_port {
 	                               (which holds 16 bits: lo's 65536 does not fit) */
 	struct unm_port_stats st;
 	void *priv;                 /* backend state */
+	struct unm_bufpool *pool;   /* ring buffers from this shared pool (spec.pool,
+	                               unm_port_create_self), NULL: the region's own.
+	                               Then reg.buf_count is the pool's and no
+	                               buffer is on the region's free list */
 };
 
 /*

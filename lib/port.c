@@ -28,12 +28,16 @@ static int open_port(const char *name, int fd, struct unm_port **portp,
  * part way: ops->close copes with whatever its open had set up (p->priv
  * NULL or partly built), so a backend's failed open only returns.
  */
+static void pool_release(struct unm_port *p);
+
 static void port_teardown(struct unm_port *p)
 {
 	if (p->ops && p->ops->close)
 		p->ops->close(p);
 	if (p->epfd >= 0)
 		close(p->epfd);
+	if (p->pool)
+		pool_release(p);
 	unm_region_unmap(&p->reg);
 	free(p->tx);
 	free(p->rx);
@@ -530,7 +534,7 @@ UNM_API int unm_port_info(const struct unm_port *p, struct unm_port_info *uinfo)
 	if (p->reg.base) {
 		h = unm_region_hdr(&p->reg);
 		info.buf_size = h->buf_size;
-		info.buf_count = h->buf_count;
+		info.buf_count = p->pool ? p->reg.buf_count : h->buf_count;
 		info.vnet_hdr_len = h->vnet_hdr_len;
 		info.mtu = p->mtu ? p->mtu : h->mtu;
 		memcpy(info.mac, h->mac, 6);
@@ -670,6 +674,67 @@ int unm_port_watch(struct unm_port *p, int fd, uint32_t events, uint32_t tag)
 	return 0;
 }
 
+/* Give back the buffers P's slots hold now (a pooled port: its rings are
+ * this process's own, and whatever the application swapped in came from
+ * the same pool), then P's reference. */
+static void pool_release(struct unm_port *p)
+{
+	unsigned bad = 0;
+
+	for (unsigned i = 0; p->tx && p->rx && i < p->n_tx + p->n_rx; i++) {
+		struct unm_kring *kr = i < p->n_tx ? &p->tx[i] : &p->rx[i - p->n_tx];
+		uint32_t idx[256], n = 0;
+
+		for (uint32_t s = 0; kr->ring && s < kr->nslots; s++) {
+			idx[n++] = kr->ring->slot[s].buf_idx;
+			if (n == 256 || s + 1 == kr->nslots) {
+				bad += unm_bufpool_give(p->pool, idx, n);
+				n = 0;
+			}
+		}
+	}
+	if (bad)
+		unm_log(UNM_LOG_WARN, "%s: %u slot buffers at close were not the pool's "
+			"(lost, not reused)", p->name, bad);
+	unm_bufpool_put(p->pool);
+	p->pool = NULL;
+}
+
+/* Point every ring of P (just bound, own region) at the shared pool
+ * p->spec.pool: each slot gets a buffer taken from it. On failure the
+ * port keeps its own buffers (and copies) and nothing is taken. */
+static void pool_adopt(struct unm_port *p, const struct unm_open_opts *o)
+{
+	struct unm_bufpool *bp;
+	uint64_t n = 0;
+	uint32_t *idx, k = 0;
+
+	if (o->extra_bufs || !(unm_port_type(p->spec.kind)->caps & UNM_TYPE_SWAP))
+		return;
+	for (unsigned i = 0; i < p->n_tx + p->n_rx; i++)
+		n += i < p->n_tx ? p->tx[i].nslots : p->rx[i - p->n_tx].nslots;
+	if (!(bp = unm_bufpool_get(p->spec.pool, p->reg.buf_size)))
+		return;
+	if (!(idx = malloc(n * sizeof(*idx))) || unm_bufpool_take(bp, idx, (uint32_t)n)) {
+		unm_log(UNM_LOG_INFO, "%s: shared buffer pool %s full: own buffers", p->name,
+			p->spec.pool);
+		free(idx);
+		unm_bufpool_put(bp);
+		return;
+	}
+	for (unsigned i = 0; i < p->n_tx + p->n_rx; i++) {
+		struct unm_kring *kr = i < p->n_tx ? &p->tx[i] : &p->rx[i - p->n_tx];
+
+		kr->buf_ofs = unm_bufpool_base(bp) - (char *)kr->ring;
+		*(int64_t *)&kr->ring->buf_ofs = kr->buf_ofs;
+		for (uint32_t s = 0; s < kr->nslots; s++)
+			kr->ring->slot[s].buf_idx = idx[k++];
+	}
+	free(idx);
+	p->reg.buf_count = unm_bufpool_count(bp);
+	p->pool = bp;
+}
+
 int unm_port_create_self(struct unm_port *p, const struct unm_open_opts *o,
 			 unsigned mtu, const uint8_t mac[6])
 {
@@ -685,5 +750,8 @@ int unm_port_create_self(struct unm_port *p, const struct unm_open_opts *o,
 	rc = unm_region_create(&l, &p->reg, err, sizeof(err));
 	if (rc)
 		return unm_seterr(rc, "%s: %s", p->name, err);
-	return unm_port_bind_rings(p, unm_region_if(&p->reg, 0));
+	rc = unm_port_bind_rings(p, unm_region_if(&p->reg, 0));
+	if (!rc && p->spec.pool[0])
+		pool_adopt(p, o);
+	return rc;
 }

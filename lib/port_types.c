@@ -7,6 +7,13 @@
  *
  * Adding a port type: its enum unm_kind value (internal.h), one entry
  * below, and its file (lib/backend/NAME.c, with the ops table).
+ *
+ * UNM_TYPE_SWAP (unmd's attached ports share a buffer pool and swap
+ * buffers): the types that copy between their device and the slots,
+ * reading each slot's buf_idx when they use it. Not afxdp (its buffers
+ * are the UMEM the kernel holds indexes of), not dpdk (mbufs wrap pool
+ * buffers it tracks), not a pipe end (its buffers are shared with the
+ * peer process), not monitor or ivshmem (not private regions).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,31 +23,32 @@ const struct unm_port_type unm_port_types[] = {
 	/* The order is the one "unknown port type" lists them in. */
 	{ "vale", "valeN", UNM_KIND_VALE, UNM_ARG_SWITCH, &unm_vale_ops, UNM_TYPE_DOMAIN },
 	{ "tap", "tap", UNM_KIND_TAP, UNM_ARG_IFNAME, &unm_tap_ops,
-	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN | UNM_TYPE_FD },
+	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN | UNM_TYPE_FD | UNM_TYPE_SWAP },
 	{ "afpacket", "afpacket", UNM_KIND_AFPACKET, UNM_ARG_IFNAME, &unm_afpacket_ops,
-	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
+	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN | UNM_TYPE_SWAP },
 	{ "afxdp", "afxdp", UNM_KIND_AFXDP, UNM_ARG_IFNAME, &unm_afxdp_ops,
 	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
 	{ "shmif", "shmif", UNM_KIND_SHMIF, UNM_ARG_PATH, &unm_shmif_ops,
-	  UNM_TYPE_ATTACH | UNM_TYPE_FD },
+	  UNM_TYPE_ATTACH | UNM_TYPE_FD | UNM_TYPE_SWAP },
 	{ "monitor", "monitor", UNM_KIND_MONITOR, UNM_ARG_NAME, &unm_monitor_ops,
 	  UNM_TYPE_ATTACH },
 	{ "ivshmem", "ivshmem", UNM_KIND_IVSHMEM, UNM_ARG_PCI, &unm_ivshmem_ops,
 	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
 	{ "vhost-user", "vhost-user", UNM_KIND_VHOST, UNM_ARG_PATH, &unm_vhost_ops,
-	  UNM_TYPE_ATTACH | UNM_TYPE_FD },
+	  UNM_TYPE_ATTACH | UNM_TYPE_FD | UNM_TYPE_SWAP },
 	/* Binds UDP ports and sends from the host: an administrator's act
 	 * when unmd does it (a process may open one itself). */
 	{ "vxlan", "vxlan", UNM_KIND_VXLAN, UNM_ARG_VXLAN, &unm_vxlan_ops,
-	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
+	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN | UNM_TYPE_SWAP },
 	/* Any DPDK ethdev, a NIC or a vdev: the administrator's (it may
 	 * take a whole device). The ops load the DPDK plugin on first use. */
 	{ "dpdk", "dpdk", UNM_KIND_DPDK, UNM_ARG_PATH, &unm_dpdk_ops,
 	  UNM_TYPE_ATTACH | UNM_TYPE_ADMIN },
 	/* DPDK net_memif / libmemif / VPP peers over a unix socket */
 	{ "memif", "memif", UNM_KIND_MEMIF, UNM_ARG_MEMIF, &unm_memif_ops,
-	  UNM_TYPE_ATTACH | UNM_TYPE_FD },
-	{ "null", "null", UNM_KIND_NULL, UNM_ARG_NONE, &unm_null_ops, UNM_TYPE_ATTACH },
+	  UNM_TYPE_ATTACH | UNM_TYPE_FD | UNM_TYPE_SWAP },
+	{ "null", "null", UNM_KIND_NULL, UNM_ARG_NONE, &unm_null_ops,
+	  UNM_TYPE_ATTACH | UNM_TYPE_SWAP },
 	/* untyped: NAME{ID / NAME}ID */
 	{ "pipe", "or a pipe NAME{ID", UNM_KIND_PIPE, UNM_ARG_PIPE, &unm_pipe_ops,
 	  UNM_TYPE_ATTACH },

@@ -264,6 +264,9 @@ enum unm_ctl_drop {
 #define UNM_CTL_PORT_ERRORED    0x4 /* host stopped serving it */
 #define UNM_CTL_PORT_CLIENT     0x8 /* a client is connected */
 #define UNM_CTL_PORT_MONITOR    0x10 /* a monitor (item after its port) */
+#define UNM_CTL_PORT_POOLED     0x40 /* attached, its buffers in its switch's
+                                        shared pool: frames between two such
+                                        ports move by buffer swap */
 #define UNM_CTL_PORT_TOTAL      0x20 /* PORT_STATS of a whole switch ends with
                                         one such item: name "total", idx
                                         UNM_CTL_TOTAL_IDX, the sum of the
@@ -312,6 +315,10 @@ struct unm_ctl_port_info {
 	/* rx_drops by reason (the reasons a frame can have toward a port) */
 	uint64_t rx_dst_full, rx_no_room, rx_dst_err;
 	uint64_t ports_gone;            /* total item: ports folded in (closed) */
+	uint64_t tx_swapped;            /* of tx_delivered: delivered by swapping
+	                                   buffers, not copied (both ports
+	                                   UNM_CTL_PORT_POOLED; 0 from an older
+	                                   unmd) */
 };
 
 /*

@@ -301,8 +301,9 @@ static uint64_t drops_total(const struct unm_ctl_port_info *p)
 
 static void port_flags(const struct unm_ctl_port_info *p, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s%s%s%s%s%s", p->flags & UNM_CTL_PORT_PERSISTENT ? "persistent," : "",
+	snprintf(buf, n, "%s%s%s%s%s%s%s", p->flags & UNM_CTL_PORT_PERSISTENT ? "persistent," : "",
 		 p->flags & UNM_CTL_PORT_ATTACHED ? "attached," : "",
+		 p->flags & UNM_CTL_PORT_POOLED ? "pooled," : "",
 		 p->flags & UNM_CTL_PORT_MONITOR ? "monitor," : "",
 		 p->flags & UNM_CTL_PORT_ERRORED ? "errored," : "",
 		 p->flags & UNM_CTL_PORT_CLIENT ? "client," : "",
@@ -393,6 +394,9 @@ counters:
 		print_u64("tx_frames", "tx %llu frames", p->tx_frames);
 		print_u64("tx_bytes", " %llu bytes", p->tx_bytes);
 		print_u64("tx_delivered", " delivered %llu", p->tx_delivered);
+		/* of those, moved by buffer swap (the rest were copied) */
+		print_u64("tx_swapped", " (swapped %llu", p->tx_swapped);
+		print_u64("tx_copied", " copied %llu)", p->tx_delivered - p->tx_swapped);
 		print_u64("tx_extra_copies", " extra-copies %llu\n    ", p->tx_extra_copies);
 		print_u64("rx_frames", "rx %llu frames", p->rx_frames);
 		print_u64("rx_bytes", " %llu bytes", p->rx_bytes);
