@@ -487,17 +487,19 @@ static bool fwd_swap(struct vring *vr, struct vring *o, const struct fwd_ent *e,
 					      : e->slot_end + vr->nslots - e->nfrags;
 	uint32_t j = *k, first = vr->slot[i].buf_idx;
 
-	for (unsigned f = 0; f < e->nfrags; f++, j = vr_next(o, j)) {
-		uint32_t y = o->slot[j].buf_idx;
+	/* both rings are unmd's own (pass 1 checked the source's indexes and
+	 * nobody else writes them): checked again, it costs a compare */
+	for (unsigned f = 0, m = i; f < e->nfrags; f++, j = vr_next(o, j), m = vr_next(vr, m)) {
+		uint32_t x = vr->slot[m].buf_idx, y = o->slot[j].buf_idx;
 
-		if (y < 2 || y >= o->buf_count)
+		if (y < 2 || y >= o->buf_count || x < 2 || x >= o->buf_count)
 			return false;
 	}
 	for (unsigned f = 0; f < e->nfrags; f++) {
 		struct unm_slot *ss = &vr->slot[i], *ds = &o->slot[*k];
 		uint32_t y = ds->buf_idx;
 
-		ds->buf_idx = ss->buf_idx; /* checked in pass 1, and ours since */
+		ds->buf_idx = ss->buf_idx;
 		ds->len = (uint16_t)b->frag[e->frag + f].len;
 		ds->flags = UNM_NS_BUF_CHANGED | (f + 1 < e->nfrags ? UNM_NS_MOREFRAG : 0);
 		ss->buf_idx = y;
