@@ -124,6 +124,34 @@ static void ring_broken(struct mf_dev *d, const char *what, unsigned v)
 	mf_disconnect(d, "Invalid ring index");
 }
 
+/*
+ * Slave: post an empty buffer at descriptor J of M2S ring R: with zero
+ * copy the port buffer the descriptor already holds (a frame that was
+ * copied out of it), else a spare one, else (no spare) the descriptor's
+ * own region 0 buffer. Every field is written: the peer may have
+ * changed any of them.
+ */
+static void post_buf(struct mf_dev *d, struct mf_ring *r, uint16_t j)
+{
+	struct memif_desc *ds = &r->r->desc[j & r->mask];
+	uint32_t b = r->zbuf ? r->zbuf[j & r->mask] : 0;
+
+	if (r->zbuf && !b && d->n_spare) {
+		b = d->spare[--d->n_spare];
+		d->zown[b] = MF_ZO_PEER;
+		r->zbuf[j & r->mask] = b;
+	}
+	if (b) {
+		ds->region = 1;
+		ds->offset = (uint32_t)(d->pool_ofs + (uint64_t)b * d->bsize);
+	} else {
+		ds->region = 0;
+		ds->offset = (uint32_t)(r->buf0 + (size_t)(j & r->mask) * d->bsize);
+	}
+	ds->length = d->bsize;
+	ds->flags = 0;
+}
+
 void mf_link_up(struct mf_dev *d)
 {
 	bool master = d->conf.master;
@@ -148,16 +176,11 @@ void mf_link_up(struct mf_dev *d)
 		} else {
 			UNM_WRITE_ONCE(r->r->flags, 0);
 		}
+		r->done = 0;
 		if (!master && !s2m) {
 			/* post every buffer of our receive ring: [F1] */
-			for (uint32_t j = 0; j < r->size; j++) {
-				struct memif_desc *ds = &r->r->desc[j];
-
-				ds->region = 0;
-				ds->offset = (uint32_t)(r->buf0 + (size_t)j * d->bsize);
-				ds->length = d->bsize;
-				ds->flags = 0;
-			}
+			for (uint32_t j = 0; j < r->size; j++)
+				post_buf(d, r, (uint16_t)j);
 			r->posted = (uint16_t)r->size;
 			unm_store_release(&r->r->head, r->posted);
 		}
@@ -193,6 +216,8 @@ static const uint8_t *rx_buf(struct mf_dev *d, const struct mf_ring *r, uint16_t
 			d->bad_length++;
 			return NULL;
 		}
+		if (r->zbuf && r->zbuf[j & r->mask])
+			return d->pool + (uint64_t)r->zbuf[j & r->mask] * d->bsize;
 		return d->reg[0].base + r->buf0 + (size_t)(j & r->mask) * d->bsize;
 	}
 	if (c->region >= d->n_regions || !d->reg[c->region].base) {
@@ -268,10 +293,35 @@ static uint16_t rx_frames(struct unm_port *p, struct mf_dev *d, struct mf_ring *
 			break; /* the port RX ring is full: the peer waits */
 		if (!bad) {
 			uint32_t t = kr->hwtail;
+			bool zc = r->zbuf != NULL;
 
 			for (unsigned k = 0; k < n; k++) {
 				uint32_t left = c[k].length, at = 0;
+				uint16_t dj = (uint16_t)(last + k) & r->mask;
+				uint32_t x = r->zbuf ? r->zbuf[dj] : 0;
 
+				if (x) {
+					/* zero copy: the slot takes the peer's
+					 * buffer (returned: tail passed it), the
+					 * slot's own becomes a spare */
+					struct unm_slot *sl = &kr->ring->slot[t];
+					uint32_t y = UNM_READ_ONCE(sl->buf_idx); /* application-written */
+
+					if (unm_buf_ok(p, y) && y < d->buf_count &&
+					    d->zown[y] == MF_ZO_APP) {
+						d->zown[x] = MF_ZO_APP;
+						r->zbuf[dj] = 0;
+						mf_zc_give(d, y);
+						sl->buf_idx = x;
+						sl->len = (uint16_t)left;
+						sl->flags = UNM_NS_BUF_CHANGED |
+							    (k + 1 < n ? UNM_NS_MOREFRAG : 0);
+						t = kr_next(kr, t);
+						room--;
+						continue;
+					}
+				}
+				zc = false;
 				do {
 					struct unm_slot *sl = &kr->ring->slot[t];
 					uint32_t idx = sl->buf_idx; /* application-written */
@@ -295,6 +345,10 @@ static uint16_t rx_frames(struct unm_port *p, struct mf_dev *d, struct mf_ring *
 			kr->hwtail = t;
 			p->st.rx_frames++;
 			p->st.rx_bytes += total;
+			if (zc)
+				p->st.zc_rx_frames++;
+			else
+				p->st.copy_rx_frames++;
 		}
 		/* clear the flags we consumed: DPDK 22.11 leaves a stale NEXT
 		 * on a slot that once held the head of a chain */
@@ -337,14 +391,8 @@ static int rx_ring(struct unm_port *p, struct mf_dev *d, unsigned i, struct unm_
 		unm_store_release(&r->r->tail, r->last);
 	} else {
 		/* post the consumed buffers again, ours, at our offsets */
-		for (uint16_t j = r->posted; j != (uint16_t)(r->last + r->size); j++) {
-			struct memif_desc *ds = &r->r->desc[j & r->mask];
-
-			ds->region = 0;
-			ds->offset = (uint32_t)(r->buf0 + (size_t)(j & r->mask) * d->bsize);
-			ds->length = d->bsize;
-			ds->flags = 0;
-		}
+		for (uint16_t j = r->posted; j != (uint16_t)(r->last + r->size); j++)
+			post_buf(d, r, j);
 		r->posted = (uint16_t)(r->last + r->size);
 		/* [F1] release: buffers posted */
 		unm_store_release(&r->r->head, r->posted);
@@ -391,6 +439,33 @@ static int tx_frame(struct unm_port *p, struct mf_dev *d, struct mf_ring *r,
 	uint8_t *dst = NULL;
 	uint32_t cap = 0, fill = 0;
 
+	if (r->zbuf && n == 1 && room && d->n_spare) {
+		/* zero copy: lend the slot's buffer to the peer until its
+		 * tail passes the descriptor (tx_reclaim); the slot gets a
+		 * spare buffer. Not a buffer the port or the peer holds. */
+		struct unm_slot *sl = &kr->ring->slot[i];
+		uint32_t idx = UNM_READ_ONCE(sl->buf_idx), len = UNM_READ_ONCE(sl->len);
+
+		if (len && len <= kr->buf_size && unm_buf_ok(p, idx) && idx < d->buf_count &&
+		    d->zown[idx] == MF_ZO_APP) {
+			uint16_t j = last & (uint16_t)r->mask;
+			uint32_t b = d->spare[--d->n_spare];
+
+			ds = &r->r->desc[j];
+			UNM_WRITE_ONCE(ds->region, 1);
+			UNM_WRITE_ONCE(ds->offset, (uint32_t)(d->pool_ofs + (uint64_t)idx * d->bsize));
+			UNM_WRITE_ONCE(ds->length, len);
+			UNM_WRITE_ONCE(ds->flags, 0);
+			r->zbuf[j] = idx;
+			d->zown[idx] = MF_ZO_PEER;
+			d->zown[b] = MF_ZO_APP;
+			sl->buf_idx = b;
+			sl->flags = UNM_NS_BUF_CHANGED;
+			p->st.zc_tx_frames++;
+			return 1;
+		}
+	}
+
 	for (unsigned s = 0; s < n; s++, i = kr_next(kr, i)) {
 		const struct unm_slot *sl = &kr->ring->slot[i];
 		uint32_t idx = sl->buf_idx, len = sl->len, at = 0; /* application-written */
@@ -432,6 +507,8 @@ static int tx_frame(struct unm_port *p, struct mf_dev *d, struct mf_ring *r,
 
 					dst = d->reg[0].base + off;
 					cap = d->bsize;
+					if (r->zbuf)  /* (lent ones came back: tx_reclaim) */
+						r->zbuf[(uint16_t)(last + used - 1) & r->mask] = 0;
 					UNM_WRITE_ONCE(ds->region, 0);
 					UNM_WRITE_ONCE(ds->offset, (uint32_t)off);
 				}
@@ -475,11 +552,21 @@ static void tx_ring(struct unm_port *p, struct mf_dev *d, unsigned ri, struct un
 		uint16_t t = unm_load_acquire(&r->r->tail); /* untrusted */
 		uint16_t inflight = (uint16_t)(last - t);
 
-		if (inflight > r->size) {
+		if (inflight > r->size || (uint16_t)(t - r->done) > (uint16_t)(last - r->done)) {
 			ring_broken(d, "an S2M tail beyond what we sent", t);
 			return;
 		}
 		room = (uint16_t)(r->size - inflight);
+		/* zero copy: what the peer released is ours again */
+		for (; r->zbuf && r->done != t; r->done++) {
+			uint32_t *b = &r->zbuf[r->done & r->mask];
+
+			if (*b) {
+				mf_zc_give(d, *b);
+				*b = 0;
+			}
+		}
+		r->done = t;
 	}
 	while (i != head) {
 		unsigned n = frame_slots(kr, i, head);
@@ -501,6 +588,8 @@ static void tx_ring(struct unm_port *p, struct mf_dev *d, unsigned ri, struct un
 				bytes += kr->ring->slot[j].len;
 			p->st.tx_frames++;
 			p->st.tx_bytes += bytes;
+			if (!r->zbuf || !r->zbuf[last & r->mask])
+				p->st.copy_tx_frames++;  /* (else lent: zc_tx_frames) */
 		} else if (used != TX_DROP) {
 			/* invalid buffers posted by the slave: consumed empty */
 			for (int k = 0; k < -used; k++) {
@@ -666,6 +755,8 @@ static void memif_free(struct unm_port *p)
 			(unsigned long long)mp->d.bad_chain);
 	pthread_mutex_unlock(&mp->d.lock);
 	pthread_mutex_destroy(&mp->d.lock);
+	free(mp->d.zown);
+	free(mp->d.spare);
 	free(mp);
 	p->priv = NULL;
 }
@@ -675,9 +766,44 @@ static void memif_close(struct unm_port *p)
 	memif_free(p);
 }
 
+/*
+ * Zero copy: take the spares off the extra-buffer list that
+ * unm_port_create_self made (before the application sees the region).
+ * Descriptor offsets are 32 bits: the region must be below 4 GiB.
+ */
+static int zc_setup(struct unm_port *p, struct mf_dev *d)
+{
+	uint32_t head = p->nifp->ni_bufs_head;
+
+	if (p->reg.fd < 0 || p->reg.size > UINT32_MAX)
+		return unm_seterr(-EINVAL, "%s: zerocopy=1: the port's region (%zu bytes) is "
+				  "not one memif can name (at most 4 GiB, in one file)", p->name,
+				  p->reg.size);
+	d->pool = (uint8_t *)p->reg.base + p->reg.pool_ofs;
+	d->pool_ofs = p->reg.pool_ofs;
+	d->buf_count = p->reg.buf_count;
+	d->zown = calloc(d->buf_count, 1);
+	d->spare = malloc(d->spare_cap * sizeof(*d->spare));
+	if (!d->zown || !d->spare)
+		return -ENOMEM;
+	for (unsigned k = 0; k < d->spare_cap; k++) {
+		uint32_t idx = head;
+
+		if (!unm_buf_ok(p, idx) || idx >= d->buf_count || d->zown[idx])
+			return unm_seterr(-EBADMSG, "%s: extra buffer %u of the new region is "
+					  "not valid", p->name, idx);
+		memcpy(&head, d->pool + (uint64_t)idx * p->reg.buf_size, sizeof(head));
+		mf_zc_give(d, idx);
+	}
+	p->nifp->ni_bufs_head = head;
+	d->zc = true;
+	return 0;
+}
+
 static int memif_open(struct unm_port *p, const struct unm_spec *s,
 		      const struct unm_open_opts *o)
 {
+	struct unm_open_opts oz = *o;
 	struct mf_port *mp;
 	struct mf_dev *d;
 	char why[160] = "";
@@ -714,7 +840,21 @@ static int memif_open(struct unm_port *p, const struct unm_spec *s,
 			return unm_seterr(rc, "%s: dup: %s", p->name, strerror(-rc));
 		}
 	}
-	rc = unm_port_create_self(p, o, 0, NULL);
+	if (d->conf.zerocopy && d->conf.master) {
+		pthread_mutex_destroy(&d->lock);
+		if (d->given_fd >= 0)
+			close(d->given_fd);
+		free(mp);
+		return unm_seterr(-EINVAL, "%s: zerocopy=1 is for role=slave: a master uses the "
+				  "slave's buffers, it has none to lend", p->name);
+	}
+	if (d->conf.zerocopy) {
+		/* spares: one per slot of every ring (a memif ring has at most
+		 * that many descriptors), taken off the extra-buffer list */
+		oz.extra_bufs += o->tx_rings * o->tx_slots + o->rx_rings * o->rx_slots;
+		d->spare_cap = o->tx_rings * o->tx_slots + o->rx_rings * o->rx_slots;
+	}
+	rc = unm_port_create_self(p, &oz, 0, NULL);
 	if (rc) {
 		if (d->given_fd >= 0)
 			close(d->given_fd);
@@ -725,6 +865,8 @@ static int memif_open(struct unm_port *p, const struct unm_spec *s,
 	p->priv = mp;
 	for (unsigned i = 0; i < p->n_tx; i++)
 		mp->tx_head[i] = p->tx[i].hwcur;
+	if (d->conf.zerocopy && (rc = zc_setup(p, d)))
+		return rc;
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (p->epfd < 0)
 		return -errno;

@@ -164,6 +164,7 @@ struct unm_memif_conf {
 	bool master;                /* role=master (default) | slave */
 	uint32_t id;                /* id=N: interface id on the socket (0) */
 	char secret[MEMIF_SECRET_LEN]; /* secret=S, at most 23 characters */
+	bool zerocopy;              /* zerocopy=1 (slave only): lend our buffers */
 };
 
 /* True if [KEY, KEY + LEN) is one of memif's own @conf keys. */
@@ -184,6 +185,8 @@ struct mf_region {
 	size_t size;                /* as announced, checked against the file */
 	int fd;
 	bool foreign;               /* registered with unm_foreign_add */
+	bool port;                  /* the port's own region (zero copy): its
+	                               mapping and fd are the port's */
 };
 
 /* One memif ring, the trusted side. */
@@ -199,6 +202,11 @@ struct mf_ring {
 	size_t buf0;                /* slave: offset of this ring's first
 	                               buffer in region 0 (ours) */
 	bool masked;                /* receiver: MASK_INT currently set */
+	/* slave zero copy (mf_dev.zc): the port buffer each descriptor
+	 * names (0: the descriptor's region 0 buffer); private, never read
+	 * back from a descriptor */
+	uint32_t *zbuf;
+	uint16_t done;              /* slave S2M: lent buffers back up to here */
 };
 
 enum mf_state {
@@ -237,7 +245,27 @@ struct mf_dev {
 	uint64_t connects, disconnects, bad_msgs, refused;
 	uint64_t bad_region, bad_offset, bad_length, bad_chain, bad_index;
 	uint64_t irq_sent, irq_seen;
+	/* Zero copy (slave, conf.zerocopy): the port's region is region 1,
+	 * descriptors name its buffers. Who holds each buffer (zown) and the
+	 * port's spare buffers (a stack) are private; see memif.c. */
+	bool zc;
+	uint8_t *zown;              /* MF_ZO_* per buffer of the port's region */
+	uint32_t *spare;
+	unsigned n_spare, spare_cap;
+	uint8_t *pool;              /* the port's buffer 0 */
+	uint64_t pool_ofs;          /* its offset in the region */
+	uint32_t buf_count;         /* trusted copies (port->reg) */
 };
+
+enum { MF_ZO_APP = 0, MF_ZO_SPARE = 1, MF_ZO_PEER = 2 };
+
+/* Zero copy: spare buffer B back on the stack. */
+static inline void mf_zc_give(struct mf_dev *d, uint32_t b)
+{
+	d->zown[b] = MF_ZO_SPARE;
+	if (d->n_spare < d->spare_cap)  /* always: one in per one out */
+		d->spare[d->n_spare++] = b;
+}
 
 /* memif_ctl.c: control channel. */
 UNM_HIDDEN int mf_ctl_open(struct mf_dev *d, char *why, size_t whylen);

@@ -53,7 +53,7 @@
 
 /* ---- @conf options -------------------------------------------------------- */
 
-static const char *const conf_keys[] = { "role", "id", "secret" };
+static const char *const conf_keys[] = { "role", "id", "secret", "zerocopy" };
 
 bool unm_memif_conf_key(const char *key, size_t len)
 {
@@ -104,6 +104,11 @@ int unm_memif_conf_parse(const struct unm_spec *s, struct unm_memif_conf *c,
 				return snprintf(why, whylen, "id=%.*s out of range 0..4294967295",
 						(int)vlen, v), -EINVAL;
 			c->id = (uint32_t)n;
+		} else if (IS("zerocopy", p, klen)) {
+			if (vlen != 1 || (*v != '0' && *v != '1'))
+				return snprintf(why, whylen, "zerocopy=%.*s: 0 or 1",
+						(int)(vlen > 20 ? 20 : vlen), v), -EINVAL;
+			c->zerocopy = *v == '1';
 		} else if (IS("secret", p, klen)) {
 			if (!vlen || vlen >= sizeof(c->secret))
 				return snprintf(why, whylen, "secret: 1 to %zu characters",
@@ -196,6 +201,12 @@ static void rings_clear(struct mf_dev *d)
 			if (r->efd >= 0 && we_receive)
 				ep_del(d, r->efd);
 			close_fd(&r->efd);
+			/* zero copy: the connection is gone, so is every claim
+			 * of the peer on our buffers */
+			for (unsigned j = 0; r->zbuf && j < r->size; j++)
+				if (r->zbuf[j])
+					mf_zc_give(d, r->zbuf[j]);
+			free(r->zbuf);
 			memset(r, 0, sizeof(*r));
 			r->efd = -1;
 		}
@@ -203,6 +214,11 @@ static void rings_clear(struct mf_dev *d)
 	for (unsigned i = 0; i < d->n_regions; i++) {
 		struct mf_region *g = &d->reg[i];
 
+		if (g->port) {
+			memset(g, 0, sizeof(*g));
+			g->fd = -1;
+			continue;
+		}
 		if (g->base) {
 			if (g->foreign)
 				unm_foreign_del(g->base);
@@ -273,6 +289,17 @@ static int slave_build(struct mf_dev *d)
 	g->size = size;
 	g->fd = fd;
 	d->n_regions = 1;
+	if (d->zc) {
+		/* region 1: the port's own region, whose buffers descriptors
+		 * name (the peer maps all of it: see memif.c) */
+		struct unm_port *p = d->port;
+
+		d->reg[1].base = p->reg.base;
+		d->reg[1].size = p->reg.size;
+		d->reg[1].fd = p->reg.fd;
+		d->reg[1].port = true;
+		d->n_regions = 2;
+	}
 	for (unsigned k = 0; k < n; k++) {
 		struct mf_ring *r = k < d->n_s2m ? &d->s2m[k] : &d->m2s[k - d->n_s2m];
 
@@ -283,6 +310,8 @@ static int slave_build(struct mf_dev *d)
 		r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (r->efd < 0)
 			return -errno;
+		if (d->zc && !(r->zbuf = calloc(slots, sizeof(*r->zbuf))))
+			return -ENOMEM;
 		r->r->cookie = MEMIF_COOKIE;
 		for (unsigned j = 0; j < slots; j++) {
 			struct memif_desc *ds = &r->r->desc[j];

@@ -10,7 +10,10 @@
  * as sent must arrive in our RX ring. Then testpmd quits and the port
  * sees the disconnect. A filesystem socket (socket-abstract=no) for the
  * master case, an abstract one ("memif:@NAME") for the slave case.
- * testpmd runs with --no-huge. SKIPs if dpdk-testpmd is not installed or
+ * Counters (unm_port_stats zc_/copy_tx/rx_frames) say how each frame
+ * crossed: copied in both roles by default, and all of them lent (TX)
+ * and swapped (RX) as slave with @conf:zerocopy=1, which a master
+ * refuses. testpmd runs with --no-huge. SKIPs if dpdk-testpmd is not installed or
  * cannot start.
  */
 #include <errno.h>
@@ -26,7 +29,26 @@
 #include "../lib/test.h"
 #include "../lib/testpmd.h"
 
-static void run(const char *name, const char *vdev, bool we_master)
+/* How every frame crossed (unm_port_stats): all lent/swapped (zero copy,
+ * ZC) or all copied, both ways, counts exact. */
+static void check_how(bool zc)
+{
+	struct unm_port_stats st = { .sz = sizeof(st) };
+
+	T_ASSERT_EQ(unm_port_stats(port, &st), 0);
+	printf("  tx %llu: zc %llu copied %llu; rx %llu: zc %llu copied %llu\n",
+	       (unsigned long long)st.tx_frames, (unsigned long long)st.zc_tx_frames,
+	       (unsigned long long)st.copy_tx_frames, (unsigned long long)st.rx_frames,
+	       (unsigned long long)st.zc_rx_frames, (unsigned long long)st.copy_rx_frames);
+	T_ASSERT_EQ(st.tx_frames, BURST);
+	T_ASSERT_EQ(st.rx_frames, rx_count);
+	T_ASSERT_EQ(st.zc_tx_frames, zc ? BURST : 0);
+	T_ASSERT_EQ(st.copy_tx_frames, zc ? 0 : BURST);
+	T_ASSERT_EQ(st.zc_rx_frames, zc ? rx_count : 0);
+	T_ASSERT_EQ(st.copy_rx_frames, zc ? 0 : rx_count);
+}
+
+static void run(const char *name, const char *vdev, bool we_master, bool zc)
 {
 	if (we_master)
 		T_ASSERT_EQ(unm_open(name, &port, NULL), 0);
@@ -47,6 +69,7 @@ static void run(const char *name, const char *vdev, bool we_master)
 	wait_link();
 	port_to_testpmd();
 	testpmd_to_port();
+	check_how(zc);
 	quit_testpmd();
 	for (int i = 0; i < 100 && link_up(); i++)
 		pump(10);
@@ -69,14 +92,22 @@ int main(void)
 	snprintf(name, sizeof(name), "memif:%s@conf:role=master", path);
 	snprintf(vdev, sizeof(vdev), "--vdev=net_memif0,role=client,socket=%s,socket-abstract=no",
 		 path);
-	run(name, vdev, true);
+	run(name, vdev, true, false);
 	T_ASSERT(access(path, F_OK) != 0); /* closing removed our socket file */
+	/* a master has no buffers to lend */
+	snprintf(name, sizeof(name), "memif:%s@conf:role=master,zerocopy=1", path);
+	T_ASSERT(unm_open(name, &port, NULL) < 0);
+	T_ASSERT(strstr(unm_errmsg(), "zerocopy=1 is for role=slave") != NULL);
+	port = NULL;
 
 	/* testpmd listens (role=server), we connect (slave), abstract socket */
 	snprintf(path, sizeof(path), "unm-memif-tp-%d", (int)getpid());
 	snprintf(name, sizeof(name), "memif:@%s@conf:role=slave", path);
 	snprintf(vdev, sizeof(vdev), "--vdev=net_memif0,role=server,socket=%s", path);
-	run(name, vdev, false);
+	run(name, vdev, false, false);
+	/* the same, lending our buffers (zero copy) */
+	snprintf(name, sizeof(name), "memif:@%s@conf:role=slave,zerocopy=1", path);
+	run(name, vdev, false, true);
 	printf("ok\n");
 	return 0;
 }
