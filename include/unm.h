@@ -271,7 +271,8 @@ struct unm_port_stats {
 	uint64_t gso_tx_frames;         /* sent with gso_type != NONE */
 	uint64_t vnet_drops;            /* TX frames with a bad header (also in drops) */
 	/* Ports that can hand a slot's buffer to their device instead of
-	 * copying (dpdk:, see unm(7) @conf:zerocopy); 0 on the others: */
+	 * copying (dpdk:, memif: as slave; see unm(7) @conf:zerocopy), and
+	 * memif: counts its copies in both roles; 0 on the others: */
 	uint64_t zc_tx_frames;          /* sent by lending the slot's buffer */
 	uint64_t zc_rx_frames;          /* received by a buffer swap */
 	uint64_t copy_tx_frames;        /* sent by copying the frame */

@@ -5,7 +5,7 @@
  * (protocol 2.0). A DPDK application (dpdk-testpmd --vdev=net_memif0,...)
  * or a VPP instance becomes a port, and attached to a switch it joins it.
  *
- *   memif:PATH[@conf:role=master|slave,id=N,secret=S,rings=N,slots=N,bufsize=N]
+ *   memif:PATH[@conf:role=master|slave,id=N,secret=S,zerocopy=0|1,rings=N,...]
  *
  * PATH is a unix socket path, or "@NAME" for an abstract socket (DPDK's
  * default, socket-abstract=yes). role=master (the default; DPDK calls it
@@ -16,13 +16,38 @@
  * are (at most the master's limits, which are the port's ring counts) and
  * the ring size (2^floor(log2(slots)), at most 2^14).
  *
- * Copies: frames are copied between the port's buffers and memif buffers
- * (no zero-copy in either role): the peer's memory is untrusted and may
+ * Copies: by default frames are copied between the port's buffers and
+ * memif buffers in both roles: the peer's memory is untrusted and may
  * change under us, so a frame is copied out of it once, after its
  * descriptor has been validated, and the peer never sees our buffers.
  * A DPDK zero-copy slave (zero-copy=yes) is served like any other one.
  * Frames longer than a memif buffer become descriptor chains (NEXT), and
  * chains become MOREFRAG slot chains, both ways.
+ *
+ * Zero copy (zerocopy=1, slave only: in memif the slave provides every
+ * buffer, a master only ever writes into or reads from the slave's): the
+ * port's own region (its memfd, whole: memif regions are mapped from
+ * offset 0) is memif region 1, next to region 0 (rings and copy buffers).
+ * TX lends a one-slot frame's buffer: the descriptor names it, the slot
+ * gets a spare buffer (UNM_NS_BUF_CHANGED, as a pipe's swap), and the
+ * buffer becomes a spare again once the master's tail has passed its
+ * descriptor. RX posts spare buffers; a frame the master hands back
+ * (tail) is swapped into the RX slot (the slot's buffer becomes a spare).
+ * The peer is untrusted: which buffer each descriptor holds is kept in
+ * mf_ring.zbuf, never read back from a descriptor; a returned length is
+ * read once and checked against the buffer size; who holds each buffer
+ * (mf_dev.zown: application, spare, peer) is private, and a buffer is lent
+ * or swapped only from the application, so a buffer the peer holds is
+ * never reused before it is returned (or the connection is gone). Frames
+ * the peer cannot take whole this way (MOREFRAG chains, a slot buffer the
+ * port or peer holds, no spare) are copied through region 0. The price,
+ * why it is opt-in: the master maps the whole port region for as long as
+ * it likes (rings, every buffer, the application's extra buffers) and may
+ * rewrite any of it at any time, also a received frame after rxsync; the
+ * library copes (it validates what the application writes), an
+ * application must treat its frames and rings as a pipe peer's.
+ * Counters zc_tx/rx_frames and copy_tx/rx_frames (unm_port_stats) tell
+ * which way each frame went, in both roles.
  *
  * Link: with no peer connected, txsync drops what it is given (counted in
  * drops) and rxsync returns nothing. When the peer disconnects, dies, or

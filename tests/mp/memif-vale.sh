@@ -9,7 +9,9 @@
 #      unm-pktgen tx sends N -> vale0 -> memif -> testpmd rxonly counts
 #      exactly N;
 #   2. testpmd role=server, unmd's port the slave (unm-ctl connects and
-#      hands over the connection): the same two directions.
+#      hands over the connection): the same two directions;
+#   3. as 2 with @conf:zerocopy=1: every frame both ways lent or swapped,
+#      none copied (unm-ctl's backend counters of the port).
 # testpmd sees the link come up; detach removes the port. SKIPs without dpdk-testpmd or if it cannot start.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -165,5 +167,22 @@ both_ways slave "memif:@$ABS"
 quit_testpmd
 ctl detach vale0 "memif:@$ABS@conf:role=slave" > "$T/ctl.out" 2>&1 ||
 	fail "detach slave: $(cat "$T/ctl.out")"
+
+# 3. the same, our slave lending its buffers (zero copy): every frame
+# either way moved by buffer, none copied (unm-ctl's backend counters)
+ABS=unm-memif-valez-$$
+start_testpmd "net_memif0,role=server,socket=$ABS" srvz
+sleep 0.5
+ctl attach vale0 "memif:@$ABS@conf:role=slave,zerocopy=1" > "$T/ctl.out" 2>&1 ||
+	fail "attach slave zerocopy: $(cat "$T/ctl.out")"
+link_up || fail "slave zerocopy: link never up: $(ctl list); $(tail "$LOG")"
+both_ways slave-zc "memif:@$ABS"
+zc=$(ctl -j stats vale0 | jq -c '[.. | objects | select(has("zc_tx_frames"))] | .[0] | [.tx_frames, .zc_tx_frames, .copy_tx_frames, .rx_frames, .zc_rx_frames, .copy_rx_frames]')
+echo "slave-zc: backend [tx, zc tx, copied tx, rx, zc rx, copied rx] = $zc"
+echo "$zc" | jq -e '.[0] > 0 and .[0] == .[1] and .[2] == 0 and .[3] > 0 and .[3] == .[4] and .[5] == 0' >/dev/null ||
+	fail "slave zerocopy: frames copied, or none lent: $zc; $(ctl stats vale0)"
+quit_testpmd
+ctl detach vale0 "memif:@$ABS@conf:role=slave,zerocopy=1" > "$T/ctl.out" 2>&1 ||
+	fail "detach slave zerocopy: $(cat "$T/ctl.out")"
 kill -0 $UNMD || fail "unmd died"
 echo PASS
