@@ -299,9 +299,13 @@ static uint16_t rx_frames(struct unm_port *p, struct mf_dev *d, struct mf_ring *
 		for (unsigned k = 0; k < n && !bad; k++) {
 			src[k] = rx_buf(d, r, (uint16_t)(last + k), &c[k]);
 			if (!src[k]) {
+				/* (as slave the buffer is ours: only its length
+				 * can be wrong) */
+				bool lng = c[k].length > MF_MAX_LEN || !d->conf.master;
+
 				bad = true;
-				p->st.bad_len += c[k].length > MF_MAX_LEN;
-				p->st.bad_buf += c[k].length <= MF_MAX_LEN;
+				p->st.bad_len += lng;
+				p->st.bad_buf += !lng;
 				p->st.drops++;
 				break;
 			}
