@@ -20,6 +20,8 @@
  *        a2h.head (pending)           pairs with [A3]
  *   [H4] hwtail published, full fence, read appl_need_kick (round_end)
  *                                      pairs with [A4]
+ *   [H5] exchange of appl_need_kick with 0 before the interrupt it asked
+ *        for (round_end: fire)        pairs with [A4]
  * Threads: forwarding thread for the ops; control thread for create,
  * reset (lock held) and destroy (port already off its switch).
  */
@@ -105,6 +107,27 @@ static void irq(struct vport *p, struct vring *vr)
 		p->st.irqs_tx++;
 }
 
+/*
+ * The ring moved: does the client want an interrupt? Called after the
+ * [H4] fence. netmap's guest masks its interrupt in the handler; our
+ * client can do so only when it next syncs (quiet() in lib/csb.c), some
+ * wake-up latency later, and meanwhile every round that moves the ring
+ * would write the eventfd again: a system call each on this thread for a
+ * notification already on its way. So the host takes the request with
+ * the interrupt [H5]: an atomic exchange to 0, interrupt iff it was set.
+ * No wake-up is lost: every arm (a store of 1 by the client, then its
+ * [A4] double check) is either consumed by exactly one exchange, which
+ * is followed by an interrupt, or cleared by the client itself while it
+ * runs. The plain read first keeps the client's line clean while it is
+ * not armed (busy clients). Untrusted: any nonzero value asks, and the
+ * client can only delay its own interrupts.
+ */
+static inline bool fire(struct unm_csb *e)
+{
+	return UNM_READ_ONCE(e->a2h.appl_need_kick) &&
+	       __atomic_exchange_n(&e->a2h.appl_need_kick, 0, __ATOMIC_RELAXED);
+}
+
 static int csb_round_end(struct vport *p)
 {
 	struct vring *rings[2] = { p->in, p->out };
@@ -123,7 +146,7 @@ static int csb_round_end(struct vport *p)
 		for (unsigned i = 0; i < counts[d]; i++) {
 			struct vring *vr = &rings[d][i];
 
-			if (vr->progress && UNM_READ_ONCE(vr->csb->a2h.appl_need_kick))
+			if (vr->progress && fire(vr->csb))
 				irq(p, vr);
 			vr->progress = false;
 		}

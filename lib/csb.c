@@ -18,7 +18,12 @@
  *        check).                     partner [H4]: host publishes hwtail,
  *        full fence, reads appl_need_kick to decide on an interrupt.
  * Without [A3]/[H3] (a Dekker pair) each side could miss the other's flag
- * and both would sleep with work pending.
+ * and both would sleep with work pending. The host takes appl_need_kick
+ * back to 0 with the interrupt it sends ([H5], an atomic exchange): one
+ * interrupt per arm, so after an arm the application sees either the new
+ * hwtail in its double check or, later, that interrupt. quiet() also
+ * clears the flag while the application runs; both sides only ever
+ * replace a request by 0, so no arm is lost between them.
  */
 #include <errno.h>
 #include "csb.h"

@@ -192,7 +192,8 @@ struct unm_region_hdr {
 struct unm_csb_a2h {                 /* application -> host */
 	uint32_t head;               /* W:app R:host  [A1] release / [H1] acquire */
 	uint32_t cur;                /* W:app R:host  written before head */
-	uint32_t appl_need_kick;     /* W:app R:host  app sleeps: interrupt it */
+	uint32_t appl_need_kick;     /* W:app R:host  app sleeps: interrupt it
+	                              * (the host exchanges it to 0 as it does) */
 	uint32_t sync_flags;         /* W:app R:host  reserved */
 	uint32_t __pad[12];
 };
