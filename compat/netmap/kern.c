@@ -657,6 +657,48 @@ static int scan(struct pollfd *fds, nfds_t n, int others_too)
 	return count;
 }
 
+/*
+ * poll() on one netmap descriptor that is not ready (a generator waiting
+ * for room, a receiver for frames): sleep in unm_wait() on the port, as a
+ * unetmap application does, in slices of NMC_SLICE_NS, then sync and look
+ * again with netmap's rules. epoll_wait() on the port's own set wakes the
+ * sender sooner than ppoll() on the duplicate of that descriptor: pkt-gen
+ * and nm-gen sent about 1.2 times as many frames to vale0 (interleaved).
+ */
+static int wait_one(struct pollfd *fd, const struct timespec *ts)
+{
+	struct nmc_port *np = nmc_lookup(fd->fd);
+	unsigned ev = (fd->events & (POLLOUT | POLLWRNORM) ? UNM_WAIT_TX : 0) |
+		      (fd->events & (POLLIN | POLLRDNORM) ? UNM_WAIT_RX : 0);
+	int64_t deadline = ts ? now_ns() + ts->tv_sec * 1000000000LL + ts->tv_nsec : -1;
+	int count = 0;
+
+	for (;;) {
+		int64_t left = deadline < 0 ? NMC_SLICE_NS : deadline - now_ns();
+		int rc = 0;
+
+		if (left <= 0)
+			return 0;
+		if (np && np->port && ev) {
+			if (left > NMC_SLICE_NS)
+				left = NMC_SLICE_NS;
+			rc = NMC_LIB(unm_wait(np->port, ev, (int)((left + 999999) / 1000000)));
+		} else { /* nothing to wait for on the port: just the timeout */
+			struct timespec t = { .tv_sec = left / 1000000000, .tv_nsec = left % 1000000000 };
+
+			if (nmc_real_ppoll(NULL, 0, &t, NULL) < 0)
+				return -1;
+		}
+		if (rc == -EINTR) {
+			errno = EINTR;
+			return -1;
+		}
+		count = scan(fd, 1, 1);
+		if (count)
+			return count;
+	}
+}
+
 int nmc_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	     const sigset_t *mask)
 {
@@ -677,6 +719,8 @@ int nmc_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	 * watched; no clock read, no system call */
 	if (count && !others)
 		return count;
+	if (!count && n == 1 && !mask)
+		return wait_one(fds, ts);
 	if (ts) /* from after the first scan: its syncs take microseconds */
 		deadline = now_ns() + ts->tv_sec * 1000000000LL + ts->tv_nsec;
 	if (n > sizeof(stack) / sizeof(stack[0])) {

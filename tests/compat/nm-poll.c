@@ -17,6 +17,7 @@
  *    the switch from draining its ring): RX with nothing sent, 30 ms.
  * 3. poll() still wakes up for a frame sent while it sleeps (a thread
  *    sends after 20 ms; the poll has 5 s).
+ * 4. A signal ends the sleep: -1 and EINTR (pkt-gen stops on SIGINT so).
  * Exit 0 when every check held, 77 when seccomp is not available.
  */
 #include <errno.h>
@@ -27,9 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -89,6 +92,22 @@ static unsigned total_trapped(void)
 	return n;
 }
 
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void put(struct nmport_d *d, uint32_t i)
 {
 	struct netmap_ring *r = NETMAP_TXRING(d->nifp, d->first_tx_ring);
@@ -117,6 +136,7 @@ int main(int argc, char **argv)
 	struct netmap_ring *rx;
 	char mname[128], sname[128];
 	pthread_t th;
+	double t0;
 	int rc;
 
 	if (argc != 2)
@@ -135,8 +155,10 @@ int main(int argc, char **argv)
 		printf("SKIP: seccomp filter: %s\n", strerror(errno));
 		return 77;
 	}
+	t0 = now_ms();
 	rc = poll(&(struct pollfd){ .fd = s->fd, .events = POLLIN }, 1, 30);
 	CHECK(rc == 0, "poll on an empty RX ring returned %d", rc);
+	CHECK(now_ms() - t0 >= 29, "poll with 30 ms returned after %.1f ms", now_ms() - t0);
 	CHECK(trapped[SYS_sched_yield] == 0, "poll spun: %d sched_yield calls while waiting 30 ms",
 	      (int)trapped[SYS_sched_yield]);
 
@@ -149,6 +171,19 @@ int main(int argc, char **argv)
 	CHECK(frame_check((uint8_t *)NETMAP_BUF(rx, rx->slot[rx->head].buf_idx),
 			  rx->slot[rx->head].len, 7, 1) == 0, "late frame");
 	rx->head = rx->cur = nm_ring_next(rx, rx->head);
+
+	/* 4: a signal ends the sleep */
+	{
+		struct sigaction al = { .sa_handler = on_alarm }; /* no SA_RESTART */
+		struct itimerval it = { .it_value = { .tv_usec = 20000 } };
+
+		sigaction(SIGALRM, &al, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
+		rc = poll(&(struct pollfd){ .fd = s->fd, .events = POLLIN }, 1, 5000);
+		CHECK(rc == -1 && errno == EINTR, "poll interrupted by a signal: %d (%s)", rc,
+		      strerror(errno));
+		CHECK(alarms == 1, "SIGALRM not delivered");
+	}
 
 	/* 1: ready descriptors: no system call that could sleep or yield */
 	CHECK(trap_syscalls(1) == 0, "second seccomp filter: %s", strerror(errno));

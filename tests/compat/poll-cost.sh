@@ -5,9 +5,9 @@
 # frame waiting) returns without a poll/ppoll or sched_yield system call,
 # and a descriptor that is not ready sleeps without a sched_yield() spin
 # (which kept a sender pinned to the CPU it shares with unmd from letting
-# the switch drain its ring), and still wakes up for a frame sent while it
-# sleeps. Checked by nm-poll under a seccomp filter that counts those
-# system calls.
+# the switch drain its ring), sleeps its whole timeout, still wakes up for
+# a frame sent while it sleeps, and returns -1/EINTR when a signal comes.
+# Checked by nm-poll under a seccomp filter that counts those system calls.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/compat/compat.inc
 need_prog "$C/nm-poll"
