@@ -21,10 +21,15 @@
 # rate (rx=): on vale0 the switch drops what the receiver cannot take, so
 # a sender's rate is what the switch accepted from it.
 #
-# usage: bench/compat_pktgen.sh [-v] [SECONDS] [ROUNDS]  (default 3 s, 5 rounds)
-#        bench/compat_pktgen.sh --one pktgen|unm [-v] SECONDS
-# Needs netmap's sources ($NETMAP_SRC, default /work/ext/netmap: a checkout
-# of luigirizzo/netmap, never part of this tree); skips (77) without them.
+# -g measures nm-gen (tests/compat/nm-gen.c) instead of pkt-gen: a netmap-API
+# sender whose loop is as lean as unm-pktgen's, so the ratio is what the
+# compat layer itself costs (needs no netmap sources).
+#
+# usage: bench/compat_pktgen.sh [-v] [-g] [SECONDS] [ROUNDS]  (default 3 s, 5 rounds)
+#        bench/compat_pktgen.sh --one pktgen|gen|unm [-v] SECONDS
+# pkt-gen needs netmap's sources ($NETMAP_SRC, default /work/ext/netmap: a
+# checkout of luigirizzo/netmap, never part of this tree); skips (77)
+# without them.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
@@ -79,6 +84,9 @@ if [ "${1:-}" = --one ]; then
 		# pkt-gen's summary: "Speed: 48.772 Mpps Bandwidth: ..."
 		rate=$(sed -n 's/^Speed: *\([0-9.]*\) *\([KMG]\?\)pps.*/\1 \2/p' "$log" | tail -1 |
 		       awk '{ m = $2 == "K" ? 1e3 : $2 == "M" ? 1e6 : $2 == "G" ? 1e9 : 1; print $1 * m }')
+	elif [ "$who" = gen ]; then
+		taskset -c 0 "$PWD/$B/tests/compat/nm-gen" "$nmtx" 60 "$T" > "$log" 2>&1
+		rate=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' "$log" | tail -1 | awk '{ print $1 * 1e6 }')
 	else
 		timeout -s INT "$T" "$PG" -f tx -i "$txn" -a 0 -l 60 -j > "$log" 2>&1
 		rate=$(sed -n 's/.*"type":"summary".*"pps":\([0-9.]*\).*/\1/p' "$log" | tail -1)
@@ -93,11 +101,21 @@ if [ "${1:-}" = --one ]; then
 	exit 0
 fi
 
-vflag=""; path=pipe
-[ "${1:-}" = -v ] && { vflag=-v; path=vale0; shift; }
+vflag=""; path=pipe; gen=pktgen; title="netmap pkt-gen"
+while [ $# -gt 0 ]; do
+	case $1 in
+	-v) vflag=-v; path=vale0; shift ;;
+	-g) gen=gen; title="nm-gen (netmap API, lean loop)"; shift ;;
+	*) break ;;
+	esac
+done
 T=${1:-3}
 N=${2:-5}
-build_pktgen
-exec bench/ab.sh -n "$N" -t "netmap pkt-gen (B) vs unm-pktgen (A), tx -> $path -> rx, ${T}s runs" \
+if [ $gen = pktgen ]; then
+	build_pktgen
+else
+	[ -x "$B/tests/compat/nm-gen" ] && [ -x "$PG" ] || { echo "SKIP: build first (make)"; exit 77; }
+fi
+exec bench/ab.sh -n "$N" -t "$title (B) vs unm-pktgen (A), tx -> $path -> rx, ${T}s runs" \
 	-A "$PWD/bench/compat_pktgen.sh --one unm $vflag $T" \
-	-B "$PWD/bench/compat_pktgen.sh --one pktgen $vflag $T"
+	-B "$PWD/bench/compat_pktgen.sh --one $gen $vflag $T"
