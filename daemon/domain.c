@@ -24,27 +24,42 @@
  * a domain into an isolated port or back). A member can make unmd see
  * garbage frames from that member only.
  *
- * Dead holders: a member's control connection closing removes its port
- * (ctl_server.c) and vdom_port_removed() clears every claim holding its
- * token at once; vdom_sweep(), run by the forwarding thread at least
- * every VDOM_SWEEP_NS, clears claims holding a token no member has and
- * claims held by the same token for VDOM_HOLD_NS or more (a stopped or
- * hostile holder): the domain's rings move again within 100 ms.
+ * Claims (the ctail word, unm/shm.h) are cleared only for holders that
+ * can no longer write: a member's control connection closing removes its
+ * port (ctl_server.c) and vdom_port_removed() clears every claim holding
+ * its token once its process is gone (pidfd; at once when it died,
+ * which is what closed the connection); vdom_sweep(), run by the
+ * forwarding thread at least every VDOM_SWEEP_NS, clears claims holding
+ * a token no live member has (garbage, dead or retired-and-exited
+ * members): the domain's rings move again within 100 ms. A live
+ * member's claim is never taken, however long held (see vdom_sweep): a
+ * stopped or hostile member stalls its own domain, nothing else.
  *
  * Locking: d->lock for everything here but vdom_free (the domain is
  * unlinked then, nobody can reach it).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "unmd.h"
 
 #define VDOM_SWEEP_NS (20 * 1000000ull)
 #define VDOM_HOLD_NS  (50 * 1000000ull)
+#define VDOM_RETIRED  (2 * UNM_DOM_MAX_MEMBERS)
+
+/* A member removed while its process may live on: its token stays
+ * untouchable until that process is gone. */
+struct vdom_retired {
+	uint32_t token;
+	int pidfd;
+};
 
 struct vdomain {
 	char name[UNM_DOM_NAME_MAX + 16];
@@ -63,6 +78,10 @@ struct vdomain {
 	uint64_t learn_mac;          /* last MAC learned as UPLINK (cache) */
 	uint64_t last_log;           /* sweep messages: one a second at most */
 	uint64_t cleared;            /* claims cleared by the sweep */
+	uint64_t long_holds;         /* live holders seen holding >= VDOM_HOLD_NS */
+	int pidfd[UNM_DOM_MAX_MEMBERS];  /* each member's process, -1: unknown */
+	struct vdom_retired retired[VDOM_RETIRED];
+	unsigned n_retired;
 	struct vdomain *next;
 };
 
@@ -71,6 +90,7 @@ struct dom_vpriv {
 	unsigned k;
 	uint32_t token;
 	bool claimed;
+	uint64_t held;               /* ctail word of our claim (claimed) */
 	bool last;                   /* destroy frees the domain too */
 };
 
@@ -135,10 +155,14 @@ static void unclaim(struct vport *p)
 	struct dom_vpriv *v = p->priv;
 	struct unm_dom_member *m = mb(p);
 
+	uint64_t h = v->held;
+
 	if (!v->claimed)
 		return;
 	v->claimed = false;
-	__atomic_store_n(&m->claim, 0, __ATOMIC_RELEASE);
+	/* a CAS: a member may have scribbled on the word meanwhile */
+	__atomic_compare_exchange_n(&m->ctail, &h, h & ~0xffffffffull, false, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
 	unm_smp_mb();
 	wake_waiters(v->dom, m);
 }
@@ -150,17 +174,19 @@ static int dom_out_space(struct vport *p, struct vring *vr, uint32_t *end)
 	uint32_t t, c;
 
 	if (!v->claimed) {
-		uint32_t z = 0;
+		uint64_t w = __atomic_load_n(&m->ctail, __ATOMIC_RELAXED);
 
-		if (!__atomic_compare_exchange_n(&m->claim, &z, UNM_DOM_UNMD_TOKEN, false,
+		if (unm_dom_ct_token(w) ||
+		    !__atomic_compare_exchange_n(&m->ctail, &w, w | UNM_DOM_UNMD_TOKEN, false,
 						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			vr->hwtail = 0;
 			*end = 0; /* a member holds it: no room this round */
 			return 0;
 		}
 		v->claimed = true;
+		v->held = w | UNM_DOM_UNMD_TOKEN;
 	}
-	t = UNM_READ_ONCE(m->rx_hwtail);                     /* untrusted */
+	t = unm_dom_ct_tail(v->held);                         /* untrusted */
 	c = __atomic_load_n(&m->rx_hwcur, __ATOMIC_ACQUIRE); /* untrusted; pairs with [D3] */
 	if (t >= vr->nslots || c >= vr->nslots) {
 		p->st.bad_ring++;
@@ -186,11 +212,24 @@ static int dom_out_space(struct vport *p, struct vring *vr, uint32_t *end)
 
 static void dom_out_publish(struct vport *p, struct vring *vr, uint32_t upto)
 {
-	/* [D1]-like release: the slots before rx_hwtail are written */
-	__atomic_store_n(&mb(p)->rx_hwtail, upto, __ATOMIC_RELEASE);
-	vr->hwtail = upto;
-	vr->progress = true;
-	unclaim(p);
+	struct dom_vpriv *v = p->priv;
+	uint64_t h = v->held;
+
+	if (!v->claimed)
+		return;
+	v->claimed = false;
+	/* [D1]-like release: the slots before the new tail are written; the
+	 * tail and the release in one CAS, as members do (lib/domain.c). It
+	 * fails only if a member scribbled on the word: nothing published. */
+	if (__atomic_compare_exchange_n(&mb(p)->ctail, &h, unm_dom_ct(0, upto), false,
+					__ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+		vr->hwtail = upto;
+		vr->progress = true;
+	} else {
+		p->st.bad_ring++;
+	}
+	unm_smp_mb();
+	wake_waiters(v->dom, mb(p));
 }
 
 static void dom_out_unclaim(struct vport *p, struct vring *vr)
@@ -254,6 +293,11 @@ static void vdom_free(struct vdomain *dom)
 		if (dom->wake[i] >= 0)
 			close(dom->wake[i]);
 	}
+	for (unsigned i = 0; i < UNM_DOM_MAX_MEMBERS; i++)
+		if (dom->pidfd[i] >= 0)
+			close(dom->pidfd[i]);
+	for (unsigned i = 0; i < dom->n_retired; i++)
+		close(dom->retired[i].pidfd);
 	if (dom->base)
 		munmap(dom->base, dom->l.size);
 	if (dom->fd >= 0)
@@ -305,7 +349,7 @@ static struct vdomain *vdom_create(struct unmd *d, struct vswitch *sw, const cha
 		return snprintf(err, errlen, "out of memory"), NULL;
 	dom->fd = -1;
 	for (unsigned i = 0; i < UNM_DOM_MAX_MEMBERS; i++)
-		dom->kick[i] = dom->wake[i] = -1;
+		dom->kick[i] = dom->wake[i] = dom->pidfd[i] = -1;
 	snprintf(dom->name, sizeof(dom->name), "%s", name);
 	dom->uid = uid;
 	dom->sw = sw;
@@ -417,6 +461,17 @@ void vdom_port_ready(struct vport *p, pid_t pid)
 
 	m->pid = (uint32_t)pid;
 	m->port_idx = p->idx;
+	/* to know when it can no longer write (vdom_forget); the client is
+	 * connected and waiting for our reply: PID is still its process */
+	if (v->dom->pidfd[v->k] >= 0)
+		close(v->dom->pidfd[v->k]);
+#ifdef SYS_pidfd_open
+	v->dom->pidfd[v->k] = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+#else
+	v->dom->pidfd[v->k] = -1;
+#endif
+	if (v->dom->pidfd[v->k] >= 0)
+		(void)fcntl(v->dom->pidfd[v->k], F_SETFD, FD_CLOEXEC);
 	__atomic_store_n(&m->token, v->token, __ATOMIC_RELEASE);
 }
 
@@ -447,21 +502,51 @@ void vdom_unlink_free(struct unmd *d, struct vdomain *dom)
 	vdom_free(dom);
 }
 
-/* Forget member K: its claims, its learning entries, its slot. */
+/* Has the process behind PIDFD exited (-1: unknown, taken as gone)?
+ * Exited = it can no longer write the region. */
+static bool proc_gone(int pidfd)
+{
+	struct pollfd pf = { .fd = pidfd, .events = POLLIN };
+
+	return pidfd < 0 || poll(&pf, 1, 0) != 0;
+}
+
+/* Clear every claim token TOKEN holds in DOM (its holder can no longer
+ * write: what it swapped in but had not published stays unpublished). */
+static void clear_claims(struct vdomain *dom, uint32_t token)
+{
+	for (unsigned i = 0; i < dom->l.max_members; i++) {
+		struct unm_dom_member *m = unm_dom_member(dom->base, &dom->l, i);
+
+		if (unm_dom_ct_clear(&m->ctail, token))
+			wake_waiters(dom, m);
+	}
+}
+
+/*
+ * Forget member K: its claims, its learning entries, its slot. Its
+ * claims are cleared now if its process is gone (a member's connection
+ * closes when it dies: files close after its memory is released); if it
+ * may live on (removed by unmd or an administrator, or it closed the
+ * socket itself), its token is retired: vdom_sweep clears what it holds
+ * once the process has exited, never before, so a holder stalled in the
+ * middle of a swap cannot find a second writer in its ring when it
+ * resumes.
+ */
 static void vdom_forget(struct vdomain *dom, unsigned k, uint32_t token)
 {
 	struct unm_dom_lt_ent *lt = unm_dom_lt(dom->base, &dom->l);
+	int pidfd = dom->pidfd[k];
 
+	dom->pidfd[k] = -1;
 	__atomic_store_n(&unm_dom_member(dom->base, &dom->l, k)->token, 0, __ATOMIC_RELEASE);
-	for (unsigned i = 0; i < dom->l.max_members; i++) {
-		struct unm_dom_member *m = unm_dom_member(dom->base, &dom->l, i);
-		uint32_t c = token;
-
-		/* a dead holder: free the ring for the others (what it had
-		 * swapped in but not published stays unpublished) */
-		if (__atomic_compare_exchange_n(&m->claim, &c, 0, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_RELAXED))
-			wake_waiters(dom, m);
+	if (!proc_gone(pidfd) && dom->n_retired < VDOM_RETIRED) {
+		dom->retired[dom->n_retired].token = token;
+		dom->retired[dom->n_retired++].pidfd = pidfd;
+	} else {
+		if (pidfd >= 0)
+			close(pidfd);
+		clear_claims(dom, token);
 	}
 	for (unsigned e = 0; e < dom->l.lt_buckets * UNM_DOM_LT_WAYS; e++) {
 		uint64_t key = __atomic_load_n(&lt[e].key, __ATOMIC_RELAXED);
@@ -534,7 +619,41 @@ void vdom_learn_uplink(struct vdomain *dom, const uint8_t *mac, uint64_t now_ns)
 	unm_dom_learn(lt, m, UNM_DOM_UPLINK, now_ms);
 }
 
-/* Forwarding thread: repair claims nobody live holds, or held too long. */
+/* Who holds TOKEN in DOM: 1 a member on the switch (or unmd itself,
+ * holding K's ring), 2 a retired member whose process lives on, 0 nobody
+ * who can still write (a dead member's token, or garbage). Retired
+ * members whose process is gone are dropped here. */
+static int holder_of(struct vdomain *dom, unsigned k, uint32_t token)
+{
+	if (token == UNM_DOM_UNMD_TOKEN)
+		return dom->members[k] && ((struct dom_vpriv *)dom->members[k]->priv)->claimed;
+	for (unsigned i = 0; i < dom->l.max_members; i++)
+		if (dom->members[i] && ((struct dom_vpriv *)dom->members[i]->priv)->token == token)
+			return 1;
+	for (unsigned i = 0; i < dom->n_retired; i++) {
+		if (dom->retired[i].token != token)
+			continue;
+		if (!proc_gone(dom->retired[i].pidfd))
+			return 2;
+		close(dom->retired[i].pidfd);
+		dom->retired[i] = dom->retired[--dom->n_retired];
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * Forwarding thread: repair claims that nobody who can still write holds
+ * (a dead member's, a retired member's whose process has exited, garbage
+ * a member wrote), so the domain's rings move again within 100 ms. A
+ * claim held by a live member is never taken from it, however long it
+ * is held: the holder may be descheduled between its swap and its
+ * publish, and clearing its claim would make two writers of one ring
+ * (duplicated buffers, stale frames published). A live member holding a
+ * ring stalls that ring for its own domain only (unmd's deliveries from
+ * outside find no room and drop, as at a full ring); long holds are
+ * counted and logged.
+ */
 void vdom_sweep(struct unmd *d, uint64_t now)
 {
 	for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
@@ -545,33 +664,54 @@ void vdom_sweep(struct unmd *d, uint64_t now)
 				continue;
 			dom->last_sweep = now;
 			dom->learn_mac = 0;
+			for (unsigned i = 0; i < dom->n_retired;) /* prune the gone */
+				if (proc_gone(dom->retired[i].pidfd)) {
+					clear_claims(dom, dom->retired[i].token);
+					close(dom->retired[i].pidfd);
+					dom->retired[i] = dom->retired[--dom->n_retired];
+				} else {
+					i++;
+				}
 			for (unsigned k = 0; k < dom->l.max_members; k++) {
 				struct unm_dom_member *m = unm_dom_member(dom->base, &dom->l, k);
-				uint32_t c = __atomic_load_n(&m->claim, __ATOMIC_RELAXED);
-				bool known = false;
+				uint32_t c = unm_dom_ct_token(__atomic_load_n(&m->ctail,
+									      __ATOMIC_ACQUIRE));
+				int who;
 
 				if (!c) {
 					dom->seen_claim[k] = 0;
 					continue;
 				}
-				for (unsigned i = 0; i < dom->l.max_members && !known; i++)
-					known = dom->members[i] &&
-						((struct dom_vpriv *)dom->members[i]->priv)->token == c;
-				if (known && c != dom->seen_claim[k]) {
-					dom->seen_claim[k] = c;
-					dom->seen_since[k] = now;
+				who = holder_of(dom, k, c);
+				if (who) {
+					/* a sample: the same token twice may be two holds */
+					if (c != dom->seen_claim[k]) {
+						dom->seen_claim[k] = c;
+						dom->seen_since[k] = now;
+					} else if (now - dom->seen_since[k] >= VDOM_HOLD_NS &&
+						   dom->seen_since[k] != 0) {
+						dom->long_holds++;
+						dom->seen_since[k] = 0; /* counted once */
+						if (now - dom->last_log >= 1000000000ull) {
+							ulog("switch %s: domain %s: member %u's ring "
+							     "claimed by %s token %#x for %llu ms or "
+							     "more: left to it (%llu long holds so "
+							     "far)", sw->name, dom->name, k,
+							     who == 1 ? "live" : "retired live", c,
+							     (unsigned long long)(VDOM_HOLD_NS /
+										  1000000),
+							     (unsigned long long)dom->long_holds);
+							dom->last_log = now;
+						}
+					}
 					continue;
 				}
-				if (known && now - dom->seen_since[k] < VDOM_HOLD_NS)
-					continue;
-				/* garbage, a dead token, or held too long */
-				if (__atomic_compare_exchange_n(&m->claim, &c, 0, false,
-								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+				/* garbage, or a holder that can no longer write */
+				if (unm_dom_ct_clear(&m->ctail, c)) {
 					if (now - dom->last_log >= 1000000000ull) {
 						ulog("switch %s: domain %s: claim %#x on member "
-						     "%u's ring %s; cleared (%llu so far)", sw->name,
-						     dom->name, c, k,
-						     known ? "held too long" : "by no member",
+						     "%u's ring by no live member; cleared (%llu so "
+						     "far)", sw->name, dom->name, c, k,
 						     (unsigned long long)dom->cleared + 1);
 						dom->last_log = now;
 					}

@@ -132,14 +132,15 @@ void unm_dom_member_reset(void *base, const struct unm_dom_layout *l, unsigned k
 		*(uint32_t *)&r->num_slots = l->nslots;
 		*(uint32_t *)&r->nr_buf_size = l->buf_size;
 	}
-	m->claim = 0;
-	m->rx_hwtail = m->rx_hwcur = 0;
+	m->ctail = 0;
+	m->rx_hwcur = 0;
 	m->wait_mask = 0;
 	m->cons_need_wake = 0;
 	m->up_hwtail = m->up_hwcur = 0;
 	m->up_wait = 0;
 	m->up_need_kick = 1;
 	m->tx_frames = m->tx_bytes = m->tx_local = m->tx_up = m->tx_drops = m->rx_frames = 0;
+	m->tx_lost = 0;
 	tx->head = tx->cur = 0;
 	tx->tail = l->nslots - 1;
 	rx->head = rx->cur = rx->tail = 0;
@@ -257,6 +258,7 @@ struct dom_priv {
 	bool self_sig;                               /* our wake fd made readable
 	                                                by ourselves (spin phase) */
 	uint64_t c_local, c_up, c_drops;             /* since the last flush */
+	unsigned test_stall_us;                      /* test_stall() */
 };
 
 static inline uint32_t nxt(uint32_t i, uint32_t ns)
@@ -285,30 +287,56 @@ static void efd_write(int fd)
 	}
 }
 
-static bool claim(struct dom_priv *dp, struct unm_dom_member *m)
+/* Claim M's RX ring: *HELD = the ctail word our CAS made (our token and
+ * the tail we found), which only unclaim() may change back. */
+static bool claim(struct dom_priv *dp, struct unm_dom_member *m, uint64_t *held)
 {
 	for (unsigned t = 0; t < CLAIM_TRIES; t++) {
-		uint32_t z = 0;
+		uint64_t c = __atomic_load_n(&m->ctail, __ATOMIC_RELAXED);
 
-		if (__atomic_load_n(&m->claim, __ATOMIC_RELAXED) == 0 &&
-		    __atomic_compare_exchange_n(&m->claim, &z, dp->token, false, __ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		if (unm_dom_ct_token(c) == 0 &&
+		    __atomic_compare_exchange_n(&m->ctail, &c, c | dp->token, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			*held = c | dp->token;
 			return true;
+		}
 		cpu_pause();
 	}
 	return false;
 }
 
-/* Release M's claim; wake whoever waits for it, and its owner if asleep. */
-static void unclaim(struct dom_priv *dp, unsigned k, bool published)
+/* Test hook (UNM_TEST_DOM_STALL_MS, read at open; tests only): a holder
+ * descheduled between its swap and its publish, as a loaded host does. */
+static void test_stall(const struct dom_priv *dp)
+{
+	if (unlikely(dp->test_stall_us))
+		usleep(dp->test_stall_us);
+}
+
+/*
+ * Publish TAIL and release M's claim in one CAS from HELD (what claim()
+ * made). false: the word is not ours any more (unmd cleared the claim,
+ * taking us for gone, or a member scribbled on it): nothing is published,
+ * whatever we swapped into [tail of HELD, TAIL) stays unpublished (the
+ * caller counts those frames lost). Then wake whoever waits for the
+ * ring, and its owner if asleep.
+ */
+static bool unclaim(struct dom_priv *dp, unsigned k, uint64_t held, uint32_t tail, bool published)
 {
 	struct unm_dom_member *m = dp->m[k];
 	uint32_t wm;
+	bool ok;
 
-	__atomic_store_n(&m->claim, 0, __ATOMIC_RELEASE);
-	/* [D6] full fence: rx_hwtail and claim stores / need_wake loads;
-	 * pairs with [D5] (and the waiters' fence in dom_arm). */
+	test_stall(dp);
+	/* [D1] release: the slots before the new tail are written; pairs
+	 * with [D2]. Also the claim's release for the next holder's CAS. */
+	ok = __atomic_compare_exchange_n(&m->ctail, &held, unm_dom_ct(0, tail), false,
+					 __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	/* [D6] full fence: ctail CAS / need_wake loads; pairs with [D5]
+	 * (and the waiters' fence in dom_arm). */
 	unm_smp_mb();
+	if (!ok)
+		return false;
 	if (published && UNM_READ_ONCE(m->cons_need_wake))
 		efd_write(dp->wake[k]);
 	wm = UNM_READ_ONCE(m->wait_mask);
@@ -320,20 +348,35 @@ static void unclaim(struct dom_priv *dp, unsigned k, bool published)
 		if (wm & UNM_DOM_WAIT_UNMD)
 			efd_write(dp->ukick); /* unmd watches every member's kick fd */
 	}
+	return true;
 }
 
-/* Free slots of member K's RX ring for a holder of its claim; *AT = where
- * to fill. Untrusted values read once and bounded. */
-static uint32_t rx_space(struct dom_priv *dp, struct unm_dom_member *m, uint32_t *at)
+/* Free slots of member K's RX ring from tail T (a holder's: the one in
+ * its claim word; else a hint); *AT = where to fill. Untrusted values
+ * read once and bounded. */
+static uint32_t rx_space_at(struct dom_priv *dp, struct unm_dom_member *m, uint32_t t,
+			    uint32_t *at)
 {
 	const uint32_t ns = dp->l.nslots;
-	uint32_t t = UNM_READ_ONCE(m->rx_hwtail);
 	uint32_t c = __atomic_load_n(&m->rx_hwcur, __ATOMIC_ACQUIRE); /* [D4] pairs with [D3] */
 
 	if (unlikely(t >= ns || c >= ns))
 		return 0;
 	*at = t;
 	return dist(t, c == 0 ? ns - 1 : c - 1, ns);
+}
+
+/* Free slots of member K's RX ring, a hint for a non-holder. */
+static uint32_t rx_space(struct dom_priv *dp, struct unm_dom_member *m, uint32_t *at)
+{
+	return rx_space_at(dp, m, unm_dom_ct_tail(UNM_READ_ONCE(m->ctail)), at);
+}
+
+/* Frames of ours that went into a ring whose claim we had lost. */
+static void lost(struct dom_priv *dp, uint32_t frames)
+{
+	dp->c_drops += frames;
+	dp->my->tx_lost += frames;
 }
 
 /* Slots of frames from I before END fitting in SPACE slots: cut at a frame end. */
@@ -399,6 +442,7 @@ static uint32_t push_member(struct unm_port *p, struct dom_priv *dp, struct unm_
 {
 	const uint32_t ns = dp->l.nslots;
 	uint32_t n = dist(i, end, ns), at = 0, space, m, fr = nfr;
+	uint64_t held;
 
 	/* drop mode, ring full (a hint read without the claim: the owner
 	 * only adds room): drop without writing its claim line, which the
@@ -407,21 +451,21 @@ static uint32_t push_member(struct unm_port *p, struct dom_priv *dp, struct unm_
 		dp->c_drops += fr;
 		return n;
 	}
-	if (!claim(dp, dp->m[k])) {
+	if (!claim(dp, dp->m[k], &held)) {
 		/* busy (or its holder died: unmd frees it within 100 ms): wait
 		 * in both modes, a busy ring is not a full one */
 		dp->blocked = (int)k;
 		return 0;
 	}
-	space = rx_space(dp, dp->m[k], &at);
+	at = unm_dom_ct_tail(held);
+	space = rx_space_at(dp, dp->m[k], at, &at);
 	m = space >= n ? n : fit(txs, i, end, space, ns, &fr); /* all fits: NFR frames */
-	if (m) {
+	if (m)
 		swap_in(dp, p, txs, i, dp->rxs[k], at, m);
-		/* [D1] release: the slots before rx_hwtail are written; pairs with [D2]. */
-		__atomic_store_n(&dp->m[k]->rx_hwtail, (at + m) % ns, __ATOMIC_RELEASE);
-		dp->c_local += fr;
-	}
-	unclaim(dp, k, m != 0);
+	if (unclaim(dp, k, held, m ? (at + m) % ns : unm_dom_ct_tail(held), m != 0))
+		dp->c_local += m ? fr : 0;
+	else if (m)
+		lost(dp, fr);
 	if (m < n) {
 		if (lossless) {
 			dp->blocked = (int)k;
@@ -487,14 +531,16 @@ static bool copy_member(struct unm_port *p, struct dom_priv *dp, const struct un
 	struct unm_dom_member *m = dp->m[k];
 	struct unm_slot *rxs = dp->rxs[k];
 	uint32_t n = dist(i, end, ns), at = 0, space, c;
+	uint64_t held;
 
-	if (!claim(dp, m)) {
+	if (!claim(dp, m, &held)) {
 		dp->blocked = (int)k; /* busy: wait, as push_member */
 		return false;
 	}
-	space = rx_space(dp, m, &at);
+	at = unm_dom_ct_tail(held);
+	space = rx_space_at(dp, m, at, &at);
 	if (lossless && space < n) {
-		unclaim(dp, k, false);
+		unclaim(dp, k, held, unm_dom_ct_tail(held), false);
 		dp->blocked = (int)k;
 		return false;
 	}
@@ -516,11 +562,11 @@ static bool copy_member(struct unm_port *p, struct dom_priv *dp, const struct un
 		at = nxt(at, ns);
 		i = nxt(i, ns);
 	}
-	if (c)
-		__atomic_store_n(&m->rx_hwtail, at, __ATOMIC_RELEASE); /* [D1] */
-	dp->c_local += c;
 	dp->c_drops += n - c;
-	unclaim(dp, k, c != 0);
+	if (unclaim(dp, k, held, at, c != 0)) /* [D1] */
+		dp->c_local += c;
+	else
+		lost(dp, c);
 	return true;
 }
 
@@ -758,7 +804,7 @@ static int dom_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	}
 	/* [D2] acquire: slots before rx_hwtail are filled; pairs with [D1].
 	 * untrusted: producers may fill up to the slot before our head. */
-	t = __atomic_load_n(&my->rx_hwtail, __ATOMIC_ACQUIRE);
+	t = unm_dom_ct_tail(__atomic_load_n(&my->ctail, __ATOMIC_ACQUIRE));
 	if (t == kr->hwtail)
 		return 0;
 	limit = kr->hwcur == 0 ? ns - 1 : kr->hwcur - 1;
@@ -839,7 +885,7 @@ static bool dom_arm(struct unm_port *p, struct unm_kring *kr)
 		UNM_WRITE_ONCE(dp->my->cons_need_wake, 1);
 		/* [D5] full fence: need_wake store / rx_hwtail load; pairs with [D6]. */
 		unm_smp_mb();
-		return UNM_READ_ONCE(dp->my->rx_hwtail) != kr->hwtail;
+		return unm_dom_ct_tail(UNM_READ_ONCE(dp->my->ctail)) != kr->hwtail;
 	}
 	/* TX spin phase: a destination that was taking frames a moment ago
 	 * (lossless: its owner releases slots in batches) makes room again
@@ -868,7 +914,7 @@ static bool dom_arm(struct unm_port *p, struct unm_kring *kr)
 			cnt = 0;
 		unm_smp_mb();
 		if (UNM_READ_ONCE(dp->my->cons_need_wake) && p->n_rx &&
-		    UNM_READ_ONCE(dp->my->rx_hwtail) != p->rx[0].hwtail)
+		    unm_dom_ct_tail(UNM_READ_ONCE(dp->my->ctail)) != p->rx[0].hwtail)
 			efd_write(dp->wake[dp->me]);
 	}
 	if (dp->blocked == UNM_DOM_UPLINK) {
@@ -885,7 +931,7 @@ static bool dom_arm(struct unm_port *p, struct unm_kring *kr)
 
 		__atomic_fetch_or(&m->wait_mask, 1u << dp->me, __ATOMIC_RELAXED);
 		unm_smp_mb(); /* wait bit store / claim and rx_hwcur loads */
-		return UNM_READ_ONCE(m->claim) == 0 && rx_space(dp, m, &at) > 0;
+		return unm_dom_ct_token(UNM_READ_ONCE(m->ctail)) == 0 && rx_space(dp, m, &at) > 0;
 	}
 	return true;
 }
@@ -1048,6 +1094,8 @@ int unm_dom_open(struct unm_port *p, int sock, const struct unm_ctl_rep *rep, in
 	dp->ukick = fds[1];
 	dp->sock = sock;
 	dp->blocked = -1;
+	if (getenv("UNM_TEST_DOM_STALL_MS"))
+		dp->test_stall_us = (unsigned)atoi(getenv("UNM_TEST_DOM_STALL_MS")) * 1000u;
 	/* the port's region is the domain's: kring_init checks rings against it */
 	p->reg.base = base;
 	p->reg.size = dp->l.size;

@@ -54,6 +54,37 @@ void unm_dom_member_reset(void *base, const struct unm_dom_layout *l, unsigned k
 struct unm_port;
 uint32_t unm_dom_member_of(const struct unm_port *p) __attribute__((visibility("hidden")));
 
+/* A member's ctail word (unm/shm.h): claim token and rx_hwtail. */
+static inline uint64_t unm_dom_ct(uint32_t token, uint32_t tail)
+{
+	return (uint64_t)tail << 32 | token;
+}
+
+static inline uint32_t unm_dom_ct_token(uint64_t w)
+{
+	return (uint32_t)w;
+}
+
+static inline uint32_t unm_dom_ct_tail(uint64_t w)
+{
+	return (uint32_t)(w >> 32);
+}
+
+/* Clear token TOKEN's claim on ctail word *W, keeping its tail: true if
+ * it was held by TOKEN and is cleared now (a CAS per attempt, so a claim
+ * released or re-made meanwhile is left alone). Used by unmd for holders
+ * that can no longer write (daemon/domain.c). */
+static inline bool unm_dom_ct_clear(uint64_t *w, uint32_t token)
+{
+	uint64_t c = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+
+	while (token && unm_dom_ct_token(c) == token)
+		if (__atomic_compare_exchange_n(w, &c, c & ~0xffffffffull, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return true;
+	return false;
+}
+
 static inline struct unm_dom_hdr *unm_dom_hdr(void *base)
 {
 	return (struct unm_dom_hdr *)((char *)base + 256);

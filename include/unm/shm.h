@@ -307,11 +307,18 @@ struct unm_dom_lt_ent {
 
 /*
  * A member block's control lines. RX ring: any member (or unmd) that
- * holds claim writes its slots [rx_hwtail, ..) and publishes rx_hwtail;
- * the owner consumes and publishes rx_hwcur. A claim is 0 (free) or the
- * holder's token (member tokens: (gen << 8) | (index + 1); unmd's
- * 0xffffffff); unmd clears the claims of a member that died. UP ring:
- * the member produces (up_hwtail), unmd consumes (up_hwcur).
+ * holds the claim writes its slots [rx_hwtail, ..) and publishes
+ * rx_hwtail; the owner consumes and publishes rx_hwcur. The claim token
+ * and rx_hwtail are one 64-bit word, ctail (token in the low 32 bits,
+ * rx_hwtail in the high 32; lib/domain.h packs it), changed only by
+ * compare-and-swap: claiming sets the token where it is 0, publishing
+ * stores the new tail and token 0 in one CAS that fails if the word is
+ * not the one the claim made, so a holder whose claim was cleared under
+ * it never publishes. A token is 0 (free) or the holder's (member
+ * tokens: (gen << 8) | (index + 1); unmd's 0xffffffff); unmd clears the
+ * claims of a member whose process is gone and tokens no member has,
+ * never a live member's. UP ring: the member produces (up_hwtail),
+ * unmd consumes (up_hwcur).
  */
 struct unm_dom_member {
 	/* W:unmd */
@@ -319,9 +326,8 @@ struct unm_dom_member {
 	uint32_t pid;
 	uint32_t port_idx;           /* its index on the switch */
 	uint32_t __pad0[13];
-	/* W:claim holder (producers of the RX ring) */
-	uint32_t claim;
-	uint32_t rx_hwtail;          /* [D1] release / [D2] acquire */
+	/* W:claim holder (producers of the RX ring), by CAS only */
+	uint64_t ctail;              /* token | rx_hwtail << 32; [D1] / [D2] */
 	uint32_t __pad1[14];
 	/* W:producers waiting for room (lossless), cleared by the owner */
 	uint32_t wait_mask;          /* bit i: member i; UNM_DOM_WAIT_UNMD */
@@ -340,7 +346,8 @@ struct unm_dom_member {
 	uint32_t __pad5[14];
 	/* W:owner: counters of frames unmd never sees (informational) */
 	uint64_t tx_frames, tx_bytes, tx_local, tx_up, tx_drops, rx_frames;
-	uint64_t __pad6[2];
+	uint64_t tx_lost;            /* swapped in, not published: claim lost */
+	uint64_t __pad6[1];
 	uint8_t  __pad7[1024 - 448];
 };
 
@@ -389,7 +396,7 @@ UNM__PIN(struct unm_zmon_ctl, m_hwcur, 64);
 UNM__STATIC_ASSERT(sizeof(struct unm_dom_hdr) == 256, "dom hdr");
 UNM__STATIC_ASSERT(sizeof(struct unm_dom_lt_ent) == 16, "dom lt entry");
 UNM__STATIC_ASSERT(sizeof(struct unm_dom_member) == 1024, "dom member");
-UNM__PIN(struct unm_dom_member, claim, 64);
+UNM__PIN(struct unm_dom_member, ctail, 64);
 UNM__PIN(struct unm_dom_member, rx_hwcur, 192);
 UNM__PIN(struct unm_dom_member, up_hwcur, 320);
 
