@@ -13,10 +13,15 @@
  * TX (dom_txsync): each frame's destination MAC is looked up in the
  * domain's learning table (its source MAC is learned); consecutive
  * frames for one destination are handed over as a run: claim the
- * destination's RX ring (a compare-and-swap of our token into its claim
- * word), swap our TX slots with its free RX slots (the whole slot goes
- * over, the free buffer comes back, as pipes do: no copy), publish its
- * rx_hwtail [D1], release the claim, wake it if it sleeps. Frames for
+ * destination's RX ring (a compare-and-swap of our token into its ctail
+ * word, which holds the claim token and rx_hwtail together), swap our TX
+ * slots with its free RX slots (the whole slot goes over, the free
+ * buffer comes back, as pipes do: no copy), publish the new rx_hwtail
+ * and release the claim in one CAS from the word our claim made [D1],
+ * wake it if it sleeps. If that CAS fails, unmd cleared our claim (it
+ * does so only for holders it knows cannot write any more: it took us
+ * for gone) or a member scribbled on the word: we publish nothing and
+ * count the run in tx_lost. Frames for
  * ports outside the domain go by swap into our UP ring, which unmd reads
  * (unmd forwards them like any port's and never copies them back into
  * the domain). Broadcast and unknown unicast: copies to every other
@@ -32,11 +37,15 @@
  * rx_hwcur [D3] (then wake producers in wait_mask), take [hwtail,
  * rx_hwtail) [D2], checking every new slot (buffer index, length).
  *
- * Ordering: [D1] release of rx_hwtail by a claim holder <-> [D2] acquire
- * by the owner; [D3] release of rx_hwcur <-> [D4] acquire by the next
- * holder; [D5] owner sets cons_need_wake, full fence, re-reads rx_hwtail
- * <-> [D6] holder publishes, full fence, reads cons_need_wake. The claim
- * CAS (acquire) and its release store order successive holders. UP ring:
+ * Ordering: [D1] release CAS of ctail (new rx_hwtail, token 0) by the
+ * claim holder <-> [D2] acquire load of ctail by the owner; [D3] release
+ * of rx_hwcur <-> [D4] acquire by the next holder; [D5] owner sets
+ * cons_need_wake, full fence, re-reads rx_hwtail <-> [D6] holder
+ * publishes, full fence, reads cons_need_wake. The claim CAS (acquire)
+ * and the [D1] CAS order successive holders; unmd never clears a live
+ * holder's claim (daemon/domain.c), so a claim holder is the ring's only
+ * writer from its claim to its publish, however long it is descheduled.
+ * UP ring:
  * [D7] release of up_hwtail <-> unmd's acquire ([H1] in vport_dom); [D8]
  * full fence then up_need_kick, pairing with unmd's [H3].
  *
