@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -46,16 +47,38 @@ static struct unm_dom_layout layout_of(struct unm_port *p)
 /* Wait until every frame in P's TX ring is taken: a domain member's TX
  * waits (not drops) while the destination ring is busy, and like any
  * netmap TX ring it moves on the next sync. */
-static void flush_tx(struct unm_port *p)
+static unsigned flush_tx(struct unm_port *p)
 {
-	for (double end = t_now() + 3; t_now() < end;) {
+	unsigned syncs = 0;
+
+	for (double end = t_now() + 3; t_now() < end; syncs++) {
 		struct unm_ring *tx = unm_ring_get(p, 1, 0);
 
 		if (unm_ring_space(tx) == tx->num_slots - 1)
-			return;
+			return syncs;
 		unm_wait(p, UNM_WAIT_TX, 1);
 		unm_txsync(p, 0);
 	}
+	return syncs;
+}
+
+/* A member's own counters (where its frames went), for failure messages. */
+static void member_counts(struct unm_port *p, char *out, size_t len)
+{
+	struct unm_dom_hdr *h;
+	struct unm_dom_layout l;
+	struct unm_dom_member *m;
+
+	if (!unm_dom_member_of(p)) {
+		snprintf(out, len, "isolated");
+		return;
+	}
+	h = unm_dom_hdr(p->reg.base);
+	unm_dom_layout(h->max_members, h->nslots, h->buf_size, &l);
+	m = unm_dom_member(p->reg.base, &l, unm_dom_member_of(p) - 1);
+	snprintf(out, len, "sender: %llu to members, %llu through unmd, %llu dropped, %llu lost",
+		 (unsigned long long)m->tx_local, (unsigned long long)m->tx_up,
+		 (unsigned long long)m->tx_drops, (unsigned long long)m->tx_lost);
 }
 
 /* One frame S -> R (ids SID -> RID): intact, in order. Frames of others
@@ -71,9 +94,13 @@ static void one_way(struct unm_port *s, struct unm_port *r, unsigned sid, unsign
 	flush_tx(s);
 	for (;;) {
 		n = t_recv(r, buf, sizeof(buf), 3000);
-		if (n <= 0)
-			T_FAIL("pair %u -> %u: frame %u lost (%ld; %u frames of others seen)", sid,
-			       rid, seq, n, *foreign);
+		if (n <= 0) {
+			char why[160];
+
+			member_counts(s, why, sizeof(why));
+			T_FAIL("pair %u -> %u: frame %u lost (%ld; %u frames of others seen; %s)",
+			       sid, rid, seq, n, *foreign, why);
+		}
 		if (n == 60 && buf[11] == sid) {
 			if (t_frame_check(buf, (size_t)n) != seq)
 				T_FAIL("pair %u -> %u: expected frame %u, got %ld", sid, rid, seq,
@@ -148,9 +175,20 @@ int main(void)
 	l = layout_of(a);
 	sh->b_member = unm_dom_member_of(b) - 1;
 	/* the receivers make themselves known */
+	/* (and see them out: a member's TX moves only in its own syncs, and
+	 * one that found its destination's ring busy would otherwise hand
+	 * its announcement over with its first frame of a pair, which the
+	 * receiver would take for that frame, and the next for the one after) */
 	T_ASSERT_EQ(t_send(b, f, t_frame(f, 60, (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 2, 0), 1000), 0);
 	T_ASSERT_EQ(t_send(i2, f, t_frame(f, 60, (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 12, 0), 1000), 0);
 	T_ASSERT_EQ(t_send(e2, f, t_frame(f, 60, (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 22, 0), 1000), 0);
+	if (flush_tx(b) + flush_tx(i2) + flush_tx(e2))
+		printf("an announcement waited for a busy ring\n");
+	for (struct unm_port *q = b; q; q = q == b ? i2 : q == i2 ? e2 : NULL) {
+		struct unm_ring *tx = unm_ring_get(q, 1, 0);
+
+		T_ASSERT(unm_ring_space(tx) == tx->num_slots - 1);
+	}
 	usleep(100000);
 	for (struct unm_port *q = a; q; q = q == a ? i1 : q == i1 ? e1 : q == e1 ? i2 : q == i2 ? e2 : NULL)
 		while (t_recv(q, r, sizeof(r), 50) > 0)
