@@ -67,8 +67,9 @@ UNM_HIDDEN int unm_csb_port_txsync(struct unm_port *p, struct unm_kring *kr, uin
 UNM_HIDDEN int unm_csb_port_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head);
 UNM_HIDDEN bool unm_csb_port_arm(struct unm_port *p, struct unm_kring *kr);
 
-/* vale.c's wakeup and close, which a copy monitor (monitor.c) shares. */
+/* vale.c's wakeup, woke and close, which a copy monitor (monitor.c) shares. */
 UNM_HIDDEN int unm_vale_wakeup(struct unm_port *p);
+UNM_HIDDEN int unm_vale_woke(struct unm_port *p, const struct epoll_event *ev, int n);
 UNM_HIDDEN void unm_vale_close(struct unm_port *p);
 
 /* domain.c: the port becomes member rep->dom_member - 1 of a trust

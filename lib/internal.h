@@ -20,6 +20,8 @@
 #include <sys/types.h>
 #include "unm.h"
 
+struct epoll_event;
+
 #define UNM_HIDDEN __attribute__((visibility("hidden")))
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -368,6 +370,11 @@ struct unm_port_ops {
 	/* Called after the port's fd woke a waiter: drain eventfds, check the
 	 * peer. Return 0 or -errno (-EPIPE, -ECONNRESET). May be NULL. */
 	int (*wakeup)(struct unm_port *p);
+	/* Optional, instead of wakeup when the waiter's own epoll_wait on the
+	 * port's fd returned EV[0..N) (N below the array it passed, so no
+	 * event is left in the set): the same job, told what woke it, for a
+	 * type that would otherwise ask the epoll set again. */
+	int (*woke)(struct unm_port *p, const struct epoll_event *ev, int n);
 	/* Release what the type set up (p->priv). Also called when open
 	 * failed part way: copes with p->priv NULL or partly built. The
 	 * port's epfd, region and rings are unm_close's (port.c), not this. */

@@ -125,5 +125,6 @@ const struct unm_port_ops unm_monitor_ops = {
 	.rxsync = monitor_rxsync,
 	.arm = monitor_arm,
 	.wakeup = unm_vale_wakeup,  /* a copy monitor is a CSB port of unmd's */
+	.woke = unm_vale_woke,
 	.close = unm_vale_close,
 };

@@ -403,11 +403,13 @@ UNM_API int unm_wait(struct unm_port *p, unsigned events, int timeout_ms)
 				return -errno;
 			if (n > 0) {
 				p->st.wakeups++;
-				if (p->ops->wakeup) {
+				r = 0;
+				if (p->ops->woke && n < (int)(sizeof(ev) / sizeof(ev[0])))
+					r = p->ops->woke(p, ev, n);
+				else if (p->ops->wakeup)
 					r = p->ops->wakeup(p);
-					if (r)
-						return r;
-				}
+				if (r)
+					return r;
 			}
 		} else {
 			usleep(wait < 0 || wait > 1 ? 1000 : (useconds_t)wait * 1000);

@@ -18,7 +18,8 @@
  * unmd's kick eventfds are: every write by unmd is a new edge whatever
  * the counter holds, and a wake-up is acknowledged by taking the events
  * off the epoll set (unm_vale_wakeup: one epoll_wait with timeout 0,
- * which also shows whether the socket is among them). Reading each ring's
+ * which also shows whether the socket is among them; none at all in
+ * unm_wait, whose own epoll_wait took them: unm_vale_woke). Reading each ring's
  * eventfd until EAGAIN and peeking at the socket on every wake-up cost a
  * client four system calls more per wake-up, each microseconds on a
  * virtual machine.
@@ -243,12 +244,37 @@ static int vale_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	return 0;
 }
 
+/* Woken, the events taken off the set: SOCK if the control socket was
+ * among them (unmd may be gone). */
+static int woke(struct unm_port *p, struct vale_priv *v, bool sock)
+{
+	int rc = 0;
+
+	if (unm_csb_errored(&v->csb))
+		return p->error = -EIO;
+	if (sock)
+		rc = sock_check(v);
+	if (rc && !p->error)
+		p->error = rc;
+	return rc;
+}
+
+/* unm_wait's epoll_wait took the events already: no system call. */
+int unm_vale_woke(struct unm_port *p, const struct epoll_event *ev, int n)
+{
+	bool sock = false;
+
+	for (int i = 0; i < n; i++)
+		sock |= ev[i].data.u32 == VALE_EV_SOCK;
+	return woke(p, p->priv, sock);
+}
+
 int unm_vale_wakeup(struct unm_port *p)
 {
 	struct vale_priv *v = p->priv;
 	struct epoll_event ev[2 * UNM_MAX_RINGS + 1];
 	bool sock = false;
-	int n, rc = 0;
+	int n;
 
 	/* Acknowledge: take the pending edges off the set (a caller's own
 	 * epoll_wait may have taken them already); the level-triggered
@@ -260,13 +286,7 @@ int unm_vale_wakeup(struct unm_port *p)
 	} while (n == (int)(sizeof(ev) / sizeof(ev[0])) && !sock);
 	if (n < 0 && errno != EINTR)
 		sock = true; /* cannot tell: ask the socket */
-	if (unm_csb_errored(&v->csb))
-		return p->error = -EIO;
-	if (sock)
-		rc = sock_check(v);
-	if (rc && !p->error)
-		p->error = rc;
-	return rc;
+	return woke(p, v, sock);
 }
 
 /*
@@ -346,5 +366,6 @@ const struct unm_port_ops unm_vale_ops = {
 	.rxsync = unm_csb_port_rxsync,
 	.arm = unm_csb_port_arm,
 	.wakeup = unm_vale_wakeup,
+	.woke = unm_vale_woke,
 	.close = unm_vale_close,
 };
