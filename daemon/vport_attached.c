@@ -39,8 +39,9 @@ static inline struct unm_port *P(struct vport *p)
 
 static int att_in_fetch(struct vport *p, struct vring *vr, uint32_t *end)
 {
-	int rc = unm_rxsync(P(p), (int)vr->id);
+	int rc = unm_rxsync(P(p), (int)vr->id); /* also releases [.., hwcur) */
 
+	vr->dirty = false;
 	if (rc < 0 && !(rc == -EPIPE && vr->ring->tail != vr->hwcur))
 		return vport_fail(p, rc, "rxsync: %s", strerror(-rc));
 	*end = vr->ring->tail;
@@ -87,12 +88,10 @@ static int att_round_end(struct vport *p)
 			if ((rc = unm_txsync(P(p), (int)i)) < 0)
 				return rc;
 		}
-	for (unsigned i = 0; i < p->n_in; i++)
-		if (p->in[i].dirty) {
-			p->in[i].dirty = false;
-			if ((rc = unm_rxsync(P(p), (int)i)) < 0 && rc != -EPIPE)
-				return rc;
-		}
+	/* RX slots released this round go back with the next round's
+	 * in_fetch (its rxsync passes the new head), or with pending's
+	 * before the thread sleeps: a second rxsync here would only repeat
+	 * that one's work (for vhost-user: lock, index reads, a fence). */
 	return 0;
 }
 
@@ -103,11 +102,18 @@ static void att_want_kicks(struct vport *p, bool on, bool out_too)
 
 static bool att_pending(struct vport *p, bool out_too)
 {
-	if (p->blocked)
-		return false;
 	for (unsigned i = 0; i < p->n_in; i++) {
-		int rc = unm_rxsync(P(p), (int)i);
+		int rc;
 
+		if (p->blocked) { /* its input waits for room: only release */
+			if (p->in[i].dirty) {
+				p->in[i].dirty = false;
+				unm_rxsync(P(p), (int)i); /* an error shows at the next in_fetch */
+			}
+			continue;
+		}
+		rc = unm_rxsync(P(p), (int)i);
+		p->in[i].dirty = false;
 		if (rc < 0 && rc != -EPIPE)
 			return true; /* let in_fetch report it */
 		if (p->in[i].ring->tail != p->in[i].hwcur)

@@ -395,6 +395,48 @@ static int tx_frame(struct vu_dev *d, struct slot_writer *w, uint16_t head)
 	return FR_OK;
 }
 
+/*
+ * The common frame: one device-readable descriptor holding the guest's
+ * header and a frame that fits in one slot (what virtio_user and Linux's
+ * virtio-net send for anything up to a buffer's size). Copied straight
+ * into slot J's buffer; false if the frame is anything else (tx_frame
+ * then takes it, and reports whatever is wrong with it). The descriptor
+ * is read once (untrusted), as in chain_seg.
+ */
+static inline bool tx_frame_1(struct vu_dev *d, struct unm_kring *kr, uint32_t j, uint16_t head)
+{
+	const struct vring_desc *dp = &d->vq[VU_VQ_TX].desc[head];
+	uint64_t addr = UNM_READ_ONCE(dp->addr);
+	uint32_t l = UNM_READ_ONCE(dp->len);
+	uint16_t fl = UNM_READ_ONCE(dp->flags);
+	unsigned ghl = d->guest_hdr_len, phl = d->port_hdr_len;
+	struct unm_slot *s = &kr->ring->slot[j];
+	uint32_t idx = s->buf_idx, flen;
+	const uint8_t *ptr;
+	char *buf;
+
+	if (fl & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE))
+		return false;
+	if (l <= ghl || l - ghl > kr->buf_size - phl || l - ghl + phl > UNM_MAX_FRAME ||
+	    !unm_buf_ok(d->port, idx))
+		return false;
+	if (!(ptr = vu_mem_xlate(&d->mem, addr, l, false)))
+		return false;
+	flen = l - ghl;
+	buf = kr_buf(kr, idx);
+	if (phl) {
+		uint8_t gh[12];
+
+		memcpy(gh, ptr, ghl);
+		port_hdr_from_guest((uint8_t *)buf, phl, gh);
+	}
+	memcpy(buf + phl, ptr + ghl, flen);
+	s->len = (uint16_t)(flen + phl);
+	s->flags = 0;
+	d->port->st.rx_bytes += flen + phl;
+	return true;
+}
+
 void vu_vq_to_port(struct unm_port *p, struct unm_kring *kr)
 {
 	struct vu_dev *d = p->priv;
@@ -415,6 +457,14 @@ void vu_vq_to_port(struct unm_port *p, struct unm_kring *kr)
 
 		if (head < 0)
 			break;
+		if (tx_frame_1(d, kr, w.j, (uint16_t)head)) {
+			w.j = kr_next(kr, w.j);
+			p->st.rx_frames++;
+			used_push(vq, (uint16_t)(vq->used_idx + done), (uint16_t)head, 0);
+			done++;
+			vq->last_avail++;
+			continue;
+		}
 		r = tx_frame(d, &w, (uint16_t)head);
 		if (r == FR_BROKEN) {
 			w.j = start; /* nothing of a broken chain is delivered */
