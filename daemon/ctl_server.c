@@ -335,6 +335,7 @@ static void stats_item(struct unm_ctl_port_info *pi, const struct vport_stats *s
 	pi->rx_dst_err = st->rx_drops[UNM_DROP_DST_ERR];
 	pi->bad_ring = st->bad_ring;
 	pi->irqs_tx = st->irqs_tx;
+	pi->yields = st->yields;
 }
 
 /* The switch's totals: its live ports' counters plus those folded in

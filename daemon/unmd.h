@@ -64,6 +64,9 @@ struct vring {
 	struct unm_csb *csb;       /* CSB entry (client ports), else NULL */
 	int kick_fd, irq_fd;       /* eventfds (client ports), else -1 */
 	bool progress;             /* moved this round: interrupt may be owed */
+	bool waking;               /* out (client): interrupted, has not released
+	                              a slot since (vport_csb.c) */
+	bool yielded;              /* out: the thread yielded the CPU for it since */
 	bool dirty;                /* in-daemon port: a sync is owed */
 	bool skip;                 /* in: inside an over-long chain being dropped */
 	struct vshare *share;      /* out: who holds which slot (vale_fwd.c), or NULL */
@@ -180,7 +183,9 @@ struct vport_ops {
 	/* Optional: out_space was called but nothing is published (domain
 	 * ports: release the ring's claim). */
 	void (*out_unclaim)(struct vport *p, struct vring *vr);
-	/* End of a forwarding round: send owed notifications/syncs. */
+	/* End of a forwarding round: send owed notifications/syncs. Returns
+	 * 0, 1 (the thread should yield the CPU once: a receiver it woke
+	 * has half its ring waiting, vport_csb.c) or -errno. */
 	int (*round_end)(struct vport *p);
 	/* Going to sleep (on) / awake again (off): ask the owner for kicks on
 	 * in rings, and on out rings too when out_too (lossless backpressure). */
@@ -203,6 +208,7 @@ struct vport_stats { /* uint64_t only: vport_stats_add sums them as an array */
 	uint64_t drops[UNM_DROP__COUNT];
 	uint64_t rx_drops[UNM_DROP__COUNT]; /* frames toward this port dropped */
 	uint64_t bad_ring, irqs_tx;
+	uint64_t yields;       /* CPU yielded to this (woken, half-full) receiver */
 	uint64_t mon_copies, mon_drops; /* monitor.c */
 	uint64_t tx_swapped;            /* of tx_delivered: by buffer swap (vale_fwd.c) */
 };
@@ -316,6 +322,7 @@ struct unmd {
 	int reap_fd;                /* eventfd: a port errored (to the control thread) */
 	int job_fd[2];              /* pipe: finished attach jobs (to the control thread) */
 	int stop;                   /* atomic */
+	bool yield_owed;            /* forwarding thread: a round_end asked */
 	pthread_t worker;
 	bool verbose;
 	unsigned max_ports_uid;

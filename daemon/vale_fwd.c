@@ -750,8 +750,12 @@ unsigned vs_round(struct unmd *d, struct fwd_batch *b, uint64_t now)
 			struct vport *p = sw->ports[sw->active[k]];
 			int rc;
 
-			if (!p->errored && (rc = p->ops->round_end(p)) < 0)
+			if (p->errored)
+				rc = 0;
+			else if ((rc = p->ops->round_end(p)) < 0)
 				vs_port_error(d, p, "sync: %s", strerror(-rc));
+			if (rc > 0)
+				d->yield_owed = true; /* vale_thread.c yields after the round */
 			if (unlikely(p->mons))
 				mon_round_end(p, false);
 		}

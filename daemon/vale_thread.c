@@ -130,6 +130,19 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* A receiver we woke waits for this CPU (vport_csb.c: yield_owed): let
+ * it run now rather than at the end of our time slice. The lock stays
+ * held: the receiver is another process, and the control thread gets it
+ * between rounds as usual. Returns true if it yielded. */
+static bool vs_yield(struct unmd *d)
+{
+	if (!d->yield_owed)
+		return false;
+	d->yield_owed = false;
+	sched_yield();
+	return true;
+}
+
 static void *vs_thread(void *arg)
 {
 	struct unmd *d = arg;
@@ -152,7 +165,7 @@ static void *vs_thread(void *arg)
 
 		if (unlikely(d->n_domains))
 			vdom_sweep(d, now); /* dead or stuck claim holders (domain.c) */
-		if (vs_round(d, b, now)) {
+		if (vs_round(d, b, now) | vs_yield(d)) {
 			idle_since = 0;
 			continue;
 		}

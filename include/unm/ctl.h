@@ -319,6 +319,9 @@ struct unm_ctl_port_info {
 	                                   buffers, not copied (both ports
 	                                   UNM_CTL_PORT_POOLED; 0 from an older
 	                                   unmd) */
+	uint64_t yields;                /* times unmd's forwarding thread gave up
+	                                   the CPU to this sleeping receiver: it
+	                                   woke it and half its RX ring waited */
 };
 
 /*

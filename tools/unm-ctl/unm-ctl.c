@@ -409,7 +409,8 @@ counters:
 		print_counters("drop_reasons", drop_names, p->drops, 0, UNM_DROP__COUNT,
 			       " %s %%llu", false);
 		print_u64("bad_ring", " bad_ring %llu", p->bad_ring);
-		print_u64("irqs", " irqs %llu\n", p->irqs_tx);
+		print_u64("irqs", " irqs %llu", p->irqs_tx);
+		print_u64("yields", " yields %llu\n", p->yields);
 		if (be)
 			print_backend(be);
 	}
