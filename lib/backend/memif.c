@@ -804,6 +804,12 @@ static int zc_setup(struct unm_port *p, struct mf_dev *d)
 {
 	uint32_t head = p->nifp->ni_bufs_head;
 
+	/* (a port with extra buffers never takes its buffers from a shared
+	 * pool, lib/bufpool.c: the region the master maps is the port's
+	 * own, holding nothing of another port's) */
+	if (p->pool)
+		return unm_seterr(-EINVAL, "%s: zerocopy=1 on a port with pooled buffers",
+				  p->name);
 	if (p->reg.fd < 0 || p->reg.size > UINT32_MAX)
 		return unm_seterr(-EINVAL, "%s: zerocopy=1: the port's region (%zu bytes) is "
 				  "not one memif can name (at most 4 GiB, in one file)", p->name,
