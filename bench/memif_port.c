@@ -4,7 +4,8 @@
  * does, for bench/memif_zc_callgrind.sh: wait until the link is up, then
  * send N frames of LEN bytes (each written into its slot's buffer, as a
  * sender must when buffers move: UNM_NS_BUF_CHANGED) or receive N frames,
- * and print the port's counters. Nothing is sent before the link is up,
+ * and print the rate from link-up to the last frame, and the port's
+ * counters. Nothing is sent before the link is up,
  * so every sync measured moves frames.
  *   usage: memif_port tx|rx PORT N LEN
  */
@@ -30,7 +31,7 @@ int main(int argc, char **argv)
 	struct unm_port *port;
 	unsigned long n, len, done = 0;
 	unsigned char frame[9000];
-	double end;
+	double end, t0;
 	int tx;
 
 	if (argc != 5 || (strcmp(argv[1], "tx") && strcmp(argv[1], "rx"))) {
@@ -56,7 +57,8 @@ int main(int argc, char **argv)
 	memset(frame, 0x5a, sizeof(frame));
 	memset(frame, 0xff, 6);
 	frame[12] = 0x88, frame[13] = 0xb5;
-	end = now() + 600;
+	t0 = now();
+	end = t0 + 600;
 	if (tx) {
 		struct unm_ring *r = unm_ring_get(port, 1, 0);
 
@@ -87,7 +89,9 @@ int main(int argc, char **argv)
 			unm_ring_advance(r, i);
 		}
 	}
+	t0 = now() - t0;
 	unm_port_stats(port, &st);
+	printf("%.3f Mpps (%.3f s) ", t0 > 0 ? done / t0 / 1e6 : 0, t0);
 	printf("%s %lu frames of %lu bytes: tx %llu (zc %llu, copied %llu) rx %llu (zc %llu, "
 	       "copied %llu) drops %llu\n", argv[1], done, len, (unsigned long long)st.tx_frames,
 	       (unsigned long long)st.zc_tx_frames, (unsigned long long)st.copy_tx_frames,
