@@ -5,7 +5,8 @@
 # buffer swap: after pings of many sizes and patterns (ICMP checksums
 # checked by the receiving kernel), an 8 MiB TCP transfer whose SHA-256
 # must match at the far end (64 KiB TSO frames: MOREFRAG chains with a
-# virtio-net header) and a second pair of taps without vnet headers,
+# virtio-net header) and a second pair of taps without vnet headers on a
+# lossless switch (pings and a ping flood),
 # each port's tx_swapped is > 0 and equals its tx_delivered (zero
 # copies). A monitor of one tap still gets its frames (copies, bytes
 # intact). A third tap with vnet 0 on the first pair's switch is copied
@@ -111,11 +112,16 @@ echo "8 MiB over TCP intact, GSO frames $gso"
 [ "$gso" -gt 0 ] || fail "no GSO frame: the MOREFRAG/vnet swap path was not taken"
 zero_copy vale0 $A $B2
 
-# without vnet headers (vale1): the plain swap path
+# without vnet headers (vale1, lossless: reservations count the swapped
+# slots): the plain swap path
 C=sc$SUF D=sd$SUF
+ctl switch add vale1 >/dev/null || fail "switch add vale1"
+ctl switch set vale1 lossless on >/dev/null || fail "lossless on"
 plug vale1 $NS1 $C 10.82.0.1 "@conf:vnet=0"
 plug vale1 $NS2 $D 10.82.0.2 "@conf:vnet=0"
 pings $NS1 10.82.0.2
+ip netns exec $NS1 ping -q -f -c 3000 -s 1000 10.82.0.2 >"$TMPD/flood" 2>&1 ||
+	fail "ping -f through lossless vale1: $(tail -2 "$TMPD/flood")"
 zero_copy vale1 $C $D
 
 # a third tap on vale0 without a header: frames toward it need a header
