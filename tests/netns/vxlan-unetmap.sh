@@ -8,7 +8,9 @@
 # segmented 0) and left as UDP GSO batches (tso_frames > 0, gso_sends > 0);
 # the receiving port read UDP GRO batches and handed coalesced TCP up as
 # GSO frames (gro_reads > 0, coalesced > 0); inner MTU 1450 on IPv4 and
-# 1430 on IPv6; no datagram dropped.
+# 1430 on IPv6; no datagram dropped; the tap and the vxlan port share
+# the switch's buffer pool and every frame between them is swapped, not
+# copied (tx_swapped == tx_delivered, both > 0).
 . "$(dirname "$0")/../lib/vxlan.inc"
 hosts 2
 V4A="vxlan:198.18.42.2@conf:vni=42,local=198.18.42.1"
@@ -35,6 +37,15 @@ check_pair() { # LABEL
 		s=$(ctl $h -j offload vale0 | grep -o '"segmented":[0-9]*' | cut -d: -f2 |
 			awk '{ s += $1 } END { print s + 0 }')
 		[ "$s" = 0 ] || fail "$1: host $h: the switch segmented $s TSO frames (the vxlan port takes them whole)"
+		# tap and vxlan port share the switch's pool: every frame swapped
+		for t in tap vxlan; do
+			ctl $h -j stats vale0 | tr '{' '\n' | grep "\"name\":\"$t:" >"$TMPD/sw$h"
+			d=$(grep -o '"tx_delivered":[0-9]*' "$TMPD/sw$h" | cut -d: -f2)
+			c=$(grep -o '"tx_swapped":[0-9]*' "$TMPD/sw$h" | cut -d: -f2)
+			echo "$1: host $h: $t delivered ${d:-?} swapped ${c:-?}"
+			[ "${c:-0}" -gt 0 ] && [ "$c" = "$d" ] ||
+				fail "$1: host $h: frames from the $t port were copied"
+		done
 	done
 }
 check_pair ipv4
