@@ -6,8 +6,11 @@
 # then through AF_XDP ports on the same veths, then through two tap ports
 # (created by unmd, then moved into A and B). Each time: ping works both
 # ways, iperf3 TCP completes, tcpdump in B sees A's frames, and the MAC
-# table in unm-ctl shows both hosts. Finally a backend whose interface is
-# deleted errors that port only: the others keep forwarding.
+# table in unm-ctl shows both hosts; between the two afpacket ports and
+# between the two taps every frame moves by buffer swap (the switch's
+# shared pool), between the afxdp ports none does. Finally a backend
+# whose interface is deleted errors that port only: the others keep
+# forwarding.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/backends.inc
 . tests/lib/unmd.inc
@@ -59,10 +62,27 @@ check_path() { # label
 	echo "$label: ping both ways, MAC table, tcpdump, iperf3 ok"
 }
 
+# swaps LABEL TYPE yes|no: every frame between the two TYPE ports moved by
+# buffer swap (their type shares the switch's pool), or none did
+swaps() {
+	local d c
+	"$CTL" -j stats vale0 | tr '{' '\n' | grep "\"name\":\"$2:" >"$TMPD/sw" ||
+		fail "$1: no $2 ports in stats"
+	d=$(grep -o '"tx_delivered":[0-9]*' "$TMPD/sw" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
+	c=$(grep -o '"tx_swapped":[0-9]*' "$TMPD/sw" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
+	echo "$1: delivered $d, swapped $c"
+	if [ "$3" = yes ]; then
+		[ "$c" -gt 0 ] && [ "$c" = "$d" ] || fail "$1: frames between pooled ports were copied"
+	else
+		[ "$c" = 0 ] || fail "$1: $c frames swapped into or out of a port that cannot take it"
+	fi
+}
+
 # 1. AF_PACKET
 "$CTL" attach vale0 afpacket:va$SUF || fail "attach afpacket:va$SUF"
 "$CTL" attach vale0 afpacket:vb$SUF || fail "attach afpacket:vb$SUF"
 check_path afpacket eth0
+swaps afpacket afpacket yes
 "$CTL" detach vale0 afpacket:va$SUF || fail "detach"
 "$CTL" detach vale0 afpacket:vb$SUF || fail "detach"
 
@@ -70,6 +90,7 @@ check_path afpacket eth0
 if "$CTL" attach vale0 afxdp:va$SUF 2> "$TMPD/xdp.err"; then
 	"$CTL" attach vale0 afxdp:vb$SUF || fail "attach afxdp:vb$SUF"
 	check_path afxdp eth0
+	swaps afxdp afxdp no # UMEM buffers: not in the switch's pool
 	"$CTL" detach vale0 afxdp:va$SUF; "$CTL" detach vale0 afxdp:vb$SUF
 else
 	grep -q "not built" "$TMPD/xdp.err" || { cat "$TMPD/xdp.err"; fail "attach afxdp"; }
@@ -85,6 +106,7 @@ ip -n "$A" addr flush dev eth0; ip -n "$B_" addr flush dev eth0
 ip -n "$A" addr add 10.77.0.1/24 dev tA$SUF; ip -n "$A" link set tA$SUF up
 ip -n "$B_" addr add 10.77.0.2/24 dev tB$SUF; ip -n "$B_" link set tB$SUF up
 check_path tap tB$SUF
+swaps tap tap yes
 
 # 4. An interface disappears: that port errors, the taps keep forwarding.
 "$CTL" attach vale0 afpacket:va$SUF || fail "re-attach afpacket"
