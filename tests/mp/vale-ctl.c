@@ -78,7 +78,7 @@ int main(void)
 	T_ASSERT_EQ(ctl("list"), 0);
 	T_ASSERT(strstr(out, "vale0: 4 ports"));
 	T_ASSERT(strstr(out, "vale0:pp type csb flags <persistent>"));
-	T_ASSERT(strstr(out, "vale0:null type null flags <attached>"));
+	T_ASSERT(strstr(out, "vale0:null type null flags <attached,pooled>"));
 	T_ASSERT(json_ok("list", ".[0].ports == 4 and (.[0].port_list | length) == 4"));
 
 	/* a client takes the persistent port: its geometry is the port's */

@@ -394,10 +394,10 @@ counters:
 		print_u64("tx_frames", "tx %llu frames", p->tx_frames);
 		print_u64("tx_bytes", " %llu bytes", p->tx_bytes);
 		print_u64("tx_delivered", " delivered %llu", p->tx_delivered);
-		/* of those, moved by buffer swap (the rest were copied) */
-		print_u64("tx_swapped", " (swapped %llu", p->tx_swapped);
-		print_u64("tx_copied", " copied %llu)", p->tx_delivered - p->tx_swapped);
-		print_u64("tx_extra_copies", " extra-copies %llu\n    ", p->tx_extra_copies);
+		print_u64("tx_extra_copies", " extra-copies %llu", p->tx_extra_copies);
+		/* of the delivered, moved by buffer swap; the rest were copied */
+		print_u64("tx_swapped", " swapped %llu", p->tx_swapped);
+		print_u64("tx_copied", " copied %llu\n    ", p->tx_delivered - p->tx_swapped);
 		print_u64("rx_frames", "rx %llu frames", p->rx_frames);
 		print_u64("rx_bytes", " %llu bytes", p->rx_bytes);
 		/* what was lost on the way to this port, whoever sent it */
