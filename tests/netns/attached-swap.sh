@@ -49,7 +49,10 @@ zero_copy() {
 	local sw=$1 t d s
 	shift
 	for t in "$@"; do
-		d=$(field $sw $t tx_delivered) s=$(field $sw $t tx_swapped)
+		# one snapshot: frames may still be moving (a late reply)
+		ctl -j stats $sw | tr '{' '\n' | grep "\"name\":\"tap:$t\"" >"$TMPD/snap"
+		d=$(grep -o '"tx_delivered":[0-9]*' "$TMPD/snap" | head -1 | cut -d: -f2)
+		s=$(grep -o '"tx_swapped":[0-9]*' "$TMPD/snap" | head -1 | cut -d: -f2)
 		echo "$sw tap:$t: delivered ${d:-?} swapped ${s:-?}"
 		[ -n "$d" ] && [ -n "$s" ] || fail "no counters for tap:$t"
 		[ "$s" -gt 0 ] || fail "tap:$t: no frame moved by swap"
@@ -133,7 +136,9 @@ ip netns exec $NS1 ping -c 2 -W 1 -b 10.81.0.255 >/dev/null 2>&1 # floods reach 
 d=$(field vale0 $E rx_frames)
 echo "vale0 tap:$E (vnet 0): rx ${d:-?} frames"
 [ "${d:-0}" -gt 0 ] || fail "the vnet-0 tap got no flood"
-dl=$(field vale0 $A tx_delivered) sw=$(field vale0 $A tx_swapped)
+ctl -j stats vale0 | tr '{' '\n' | grep "\"name\":\"tap:$A\"" >"$TMPD/snap"
+dl=$(grep -o '"tx_delivered":[0-9]*' "$TMPD/snap" | head -1 | cut -d: -f2)
+sw=$(grep -o '"tx_swapped":[0-9]*' "$TMPD/snap" | head -1 | cut -d: -f2)
 [ "$sw" -lt "$dl" ] || fail "frames toward a vnet-0 port were swapped (no header conversion)"
 
 for t in $A $B2 $E; do ctl detach vale0 "tap:$t" >/dev/null || fail "detach tap:$t"; done
