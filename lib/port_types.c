@@ -13,7 +13,10 @@
  * reading each slot's buf_idx when they use it. Not afxdp (its buffers
  * are the UMEM the kernel holds indexes of), not dpdk (mbufs wrap pool
  * buffers it tracks), not a pipe end (its buffers are shared with the
- * peer process), not monitor or ivshmem (not private regions).
+ * peer process), not monitor or ivshmem (not private regions). A port
+ * with extra buffers keeps its own (unm_port_create_self): so a memif
+ * slave with zerocopy=1, which lends its region's buffers to the peer,
+ * is never pooled.
  */
 #include <stdio.h>
 #include <string.h>
