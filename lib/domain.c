@@ -267,6 +267,14 @@ struct dom_priv {
 	bool self_sig;                               /* our wake fd made readable
 	                                                by ourselves (spin phase) */
 	uint64_t c_local, c_up, c_drops;             /* since the last flush */
+	/* lossless: the rest of a run a sync stopped in (its destination
+	 * full), as planned: [pend_at, + pend_n) slots, pend_nfr frames,
+	 * pend_bytes, to pend_dst. The next sync resumes it if hwcur is
+	 * still pend_at and the destination still valid, instead of routing
+	 * every pending frame again (reading each one's MACs) per retry. */
+	uint32_t pend_at, pend_n, pend_nfr;
+	int pend_dst;
+	uint64_t pend_bytes;
 	unsigned test_stall_us;                      /* test_stall() */
 };
 
@@ -686,6 +694,15 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		uint64_t run_bytes = 0;
 		int dst = -4;
 
+		if (dp->pend_n && i == dp->pend_at && dp->pend_n <= dist(i, head, ns) && lossless &&
+		    (dp->pend_dst == UNM_DOM_UPLINK ? UNM_READ_ONCE(dp->hdr->outside) != 0
+						    : live(dp, (unsigned)dp->pend_dst))) {
+			/* resume the run planned by the sync that stopped in it */
+			j = (i + dp->pend_n) % ns;
+			nfr = dp->pend_nfr;
+			run_bytes = dp->pend_bytes;
+			dst = dp->pend_dst;
+		} else
 		/* a run of whole frames with one destination */
 		while (j != head) {
 			uint32_t f = j, len = 1;
@@ -738,6 +755,7 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			run_bytes += fb;
 			j = nxt(f, ns);
 		}
+		dp->pend_n = 0;
 		if (!nfr)
 			break;
 		want = dist(i, j, ns);
@@ -756,11 +774,20 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			p->st.tx_bytes += run_bytes;
 		} else { /* lossless, stopped short: count what went */
 			uint32_t fr;
+			uint64_t b = 0;
 
 			fit(txs, i, j, done, ns, &fr);
 			frames += fr;
 			for (uint32_t k = 0, x = i; k < done; k++, x = nxt(x, ns))
-				p->st.tx_bytes += txs[x].len;
+				b += txs[x].len;
+			p->st.tx_bytes += b;
+			if (dst >= 0 && nfr > fr) { /* a member or UP: remember the rest */
+				dp->pend_at = (i + done) % ns;
+				dp->pend_n = want - done;
+				dp->pend_nfr = nfr - fr;
+				dp->pend_bytes = run_bytes - b;
+				dp->pend_dst = dst;
+			}
 		}
 		i = (i + done) % ns;
 		if (done < want || dp->blocked >= 0)
