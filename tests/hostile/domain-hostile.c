@@ -182,8 +182,9 @@ int main(void)
 	T_ASSERT_EQ(t_send(b, f, t_frame(f, 60, (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 2, 0), 1000), 0);
 	T_ASSERT_EQ(t_send(i2, f, t_frame(f, 60, (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 12, 0), 1000), 0);
 	T_ASSERT_EQ(t_send(e2, f, t_frame(f, 60, (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 22, 0), 1000), 0);
-	if (flush_tx(b) + flush_tx(i2) + flush_tx(e2))
-		printf("an announcement waited for a busy ring\n");
+	flush_tx(b);
+	flush_tx(i2);
+	flush_tx(e2);
 	for (struct unm_port *q = b; q; q = q == b ? i2 : q == i2 ? e2 : NULL) {
 		struct unm_ring *tx = unm_ring_get(q, 1, 0);
 
