@@ -31,7 +31,9 @@
  * not fit stops the sync there and the ring waits for that destination:
  * for DOM_SPIN_NS after it last moved it polls (spin phase, as RX and
  * pipes), then arm sets our bit in its wait_mask (or up_wait), whose
- * owner (or unmd) wakes us when it releases slots.
+ * owner (or unmd) wakes us when it releases slots; the next sync
+ * resumes the rest of that run as it was planned (pend_*), without
+ * routing its frames again.
  *
  * RX (dom_rxsync): release [hwcur, head) with one release store of
  * rx_hwcur [D3] (then wake producers in wait_mask), take [hwtail,
