@@ -130,8 +130,16 @@ static void traffic(void)
 		if (got < BURSTS * PER && r->cur == r->tail) {
 			struct pollfd pfd = { .fd = unm_fd(port), .events = POLLIN };
 
-			/* asleep until a frame comes: no timer would wake us */
-			if (poll(&pfd, 1, 10000) != 1)
+			int rc;
+
+			/* asleep until a frame comes: no timer would wake us.
+			 * net_tap raises SIGIO for each frame it gets (its RX
+			 * trigger), which may land in this thread first: EINTR
+			 * is no wake-up, sleep again */
+			do
+				rc = poll(&pfd, 1, 10000);
+			while (rc < 0 && errno == EINTR);
+			if (rc != 1)
 				T_FAIL("not woken by a frame (%u of %u received)", got,
 				       BURSTS * PER);
 			polls++;
