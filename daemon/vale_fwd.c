@@ -564,6 +564,9 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 		}
 		const struct fwd_ent *e = &b->ent[n];
 		uint32_t need = ok ? slots_for(e->len, o->buf_size) : 0, k0 = k;
+		/* by buffer swap (fwd_swap), which no offload work precedes */
+		bool swap = pool && ok && swap_ok(src, dp, o, e, b, need) &&
+			    need <= o->nslots - 1 && need <= UNM_MAX_FRAGS;
 		int r;
 
 		if (!ok) {
@@ -572,23 +575,7 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 			   sh->occ[src->idx] + need > VS_SHARE_ALPHA * (avail - need)) {
 			drop_to(src, dp, UNM_DROP_DST_FULL); /* over its share (see above) */
 			continue;
-		} else if (pool && swap_ok(src, dp, o, e, b, need) && need <= o->nslots - 1 &&
-			   need <= UNM_MAX_FRAGS) {
-			if (need > avail) {
-				drop_to(src, dp, UNM_DROP_DST_FULL);
-			} else if (!fwd_swap(vr, o, e, b, src->geom.vnet_hdr_len, &k)) {
-				vs_port_error(d, dp, "RX slot with buffer index outside [2, %u)",
-					      o->buf_count);
-				drop_to(src, dp, UNM_DROP_DST_ERR);
-				ok = false;
-			} else {
-				avail -= need;
-				src->st.tx_delivered++;
-				src->st.tx_swapped++;
-				dp->st.rx_frames++;
-				dp->st.rx_bytes += e->len;
-			}
-		} else if (vo) { /* offload hook: header copy/add/strip, segmentation */
+		} else if (vo && !swap) { /* offload hook: header copy/add/strip, segmentation */
 			r = vo_deliver(src, dp, o, &b->frag[e->frag], e->nfrags, e->len, &b->vi[n],
 				       &k, &avail);
 			if (r < 0) {
@@ -607,7 +594,8 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 			drop_to(src, dp, UNM_DROP_NO_ROOM);
 		} else if (need > avail) {
 			drop_to(src, dp, UNM_DROP_DST_FULL);
-		} else if (!fwd_copy(o, e, b, &k)) {
+		} else if (!(swap ? fwd_swap(vr, o, e, b, src->geom.vnet_hdr_len, &k)
+				  : fwd_copy(o, e, b, &k))) {
 			vs_port_error(d, dp, "RX slot with buffer index outside [2, %u)",
 				      o->buf_count);
 			drop_to(src, dp, UNM_DROP_DST_ERR);
@@ -615,6 +603,7 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 		} else {
 			avail -= need;
 			src->st.tx_delivered++;
+			src->st.tx_swapped += swap;
 			dp->st.rx_frames++;
 			dp->st.rx_bytes += e->len;
 			if (learn) /* members reach this sender through unmd */
