@@ -71,12 +71,12 @@ link_ovs() {
 		ovs_have || die "ovs: $OVS_WHY"
 		ovs_daemons $NS0 "$OVSD" || die "ovs: $OVS_WHY"
 		BENCH_PIDS+=($(cat "$OVSD"/*.pid))
-		ovs_vsctl "$OVSD" add-br br0 -- set bridge br0 datapath_type=netdev ||
+		ovs_vsctl "$OVSD" add-br ob$SUF -- set bridge ob$SUF datapath_type=netdev ||
 			die "ovs add-br"
 	fi
 	for k in 1 2; do
 		ns=$([ $k = 1 ] && echo $NS1 || echo $NS2)
-		ovs_vsctl "$OVSD" add-port br0 o$k$SUF -- set interface o$k$SUF type=tap ||
+		ovs_vsctl "$OVSD" add-port ob$SUF o$k$SUF -- set interface o$k$SUF type=tap ||
 			die "ovs add-port o$k$SUF"
 		for ((i = 0; i < 100; i++)); do
 			ip -n $NS0 link show o$k$SUF >/dev/null 2>&1 && break
@@ -86,11 +86,11 @@ link_ovs() {
 		ip -n $ns addr add 10.78.0.$k/24 dev o$k$SUF
 		ip -n $ns link set o$k$SUF up
 	done
-	ip -n $NS0 link set br0 up 2>/dev/null
+	ip -n $NS0 link set ob$SUF up 2>/dev/null
 }
 unlink_ovs() {
-	ovs_vsctl "$OVSD" del-port br0 o1$SUF
-	ovs_vsctl "$OVSD" del-port br0 o2$SUF
+	ovs_vsctl "$OVSD" del-port ob$SUF o1$SUF
+	ovs_vsctl "$OVSD" del-port ob$SUF o2$SUF
 	ip -n $NS1 link del o1$SUF 2>/dev/null
 	ip -n $NS2 link del o2$SUF 2>/dev/null
 }
