@@ -86,17 +86,24 @@ rx_packets() { grep 'RX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
 # random), loopback up, IPv6 off; a private unmd in NS0 on $TMPD/unmd.sock
 # (log $TMPD/unmd.log); ctl ARGS runs unm-ctl against it. The caller sets
 # TMPD, UNMD, CTL and defines die. Everything goes in bench_cleanup.
-netns3_up() {
-	local ns i
+# netns3_make PREFIX: only the namespaces (for a caller that starts unmd
+# its own way).
+netns3_make() {
+	local ns
 	SUF=$(printf '%04x%04x' $RANDOM $RANDOM)
 	NS0=${1}0$SUF NS1=${1}1$SUF NS2=${1}2$SUF
-	SOCK=$TMPD/unmd.sock
 	for ns in $NS0 $NS1 $NS2; do
 		ip netns add $ns || die "cannot create namespaces"
 		BENCH_NETNS+=($ns)
 		ip -n $ns link set lo up
 		ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
 	done
+}
+
+netns3_up() {
+	local i
+	netns3_make "$1"
+	SOCK=$TMPD/unmd.sock
 	ip netns exec $NS0 "$UNMD" -f -s "$SOCK" 2>"$TMPD/unmd.log" &
 	BENCH_PIDS+=($!)
 	for ((i = 0; i < 300; i++)); do [ -S "$SOCK" ] && break; sleep 0.01; done

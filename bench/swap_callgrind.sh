@@ -45,15 +45,8 @@ incl() {
 
 run_case() {
 	local c=$1 ns i up frames r p2 out=$TMPD/cg.$1
-	SUF=$(printf '%04x%04x' $RANDOM $RANDOM)
-	NS0=ucg0$SUF NS1=ucg1$SUF NS2=ucg2$SUF
+	netns3_make ucg
 	SOCK=$TMPD/unmd.$c.sock
-	for ns in $NS0 $NS1 $NS2; do
-		ip netns add $ns || die "cannot create namespaces"
-		BENCH_NETNS+=($ns)
-		ip -n $ns link set lo up
-		ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
-	done
 	ip netns exec $NS0 valgrind --tool=callgrind --callgrind-out-file="$out" \
 		"$UNMD" -f -s "$SOCK" 2>"$TMPD/unmd.$c.log" &
 	up=$!
