@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <stddef.h>
 #include "../lib/test.h"
+#include "../lib/unmd.h"
 #include "unm-memif.h"
 
 #define SLOTS 256u
@@ -171,38 +172,12 @@ static void master_down(struct master *m)
 		munmap(m->base[i], m->size[i]);
 }
 
-/* Every buffer the application holds is valid and held once. */
+/* Every buffer the application holds is valid and held once. The list's
+ * links live in the buffers: once the master wrote over them (as it may:
+ * unm(7)) the list is the application's loss. */
 static void check_buffers(void)
 {
-	struct unm_port_info info = { .sz = sizeof(info) };
-	struct unm_ring *rx = unm_ring_get(port, 0, 0);
-	uint32_t b = unm_nifp(port)->ni_bufs_head;
-	unsigned char *seen;
-	unsigned n = 0;
-
-	T_ASSERT_EQ(unm_port_info(port, &info), 0);
-	seen = calloc(info.buf_count, 1);
-	T_ASSERT(seen);
-	for (int tx = 0; tx < 2; tx++) {
-		struct unm_ring *r = unm_ring_get(port, tx, 0);
-
-		for (uint32_t i = 0; i < r->num_slots; i++) {
-			uint32_t x = r->slot[i].buf_idx;
-
-			if (x < 2 || x >= info.buf_count || seen[x]++)
-				T_FAIL("%s slot %u: buffer %u invalid or held twice", tx ? "TX" : "RX",
-				       i, x);
-		}
-	}
-	/* the list's links live in the buffers: once the master wrote over
-	 * them (as it may: unm(7)) the list is the application's loss */
-	for (; b && !scribbled; n++) {
-		if (b < 2 || b >= info.buf_count || seen[b]++ || n >= EXTRA)
-			T_FAIL("extra buffer %u invalid or held twice", b);
-		memcpy(&b, unm_buf(rx, b), sizeof(b));
-	}
-	T_ASSERT_EQ(n, scribbled ? 0 : EXTRA);
-	free(seen);
+	T_ASSERT_EQ(t_check_held_buffers(port, EXTRA, scribbled), scribbled ? 0 : EXTRA);
 }
 
 static void put_frames(unsigned n, uint8_t tag)

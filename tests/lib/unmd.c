@@ -36,6 +36,52 @@ const char *t_prog(const char *name)
 	return b;
 }
 
+int t_ctl_run(const char *args, char *out, size_t cap)
+{
+	char cmd[1024];
+	FILE *f;
+	size_t n;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>/dev/null", t_prog("unm-ctl"), args);
+	f = popen(cmd, "r");
+	T_ASSERT(f != NULL);
+	n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+unsigned t_check_held_buffers(struct unm_port *p, unsigned max, int skip_list)
+{
+	struct unm_port_info info = { .sz = sizeof(info) };
+	struct unm_ring *r = unm_ring_get(p, 1, 0);
+	unsigned char *seen;
+	unsigned n = 0;
+
+	T_ASSERT_EQ(unm_port_info(p, &info), 0);
+	seen = calloc(info.buf_count, 1);
+	T_ASSERT(seen);
+	for (int tx = 0; tx < 2; tx++) {
+		struct unm_ring *ring = unm_ring_get(p, tx, 0);
+
+		for (uint32_t i = 0; i < ring->num_slots; i++) {
+			uint32_t b = ring->slot[i].buf_idx;
+
+			if (b < 2 || b >= info.buf_count || seen[b]++)
+				T_FAIL("%s slot %u: buffer %u invalid or held twice", tx ? "TX" : "RX",
+				       i, b);
+		}
+	}
+	for (uint32_t b = skip_list ? 0 : unm_nifp(p)->ni_bufs_head; b; n++) {
+		if (b < 2 || b >= info.buf_count || seen[b]++ || n >= max)
+			T_FAIL("extra buffer %u invalid, held twice or past %u", b, max);
+		memcpy(&b, unm_buf(r, b), sizeof(b));
+	}
+	free(seen);
+	return n;
+}
+
 const char *t_unmd_sock(void)
 {
 	return sock_path;

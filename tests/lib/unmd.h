@@ -51,6 +51,10 @@ int t_port_offload(const char *name, struct unm_ctl_offload_info *oi);
 int t_list_ports(const char *sw, struct unm_ctl_port_info *out, int max);
 /* One control request without a reply payload (PORT_ADD, SWITCH_SET...). */
 int t_ctl(unsigned op, const char *name, const char *arg, uint32_t value);
+/* Run the built unm-ctl with ARGS (shell words, stderr discarded); its
+ * stdout, NUL-terminated and cut to CAP - 1 bytes, goes to OUT. Returns
+ * its exit code, -1 if it did not exit. */
+int t_ctl_run(const char *args, char *out, size_t cap);
 
 
 
@@ -59,6 +63,12 @@ int t_ctl(unsigned op, const char *name, const char *arg, uint32_t value);
  * Returns the number queued, or <0. */
 long t_blast(struct unm_port *p, const uint8_t dst[6], unsigned src_id, uint32_t seq0,
 	     unsigned n, size_t len, int timeout_ms);
+/* Check that every buffer P holds (ring 0's TX and RX slots, then, unless
+ * SKIP_LIST, its extra-buffer list from ni_bufs_head) is a valid index
+ * held once and that the list has at most MAX entries; fails the test
+ * otherwise. Returns the list's length (0 with SKIP_LIST: its links live
+ * in the buffers, which a peer may have written over). */
+unsigned t_check_held_buffers(struct unm_port *p, unsigned max, int skip_list);
 /* Shared page for forked test processes (MAP_SHARED, zeroed). */
 void *t_shared(size_t size);
 #endif

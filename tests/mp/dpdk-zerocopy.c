@@ -34,6 +34,7 @@
 #include <unm/ring.h>
 #include "../lib/test.h"
 #include "../lib/testpmd.h"
+#include "../lib/unmd.h"
 
 #define NTX   100000u
 #define NCHAIN  1000u
@@ -52,34 +53,7 @@ static struct unm_port_stats stats(void)
  * list holds EXTRA of them. */
 static void check_buffers(unsigned extra)
 {
-	struct unm_port_info info = { .sz = sizeof(info) };
-	struct unm_if *nifp = unm_nifp(port);
-	unsigned char *seen;
-	unsigned n = 0;
-
-	T_ASSERT_EQ(unm_port_info(port, &info), 0);
-	seen = calloc(info.buf_count, 1);
-	T_ASSERT(seen);
-	for (int tx = 0; tx < 2; tx++) {
-		struct unm_ring *r = unm_ring_get(port, tx, 0);
-
-		for (uint32_t i = 0; i < r->num_slots; i++) {
-			uint32_t b = r->slot[i].buf_idx;
-
-			if (b < 2 || b >= info.buf_count || seen[b]++)
-				T_FAIL("%s slot %u: buffer %u invalid or held twice", tx ? "TX" : "RX",
-				       i, b);
-		}
-	}
-	for (uint32_t b = nifp->ni_bufs_head; b; n++) {
-		struct unm_ring *r = unm_ring_get(port, 1, 0);
-
-		if (b < 2 || b >= info.buf_count || seen[b]++ || n > extra)
-			T_FAIL("extra buffer %u invalid or held twice", b);
-		memcpy(&b, unm_buf(r, b), sizeof(b));
-	}
-	T_ASSERT_EQ(n, extra);
-	free(seen);
+	T_ASSERT_EQ(t_check_held_buffers(port, extra, 0), extra);
 }
 
 static void null_tx(bool zc)

@@ -24,18 +24,7 @@ static char out[65536];
 
 static int ctl(const char *args)
 {
-	char cmd[1024];
-	FILE *f;
-	size_t n;
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "%s %s 2>/dev/null", t_prog("unm-ctl"), args);
-	f = popen(cmd, "r");
-	T_ASSERT(f != NULL);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return t_ctl_run(args, out, sizeof(out));
 }
 
 int main(void)
