@@ -29,5 +29,10 @@ void t_watchdog(unsigned seconds);
 const char *t_uniq(const char *base);
 /* Monotonic time in seconds. */
 double t_now(void);
+/* Point $UNM_DPDK_PLUGIN (unless set) at the libunm-dpdk.so of the build
+ * this test program is in ($(B)/tests/DIR/prog -> $(B)/libunm-dpdk.so) and
+ * skip if it is not there, then skip unless each NULL-terminated DPDK
+ * driver name (e.g. "net_tap") is installed as a PMD plugin. */
+void t_need_dpdk(const char *pmd, ...);
 
 #endif

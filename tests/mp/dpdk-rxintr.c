@@ -15,9 +15,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <glob.h>
-#include <libgen.h>
-#include <limits.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -165,27 +162,12 @@ static void open_port(const char *name)
 
 int main(void)
 {
-	char exe[PATH_MAX], plugin[PATH_MAX + 32], name[96];
+	char name[96];
 	struct unm_port_stats a, b;
 	double end;
-	ssize_t n;
-	glob_t g;
 
 	t_watchdog(120);
-	if (!getenv("UNM_DPDK_PLUGIN")) {  /* $(B)/tests/mp/this -> $(B)/libunm-dpdk.so */
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		T_ASSERT(n > 0);
-		exe[n] = '\0';
-		snprintf(plugin, sizeof(plugin), "%s/../../libunm-dpdk.so", dirname(exe));
-		setenv("UNM_DPDK_PLUGIN", plugin, 1);
-	}
-	if (access(getenv("UNM_DPDK_PLUGIN"), F_OK))
-		T_SKIP("%s not built (./configure found no libdpdk: apt-get install dpdk-dev)",
-		       getenv("UNM_DPDK_PLUGIN"));
-	if (glob("/usr/lib/*/dpdk/pmds-*/librte_net_tap.so", 0, NULL, &g) != 0 ||
-	    (globfree(&g), glob("/usr/lib/*/dpdk/pmds-*/librte_net_ring.so", 0, NULL, &g)) != 0)
-		T_SKIP("DPDK's net_tap or net_ring driver is not installed");
-	globfree(&g);
+	t_need_dpdk("net_tap", "net_ring", NULL);
 	if (geteuid() != 0)
 		T_SKIP("needs root (a network namespace and a tap)");
 	if (unshare(CLONE_NEWNET) != 0)

@@ -20,9 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
-#include <libgen.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -242,25 +239,11 @@ static void memif_run(const char *sock, bool zc)
 
 int main(void)
 {
-	char exe[PATH_MAX], plugin[PATH_MAX + 32], sock[64];
-	ssize_t n;
-	glob_t g;
+	char sock[64];
 
 	t_watchdog(240);
 	atexit(cleanup);
-	if (!getenv("UNM_DPDK_PLUGIN")) {  /* $(B)/tests/mp/this -> $(B)/libunm-dpdk.so */
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		T_ASSERT(n > 0);
-		exe[n] = '\0';
-		snprintf(plugin, sizeof(plugin), "%s/../../libunm-dpdk.so", dirname(exe));
-		setenv("UNM_DPDK_PLUGIN", plugin, 1);
-	}
-	if (access(getenv("UNM_DPDK_PLUGIN"), F_OK))
-		T_SKIP("%s not built (./configure found no libdpdk: apt-get install dpdk-dev)",
-		       getenv("UNM_DPDK_PLUGIN"));
-	if (glob("/usr/lib/*/dpdk/pmds-*/librte_net_null.so", 0, NULL, &g) != 0)
-		T_SKIP("DPDK's net_null driver is not installed (librte-net-null)");
-	globfree(&g);
+	t_need_dpdk("net_null", NULL);
 
 	null_run("dpdk:net_null0", true);
 	null_run("dpdk:net_null0@conf:zerocopy=0", false);
