@@ -380,7 +380,6 @@ static void port_item(struct unm_ctl_item *it, const struct vport *p)
 	mon_port_info(p, pi);
 }
 
-/* The vxlan item that follows a vxlan port's item in PORT_STATS. */
 /* An attached port's backend counters (unm_port_stats of its port). */
 static int backend_item(struct items *it, struct vport *p)
 {
@@ -414,6 +413,7 @@ static int backend_item(struct items *it, struct vport *p)
 	return 0;
 }
 
+/* The vxlan item that follows a vxlan port's item in PORT_STATS. */
 static int vxlan_item(struct items *it, struct vport *p)
 {
 	struct unm_port *up = vport_attached_port(p);
