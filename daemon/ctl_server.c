@@ -224,13 +224,20 @@ static int do_open_monitor(struct unmd *d, struct ctl_conn *c, const struct unm_
 		return fail(rep, rc, "monitor of %.100s: %s", req->name, err);
 	unmd_lock(d);
 	c->port = p;
-	*nfds = vport_csb_fds(p, fds, UNM_CTL_MAX_FDS);
-	rep->n_tx = p->n_in;
-	rep->n_rx = p->n_out;
+	if (p->dom) { /* zero-copy: a member of the target's domain */
+		*nfds = vdom_fds(p, fds, UNM_CTL_MAX_FDS, &rep->dom_member, &rep->dom_token);
+		rep->n_tx = rep->n_rx = 1;
+		snprintf(rep->msg, sizeof(rep->msg), "zero-copy monitor: member %u of its domain",
+			 rep->dom_member - 1);
+	} else {
+		*nfds = vport_csb_fds(p, fds, UNM_CTL_MAX_FDS);
+		rep->n_tx = p->n_in;
+		rep->n_rx = p->n_out;
+	}
 	rep->port_idx = p->idx;
 	rep->region_size = p->region_size;
 	unmd_unlock(d);
-	ulog("monitor (%s%s) of %s opened by pid %d uid %u",
+	ulog("%smonitor (%s%s) of %s opened by pid %d uid %u", rep->dom_member ? "zero-copy " : "",
 	     req->flags & UNM_CTL_OPEN_MON_TX ? "tx" : "", req->flags & UNM_CTL_OPEN_MON_RX ? "rx" : "",
 	     req->name, (int)c->pid, (unsigned)c->uid);
 	return 0;
@@ -1140,7 +1147,7 @@ void ctl_conn_gone(struct unmd *d, struct ctl_conn *c, const char *why)
 		return;
 	if (p->self_mon) {
 		unmd_lock(d);
-		mon_close(p);
+		mon_close(d, p);
 		p->owner = NULL;
 		unmd_unlock(d);
 		c->port = NULL;

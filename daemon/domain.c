@@ -78,6 +78,7 @@ struct vdomain {
 	uint64_t learn_mac;          /* last MAC learned as UPLINK (cache) */
 	uint64_t last_log;           /* sweep messages: one a second at most */
 	uint64_t cleared;            /* claims cleared by the sweep */
+	unsigned n_mon;              /* of n: zero-copy monitors (on no switch) */
 	uint64_t long_holds;         /* live holders seen holding >= VDOM_HOLD_NS */
 	int pidfd[UNM_DOM_MAX_MEMBERS];  /* each member's process, -1: unknown */
 	struct vdom_retired retired[VDOM_RETIRED];
@@ -586,7 +587,7 @@ void vdom_switch_changed(struct vswitch *sw)
 		struct unm_dom_hdr *h = unm_dom_hdr(dom->base);
 
 		UNM_WRITE_ONCE(h->lossless, sw->lossless);
-		UNM_WRITE_ONCE(h->outside, sw->n_active > dom->n);
+		UNM_WRITE_ONCE(h->outside, sw->n_active > dom->n - dom->n_mon);
 	}
 }
 
@@ -724,4 +725,61 @@ void vdom_sweep(struct unmd *d, uint64_t now)
 			}
 		}
 	}
+}
+
+/* ---- zero-copy RX monitors (monitor.c; lib/domain.c mon_handoff) ------------ */
+
+int vdom_mon_create(struct unmd *d, struct vport *t, pid_t pid, struct vport **pp, char *err,
+		    size_t errlen)
+{
+	struct vdomain *dom = t->dom;
+	struct unm_dom_member *tm = mb(t);
+	struct dom_vpriv *v;
+	struct vport *p;
+	int rc;
+
+	/* unmd's own record decides, not the shared word: one per target */
+	for (unsigned i = 0; i < dom->l.max_members; i++)
+		if (dom->members[i] && dom->members[i]->self_mon &&
+		    UNM_READ_ONCE(unm_dom_member(dom->base, &dom->l, i)->mon_of) ==
+			    ((struct dom_vpriv *)t->priv)->k + 1)
+			return snprintf(err, errlen, "%s:%s already has a zero-copy monitor",
+					t->sw->name, t->name), -EBUSY;
+	rc = vdom_port_create(d, dom->sw, dom->name, dom->uid, "monitor", &t->geom, &p, err,
+			      errlen);
+	if (rc)
+		return rc;
+	v = p->priv;
+	dom->n_mon++;
+	snprintf(p->type, sizeof(p->type), "monitor");
+	/* a monitor before it has a token: never a destination (live()) */
+	UNM_WRITE_ONCE(unm_dom_member(dom->base, &dom->l, v->k)->mon_of,
+		       ((struct dom_vpriv *)t->priv)->k + 1);
+	vdom_port_ready(p, pid);
+	/* after its token: T's next release hands frames over */
+	__atomic_store_n(&tm->rx_mon, v->k + 1, __ATOMIC_RELEASE);
+	*pp = p;
+	return 0;
+}
+
+void vdom_mon_gone(struct vport *mp, struct vport *t)
+{
+	struct dom_vpriv *v = mp->priv;
+	struct unm_dom_member *m = mb(mp);
+
+	if (t && t->dom == v->dom && UNM_READ_ONCE(mb(t)->rx_mon) == v->k + 1)
+		__atomic_store_n(&mb(t)->rx_mon, 0, __ATOMIC_RELEASE);
+	/* release: after rx_mon's clearing (lib/domain.c dmon_gone) */
+	__atomic_store_n(&m->mon_gone, 1, __ATOMIC_RELEASE);
+	efd_write(v->dom->wake[v->k]);
+}
+
+void vdom_mon_removed(struct unmd *d, struct vport *mp, struct vport *t)
+{
+	struct dom_vpriv *v = mp->priv;
+
+	if (t)
+		vdom_mon_gone(mp, t);
+	v->dom->n_mon--;
+	vdom_port_removed(d, mp);
 }

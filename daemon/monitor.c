@@ -271,7 +271,7 @@ void mon_round_end(struct vport *p, bool idle)
 	for (struct vmon *m = p->mons; m; m = m->next) {
 		struct vport *mp = m->port;
 
-		if (!m->owed || mp->errored || !(idle || mon_full_enough(mp)))
+		if (!m->owed || mp->errored || mp->dom || !(idle || mon_full_enough(mp)))
 			continue;
 		m->owed = false;
 		mp->ops->round_end(mp); /* [H4] fence, irq if appl_need_kick */
@@ -286,7 +286,7 @@ void mon_ring(struct unmd *d, struct vport *p, const struct vring *vr, bool in, 
 	unsigned dir = tx ? UNM_CTL_OPEN_MON_TX : UNM_CTL_OPEN_MON_RX;
 
 	for (struct vmon *m = p->mons; m; m = m->next)
-		if ((m->dirs & dir) && !m->port->errored)
+		if ((m->dirs & dir) && !m->port->errored && !m->port->dom)
 			mon_copy(d, p, m, vr, tx, from, to);
 }
 
@@ -300,7 +300,8 @@ void mon_frames(struct unmd *d, struct vport *p, const struct vring *vr, bool in
 		struct mon_out mo;
 		unsigned i;
 
-		if (!(m->dirs & dir) || m->port->errored || !mo_begin(d, m, vr, &mo))
+		if (!(m->dirs & dir) || m->port->errored || m->port->dom ||
+		    !mo_begin(d, m, vr, &mo))
 			continue;
 		for (i = 0; i < n && mo_put(d, p, &mo, vr, tx, fr[i].f, fr[i].nf, fr[i].len); i++)
 			;
@@ -320,6 +321,10 @@ void mon_port_gone(struct vport *p)
 		p->mons = m->next;
 		m->next = NULL;
 		m->target = NULL;
+		if (mp->dom) { /* zero-copy: p is still in the domain here */
+			vdom_mon_gone(mp, p);
+			continue;
+		}
 		for (unsigned i = 0; i < mp->n_in + mp->n_out; i++) {
 			struct vring *vr = i < mp->n_in ? &mp->in[i] : &mp->out[i - mp->n_in];
 
@@ -383,6 +388,72 @@ static struct vport *find_target(struct unmd *d, const struct unm_ctl_req *req, 
 	return found;
 }
 
+/*
+ * A zero-copy monitor (lib/domain.c mon_handoff) when it fits: an RX-only
+ * monitor (/r) of a domain member, asked by a client that can be a member
+ * (UNM_CTL_OPEN_DOMAIN) of the domain's uid. It joins the domain as a
+ * member that only receives: the target's rxsync hands it every frame
+ * the application releases, by buffer swap. Everyone else (other uids,
+ * administrators included, TX monitors, old clients) gets a copy monitor
+ * as before. 1: not applicable (copy monitor), else 0 or -errno.
+ */
+static int mon_open_zc(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
+		       struct vport **pp, char *err, size_t errlen)
+{
+	struct vport *t, *mp;
+	struct vmon *m;
+	unsigned n = 0;
+	int rc;
+
+	if ((req->flags & UNM_CTL_OPEN_MON_MASK) != UNM_CTL_OPEN_MON_RX ||
+	    !(req->flags & UNM_CTL_OPEN_DOMAIN))
+		return 1;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	unmd_lock(d);
+	t = find_target(d, req, err, errlen);
+	if (!t || !t->dom || t->uid != c->uid || !t->owner) {
+		unmd_unlock(d);
+		free(m);
+		return 1;
+	}
+	for (struct vmon *x = t->mons; x; x = x->next)
+		n++;
+	if (n >= MON_MAX_PER_PORT) {
+		snprintf(err, errlen, "%s:%s already has %u monitors", t->sw->name, t->name, n);
+		rc = -ENOSPC;
+	} else if (!(rc = vdom_mon_create(d, t, c->pid, &mp, err, errlen)) &&
+		   (rc = vs_uid_quota(d, c->uid, mp->region_size, err, errlen))) {
+		vdom_mon_removed(d, mp, t);
+		unmd_unlock(d);
+		mp->ops->destroy(mp);
+		free(m);
+		return rc;
+	}
+	if (rc) {
+		unmd_unlock(d);
+		free(m);
+		return rc;
+	}
+	m->port = mp;
+	m->target = t;
+	m->dirs = UNM_CTL_OPEN_MON_RX;
+	snprintf(m->sw, sizeof(m->sw), "%s", t->sw->name);
+	snprintf(m->name, sizeof(m->name), "%s", t->name);
+	mp->self_mon = m;
+	mp->idx = t->idx;
+	mp->uid = c->uid;
+	mp->owner = c;
+	m->next = t->mons;
+	t->mons = m;
+	m->all_next = all_mons;
+	all_mons = m;
+	unmd_unlock(d);
+	*pp = mp;
+	return 0;
+}
+
 int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 	     struct vport **pp, char *err, size_t errlen)
 {
@@ -390,8 +461,10 @@ int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 	struct vport *t, *mp;
 	struct vmon *m;
 	unsigned n = 0;
-	int rc;
+	int rc = mon_open_zc(d, c, req, pp, err, errlen);
 
+	if (rc <= 0)
+		return rc;
 	g.tx_rings = 1;           /* unused: a copy monitor only receives */
 	g.tx_slots = UNM_MIN_SLOTS;
 	if (!g.rx_rings) g.rx_rings = 1;
@@ -459,9 +532,12 @@ int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 	return 0;
 }
 
-void mon_close(struct vport *mp)
+void mon_close(struct unmd *d, struct vport *mp)
 {
 	struct vmon *m = mp->self_mon;
+
+	if (mp->dom)
+		vdom_mon_removed(d, mp, m->target);
 
 	if (m->target)
 		for (struct vmon **pm = &m->target->mons; *pm; pm = &(*pm)->next)

@@ -462,6 +462,16 @@ void vdom_switch_changed(struct vswitch *sw);
 void vdom_learn_uplink(struct vdomain *dom, const uint8_t *mac, uint64_t now_ns);
 /* Forwarding thread: repair stale or garbage ring claims (rate-limited). */
 void vdom_sweep(struct unmd *d, uint64_t now);
+/* Zero-copy RX monitor of domain member T (monitor.c, lock held): a new
+ * member of T's domain that receives only what T's rxsync hands over
+ * (lib/domain.c mon_handoff), opened by process PID; -EBUSY if T has one. */
+int vdom_mon_create(struct unmd *d, struct vport *t, pid_t pid, struct vport **pp, char *err,
+		    size_t errlen);
+/* Monitor MP's target T leaves (T may be NULL: already gone): T stops
+ * handing frames over, MP's client sees mon_gone. Lock held. */
+void vdom_mon_gone(struct vport *mp, struct vport *t);
+/* Monitor MP closes (target T or NULL): leaves the domain. Lock held. */
+void vdom_mon_removed(struct unmd *d, struct vport *mp, struct vport *t);
 
 /* monitor.c: monitors of switch ports (all with d->lock held) */
 struct vmon;
@@ -490,7 +500,7 @@ void mon_port_gone(struct vport *p);
 int mon_open(struct unmd *d, struct ctl_conn *c, const struct unm_ctl_req *req,
 	     struct vport **pp, char *err, size_t errlen);
 /* Control thread: unlink monitor P (its connection went); destroy P after. */
-void mon_close(struct vport *p);
+void mon_close(struct unmd *d, struct vport *p);
 /* Monitors charged to UID: returns their count, adds their region bytes
  * to *MEM. Lock held. */
 unsigned mon_uid_usage(uid_t uid, uint64_t *mem);

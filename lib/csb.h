@@ -79,5 +79,6 @@ struct unm_ctl_rep;
 UNM_HIDDEN int unm_dom_open(struct unm_port *p, int sock, const struct unm_ctl_rep *rep,
 			    int *fds, unsigned nfds);
 extern const struct unm_port_ops unm_dom_ops UNM_HIDDEN;
+extern const struct unm_port_ops unm_dom_mon_ops UNM_HIDDEN; /* zero-copy monitor */
 
 #endif

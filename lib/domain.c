@@ -152,6 +152,8 @@ void unm_dom_member_reset(void *base, const struct unm_dom_layout *l, unsigned k
 	m->up_need_kick = 1;
 	m->tx_frames = m->tx_bytes = m->tx_local = m->tx_up = m->tx_drops = m->rx_frames = 0;
 	m->tx_lost = 0;
+	m->rx_mon = m->mon_of = m->mon_gone = 0;
+	m->mon_handed = m->mon_drops = 0;
 	tx->head = tx->cur = 0;
 	tx->tail = l->nslots - 1;
 	rx->head = rx->cur = rx->tail = 0;
@@ -278,6 +280,11 @@ struct dom_priv {
 	int pend_dst;
 	uint64_t pend_bytes;
 	unsigned test_stall_us;                      /* test_stall() */
+	/* zero-copy RX monitor (mon_handoff): the buffer index each RX slot
+	 * had when rxsync handed it to the application, so a slot whose
+	 * buffer the application swapped away is not handed on */
+	uint32_t *rx_shadow;
+	bool is_mon;                                 /* this port is a monitor */
 };
 
 static inline uint32_t nxt(uint32_t i, uint32_t ns)
@@ -589,10 +596,13 @@ static bool copy_member(struct unm_port *p, struct dom_priv *dp, const struct un
 	return true;
 }
 
-/* Is member K a live destination other than us? (its token: unmd's word) */
+/* Is member K a live destination other than us? (its token: unmd's
+ * word; a zero-copy monitor is a member that takes no frames but its
+ * target's, mon_handoff) */
 static inline bool live(const struct dom_priv *dp, unsigned k)
 {
-	return k < dp->l.max_members && k != dp->me && UNM_READ_ONCE(dp->m[k]->token) != 0;
+	return k < dp->l.max_members && k != dp->me && UNM_READ_ONCE(dp->m[k]->token) != 0 &&
+	       UNM_READ_ONCE(dp->m[k]->mon_of) == 0;
 }
 
 /* Broadcast / unknown unicast, a run of one-slot frames [I, END): copies
@@ -811,19 +821,113 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	return 0;
 }
 
+/*
+ * Zero-copy RX monitor of this member (docs/architecture.md, "Monitors
+ * of domain ports"): hand the frames the application releases, [hwcur,
+ * head) of our RX ring, to the monitor's RX ring by swap, before [D3]
+ * gives those slots back to producers. We are then the only producer of
+ * the monitor's ring (it is no destination of anyone else: live()), and
+ * the hand-off happens in our own rxsync: no copy, no unmd.
+ *
+ * Buffer ownership: a buffer belongs to the one ring slot that names it.
+ * Until our release the frame's buffer X is in our RX slot (ours, the
+ * application's to read); the swap puts X into a free slot of the
+ * monitor's ring (the monitor's from our [D1] publish of its tail until
+ * its own [D3] release) and that slot's free buffer Y into our slot,
+ * which [D3] then offers to producers as any free slot. So the monitor
+ * never holds a buffer the monitored traffic waits for, and we never
+ * wait for the monitor: its ring full, its claim busy (one CAS attempt)
+ * or the slot's buffer not the one rxsync delivered (the application
+ * swapped it away; rx_shadow) and the frame is not handed on, counted in
+ * mon_drops. A monitor that stops draining only loses frames; a hostile
+ * one (garbage in its ring, ctail or rx_hwcur) garbles only what it sees:
+ * its free buffer indexes are checked as any destination's (a bad one
+ * becomes reserved buffer 1 in our slot, bad_buf, which producers skip).
+ */
+static void mon_handoff(struct unm_port *p, struct dom_priv *dp, struct unm_kring *kr,
+			uint32_t mk, uint32_t head)
+{
+	const uint32_t ns = dp->l.nslots, nb = dp->l.buf_count;
+	struct unm_slot *rxs = kr->ring->slot, *ms;
+	struct unm_dom_member *m;
+	uint32_t i = kr->hwcur, at = 0, start, space, handed = 0, dropped = 0;
+	uint64_t c;
+
+	/* untrusted (any member may write it): a monitor of ours, live */
+	if (mk >= dp->l.max_members || mk == dp->me)
+		return;
+	m = dp->m[mk];
+	ms = dp->rxs[mk];
+	c = __atomic_load_n(&m->ctail, __ATOMIC_RELAXED);
+	if (UNM_READ_ONCE(m->mon_of) != dp->me + 1 || !UNM_READ_ONCE(m->token) ||
+	    unm_dom_ct_token(c) != 0 ||
+	    !__atomic_compare_exchange_n(&m->ctail, &c, c | dp->token, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		space = 0;      /* busy or not ours: every frame is a drop */
+		c = 0;
+	} else {
+		c |= dp->token;
+		space = rx_space_at(dp, m, unm_dom_ct_tail(c), &at);
+	}
+	start = at;
+	while (i != head) {
+		uint32_t j = i, n = 0;
+		bool ok = true, more;
+
+		do { /* one frame: [i, j) */
+			uint32_t b = UNM_READ_ONCE(rxs[j].buf_idx);
+
+			more = UNM_READ_ONCE(rxs[j].flags) & UNM_NS_MOREFRAG;
+			ok = ok && b == dp->rx_shadow[j] && b - 2 < nb - 2;
+			n++;
+			j = nxt(j, ns);
+		} while (more && j != head && n < UNM_MAX_FRAGS);
+		if (ok && !more && n <= space) {
+			for (uint32_t x = i; x != j; x = nxt(x, ns)) {
+				struct unm_slot s = rxs[x];
+				uint32_t rb = UNM_READ_ONCE(ms[at].buf_idx); /* the monitor's */
+
+				if (unlikely(rb - 2 >= nb - 2)) {
+					p->st.bad_buf++;
+					rb = 1; /* reserved: inside the pool, never valid */
+				}
+				s.flags = (uint16_t)((s.flags & UNM_NS_MOREFRAG) | UNM_NS_BUF_CHANGED);
+				ms[at] = s;
+				rxs[x].buf_idx = rb;
+				rxs[x].len = 0;
+				rxs[x].flags = UNM_NS_BUF_CHANGED;
+				at = nxt(at, ns);
+			}
+			space -= n;
+			handed++;
+		} else {
+			dropped++;
+		}
+		i = j;
+	}
+	if (c && !unclaim(dp, mk, c, at, at != start)) {
+		dropped += handed; /* unmd cleared our claim: nothing published */
+		handed = 0;
+	}
+	dp->my->mon_handed += handed;
+	dp->my->mon_drops += dropped;
+}
+
 static int dom_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct dom_priv *dp = p->priv;
 	struct unm_dom_member *my = dp->my;
 	struct unm_slot *rxs = kr->ring->slot;
 	const uint32_t ns = kr->nslots, nb = dp->l.buf_count;
-	uint32_t t, limit;
+	uint32_t t, limit, *shadow;
 
 	if (UNM_READ_ONCE(my->cons_need_wake))
 		UNM_WRITE_ONCE(my->cons_need_wake, 0);
 	if (head != kr->hwcur) {
-		uint32_t wm;
+		uint32_t wm, mk = UNM_READ_ONCE(my->rx_mon);
 
+		if (unlikely(mk) && !dp->is_mon)
+			mon_handoff(p, dp, kr, mk - 1, head);
 		/* [D3] release: we are done with the slots before head. */
 		__atomic_store_n(&my->rx_hwcur, head, __ATOMIC_RELEASE);
 		kr->hwcur = head;
@@ -850,6 +954,8 @@ static int dom_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		p->st.bad_ring++;
 		return 0;
 	}
+	/* with a zero-copy monitor, remember what each slot delivers */
+	shadow = unlikely(UNM_READ_ONCE(my->rx_mon)) ? dp->rx_shadow : NULL;
 	for (uint32_t i = kr->hwtail; i != t; i = nxt(i, ns)) {
 		struct unm_slot *s = &rxs[i];
 		uint32_t b = UNM_READ_ONCE(s->buf_idx);
@@ -862,8 +968,12 @@ static int dom_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			s->buf_idx = 1;
 			s->len = 0;
 			s->flags = 0;
+			if (shadow)
+				shadow[i] = 1;
 			continue;
 		}
+		if (shadow)
+			shadow[i] = b;
 		p->st.rx_bytes += len;
 		p->st.rx_frames += !(UNM_READ_ONCE(s->flags) & UNM_NS_MOREFRAG);
 	}
@@ -1040,6 +1150,7 @@ static void dom_close(struct unm_port *p)
 		close(dp->ukick);
 	if (dp->sock >= 0)
 		close(dp->sock);
+	free(dp->rx_shadow);
 	free(dp);
 	p->priv = NULL;
 }
@@ -1060,6 +1171,55 @@ const struct unm_port_ops unm_dom_ops = {
 	.info = dom_info,
 };
 
+/*
+ * A zero-copy monitor of a member (monitor:valeX:P/r opened by a process
+ * of P's domain; daemon/domain.c vdom_mon_create): a member block of the
+ * domain whose RX ring only P's rxsync fills (mon_handoff). Its TX ring
+ * is unused (nothing put there is sent). When P leaves, unmd sets
+ * mon_gone: rxsync returns what is still queued, then -EPIPE.
+ */
+static bool dmon_gone(const struct dom_priv *dp)
+{
+	/* acquire: unmd sets it after clearing P's rx_mon */
+	return __atomic_load_n(&dp->my->mon_gone, __ATOMIC_ACQUIRE) != 0;
+}
+
+static int dmon_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	(void)kr;
+	(void)head;
+	if (p->error)
+		return p->error;
+	return dmon_gone(p->priv) ? -EPIPE : 0;
+}
+
+static int dmon_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	bool g = dmon_gone(p->priv);
+	int rc = dom_rxsync(p, kr, head);
+
+	if (rc == 0 && g && head == kr->hwtail)
+		return -EPIPE; /* monitored port gone, every frame consumed */
+	return rc;
+}
+
+static bool dmon_arm(struct unm_port *p, struct unm_kring *kr)
+{
+	if (!kr->dir)
+		return p->error || dmon_gone(p->priv);
+	return dom_arm(p, kr) || dmon_gone(p->priv);
+}
+
+const struct unm_port_ops unm_dom_mon_ops = {
+	.type = "monitor",
+	.txsync = dmon_txsync,
+	.rxsync = dmon_rxsync,
+	.arm = dmon_arm,
+	.wakeup = dom_wakeup,
+	.close = dom_close,
+	.info = dom_info,
+};
+
 /* unm_dom_open failed after mapping: undo, leaving the fds to the caller. */
 static int dom_undo(struct unm_port *p, struct dom_priv *dp, int rc)
 {
@@ -1067,6 +1227,7 @@ static int dom_undo(struct unm_port *p, struct dom_priv *dp, int rc)
 		close(p->epfd);
 	p->epfd = -1;
 	munmap(dp->base, dp->l.size);
+	free(dp->rx_shadow);
 	memset(&p->reg, 0, sizeof(p->reg));
 	p->reg.fd = -1;
 	free(p->tx);
@@ -1114,6 +1275,12 @@ int unm_dom_open(struct unm_port *p, int sock, const struct unm_ctl_rep *rep, in
 		return unm_seterr(-EBADMSG, "%s: member %u of a %u-member domain", p->name, k + 1,
 				  max);
 	}
+	dp->rx_shadow = calloc(dp->l.nslots, sizeof(*dp->rx_shadow));
+	if (!dp->rx_shadow) {
+		munmap(base, dp->l.size);
+		free(dp);
+		return -ENOMEM;
+	}
 	dp->base = base;
 	dp->pool = dp->base + dp->l.pool_ofs;
 	dp->me = k;
@@ -1143,9 +1310,13 @@ int unm_dom_open(struct unm_port *p, int sock, const struct unm_ctl_rep *rep, in
 	p->reg.buf_size = dp->l.buf_size;
 	p->reg.n_ifs = 0;
 	p->priv = dp;
-	p->ops = &unm_dom_ops;
+	dp->is_mon = p->spec.kind == UNM_KIND_MONITOR;
+	p->ops = dp->is_mon ? &unm_dom_mon_ops : &unm_dom_ops;
 	nifp = (struct unm_if *)((char *)dp->my + UNM_DOM_IF_OFS);
 	p->epfd = -1;
+	if (dp->is_mon && UNM_READ_ONCE(dp->my->mon_of) == 0)
+		return dom_undo(p, dp, unm_seterr(-EBADMSG, "%s: unmd made a monitor a plain "
+						  "domain member", p->name));
 	if ((rc = unm_port_bind_rings(p, nifp)))
 		return dom_undo(p, dp, rc);
 	if (p->n_tx != 1 || p->n_rx != 1 || p->tx[0].nslots != dp->l.nslots ||
@@ -1170,7 +1341,8 @@ int unm_dom_open(struct unm_port *p, int sock, const struct unm_ctl_rep *rep, in
 
 uint32_t unm_dom_member_of(const struct unm_port *p)
 {
-	const struct dom_priv *dp = p->ops == &unm_dom_ops ? p->priv : NULL;
+	const struct dom_priv *dp =
+		p->ops == &unm_dom_ops || p->ops == &unm_dom_mon_ops ? p->priv : NULL;
 
 	return dp ? dp->me + 1 : 0;
 }

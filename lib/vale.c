@@ -111,6 +111,9 @@ static int open_request(struct unm_port *p, const struct unm_open_opts *o, struc
 		snprintf(req.name, sizeof(req.name), "%s", p->spec.path);
 		req.flags = (p->spec.flags & UNM_SPEC_MON_TX ? UNM_CTL_OPEN_MON_TX : 0) |
 			    (p->spec.flags & UNM_SPEC_MON_RX ? UNM_CTL_OPEN_MON_RX : 0);
+		/* an RX monitor of a domain member may join its domain
+		 * (zero copy, lib/domain.c mon_handoff): unmd decides */
+		req.flags |= UNM_CTL_OPEN_DOMAIN;
 	} else {
 		req.flags = UNM_CTL_OPEN_DOMAIN; /* unmd decides (lib/domain.c) */
 	}
@@ -209,7 +212,8 @@ static int vale_open(struct unm_port *p, const struct unm_spec *s, const struct 
 		priv_free(v);
 		return unm_seterr(rc, "%s: %s", p->name, why);
 	}
-	if (rep.dom_member && p->spec.kind == UNM_KIND_VALE) {
+	if (rep.dom_member &&
+	    (p->spec.kind == UNM_KIND_VALE || p->spec.kind == UNM_KIND_MONITOR)) {
 		/* a trust-domain member: lib/domain.c takes the fds and the socket */
 		rc = unm_dom_open(p, v->sock, &rep, fds, rep.n_fds);
 		if (rc) {

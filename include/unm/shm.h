@@ -325,7 +325,13 @@ struct unm_dom_member {
 	uint32_t token;              /* occupant's token, 0 = free slot */
 	uint32_t pid;
 	uint32_t port_idx;           /* its index on the switch */
-	uint32_t __pad0[13];
+	/* zero-copy RX monitors (daemon/domain.c vdom_mon_create): in a
+	 * monitored member's block, rx_mon = the monitor's index + 1 (0:
+	 * none); in a monitor's block, mon_of = the monitored member's
+	 * index + 1 (a monitor is never a destination) and mon_gone = 1 once
+	 * the monitored port left. */
+	uint32_t rx_mon, mon_of, mon_gone;
+	uint32_t __pad0[10];
 	/* W:claim holder (producers of the RX ring), by CAS only */
 	uint64_t ctail;              /* token | rx_hwtail << 32; [D1] / [D2] */
 	uint32_t __pad1[14];
@@ -347,8 +353,11 @@ struct unm_dom_member {
 	/* W:owner: counters of frames unmd never sees (informational) */
 	uint64_t tx_frames, tx_bytes, tx_local, tx_up, tx_drops, rx_frames;
 	uint64_t tx_lost;            /* swapped in, not published: claim lost */
-	uint64_t __pad6[1];
-	uint8_t  __pad7[1024 - 448];
+	/* frames handed to the zero-copy RX monitor after their release /
+	 * released but not handed (its ring full or busy, buffer taken) */
+	uint64_t mon_handed;
+	uint64_t mon_drops;
+	uint8_t  __pad7[1024 - 456];
 };
 
 /* Layout pins: changing any of these is an UNM_SHM_VERSION bump. */
