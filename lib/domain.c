@@ -284,6 +284,11 @@ struct dom_priv {
 	 * had when rxsync handed it to the application, so a slot whose
 	 * buffer the application swapped away is not handed on */
 	uint32_t *rx_shadow;
+	/* ... and the buffer index each slot of the monitor's RX ring holds,
+	 * as we (its only producer) last wrote it, for the monitor whose
+	 * token is mon_tok: the buffer we take back from a slot is the one
+	 * we put there, whatever the monitor writes into its ring */
+	uint32_t *mon_buf, mon_tok;
 	bool is_mon;                                 /* this port is a monitor */
 };
 
@@ -839,10 +844,15 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
  * wait for the monitor: its ring full, its claim busy (one CAS attempt)
  * or the slot's buffer not the one rxsync delivered (the application
  * swapped it away; rx_shadow) and the frame is not handed on, counted in
- * mon_drops. A monitor that stops draining only loses frames; a hostile
- * one (garbage in its ring, ctail or rx_hwcur) garbles only what it sees:
- * its free buffer indexes are checked as any destination's (a bad one
- * becomes reserved buffer 1 in our slot, bad_buf, which producers skip).
+ * mon_drops. A monitor that stops draining only loses frames. The
+ * buffers we take back are the ones we gave (mon_buf: we are the ring's
+ * only producer), so what a monitor writes into its own ring (buffer
+ * indexes, lengths), its rx_hwcur (bounded by rx_space_at) or its ctail
+ * (a claim we find busy) garbles only what it sees. The monitor ring's
+ * buffers are read from the ring once, when we first see that monitor
+ * (its token), and range-checked; an index out of range leaves that
+ * slot unused. (A monitor maps the whole region, as every member does:
+ * writes elsewhere are a member's, within the domain's trust.)
  */
 static void mon_handoff(struct unm_port *p, struct dom_priv *dp, struct unm_kring *kr,
 			uint32_t mk, uint32_t head)
@@ -866,8 +876,18 @@ static void mon_handoff(struct unm_port *p, struct dom_priv *dp, struct unm_krin
 		space = 0;      /* busy or not ours: every frame is a drop */
 		c = 0;
 	} else {
+		uint32_t tok = UNM_READ_ONCE(m->token);
+
 		c |= dp->token;
 		space = rx_space_at(dp, m, unm_dom_ct_tail(c), &at);
+		if (tok != dp->mon_tok) { /* a new monitor: its ring's buffers */
+			for (uint32_t x = 0; x < ns; x++) {
+				uint32_t b = UNM_READ_ONCE(ms[x].buf_idx);
+
+				dp->mon_buf[x] = b - 2 < nb - 2 ? b : 0;
+			}
+			dp->mon_tok = tok;
+		}
 	}
 	start = at;
 	while (i != head) {
@@ -882,15 +902,14 @@ static void mon_handoff(struct unm_port *p, struct dom_priv *dp, struct unm_krin
 			n++;
 			j = nxt(j, ns);
 		} while (more && j != head && n < UNM_MAX_FRAGS);
+		for (uint32_t x = 0, y = at; ok && x < n && n <= space; x++, y = nxt(y, ns))
+			ok = dp->mon_buf[y] != 0; /* a slot whose buffer we know */
 		if (ok && !more && n <= space) {
 			for (uint32_t x = i; x != j; x = nxt(x, ns)) {
 				struct unm_slot s = rxs[x];
-				uint32_t rb = UNM_READ_ONCE(ms[at].buf_idx); /* the monitor's */
+				uint32_t rb = dp->mon_buf[at]; /* what we put there */
 
-				if (unlikely(rb - 2 >= nb - 2)) {
-					p->st.bad_buf++;
-					rb = 1; /* reserved: inside the pool, never valid */
-				}
+				dp->mon_buf[at] = s.buf_idx;
 				s.flags = (uint16_t)((s.flags & UNM_NS_MOREFRAG) | UNM_NS_BUF_CHANGED);
 				ms[at] = s;
 				rxs[x].buf_idx = rb;
@@ -1275,7 +1294,8 @@ int unm_dom_open(struct unm_port *p, int sock, const struct unm_ctl_rep *rep, in
 		return unm_seterr(-EBADMSG, "%s: member %u of a %u-member domain", p->name, k + 1,
 				  max);
 	}
-	dp->rx_shadow = calloc(dp->l.nslots, sizeof(*dp->rx_shadow));
+	dp->rx_shadow = calloc(2ull * dp->l.nslots, sizeof(*dp->rx_shadow));
+	dp->mon_buf = dp->rx_shadow ? dp->rx_shadow + dp->l.nslots : NULL;
 	if (!dp->rx_shadow) {
 		munmap(base, dp->l.size);
 		free(dp);
