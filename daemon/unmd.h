@@ -176,6 +176,14 @@ struct vport_ops {
 	int (*in_fetch)(struct vport *p, struct vring *vr, uint32_t *end);
 	/* Slots before upto are consumed: give them back to the owner. */
 	void (*in_release)(struct vport *p, struct vring *vr, uint32_t upto);
+	/* Optional: frames read in place from the owner's memory instead of
+	 * from slots (vport_attached.c: a backend with rx_pull), for a ring
+	 * with nothing in [vr->hwcur, ..): up to MAX frames into F[] (one
+	 * fragment each), their count, or 0 (in_fetch then: nothing, frames
+	 * in another form, or an error). On > 0 in_pull_done(N) must follow
+	 * within the same batch: it consumes the first N, the rest wait. */
+	unsigned (*in_pull)(struct vport *p, struct vring *vr, struct fwd_frag *f, unsigned max);
+	void (*in_pull_done)(struct vport *p, struct vring *vr, unsigned n);
 	/* Free slots are [vr->hwtail, *end). Returns 0 or -errno, as in_fetch. */
 	int (*out_space)(struct vport *p, struct vring *vr, uint32_t *end);
 	/* Slots [vr->hwtail, upto) have been filled: hand them to the owner. */

@@ -87,6 +87,8 @@ struct fwd_batch {
 	uint32_t fl_buf;
 	unsigned fl_last;                  /* pass 2: the last port a flood
 	                                      reaches (the one that may swap) */
+	bool pulled;                       /* frames read in place (fwd_ring_pull):
+	                                      no source slots, so no swap */
 };
 
 /* ---- fair share of destination rings (drop mode) ----------------------------
@@ -534,7 +536,8 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 	/* a domain's RX ring has other producers: no per-source shares */
 	struct vshare *sh = dp->sw->lossless || dp->dom ? NULL : o->share;
 	bool learn = dp->dom && dp->dom != src->dom;
-	bool pool = src->pool && src->pool == dp->pool; /* swap_ok's first test */
+	/* swap_ok's first test; frames read in place have no slot to swap */
+	bool pool = src->pool && src->pool == dp->pool && !b->pulled;
 
 	if (ok) {
 		int rc = dp->ops->out_space(dp, o, &end);
@@ -677,6 +680,59 @@ static void fwd_pass2(struct unmd *d, struct vswitch *sw, struct vport *src, str
 	}
 }
 
+/*
+ * One source ring whose frames the port hands over in place (in_pull: a
+ * vhost-user port's guest TX frames, in the guest's memory): one copy,
+ * from there to each destination, instead of the backend's copy into a
+ * slot and the switch's from the slot. NP frames in b->frag[], one
+ * fragment each; pass 1 is only the checks that fwd_gather makes of a
+ * one-slot frame (the port checked them already: kept, they cost two
+ * compares), then the lookup and pass 2 as for slots, without swapping.
+ * The frames not taken (lossless backpressure) stay with the port.
+ */
+static __attribute__((noinline)) unsigned fwd_ring_pull(struct unmd *d, struct vswitch *sw,
+							struct vport *src, struct vring *vr,
+							struct fwd_batch *b, uint64_t now,
+							unsigned np)
+{
+	unsigned n;
+
+	b->src_buf_size = UNM_MAX_FRAME; /* each fragment is its whole frame */
+	b->now = now;
+	b->n_ent = b->n_frag = np;
+	b->start = vr->hwcur;
+	for (unsigned i = 0; i < np; i++) {
+		struct fwd_ent *e = &b->ent[i];
+		uint32_t len = b->frag[i].len;
+
+		e->frag = i;
+		e->nfrags = 1;
+		e->len = len;
+		e->slot_end = vr->hwcur;
+		e->skip_after = false;
+		e->reason = len < 14 ? UNM_DROP_BAD_LEN : len > UNM_MAX_FRAME ? UNM_DROP_TOO_LONG : 0xff;
+		e->whole = e->reason == 0xff;
+		e->dst = e->reason == 0xff ? 0 : VS_DROP;
+	}
+	n = fwd_lookup(d, sw, src, vr, b, now);
+	b->pulled = true;
+	fwd_pass2(d, sw, src, vr, b, n);
+	b->pulled = false;
+	src->blocked = n < np;
+	sw->frames += n;
+	if (unlikely(src->mons) && n) { /* monitor hook, as in fwd_ring */
+		struct mon_frame *mf = b->mf;
+		unsigned m = 0;
+
+		for (unsigned i = 0; i < n; i++)
+			if (b->ent[i].whole)
+				mf[m++] = (struct mon_frame){ &b->frag[i], 1, b->ent[i].len };
+		mon_frames(d, src, vr, true, mf, m);
+	}
+	src->ops->in_pull_done(src, vr, n);
+	return n;
+}
+
 /* One source ring: returns the number of slots consumed. */
 static unsigned fwd_ring(struct unmd *d, struct vswitch *sw, struct vport *src,
 			 struct vring *vr, struct fwd_batch *b, uint64_t now)
@@ -685,12 +741,21 @@ static unsigned fwd_ring(struct unmd *d, struct vswitch *sw, struct vport *src,
 	unsigned n;
 	int rc;
 
+	if (src->ops->in_pull && (n = src->ops->in_pull(src, vr, b->frag, VS_BATCH)))
+		return fwd_ring_pull(d, sw, src, vr, b, now, n);
 	if ((rc = src->ops->in_fetch(src, vr, &end))) {
 		vs_port_failed(d, src, rc);
 		return 0;
 	}
-	if (end == vr->hwcur)
+	if (end == vr->hwcur) {
+		/* a port whose frames wait in its peer's memory (in_pull) was
+		 * blocked by its last pulled batch, not by slots: none wait
+		 * now, so pending() must look at it again (it asks the peer
+		 * for kicks) */
+		if (src->ops->in_pull)
+			src->blocked = false;
 		return 0;
+	}
 	b->src_buf_size = vr->buf_size;
 	b->now = now;
 	fwd_gather(src, vr, end, b);

@@ -30,6 +30,7 @@
 
 struct att_priv {
 	struct unm_port *port;
+	struct unm_pull pl[VS_BATCH]; /* in_pull's frames until in_pull_done */
 };
 
 static inline struct unm_port *P(struct vport *p)
@@ -53,6 +54,43 @@ static void att_in_release(struct vport *p, struct vring *vr, uint32_t upto)
 	vr->hwcur = upto;
 	vr->ring->head = vr->ring->cur = upto;
 	vr->dirty = true;
+}
+
+/*
+ * In place (vhost-user: the guest's frames in its memory): the switch
+ * copies each frame once, to its destination, instead of the backend
+ * copying it into a slot first. Only with the port's RX ring empty (no
+ * frame may overtake one in a slot); the release owed (dirty) goes with
+ * rx_pull, as with rxsync. The backend holds its lock from a pull to its
+ * done (its memory map cannot change in between).
+ */
+static unsigned att_in_pull(struct vport *p, struct vring *vr, struct fwd_frag *f, unsigned max)
+{
+	struct att_priv *ap = p->priv;
+	struct unm_port *up = ap->port;
+	int n;
+
+	if (vr->hwcur != vr->ring->tail || vr->skip)
+		return 0;
+	if (max > VS_BATCH)
+		max = VS_BATCH;
+	n = up->ops->rx_pull(up, &up->rx[vr->id], vr->hwcur, ap->pl, max);
+	vr->dirty = false;
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		f[i].buf = (const char *)ap->pl[i].buf;
+		f[i].len = ap->pl[i].len;
+	}
+	return (unsigned)n;
+}
+
+static void att_in_pull_done(struct vport *p, struct vring *vr, unsigned n)
+{
+	struct att_priv *ap = p->priv;
+	struct unm_port *up = ap->port;
+
+	up->ops->rx_pull_done(up, &up->rx[vr->id], ap->pl, n);
 }
 
 static int att_out_space(struct vport *p, struct vring *vr, uint32_t *end)
@@ -169,6 +207,24 @@ static const struct vport_ops attached_vport_ops = {
 	.fd = att_fd,
 };
 
+/* the same, for a backend that hands frames over in place (rx_pull) */
+static const struct vport_ops attached_pull_vport_ops = {
+	.type = "attached",
+	.in_fetch = att_in_fetch,
+	.in_release = att_in_release,
+	.in_pull = att_in_pull,
+	.in_pull_done = att_in_pull_done,
+	.out_space = att_out_space,
+	.out_publish = att_out_publish,
+	.round_end = att_round_end,
+	.want_kicks = att_want_kicks,
+	.pending = att_pending,
+	.on_wake = att_on_wake,
+	.set_error = att_set_error,
+	.destroy = att_destroy,
+	.fd = att_fd,
+};
+
 static void att_ring_setup(struct vring *vr, const struct unm_port *up, const struct unm_kring *kr)
 {
 	vr->ring = kr->ring;
@@ -235,7 +291,6 @@ int vport_attached_create(struct vport **pp, const char *sw, const char *label,
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	}
 	((struct att_priv *)p->priv)->port = up;
-	p->ops = &attached_vport_ops;
 	p->attached = true;
 	p->pool = up->pool;
 	/* a port's name is its name without options (detach, stats, monitor) */
@@ -252,6 +307,10 @@ int vport_attached_create(struct vport **pp, const char *sw, const char *label,
 	p->geom.vnet_hdr_len = UNM_READ_ONCE(unm_region_hdr(&up->reg)->vnet_hdr_len);
 	if (p->geom.vnet_hdr_len != 10 && p->geom.vnet_hdr_len != 12)
 		p->geom.vnet_hdr_len = 0;
+	/* in place only without a header: the backend's frames are then the
+	 * switch's frames as they are (vale_fwd.c, fwd_ring_pull) */
+	p->ops = up->ops->rx_pull && up->ops->rx_pull_done && !p->geom.vnet_hdr_len
+			 ? &attached_pull_vport_ops : &attached_vport_ops;
 	for (unsigned i = 0; i < up->n_rx; i++)
 		att_ring_setup(&p->in[i], up, &up->rx[i]);
 	for (unsigned i = 0; i < up->n_tx; i++)
@@ -262,5 +321,5 @@ int vport_attached_create(struct vport **pp, const char *sw, const char *label,
 
 struct unm_port *vport_attached_port(struct vport *p)
 {
-	return p->ops == &attached_vport_ops ? P(p) : NULL;
+	return p->ops == &attached_vport_ops || p->ops == &attached_pull_vport_ops ? P(p) : NULL;
 }

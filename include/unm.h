@@ -272,7 +272,10 @@ struct unm_port_stats {
 	uint64_t vnet_drops;            /* TX frames with a bad header (also in drops) */
 	/* Ports that can hand a slot's buffer to their device instead of
 	 * copying (dpdk:, memif: as slave; see unm(7) @conf:zerocopy), and
-	 * memif: counts its copies in both roles; 0 on the others: */
+	 * memif: counts its copies in both roles; vhost-user: counts the
+	 * guest's frames it copied into RX slots (inside unmd's switch the
+	 * rest, rx_frames - copy_rx_frames, were read in place and copied
+	 * once, to their destination); 0 on the others: */
 	uint64_t zc_tx_frames;          /* sent by lending the slot's buffer */
 	uint64_t zc_rx_frames;          /* received by a buffer swap */
 	uint64_t copy_tx_frames;        /* sent by copying the frame */

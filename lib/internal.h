@@ -352,6 +352,14 @@ struct unm_kring {
 
 struct unm_port;
 
+/* A received frame read in place from the peer's memory (rx_pull). */
+struct unm_pull {
+	const uint8_t *buf;         /* LEN bytes, readable until rx_pull_done; the
+	                               peer may still write them: read once */
+	uint32_t len;
+	uint32_t cookie;            /* the type's own (vhost-user: the chain head) */
+};
+
 struct unm_port_ops {
 	const char *type;
 	/* Fill port->reg, ->nifp, rings, ->epfd. Return 0 or -errno (set a
@@ -379,6 +387,21 @@ struct unm_port_ops {
 	 * failed part way: copes with p->priv NULL or partly built. The
 	 * port's epfd, region and rings are unm_close's (port.c), not this. */
 	void (*close)(struct unm_port *p);
+	/* Optional, for unmd's switch (daemon/vport_attached.c), which then
+	 * copies each frame once, from the peer's memory to its destination,
+	 * instead of from a slot the type filled: release [kr->hwcur, head)
+	 * as rxsync does and, if the ring then holds no frame, put up to MAX
+	 * received frames into PL (the type's plain form only: it stops at
+	 * anything else, which rxsync takes). Returns how many, or 0 (nothing
+	 * plain waits, or the port has an error: rxsync then, which reports
+	 * it). Never blocks. On > 0 the port stays locked for the caller:
+	 * rx_pull_done must follow before any other op on the port; it
+	 * consumes the first N <= the count (the rest stay with the peer)
+	 * and unlocks. */
+	int (*rx_pull)(struct unm_port *p, struct unm_kring *kr, uint32_t head,
+		       struct unm_pull *pl, unsigned max);
+	void (*rx_pull_done)(struct unm_port *p, struct unm_kring *kr, const struct unm_pull *pl,
+			     unsigned n);
 	/* Optional: fill type-specific info (mac, mtu). */
 	void (*info)(const struct unm_port *p, struct unm_port_info *info);
 };

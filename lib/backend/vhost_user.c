@@ -177,6 +177,41 @@ static int vhost_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	return rc;
 }
 
+/* rx_pull (see lib/internal.h): rxsync's work, with the guest's frames
+ * left in its memory for the caller, which holds the lock until
+ * vhost_rx_pull_done. */
+static int vhost_rx_pull(struct unm_port *p, struct unm_kring *kr, uint32_t head,
+			 struct unm_pull *pl, unsigned max)
+{
+	struct vu_dev *d = p->priv;
+	unsigned n;
+
+	pthread_mutex_lock(&d->lock);
+	ctl_maybe(d);
+	kr->hwcur = head;
+	/* frames in slots go first; an error is rxsync's to report */
+	n = kr->hwtail == head && !p->error ? vu_vq_pull(p, kr, pl, max) : 0;
+	if (!n) {
+		pthread_mutex_unlock(&d->lock);
+		return 0;
+	}
+	kr->armed = false;
+	d->waiting[VU_VQ_TX] = false;
+	return (int)n;
+}
+
+static void vhost_rx_pull_done(struct unm_port *p, struct unm_kring *kr,
+			       const struct unm_pull *pl, unsigned n)
+{
+	struct vu_dev *d = p->priv;
+
+	(void)kr;
+	vu_vq_pull_done(p, pl, n);
+	if (n)
+		progress(d, VU_VQ_TX);
+	pthread_mutex_unlock(&d->lock);
+}
+
 /*
  * The ring would block: ask the driver to kick (TX: guest RX buffers
  * added; RX: guest frames sent) and report whether, after the fence in
@@ -333,6 +368,8 @@ const struct unm_port_ops unm_vhost_ops = {
 	.open = vhost_open,
 	.txsync = vhost_txsync,
 	.rxsync = vhost_rxsync,
+	.rx_pull = vhost_rx_pull,
+	.rx_pull_done = vhost_rx_pull_done,
 	.arm = vhost_arm,
 	.wakeup = vhost_wakeup,
 	.close = vhost_close,

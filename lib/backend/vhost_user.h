@@ -229,6 +229,13 @@ UNM_HIDDEN void vu_vq_break(struct vu_dev *d, unsigned qi, const char *why, uint
 UNM_HIDDEN bool vu_vq_want_kicks(struct vu_dev *d, unsigned qi, bool on);
 /* Guest TX vq -> port RX ring: fill [kr->hwtail, ..) up to hwcur - 1. */
 UNM_HIDDEN void vu_vq_to_port(struct unm_port *p, struct unm_kring *kr);
+/* Guest TX vq, in place: up to MAX plain frames from the next avail entry
+ * into PL (pointers into guest memory, validated), their count; 0 when
+ * the next is not plain (vu_vq_to_port takes it). Lock held until
+ * vu_vq_pull_done, which returns the first N to the guest. */
+UNM_HIDDEN unsigned vu_vq_pull(struct unm_port *p, struct unm_kring *kr, struct unm_pull *pl,
+			       unsigned max);
+UNM_HIDDEN void vu_vq_pull_done(struct unm_port *p, const struct unm_pull *pl, unsigned n);
 /* Port TX ring [kr->hwcur, head) -> guest RX vq; advances kr->hwcur. */
 UNM_HIDDEN void vu_port_to_vq(struct unm_port *p, struct unm_kring *kr, uint32_t head);
 

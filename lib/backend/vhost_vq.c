@@ -460,6 +460,7 @@ void vu_vq_to_port(struct unm_port *p, struct unm_kring *kr)
 		if (tx_frame_1(d, kr, w.j, (uint16_t)head)) {
 			w.j = kr_next(kr, w.j);
 			p->st.rx_frames++;
+			p->st.copy_rx_frames++;
 			used_push(vq, (uint16_t)(vq->used_idx + done), (uint16_t)head, 0);
 			done++;
 			vq->last_avail++;
@@ -481,6 +482,7 @@ void vu_vq_to_port(struct unm_port *p, struct unm_kring *kr)
 			p->st.drops++;
 		} else {
 			p->st.rx_frames++;
+			p->st.copy_rx_frames++;
 		}
 		used_push(vq, (uint16_t)(vq->used_idx + done), (uint16_t)head, 0);
 		done++;
@@ -488,6 +490,73 @@ void vu_vq_to_port(struct unm_port *p, struct unm_kring *kr)
 	}
 	kr->hwtail = w.j;
 	used_publish(d, vq, done);
+}
+
+/*
+ * In place (unmd's switch, vu_vq_pull): the guest's frames as pointers
+ * into its memory, for a caller that copies each one once, straight to
+ * where it goes. Only the plain form is taken (tx_frame_1's: one
+ * device-readable descriptor, the guest's header and a frame of 14 bytes
+ * up to a slot's size) and only while the port's header is none (the
+ * guest's is skipped, as tx_frame_1 does then); anything else ends the
+ * run, and rxsync's walker takes it (with its checks, drops and breaks).
+ * Each descriptor is read once (untrusted) and translated with its whole
+ * length, so the pointers stay inside one mapped region; the bytes behind
+ * them are the guest's and may change while read (as a client's shared
+ * buffers may): the caller reads each field it needs once.
+ */
+unsigned vu_vq_pull(struct unm_port *p, struct unm_kring *kr, struct unm_pull *pl, unsigned max)
+{
+	struct vu_dev *d = p->priv;
+	struct vu_vq *vq = &d->vq[VU_VQ_TX];
+	unsigned ghl = d->guest_hdr_len, k = 0;
+	uint32_t maxlen = kr->buf_size < UNM_MAX_FRAME ? kr->buf_size : UNM_MAX_FRAME;
+	int n;
+
+	if (!vq->ready || vq->broken || d->port_hdr_len)
+		return 0;
+	n = avail_count(d, VU_VQ_TX);
+	if (n > (int)max)
+		n = (int)max;
+	for (; k < (unsigned)(n > 0 ? n : 0); k++) {
+		int head = avail_head(d, VU_VQ_TX, (uint16_t)(vq->last_avail + k));
+		const struct vring_desc *dp;
+		uint64_t addr;
+		uint32_t l;
+		uint16_t fl;
+		const uint8_t *ptr;
+
+		if (head < 0)
+			break; /* broken: what came before is fine */
+		dp = &vq->desc[head];
+		addr = UNM_READ_ONCE(dp->addr);
+		l = UNM_READ_ONCE(dp->len);
+		fl = UNM_READ_ONCE(dp->flags);
+		if ((fl & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE)) ||
+		    l < ghl + 14 || l - ghl > maxlen ||
+		    !(ptr = vu_mem_xlate(&d->mem, addr, l, false)))
+			break;
+		pl[k].buf = ptr + ghl;
+		pl[k].len = l - ghl;
+		pl[k].cookie = (uint16_t)head;
+	}
+	return k;
+}
+
+void vu_vq_pull_done(struct unm_port *p, const struct unm_pull *pl, unsigned n)
+{
+	struct vu_dev *d = p->priv;
+	struct vu_vq *vq = &d->vq[VU_VQ_TX];
+	uint64_t bytes = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		used_push(vq, (uint16_t)(vq->used_idx + i), (uint16_t)pl[i].cookie, 0);
+		bytes += pl[i].len;
+	}
+	vq->last_avail = (uint16_t)(vq->last_avail + n);
+	p->st.rx_frames += n;
+	p->st.rx_bytes += bytes;
+	used_publish(d, vq, (uint16_t)n);
 }
 
 /* ---- port TX ring -> guest RX virtqueue ------------------------------------ */
