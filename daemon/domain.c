@@ -769,7 +769,7 @@ void vdom_mon_gone(struct vport *mp, struct vport *t)
 
 	if (t && t->dom == v->dom && UNM_READ_ONCE(mb(t)->rx_mon) == v->k + 1)
 		__atomic_store_n(&mb(t)->rx_mon, 0, __ATOMIC_RELEASE);
-	/* release: after rx_mon's clearing (lib/domain.c dmon_gone) */
+	/* [D9] release: after rx_mon's clearing; pairs with [D10] */
 	__atomic_store_n(&m->mon_gone, 1, __ATOMIC_RELEASE);
 	efd_write(v->dom->wake[v->k]);
 }

@@ -51,6 +51,11 @@
  * may rewrite them at any time); a bad buffer index in the monitor's own
  * RX ring errors the monitor, never the monitored port.
  *
+ * Zero-copy RX monitors of domain ports (mon_open_zc) are members of the
+ * monitored port's domain (daemon/domain.c vdom_mon_create): they are on
+ * its mons list for listing and GONE, but the copy hooks skip them
+ * (mp->dom): the monitored member's own rxsync feeds them.
+ *
  * Threads and locking: mon_ring/mon_port_gone run with d->lock held
  * (forwarding thread, or control thread through vs_port_remove); mon_open
  * and mon_close are the control thread's, lock taken inside/held.

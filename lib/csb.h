@@ -74,7 +74,8 @@ UNM_HIDDEN void unm_vale_close(struct unm_port *p);
 
 /* domain.c: the port becomes member rep->dom_member - 1 of a trust
  * domain; FDS (NFDS of them) and SOCK become the port's on success
- * (p->ops is then unm_dom_ops); on failure they stay the caller's. */
+ * (p->ops is then unm_dom_ops, or unm_dom_mon_ops for a monitor); on
+ * failure they stay the caller's. */
 struct unm_ctl_rep;
 UNM_HIDDEN int unm_dom_open(struct unm_port *p, int sock, const struct unm_ctl_rep *rep,
 			    int *fds, unsigned nfds);

@@ -1199,7 +1199,7 @@ const struct unm_port_ops unm_dom_ops = {
  */
 static bool dmon_gone(const struct dom_priv *dp)
 {
-	/* acquire: unmd sets it after clearing P's rx_mon */
+	/* [D10] acquire: unmd sets it after clearing P's rx_mon [D9] */
 	return __atomic_load_n(&dp->my->mon_gone, __ATOMIC_ACQUIRE) != 0;
 }
 

@@ -23,7 +23,10 @@
  * asks the ends themselves (lib/zmon.c in copy mode, docs/zmon.md).
  *
  * Zero-copy monitors of pipe ends (/z) are lib/zmon.c's: monitor_open
- * hands the port over to unm_zmon_ops.
+ * hands the port over to unm_zmon_ops. An RX monitor of a trust-domain
+ * port whose domain is this process's uid is zero-copy too: unmd answers
+ * with a domain membership and lib/vale.c hands the port to lib/domain.c
+ * (unm_dom_mon_ops, fed by the monitored member's mon_handoff).
  *
  * Threads: the unm_port contract; everything else is lib/vale.c's.
  */
