@@ -862,6 +862,7 @@ static void mon_handoff(struct unm_port *p, struct dom_priv *dp, struct unm_krin
 	struct unm_dom_member *m;
 	uint32_t i = kr->hwcur, at = 0, start, space, handed = 0, dropped = 0;
 	uint64_t c;
+	bool wake;
 
 	/* untrusted (any member may write it): a monitor of ours, live */
 	if (mk >= dp->l.max_members || mk == dp->me)
@@ -924,7 +925,13 @@ static void mon_handoff(struct unm_port *p, struct dom_priv *dp, struct unm_krin
 		}
 		i = j;
 	}
-	if (c && !unclaim(dp, mk, c, at, at != start)) {
+	/* Wake a sleeping monitor only once a quarter of its ring is queued
+	 * or when our application has consumed everything (a lull), not per
+	 * release: a monitor that keeps up would otherwise cost us an
+	 * eventfd write per rxsync (unmd's copy monitors: MON_IRQ_DIV). */
+	wake = at != start && (head == kr->hwtail ||
+			       dist(UNM_READ_ONCE(m->rx_hwcur) % ns, at, ns) >= ns / 4);
+	if (c && !unclaim(dp, mk, c, at, wake)) {
 		dropped += handed; /* unmd cleared our claim: nothing published */
 		handed = 0;
 	}

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unm.h>
@@ -72,7 +73,8 @@ static struct unm_slot *next_rx(struct unm_port *p, struct unm_ring **rp, int *r
 	for (int i = 0; i < 2000 && unm_ring_empty(rx); i++) {
 		if ((*rc = unm_rxsync(p, 0)) < 0)
 			return NULL;
-		if (unm_ring_empty(rx) && unm_wait(p, UNM_WAIT_RX, 10) < 0 && errno != EINTR)
+		if (unm_ring_empty(rx) && (*rc = unm_wait(p, UNM_WAIT_RX, 10)) < 0 &&
+		    *rc != -EINTR)
 			return NULL;
 	}
 	*rp = rx;
@@ -83,6 +85,29 @@ static void release(struct unm_port *p, struct unm_ring *rx)
 {
 	unm_ring_advance(rx, unm_ring_next(rx, rx->head));
 	T_ASSERT_EQ(unm_rxsync(p, 0), 0);
+}
+
+/* The monitor asleep in unm_wait (a thread): woken by b's release. */
+static struct unm_port *g_mon;
+static volatile int g_woke;
+
+static void *sleeper(void *arg)
+{
+	double end = t_now() + 10; /* one wait, generous: no timer rescues it */
+
+	(void)arg;
+	while (t_now() < end) {
+		unm_rxsync(g_mon, 0);
+		if (!unm_ring_empty(unm_ring_get(g_mon, 0, 0))) {
+			g_woke = 1;
+			break;
+		}
+		int rc = unm_wait(g_mon, UNM_WAIT_RX, (int)((end - t_now()) * 1000) + 1);
+
+		if (rc < 0 && rc != -EINTR)
+			break;
+	}
+	return NULL;
 }
 
 /* As NOBODY: open its own domain port, then try to monitor vale0:b. */
@@ -169,6 +194,27 @@ int main(void)
 	T_ASSERT_EQ(bm->mon_handed, 300);
 	T_ASSERT_EQ(bm->mon_drops, 0);
 
+	/* a sleeping monitor is woken when b has consumed all it got */
+	{
+		pthread_t th;
+		double t0 = t_now();
+
+		g_mon = mon;
+		T_ASSERT_EQ(pthread_create(&th, NULL, sleeper, NULL), 0);
+		usleep(100000); /* not needed for correctness: lets it sleep */
+		send_one(a, mb, 400);
+		T_ASSERT((s = next_rx(b, &rx, &rc)) != NULL);
+		release(b, rx);
+		pthread_join(th, NULL);
+		if (!g_woke)
+			T_FAIL("monitor not woken by b's release (%.1f s)", t_now() - t0);
+		T_ASSERT((ms = next_rx(mon, &mrx, &rc)) != NULL);
+		T_ASSERT_EQ(t_frame_check((const uint8_t *)unm_buf(mrx, ms->buf_idx), ms->len),
+			    400);
+		release(mon, mrx);
+	}
+	T_ASSERT_EQ(bm->mon_handed, 301);
+
 	/* a monitor nobody reads: b still gets everything, the monitor what
 	 * fits in its ring, the rest is counted */
 	ns = unm_ring_get(b, 0, 0)->num_slots;
@@ -178,7 +224,7 @@ int main(void)
 		T_ASSERT_EQ(t_frame_check((const uint8_t *)unm_buf(rx, s->buf_idx), s->len), q);
 		release(b, rx);
 	}
-	T_ASSERT_EQ(bm->mon_handed, 300 + ns - 1);
+	T_ASSERT_EQ(bm->mon_handed, 301 + ns - 1);
 	T_ASSERT_EQ(bm->mon_drops, 3 * ns - (ns - 1));
 	for (uint32_t q = 1; q < ns; q++) {
 		T_ASSERT((ms = next_rx(mon, &mrx, &rc)) != NULL);
