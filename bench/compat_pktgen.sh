@@ -25,6 +25,10 @@
 # sender whose loop is as lean as unm-pktgen's, so the ratio is what the
 # compat layer itself costs (needs no netmap sources).
 #
+# RXCONF=@conf:bufsize=2048 (environment) gives the pipe the power-of-two
+# buffer stride pipes had before UNM_PIPE_DEF_BUF_SIZE (the receiver opens
+# first and so builds the region); empty, the pipe's default.
+#
 # usage: bench/compat_pktgen.sh [-v] [-g] [SECONDS] [ROUNDS]  (default 3 s, 5 rounds)
 #        bench/compat_pktgen.sh --one pktgen|gen|unm [-v] SECONDS
 # pkt-gen needs netmap's sources ($NETMAP_SRC, default /work/ext/netmap: a
@@ -73,6 +77,7 @@ if [ "${1:-}" = --one ]; then
 	else
 		rxn="$tag}0" txn="$tag{0" nmtx="netmap:$tag{0"
 	fi
+	rxn=$rxn${RXCONF:-}
 	rxlog=$log.rx
 	LD_LIBRARY_PATH=$STAGE/root/usr/lib "$PG" -f rx -i "$rxn" -a 1 -j -T 0 > "$rxlog" 2>&1 &
 	rxpid=$!

@@ -106,7 +106,8 @@ UNM_HIDDEN int unm_parse_name(const char *name, struct unm_spec *spec,
 /*
  * unm_spec_geometry - the geometry a port named SPEC gets: @conf values in
  * the name win over those already in O, then defaults fill what is still
- * 0 (1 ring each way, UNM_DEF_SLOTS, UNM_DEF_BUF_SIZE). Not range-checked.
+ * 0 (1 ring each way, UNM_DEF_SLOTS, UNM_DEF_BUF_SIZE or for a pipe
+ * UNM_PIPE_DEF_BUF_SIZE). Not range-checked.
  */
 struct unm_open_opts;
 UNM_HIDDEN void unm_spec_geometry(const struct unm_spec *spec, struct unm_open_opts *o);

@@ -91,7 +91,8 @@ void unm_spec_geometry(const struct unm_spec *s, struct unm_open_opts *o)
 	if (!o->rx_rings) o->rx_rings = 1;
 	if (!o->tx_slots) o->tx_slots = UNM_DEF_SLOTS;
 	if (!o->rx_slots) o->rx_slots = UNM_DEF_SLOTS;
-	if (!o->buf_size) o->buf_size = UNM_DEF_BUF_SIZE;
+	if (!o->buf_size)
+		o->buf_size = s->kind == UNM_KIND_PIPE ? UNM_PIPE_DEF_BUF_SIZE : UNM_DEF_BUF_SIZE;
 }
 
 char *unm_port_type_names(unsigned caps, char *buf, size_t len)

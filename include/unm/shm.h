@@ -78,6 +78,13 @@ extern "C" {
 #define UNM_MIN_BUF_SIZE   64
 #define UNM_MAX_BUF_SIZE   65536
 #define UNM_DEF_BUF_SIZE   2048
+/* A pipe's default: one cache line over 2048, so buffer i starts 33 lines
+ * after buffer i-1. At a power-of-two stride the first line of every
+ * buffer (all a short frame touches) falls into 1/32 of the cache's sets
+ * and the frames in flight on a pipe's two rings (2,048 lines) overflow
+ * those sets; at an odd count of lines they use every set, and a copy's
+ * source and destination no longer share their low 12 address bits. */
+#define UNM_PIPE_DEF_BUF_SIZE (UNM_DEF_BUF_SIZE + UNM_CACHELINE)
 #define UNM_DEF_SLOTS      1024
 #define UNM_MAX_FRAGS      64          /* slots in one MOREFRAG chain */
 #define UNM_MAX_FRAME      65535       /* bytes in one frame (all fragments) */
