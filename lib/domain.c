@@ -18,7 +18,11 @@
  * slots with its free RX slots (the whole slot goes over, the free
  * buffer comes back, as pipes do: no copy), publish the new rx_hwtail
  * and release the claim in one CAS from the word our claim made [D1],
- * wake it if it sleeps. If that CAS fails, unmd cleared our claim (it
+ * wake it if it sleeps. A run longer than DOM_PUB_CHUNK slots is
+ * published in pieces (publish_held: the same CAS keeping our token in
+ * the word), so the owner works on the first frames while we swap the
+ * rest; a holder that dies between two pieces leaves the published ones
+ * (unmd clears its claim, the word's tail half stays). If that CAS fails, unmd cleared our claim (it
  * does so only for holders it knows cannot write any more: it took us
  * for gone) or a member scribbled on the word: we publish nothing and
  * count the run in tx_lost. Frames for
@@ -37,11 +41,14 @@
  *
  * RX (dom_rxsync): release [hwcur, head) with one release store of
  * rx_hwcur [D3] (then wake producers in wait_mask), take [hwtail,
- * rx_hwtail) [D2], checking every new slot (buffer index, length).
+ * rx_hwtail) [D2], checking every new slot (buffer index, length) and
+ * writing its first word back (the slot lines then move to the next
+ * producer in one transfer each).
  *
- * Ordering: [D1] release CAS of ctail (new rx_hwtail, token 0) by the
- * claim holder <-> [D2] acquire load of ctail by the owner; [D3] release
- * of rx_hwcur <-> [D4] acquire by the next holder; [D5] owner sets
+ * Ordering: [D1] release CAS of ctail (new rx_hwtail, token 0; our
+ * token kept for a piece) by the claim holder <-> [D2] acquire load of
+ * ctail by the owner; [D3] release of rx_hwcur <-> [D4] acquire by the
+ * next holder; [D5] owner sets
  * cons_need_wake, full fence, re-reads rx_hwtail <-> [D6] holder
  * publishes, full fence, reads cons_need_wake. The claim CAS (acquire)
  * and the [D1] CAS order successive holders; unmd never clears a live
@@ -78,6 +85,9 @@
 #define PAGE 4096u
 #define CLAIM_TRIES 256   /* CAS attempts (with a pause) before giving up */
 #define DOM_SPIN_NS 50000 /* a ring keeps polling this long after it last moved */
+#define DOM_PUB_CHUNK 128 /* a longer run is published in pieces of this many slots */
+#define SWAP_PF 32        /* swap_in: slots ahead to prefetch (for writing) */
+#define MAC_PF 8          /* dom_txsync's stream path: frames ahead to prefetch */
 
 /* ---- layout (unmd and members) --------------------------------------------- */
 
@@ -382,6 +392,39 @@ static bool unclaim(struct dom_priv *dp, unsigned k, uint64_t held, uint32_t tai
 	return true;
 }
 
+/*
+ * Publish TAIL of M's ring (member K) while keeping its claim: a long run
+ * goes out in pieces, so the owner takes the first ones while we swap the
+ * rest. [D1] release CAS from *HELD to (our token, TAIL); *HELD follows.
+ * false: the word is not ours any more (as unclaim: nothing published).
+ * Then wake the owner if asleep ([D6], as unclaim does).
+ */
+static bool publish_held(struct dom_priv *dp, unsigned k, uint64_t *held, uint32_t tail)
+{
+	struct unm_dom_member *m = dp->m[k];
+	uint64_t old = *held, nw = unm_dom_ct(unm_dom_ct_token(old), tail);
+
+	if (!__atomic_compare_exchange_n(&m->ctail, &old, nw, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
+		return false;
+	*held = nw;
+	unm_smp_mb();
+	if (UNM_READ_ONCE(m->cons_need_wake))
+		efd_write(dp->wake[k]);
+	return true;
+}
+
+/* Slots of the next piece of a run from I (LEFT slots left): DOM_PUB_CHUNK,
+ * longer to end at a frame's end; LEFT if none before the run's end. */
+static uint32_t piece(const struct unm_slot *txs, uint32_t i, uint32_t left, uint32_t ns)
+{
+	uint32_t c = DOM_PUB_CHUNK;
+
+	while (c < left && (UNM_READ_ONCE(txs[(i + c - 1) % ns].flags) & UNM_NS_MOREFRAG))
+		c++;
+	return c < left ? c : left;
+}
+
 /* Free slots of member K's RX ring from tail T (a holder's: the one in
  * its claim word; else a hint); *AT = where to fill. Untrusted values
  * read once and bounded. */
@@ -447,7 +490,15 @@ static uint64_t swap_in(struct dom_priv *dp, struct unm_port *p, struct unm_slot
 			chunk = ns - j;
 		for (uint32_t k = 0; k < chunk; k++) {
 			struct unm_slot s = txs[t + k];
-			uint32_t rb = UNM_READ_ONCE(dst[j + k].buf_idx); /* from the ring's owner */
+			uint32_t rb;
+
+			/* The destination's slot lines come from its owner's
+			 * cache: ask for them (for writing, one transfer each)
+			 * a few lines ahead, so their latencies overlap
+			 * instead of adding up. */
+			if (!((j + k) & 3) && k + SWAP_PF < chunk)
+				__builtin_prefetch(&dst[j + k + SWAP_PF], 1);
+			rb = UNM_READ_ONCE(dst[j + k].buf_idx); /* from the ring's owner */
 
 			if (unlikely(rb - 2 >= nb - 2)) {
 				p->st.bad_buf++;
@@ -472,8 +523,9 @@ static uint32_t push_member(struct unm_port *p, struct dom_priv *dp, struct unm_
 			    uint32_t i, uint32_t end, uint32_t nfr, unsigned k, bool lossless)
 {
 	const uint32_t ns = dp->l.nslots;
-	uint32_t n = dist(i, end, ns), at = 0, space, m, fr = nfr;
+	uint32_t n = dist(i, end, ns), at = 0, space, m, fr = nfr, done = 0, pf;
 	uint64_t held;
+	bool ok = true;
 
 	/* drop mode, ring full (a hint read without the claim: the owner
 	 * only adds room): drop without writing its claim line, which the
@@ -491,12 +543,31 @@ static uint32_t push_member(struct unm_port *p, struct dom_priv *dp, struct unm_
 	at = unm_dom_ct_tail(held);
 	space = rx_space_at(dp, dp->m[k], at, &at);
 	m = space >= n ? n : fit(txs, i, end, space, ns, &fr); /* all fits: NFR frames */
-	if (m)
-		swap_in(dp, p, txs, i, dp->rxs[k], at, m);
-	if (unclaim(dp, k, held, m ? (at + m) % ns : unm_dom_ct_tail(held), m != 0))
+	/* a run longer than a piece: publish each piece as it is in, so
+	 * the owner works on it while we swap the rest (one publish at the
+	 * end would make it wait for the whole run, then us for it) */
+	while (m - done > DOM_PUB_CHUNK) {
+		uint32_t c = piece(txs, (i + done) % ns, m - done, ns);
+
+		if (c == m - done)
+			break;
+		swap_in(dp, p, txs, (i + done) % ns, dp->rxs[k], (at + done) % ns, c);
+		if (!publish_held(dp, k, &held, (at + done + c) % ns)) {
+			ok = false; /* claim cleared under us: nothing more goes in */
+			break;
+		}
+		done += c;
+	}
+	if (ok && m > done)
+		swap_in(dp, p, txs, (i + done) % ns, dp->rxs[k], (at + done) % ns, m - done);
+	if (ok && unclaim(dp, k, held, m ? (at + m) % ns : unm_dom_ct_tail(held), m != 0)) {
 		dp->c_local += m ? fr : 0;
-	else if (m)
-		lost(dp, fr);
+	} else if (m > done) {
+		/* the frames after the last piece published: lost */
+		fit(txs, (i + done) % ns, (i + m) % ns, m - done, ns, &pf);
+		dp->c_local += fr - pf;
+		lost(dp, pf);
+	}
 	if (m < n) {
 		if (lossless) {
 			dp->blocked = (int)k;
@@ -735,6 +806,13 @@ static int dom_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 				for (; j < lim; j++) {
 					const struct unm_slot *s = &txs[j];
 					uint32_t b = UNM_READ_ONCE(s->buf_idx);
+
+					/* buffer heads are 2 KB apart, all in a few
+					 * cache sets: fetch a later frame's MACs now
+					 * (a prefetch of a bad index faults nothing) */
+					if (j + MAC_PF < lim)
+						__builtin_prefetch(pool + (uint64_t)UNM_READ_ONCE(
+							s[MAC_PF].buf_idx) * bs);
 					uint16_t l = UNM_READ_ONCE(s->len);
 					uint64_t dm, sm;
 
@@ -939,6 +1017,12 @@ static void mon_handoff(struct unm_port *p, struct dom_priv *dp, struct unm_krin
 	dp->my->mon_drops += dropped;
 }
 
+/* A slot's first 8 bytes: buf_idx | len << 32 | flags << 48. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "dom_rxsync reads a slot's first 8 bytes as one little-endian word"
+#endif
+typedef uint64_t __attribute__((may_alias)) dom_slot_word;
+
 static int dom_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct dom_priv *dp = p->priv;
@@ -982,26 +1066,31 @@ static int dom_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	}
 	/* with a zero-copy monitor, remember what each slot delivers */
 	shadow = unlikely(UNM_READ_ONCE(my->rx_mon)) ? dp->rx_shadow : NULL;
+	/* Each new slot's first 8 bytes (buf_idx, len, flags) read once and
+	 * written back, as the pipe's check_rx_slots: a line we wrote goes to
+	 * the next producer in one transfer when it swaps into the slot,
+	 * one we only read would take two (a shared copy, then an
+	 * invalidation for its store). */
 	for (uint32_t i = kr->hwtail; i != t; i = nxt(i, ns)) {
-		struct unm_slot *s = &rxs[i];
-		uint32_t b = UNM_READ_ONCE(s->buf_idx);
-		uint16_t len = UNM_READ_ONCE(s->len);
+		dom_slot_word *wp = (dom_slot_word *)&rxs[i];
+		uint64_t w = UNM_READ_ONCE(*wp); /* untrusted */
+		uint32_t b = (uint32_t)w;
+		uint16_t len = (uint16_t)(w >> 32);
 
 		if (unlikely(b - 2 >= nb - 2 || len > dp->l.buf_size)) {
 			p->st.bad_buf += b - 2 >= nb - 2;
 			p->st.bad_len += !(b - 2 >= nb - 2);
 			p->st.drops++;
-			s->buf_idx = 1;
-			s->len = 0;
-			s->flags = 0;
+			UNM_WRITE_ONCE(*wp, 1); /* buffer 1, len 0, no flags */
 			if (shadow)
 				shadow[i] = 1;
 			continue;
 		}
 		if (shadow)
 			shadow[i] = b;
+		UNM_WRITE_ONCE(*wp, w);
 		p->st.rx_bytes += len;
-		p->st.rx_frames += !(UNM_READ_ONCE(s->flags) & UNM_NS_MOREFRAG);
+		p->st.rx_frames += !((uint16_t)(w >> 48) & UNM_NS_MOREFRAG);
 	}
 	kr->hwtail = t;
 	dp->rx_progress_ns = unm_now_ns();
