@@ -97,7 +97,10 @@ static int att_out_space(struct vport *p, struct vring *vr, uint32_t *end)
 {
 	struct unm_ring *r = vr->ring;
 
-	if (r->head == r->tail || vr->dirty) {
+	/* A port whose TX completes in the background (a tap's TX thread)
+	 * is synced every time: the tail it showed at the last sync is stale
+	 * and the room behind it would be a dst_full drop or a stall. */
+	if (r->head == r->tail || vr->dirty || P(p)->tx_async) {
 		int rc = unm_txsync(P(p), (int)vr->id);
 
 		vr->dirty = false;
@@ -268,6 +271,10 @@ int vport_attached_create(struct vport **pp, const char *sw, const char *label,
 	if (!o.vnet_hdr_len && (s.kind == UNM_KIND_TAP || s.kind == UNM_KIND_AFPACKET ||
 				s.kind == UNM_KIND_VXLAN) && s.vnet_hdr_len < 0)
 		o.vnet_hdr_len = UNM_TAP_ATTACH_VNET;
+	/* A tap's writes carry the receiving stack's work (lib/backend/tap.c):
+	 * a thread of their own keeps it off the forwarding thread. */
+	if (s.kind == UNM_KIND_TAP)
+		o.flags |= UNM_OPEN_TAP_TX_THREAD;
 	/* One trust domain: every port attached to a switch is unmd's own
 	 * (its rings are in unmd's memory, no client maps them), so those
 	 * whose type allows it (UNM_TYPE_SWAP) take their buffers from one

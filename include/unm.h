@@ -98,6 +98,14 @@ struct unm_open_opts {
  * on the pipes it opens. */
 #define UNM_OPEN_PIPE_COPY    0x4
 #define UNM_PIPE_COPY_MAX     256
+/* tap: each TX queue gets a writer thread of its own that writes the
+ * frames txsync hands over (the kernel's copy and the receiving stack's
+ * work then run on it, possibly another CPU); TX slots come back as the
+ * thread finishes them, so a txsync may return with fewer free slots than
+ * it was handed. The environment variable UNM_TAP_TX_THREAD=0 or 1
+ * overrides the flag for every tap the process opens. unmd sets it on the
+ * taps it attaches to a switch. Other port types ignore it. */
+#define UNM_OPEN_TAP_TX_THREAD 0x8
 
 /*
  * unm_open - open the port NAME and map its rings.

@@ -423,6 +423,9 @@ struct unm_port {
 	                               (which holds 16 bits: lo's 65536 does not fit) */
 	struct unm_port_stats st;
 	void *priv;                 /* backend state */
+	bool tx_async;              /* txsync may leave slots in flight (tail trails
+	                               head: a tap's TX thread); a later txsync
+	                               hands back what completed since */
 	struct unm_bufpool *pool;   /* ring buffers from this shared pool (spec.pool,
 	                               unm_port_create_self), NULL: the region's own.
 	                               Then reg.buf_count is the pool's and no

@@ -51,6 +51,21 @@
  * TX completes synchronously: when write() returns the kernel has copied
  * the frame, so txsync hands the slots straight back (tail = hwcur - 1).
  *
+ * TX writer thread (UNM_OPEN_TAP_TX_THREAD; unmd sets it on the taps it
+ * attaches): a write into a tun device costs the writer the kernel's copy
+ * of the frame and, inside the same call, the receiving stack's whole
+ * work on it (tun hands the skb to netif_rx and the softirq runs as the
+ * call returns): for a 64 KiB TSO frame of a TCP stream that is the
+ * receiver's TCP processing. On the thread that also serves a switch it
+ * serialises all of that onto one CPU. With the option each TX queue gets
+ * its own thread: txsync validates and describes the frames (no system
+ * call), the thread writes them in ring order (writev per frame) and the
+ * slots come back as it finishes them (tail trails hwcur: TX completes
+ * asynchronously, as a NIC's does). A full ring waits on an eventfd the
+ * thread signals (arm/wakeup); the thread sleeps on another after a short
+ * spin. Closing the port writes what was handed over before the thread
+ * exits. UNM_TAP_TX_THREAD=0/1 in the environment overrides the flag.
+ *
  * Notifications: level-triggered epoll on the queue fds. arm() adds EPOLLIN
  * (RX ring empty) or EPOLLOUT (a write returned EAGAIN) to the queue's
  * registration; level triggering means an event that arrived before the
@@ -71,6 +86,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <linux/if_tun.h>
 #include <linux/io_uring.h>
 #include <net/if.h>
@@ -78,11 +96,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #include "internal.h"
 #include "offload/offload.h"
@@ -99,11 +119,52 @@
 #define TAP_OFFLOADS     (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 #define TAP_OFFLOADS_USO (TUN_F_USO4 | TUN_F_USO6)
 
+/* The frame whose first TX slot is this one, as txsync validated it
+ * (threaded TX: the writer reads it, never the shared slot). */
+struct tap_txjob {
+	uint16_t nslots;         /* slots the frame spans (>= 1) */
+	uint8_t drop;            /* refused by txsync (counted there): skip it */
+	uint8_t hlen;            /* 0, or the vnet header length: hdr goes first */
+	uint8_t hdr[UNM_VNET_HDR_LEN_MRG]; /* the validated header, private */
+};
+
+/*
+ * A queue's TX writer thread (UNM_OPEN_TAP_TX_THREAD): txsync validates
+ * the frames and publishes them (ready); the thread writes them to the
+ * tun fd in ring order and publishes its progress (done); txsync hands
+ * back the slots before done. ready and done are the only indexes both
+ * threads touch (release/acquire); job[] and iov[] entries of a slot are
+ * written by txsync only while the slot is outside [done, ready), read
+ * by the writer only while it is inside.
+ */
+struct tap_txt {
+	pthread_t th;
+	bool started;
+	int fd;                  /* the queue's tun fd */
+	int kick_fd;             /* eventfd, blocking: txsync -> sleeping writer */
+	int done_fd;             /* eventfd in the port's epfd: writer -> waiter */
+	uint32_t nslots;
+	struct iovec *iov;       /* per slot: its validated piece of the frame */
+	struct tap_txjob *job;   /* per slot: the frame starting there */
+	uint32_t ready;          /* [txsync, release] slots before it are jobs */
+	uint32_t done;           /* [writer, release] slots before it are written */
+	int sleeping;            /* the writer is (about to be) asleep on kick_fd */
+	int want_done;           /* the TX ring is armed: signal done_fd */
+	int stop;                /* close: write what is ready, then exit */
+	int gone;                /* a write found the device gone */
+	uint64_t fails;          /* [writer] writes that failed (counted as sent) */
+	uint64_t fails_seen;     /* [txsync] of those, folded into the stats */
+};
+
 struct tap_queue {
 	int fd;                  /* /dev/net/tun, -1 if the pair is not bound */
 	uint32_t ev_reg;         /* EPOLLIN/EPOLLOUT now registered in epfd */
 	struct tap_uring *ur;    /* NULL: write() per frame */
+	struct tap_txt *txt;     /* NULL: txsync writes itself */
 };
+
+/* epoll tag of a queue's done_fd (tags below UNM_MAX_RINGS are tun fds) */
+#define TAP_EV_DONE 0x100u
 
 struct tap_priv {
 	char ifname[IFNAMSIZ];
@@ -118,6 +179,180 @@ struct tap_priv {
 };
 
 #define TAP_TUN_PATH "/dev/net/tun"
+
+/* ---- TX writer thread (UNM_OPEN_TAP_TX_THREAD) ---- */
+
+/* Writer spin before sleeping: long enough to catch the next sync of a
+ * busy switch round, short against the cost of a frame it writes. */
+#define TAP_TXT_SPIN 2000
+
+static inline void cpu_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static void txt_signal(int fd)
+{
+	uint64_t one = 1;
+
+	while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+/* Write the frame of job J (its slots from slot S on). Returns 0 or -errno
+ * of a write that cannot be retried; waits (poll) while tun is full. */
+static int txt_write(struct tap_txt *t, uint32_t s, const struct tap_txjob *j)
+{
+	struct iovec iov[TAP_FRAME_IOV];
+	int n = 0;
+
+	if (j->hlen) {
+		iov[n].iov_base = (void *)j->hdr;
+		iov[n++].iov_len = j->hlen;
+	}
+	for (unsigned k = 0; k < j->nslots && n < TAP_FRAME_IOV; k++) {
+		iov[n++] = t->iov[s];
+		s = s + 1 == t->nslots ? 0 : s + 1;
+	}
+	for (;;) {
+		ssize_t w = writev(t->fd, iov, n);
+		struct pollfd pf = { .fd = t->fd, .events = POLLOUT };
+
+		if (w >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != ENOBUFS)
+			return -errno;
+		if (__atomic_load_n(&t->stop, __ATOMIC_RELAXED))
+			return -errno; /* closing: do not wait for a stuck device */
+		(void)poll(&pf, 1, 20);
+	}
+}
+
+static void *txt_main(void *arg)
+{
+	struct tap_txt *t = arg;
+	uint32_t cur = __atomic_load_n(&t->done, __ATOMIC_RELAXED);
+
+	for (;;) {
+		uint32_t ready = __atomic_load_n(&t->ready, __ATOMIC_ACQUIRE);
+
+		if (cur == ready) {
+			uint64_t v;
+
+			if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE) &&
+			    __atomic_load_n(&t->ready, __ATOMIC_ACQUIRE) == cur)
+				break;
+			for (unsigned k = 0; k < TAP_TXT_SPIN && ready == cur; k++) {
+				cpu_pause();
+				ready = __atomic_load_n(&t->ready, __ATOMIC_ACQUIRE);
+			}
+			if (ready != cur)
+				continue;
+			/* [TT1] sleeping before the re-read of ready, full
+			 * fence; pairs with [TT2] in txsync */
+			__atomic_store_n(&t->sleeping, 1, __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&t->ready, __ATOMIC_ACQUIRE) == cur &&
+			    !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
+				while (read(t->kick_fd, &v, sizeof(v)) < 0 && errno == EINTR)
+					;
+			__atomic_store_n(&t->sleeping, 0, __ATOMIC_RELAXED);
+			continue;
+		}
+		while (cur != ready) {
+			const struct tap_txjob *j = &t->job[cur];
+			uint32_t next = cur + j->nslots;
+
+			if (!j->drop && !__atomic_load_n(&t->gone, __ATOMIC_RELAXED)) {
+				int e = txt_write(t, cur, j);
+
+				if (e == -EBADFD || e == -ENXIO || e == -ENODEV)
+					__atomic_store_n(&t->gone, 1, __ATOMIC_RELAXED);
+				else if (e)
+					__atomic_fetch_add(&t->fails, 1, __ATOMIC_RELAXED);
+			}
+			cur = next >= t->nslots ? next - t->nslots : next;
+			/* [TT3] the slot's buffer is read: it may go back */
+			__atomic_store_n(&t->done, cur, __ATOMIC_RELEASE);
+			/* [TT4] done before want_done, full fence; pairs with
+			 * [TT5] in arm() */
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&t->want_done, __ATOMIC_RELAXED) &&
+			    __atomic_exchange_n(&t->want_done, 0, __ATOMIC_RELAXED))
+				txt_signal(t->done_fd);
+		}
+	}
+	return NULL;
+}
+
+/* Stop the writer after it wrote what is ready, and free it (NULL: no-op). */
+static void txt_free(struct tap_txt *t)
+{
+	if (!t)
+		return;
+	if (t->started) {
+		__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
+		txt_signal(t->kick_fd);
+		pthread_join(t->th, NULL);
+	}
+	if (t->kick_fd >= 0)
+		close(t->kick_fd);
+	if (t->done_fd >= 0)
+		close(t->done_fd);
+	free(t->iov);
+	free(t->job);
+	free(t);
+}
+
+/* A writer thread for queue QI, whose TX ring KR has just been set up. */
+static int txt_start(struct unm_port *p, struct tap_queue *q, unsigned qi,
+		     const struct unm_kring *kr)
+{
+	struct tap_txt *t = calloc(1, sizeof(*t));
+	sigset_t all, old;
+	int rc;
+
+	if (!t)
+		return -ENOMEM;
+	q->txt = t;
+	t->fd = q->fd;
+	t->nslots = kr->nslots;
+	t->ready = t->done = kr->hwcur;
+	t->kick_fd = eventfd(0, EFD_CLOEXEC);
+	t->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t->iov = calloc(kr->nslots, sizeof(*t->iov));
+	t->job = calloc(kr->nslots, sizeof(*t->job));
+	if (t->kick_fd < 0 || t->done_fd < 0 || !t->iov || !t->job)
+		return unm_seterr(-ENOMEM, "tap: TX thread: %s", strerror(errno ? errno : ENOMEM));
+	if ((rc = unm_port_watch(p, t->done_fd, EPOLLIN, TAP_EV_DONE | qi)))
+		return rc;
+	/* signals stay with the application's threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&t->th, NULL, txt_main, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return unm_seterr(-rc, "tap: TX thread: %s", strerror(rc));
+	t->started = true;
+	(void)pthread_setname_np(t->th, "unm-tap-tx"); /* ps -L, tests */
+	return 0;
+}
+
+/* Fold what the writer counted into the port's stats (sync thread). */
+static void txt_fold(struct unm_port *p, struct tap_txt *t)
+{
+	uint64_t f = __atomic_load_n(&t->fails, __ATOMIC_RELAXED);
+
+	if (f != t->fails_seen) {
+		p->st.tx_frames -= f - t->fails_seen;
+		p->st.drops += f - t->fails_seen;
+		t->fails_seen = f;
+	}
+}
 
 
 /*
@@ -265,11 +500,24 @@ static void tap_free(struct tap_priv *tp)
 	if (!tp)
 		return;
 	for (unsigned i = 0; i < UNM_MAX_RINGS; i++) {
+		txt_free(tp->q[i].txt); /* before its fd closes */
 		tap_uring_free(tp->q[i].ur);
 		if (tp->q[i].fd >= 0)
 			close(tp->q[i].fd);
 	}
 	free(tp);
+}
+
+/* UNM_OPEN_TAP_TX_THREAD, unless the environment says otherwise:
+ * UNM_TAP_TX_THREAD=0 turns it off (unmd's attached taps, for A/B
+ * measurements), =1 on for every tap this process opens. */
+static bool tap_want_txt(const struct unm_open_opts *o)
+{
+	const char *e = getenv("UNM_TAP_TX_THREAD");
+
+	if (e && (!strcmp(e, "0") || !strcmp(e, "1")))
+		return e[0] == '1';
+	return (o->flags & UNM_OPEN_TAP_TX_THREAD) != 0;
 }
 
 static int tap_open(struct unm_port *p, const struct unm_spec *s, const struct unm_open_opts *o)
@@ -344,6 +592,12 @@ static int tap_open(struct unm_port *p, const struct unm_spec *s, const struct u
 	for (unsigned i = first; i < last; i++)
 		if ((rc = unm_port_watch(p, tp->q[i].fd, 0, i)))
 			goto fail;
+	if (tap_want_txt(o)) {
+		for (unsigned i = first; i < last && i < p->n_tx; i++)
+			if ((rc = txt_start(p, &tp->q[i], i, &p->tx[i])))
+				goto fail;
+		p->tx_async = true;
+	}
 	return 0;
 fail: /* unm_open tears the rest down (port_teardown, as unm_close) */
 	return rc;
@@ -621,11 +875,122 @@ static int tap_txsync_uring(struct unm_port *p, struct unm_kring *kr, uint32_t h
 	return rc;
 }
 
+/*
+ * Backpressure: the writer is more than half a ring behind (READY is what
+ * was handed over). Wait for it, at most TAP_TXT_WAIT_NS, on done_fd: a
+ * sender whose frames come faster than the device takes them (a switch
+ * reading another tap) must slow down to the writer's pace here, as it
+ * did when it wrote itself, instead of finding the ring full and
+ * dropping (a TCP stream then loses a segment per overrun). Returns the
+ * writer's done index.
+ */
+#define TAP_TXT_WAIT_NS 2000000L
+static uint32_t txt_wait_room(const struct unm_kring *kr, struct tap_txt *t, uint32_t ready)
+{
+	struct timespec t0, now;
+	uint32_t done;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pf = { .fd = t->done_fd, .events = POLLIN };
+		struct timespec ts = { 0, 0 };
+		long left;
+		uint64_t v;
+
+		__atomic_store_n(&t->want_done, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* [TT5] */
+		done = __atomic_load_n(&t->done, __ATOMIC_ACQUIRE);
+		if (kr_dist(kr, done, ready) <= kr->nslots / 2 ||
+		    __atomic_load_n(&t->gone, __ATOMIC_RELAXED))
+			return done;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = TAP_TXT_WAIT_NS - ((now.tv_sec - t0.tv_sec) * 1000000000L +
+					  (now.tv_nsec - t0.tv_nsec));
+		if (left <= 0)
+			return done;
+		ts.tv_nsec = left;
+		(void)ppoll(&pf, 1, &ts, NULL);
+		if (read(t->done_fd, &v, sizeof(v)) < 0) {
+			/* EAGAIN: woken by the timeout */
+		}
+	}
+}
+
+/*
+ * Threaded TX: validate the complete frames of [hwcur, head) as the other
+ * engines do (drops counted here), describe them in the writer's job and
+ * iov entries, publish them (ready) and wake the writer if it sleeps;
+ * hand back the slots the writer is done with. Frames count as sent when
+ * published (tx_frames: "handed to the port"); a write that fails later
+ * moves from tx_frames to drops at a later sync.
+ */
+static int tap_txsync_thread(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct tap_priv *tp = p->priv;
+	struct tap_txt *t = tp->q[kr->ringid].txt;
+	struct iovec iov[TAP_FRAME_IOV];
+	uint32_t i = kr->hwcur, done;
+
+	txt_fold(p, t);
+	if (__atomic_load_n(&t->gone, __ATOMIC_RELAXED))
+		tap_gone(p);
+	while (i != head && !p->error) {
+		struct tap_txjob *j = &t->job[i];
+		size_t total;
+		int n = tap_gather(p, kr, i, head, iov, &total), niov = n, gso = 0, first = 0;
+
+		if (n == 0)
+			break; /* chain continues past head: wait for the rest */
+		j->drop = 1;
+		j->hlen = 0;
+		j->nslots = (uint16_t)(n < 0 ? -n : n);
+		if (n < 0) {
+			p->st.drops++;
+		} else if (!tp->vnet || (gso = tap_vnet_tx(p, tp, iov, &niov, j->hdr)) >= 0) {
+			if (tp->vnet) {
+				j->hlen = (uint8_t)tp->vnet;
+				first = 1;
+			}
+			for (int k = first; k < niov; k++)
+				t->iov[kr_adv(kr, i, (unsigned)(k - first))] = iov[k];
+			j->drop = 0;
+			p->st.tx_frames++;
+			p->st.tx_bytes += total;
+			p->st.gso_tx_frames += (unsigned)gso;
+		}
+		i = kr_adv(kr, i, j->nslots);
+	}
+	if (i != kr->hwcur) {
+		/* [TT2] the jobs before ready, then sleeping, full fence;
+		 * pairs with [TT1] in the writer */
+		__atomic_store_n(&t->ready, i, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&t->sleeping, __ATOMIC_RELAXED))
+			txt_signal(t->kick_fd);
+		kr->hwcur = i;
+	}
+	done = __atomic_load_n(&t->done, __ATOMIC_ACQUIRE); /* [TT3] */
+	if (kr_dist(kr, done, i) > kr->nslots / 2)
+		done = txt_wait_room(kr, t, i);
+	if (done != i) {
+		/* Slots still in flight: whoever waits for room (a switch
+		 * that must not drop, a sender with a partly full ring) hears
+		 * of the next ones the writer finishes. [TT5] as in arm(). */
+		__atomic_store_n(&t->want_done, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		done = __atomic_load_n(&t->done, __ATOMIC_ACQUIRE);
+	}
+	kr->hwtail = done == 0 ? kr->nslots - 1 : done - 1;
+	return p->error;
+}
+
 static int tap_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct tap_priv *tp = p->priv;
 
 	kr->armed = false;
+	if (tp->q[kr->ringid].txt)
+		return tap_txsync_thread(p, kr, head);
 	if (tp->q[kr->ringid].ur)
 		return tap_txsync_uring(p, kr, head);
 	return tap_txsync_write(p, kr, head);
@@ -725,8 +1090,20 @@ static void tap_q_update(struct unm_port *p, unsigned qi, uint32_t want)
 static bool tap_arm(struct unm_port *p, struct unm_kring *kr)
 {
 	struct tap_priv *tp = p->priv;
+	struct tap_txt *t = tp->q[kr->ringid].txt;
 
 	kr->armed = true;
+	if (!kr->dir && t) {
+		uint32_t done;
+
+		/* [TT5] want_done before re-reading done, full fence; pairs
+		 * with [TT4] in the writer. Slots came back since the sync:
+		 * no need to wait. */
+		__atomic_store_n(&t->want_done, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		done = __atomic_load_n(&t->done, __ATOMIC_ACQUIRE);
+		return kr->hwtail != (done == 0 ? kr->nslots - 1 : done - 1);
+	}
 	tap_q_update(p, kr->ringid, tp->q[kr->ringid].ev_reg | (kr->dir ? EPOLLIN : EPOLLOUT));
 	return false; /* level-triggered: nothing can be missed */
 }
@@ -737,12 +1114,24 @@ static bool tap_arm(struct unm_port *p, struct unm_kring *kr)
 static int tap_wakeup(struct unm_port *p)
 {
 	struct tap_priv *tp = p->priv;
-	struct epoll_event ev[UNM_MAX_RINGS];
-	int n = epoll_wait(p->epfd, ev, UNM_MAX_RINGS, 0);
+	struct epoll_event ev[2 * UNM_MAX_RINGS];
+	int n = epoll_wait(p->epfd, ev, 2 * UNM_MAX_RINGS, 0);
 
 	for (int k = 0; k < n; k++) {
 		unsigned qi = ev[k].data.u32;
 
+		if ((qi & TAP_EV_DONE) && (qi & ~TAP_EV_DONE) < tp->nq &&
+		    tp->q[qi & ~TAP_EV_DONE].txt) {
+			uint64_t v;
+
+			qi &= ~TAP_EV_DONE;
+			if (read(tp->q[qi].txt->done_fd, &v, sizeof(v)) < 0) {
+				/* nothing to drain: EAGAIN */
+			}
+			if (qi < p->n_tx)
+				p->tx[qi].armed = false;
+			continue;
+		}
 		if (qi >= tp->nq)
 			continue;
 		if (ev[k].events & (EPOLLERR | EPOLLHUP))
@@ -757,8 +1146,8 @@ static int tap_wakeup(struct unm_port *p)
 
 		if (qi < p->n_rx && p->rx[qi].armed)
 			want |= EPOLLIN;
-		if (qi < p->n_tx && p->tx[qi].armed)
-			want |= EPOLLOUT;
+		if (qi < p->n_tx && p->tx[qi].armed && !tp->q[qi].txt)
+			want |= EPOLLOUT; /* a writer thread waits for room itself */
 		tap_q_update(p, qi, want);
 	}
 	return p->error;
