@@ -368,7 +368,8 @@ struct unm_port_ops {
 	int (*open)(struct unm_port *p, const struct unm_spec *spec,
 		    const struct unm_open_opts *opts);
 	/* Move [kr->hwcur, head) out; update kr->hwcur/hwtail. HEAD has been
-	 * validated. Return 0 or -errno. Must not block. */
+	 * validated. Return 0 or -errno. Must not block (a tap with a TX
+	 * thread waits at most 2 ms for it: backpressure). */
 	int (*txsync)(struct unm_port *p, struct unm_kring *kr, uint32_t head);
 	/* Release [kr->hwcur, head); bring new frames: kr->hwtail. */
 	int (*rxsync)(struct unm_port *p, struct unm_kring *kr, uint32_t head);
