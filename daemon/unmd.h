@@ -67,6 +67,8 @@ struct vring {
 	bool waking;               /* out (client): interrupted, has not released
 	                              a slot since (vport_csb.c) */
 	bool yielded;              /* out: the thread yielded the CPU for it since */
+	bool owed;                 /* in (CSB): TX-completion interrupt deferred
+	                              while this ring drains (vport_csb.c) */
 	bool dirty;                /* in-daemon port: a sync is owed */
 	bool skip;                 /* in: inside an over-long chain being dropped */
 	struct vshare *share;      /* out: who holds which slot (vale_fwd.c), or NULL */

@@ -18,8 +18,9 @@
  *   [H2] release of h2a.hwtail        pairs with [A2] (client acquire)
  *   [H3] kern_need_kick = 1, full fence (vale_thread.c: vs_sleep), re-read
  *        a2h.head (pending)           pairs with [A3]
- *   [H4] hwtail published, full fence, read appl_need_kick (round_end)
- *                                      pairs with [A4]
+ *   [H4] hwtail published, full fence, read appl_need_kick (round_end;
+ *        a TX ring's interrupt may be owed to a later round_end, which
+ *        fences again: tx_wake_later)  pairs with [A4]
  *   [H5] exchange of appl_need_kick with 0 before the interrupt it asked
  *        for (round_end: fire)        pairs with [A4]
  * Threads: forwarding thread for the ops; control thread for create,
@@ -160,6 +161,37 @@ static bool yield_owed(struct vport *p)
 	return owed;
 }
 
+/*
+ * TX-completion moderation (virtio-net's delayed TX callback): a client
+ * that arms a TX ring waits for room, and the room it finds decides how
+ * many frames it sends per wake-up. Interrupted at the first round that
+ * took anything, it refills one round's worth (at most VS_BATCH) per
+ * wake-up whatever its ring size, and on a loaded host falls into
+ * lock-step with small rounds. So while this thread keeps taking frames
+ * from an armed ring and more than half of the ring is still waiting,
+ * the interrupt is owed, not sent: the client is woken once at least half
+ * of its ring is free. A round that takes nothing from an owing ring
+ * (drained, blocked by a lossless destination, or the thread going idle:
+ * every round calls round_end) sends it at once, so no wake-up waits on
+ * anything but this ring's own progress.
+ * The pending count uses the client's head as of the arm, not as fetched
+ * at the start of the round: a client that refilled and armed during the
+ * round is owed its interrupt from then. The arm is read with acquire
+ * and the client published head before it ([A1], then its [A3] fence),
+ * so the head read after it is at least that one. Untrusted: an
+ * impossible head sends the interrupt (the next fetch errors the port);
+ * any head only delays the client's own interrupt.
+ */
+static inline bool tx_wake_later(const struct vring *vr)
+{
+	uint32_t head;
+
+	if (!__atomic_load_n(&vr->csb->a2h.appl_need_kick, __ATOMIC_ACQUIRE))
+		return false; /* not armed: nothing to send or owe */
+	head = UNM_READ_ONCE(vr->csb->a2h.head);
+	return head < vr->nslots && vr_dist(vr, vr->hwcur, head) >= vr->nslots / 2;
+}
+
 static int csb_round_end(struct vport *p)
 {
 	struct vring *rings[2] = { p->in, p->out };
@@ -168,7 +200,7 @@ static int csb_round_end(struct vport *p)
 
 	for (int d = 0; d < 2 && !any; d++)
 		for (unsigned i = 0; i < counts[d]; i++)
-			any |= rings[d][i].progress;
+			any |= rings[d][i].progress || rings[d][i].owed;
 	if (!any)
 		return 0;
 	/* [H4] full fence: hwtail stores / appl_need_kick loads; pairs with
@@ -178,12 +210,17 @@ static int csb_round_end(struct vport *p)
 		for (unsigned i = 0; i < counts[d]; i++) {
 			struct vring *vr = &rings[d][i];
 
-			if (vr->progress && fire(vr->csb)) {
+			if (d == 0 && vr->progress && tx_wake_later(vr)) {
+				vr->owed = true; /* the client's arm stays set */
+				vr->progress = false;
+				continue;
+			}
+			if ((vr->progress || vr->owed) && fire(vr->csb)) {
 				irq(p, vr);
 				if (d == 1)
 					vr->waking = true;
 			}
-			vr->progress = false;
+			vr->progress = vr->owed = false;
 		}
 	return yield_owed(p);
 }
@@ -262,7 +299,7 @@ void vport_csb_reset(struct vport *p)
 		vr->seen_head = vr->hwcur;
 		vr->skip = false;
 		vr->progress = false;
-		vr->waking = vr->yielded = false;
+		vr->waking = vr->yielded = vr->owed = false;
 		vr->ring->head = vr->ring->cur = vr->hwcur;
 		vr->ring->tail = vr->hwtail;
 		e->a2h.head = e->a2h.cur = vr->hwcur;
