@@ -555,6 +555,49 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 	} else {
 		k = 0;
 	}
+	if (ok && (f == FWD_NONE || u == FWD_NONE) && !vo && !pool && !learn) {
+		/* The common stream: one list (unicast frames to DP, or the
+		 * floods, e.g. to a receiver whose MAC is not learned yet),
+		 * plain copies (no header work, no swap, no domain learning).
+		 * The same checks in the same order as the loop below, with
+		 * the counters and the share bookkeeping summed once for the
+		 * run: every slot filled here, [k0, k), is SRC's. Stops at a
+		 * bad destination slot and leaves the rest to the loop below
+		 * (dst_err). */
+		uint16_t *lp = f == FWD_NONE ? &u : &f;
+		uint32_t k0 = k, occ = sh ? sh->occ[src->idx] : 0;
+		uint64_t frames = 0, bytes = 0;
+
+		for (; *lp != FWD_NONE; *lp = b->ent[*lp].next) {
+			const struct fwd_ent *e = &b->ent[*lp];
+			uint32_t need = e->len <= o->buf_size ? 1 : slots_for(e->len, o->buf_size);
+
+			if (sh && need < avail && occ + need > VS_SHARE_ALPHA * (avail - need)) {
+				drop_to(src, dp, UNM_DROP_DST_FULL); /* over its share */
+			} else if (need > o->nslots - 1 || need > UNM_MAX_FRAGS) {
+				drop_to(src, dp, UNM_DROP_NO_ROOM);
+			} else if (need > avail) {
+				drop_to(src, dp, UNM_DROP_DST_FULL);
+			} else if (!fwd_copy(o, e, b, &k)) {
+				vs_port_error(d, dp, "RX slot with buffer index outside [2, %u)",
+					      o->buf_count);
+				drop_to(src, dp, UNM_DROP_DST_ERR);
+				ok = false;
+				*lp = b->ent[*lp].next;
+				break;
+			} else {
+				avail -= need;
+				occ += need;
+				frames++;
+				bytes += e->len;
+			}
+		}
+		src->st.tx_delivered += frames;
+		dp->st.rx_frames += frames;
+		dp->st.rx_bytes += bytes;
+		if (sh && k != k0)
+			share_take(o, src->idx, k0, k);
+	}
 	while (u != FWD_NONE || f != FWD_NONE) {
 		uint16_t n;
 

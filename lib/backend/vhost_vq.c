@@ -505,12 +505,19 @@ void vu_vq_to_port(struct unm_port *p, struct unm_kring *kr)
  * them are the guest's and may change while read (as a client's shared
  * buffers may): the caller reads each field it needs once.
  */
+/* [ADDR, ADDR + LEN) inside region M (guest physical): vu_mem_xlate's test */
+static inline bool in_map(const struct vu_map *m, uint64_t addr, uint64_t len)
+{
+	return addr >= m->gpa && addr - m->gpa <= m->size && len <= m->size - (addr - m->gpa);
+}
+
 unsigned vu_vq_pull(struct unm_port *p, struct unm_kring *kr, struct unm_pull *pl, unsigned max)
 {
 	struct vu_dev *d = p->priv;
 	struct vu_vq *vq = &d->vq[VU_VQ_TX];
 	unsigned ghl = d->guest_hdr_len, k = 0;
 	uint32_t maxlen = kr->buf_size < UNM_MAX_FRAME ? kr->buf_size : UNM_MAX_FRAME;
+	const struct vu_map *m = NULL; /* the region of the frame before */
 	int n;
 
 	if (!vq->ready || vq->broken || d->port_hdr_len)
@@ -519,23 +526,36 @@ unsigned vu_vq_pull(struct unm_port *p, struct unm_kring *kr, struct unm_pull *p
 	if (n > (int)max)
 		n = (int)max;
 	for (; k < (unsigned)(n > 0 ? n : 0); k++) {
-		int head = avail_head(d, VU_VQ_TX, (uint16_t)(vq->last_avail + k));
+		uint16_t at = (uint16_t)(vq->last_avail + k);
+		uint16_t head = UNM_READ_ONCE(avail_ring(vq)[at & (vq->num - 1)]); /* untrusted */
 		const struct vring_desc *dp;
 		uint64_t addr;
 		uint32_t l;
 		uint16_t fl;
 		const uint8_t *ptr;
 
-		if (head < 0)
-			break; /* broken: what came before is fine */
+		if (head >= vq->num) { /* avail_head (read again) breaks the queue */
+			avail_head(d, VU_VQ_TX, at);
+			break; /* what came before is fine */
+		}
 		dp = &vq->desc[head];
 		addr = UNM_READ_ONCE(dp->addr);
 		l = UNM_READ_ONCE(dp->len);
 		fl = UNM_READ_ONCE(dp->flags);
 		if ((fl & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE)) ||
-		    l < ghl + 14 || l - ghl > maxlen ||
-		    !(ptr = vu_mem_xlate(&d->mem, addr, l, false)))
+		    l < ghl + 14 || l - ghl > maxlen)
 			break;
+		/* vu_mem_xlate, trying the region of the frame before first (a
+		 * guest's buffers are mostly in one) */
+		if (!m || !in_map(m, addr, l)) {
+			m = NULL;
+			for (unsigned r = 0; r < d->mem.n && !m; r++)
+				if (in_map(&d->mem.m[r], addr, l))
+					m = &d->mem.m[r];
+			if (!m)
+				break;
+		}
+		ptr = m->host + (addr - m->gpa);
 		pl[k].buf = ptr + ghl;
 		pl[k].len = l - ghl;
 		pl[k].cookie = (uint16_t)head;
