@@ -783,3 +783,11 @@ void vdom_mon_removed(struct unmd *d, struct vport *mp, struct vport *t)
 	v->dom->n_mon--;
 	vdom_port_removed(d, mp);
 }
+
+void vdom_mon_counts(const struct vport *p, uint64_t *handed, uint64_t *drops)
+{
+	const struct unm_dom_member *m = mb(p);
+
+	*handed += UNM_READ_ONCE(m->mon_handed);
+	*drops += UNM_READ_ONCE(m->mon_drops);
+}

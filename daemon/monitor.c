@@ -574,6 +574,8 @@ void mon_port_info(const struct vport *p, struct unm_ctl_port_info *pi)
 		pi->monitors++;
 	pi->mon_copies = p->st.mon_copies;
 	pi->mon_drops = p->st.mon_drops;
+	if (p->dom) /* a zero-copy monitor's frames, as the member counts them */
+		vdom_mon_counts(p, &pi->mon_copies, &pi->mon_drops);
 }
 
 void mon_self_info(const struct vmon *m, struct unm_ctl_port_info *pi)
@@ -597,4 +599,6 @@ void mon_self_info(const struct vmon *m, struct unm_ctl_port_info *pi)
 	pi->mon_dirs = m->dirs;
 	pi->mon_copies = mp->st.mon_copies;
 	pi->mon_drops = mp->st.mon_drops;
+	if (mp->dom && m->target) /* zero-copy: what its target handed over */
+		vdom_mon_counts(m->target, &pi->mon_copies, &pi->mon_drops);
 }

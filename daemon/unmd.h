@@ -480,6 +480,9 @@ int vdom_mon_create(struct unmd *d, struct vport *t, pid_t pid, struct vport **p
 /* Monitor MP's target T leaves (T may be NULL: already gone): T stops
  * handing frames over, MP's client sees mon_gone. Lock held. */
 void vdom_mon_gone(struct vport *mp, struct vport *t);
+/* Add domain member P's counts of frames handed to its zero-copy monitor
+ * and not handed (its member block: informational, written by P). */
+void vdom_mon_counts(const struct vport *p, uint64_t *handed, uint64_t *drops);
 /* Monitor MP closes (target T or NULL): leaves the domain. Lock held. */
 void vdom_mon_removed(struct unmd *d, struct vport *mp, struct vport *t);
 

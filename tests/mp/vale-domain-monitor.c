@@ -139,6 +139,7 @@ int main(void)
 	uint8_t f[2048], r[2048], ma[6], mb[6];
 	struct unm_port *a, *b, *mon, *cm;
 	struct unm_dom_member *bm;
+	struct unm_ctl_port_info pi;
 	struct unm_ring *rx, *mrx;
 	struct unm_slot *s, *ms;
 	uint32_t ns, got;
@@ -193,6 +194,11 @@ int main(void)
 	}
 	T_ASSERT_EQ(bm->mon_handed, 300);
 	T_ASSERT_EQ(bm->mon_drops, 0);
+	/* unm-ctl shows them (as b counts them) */
+	T_ASSERT_EQ(t_port_info("vale0:b", &pi), 0);
+	T_ASSERT_EQ(pi.monitors, 1);
+	T_ASSERT_EQ(pi.mon_copies, 300);
+	T_ASSERT_EQ(pi.mon_drops, 0);
 
 	/* a sleeping monitor is woken when b has consumed all it got */
 	{
