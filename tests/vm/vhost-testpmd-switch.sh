@@ -69,13 +69,16 @@ stat() {
 		on && f == "rx" && $1 == "rx" { print $2 }
 		on && f == "dst_full" && $1 == "rx" { for (i = 1; i < NF; i++) if ($i == "(dst_full") print $(i + 1) }'
 }
-# txp: testpmd's TX-packets now
-n_stats=0
+# txp: testpmd's TX-packets now (its answer to a new "show port stats":
+# txp runs in $(...), so the lines are counted here, not in a variable of
+# the caller; a stale answer read too early made a running testpmd look
+# stalled under load)
 txp() {
-	n_stats=$((n_stats + 1))
+	local n0 i
+	n0=$(grep -c 'TX-packets:' "$TMPD/tp.log")
 	tp "show port stats 0"
-	for ((i = 0; i < 100; i++)); do
-		[ "$(grep -c 'TX-packets:' "$TMPD/tp.log")" -ge $n_stats ] && break
+	for ((i = 0; i < 400; i++)); do
+		[ "$(grep -c 'TX-packets:' "$TMPD/tp.log")" -gt "$n0" ] && break
 		sleep 0.05
 	done
 	grep 'TX-packets:' "$TMPD/tp.log" | tail -1 | awk '{ print $2 }'
