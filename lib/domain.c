@@ -970,8 +970,42 @@ static void mon_handoff(struct unm_port *p, struct dom_priv *dp, struct unm_krin
 	}
 	start = at;
 	while (i != head) {
-		uint32_t j = i, n = 0;
+		uint32_t j = i, n = 0, chunk = dist(i, head, ns), k;
 		bool ok = true, more;
+
+		/* fast path: one-slot frames still in the buffers rxsync
+		 * delivered, into monitor slots whose buffers we know, in
+		 * chunks that wrap neither ring; the frame that stops it
+		 * takes the general path below */
+		if (chunk > space)
+			chunk = space;
+		if (chunk > ns - i)
+			chunk = ns - i;
+		if (chunk > ns - at)
+			chunk = ns - at;
+		for (k = 0; k < chunk; k++) {
+			struct unm_slot s = rxs[i + k];
+			uint32_t rb = dp->mon_buf[at + k];
+
+			if (unlikely((s.flags & UNM_NS_MOREFRAG) || s.buf_idx != dp->rx_shadow[i + k] ||
+				     s.buf_idx - 2 >= nb - 2 || !rb))
+				break;
+			dp->mon_buf[at + k] = s.buf_idx;
+			s.flags = UNM_NS_BUF_CHANGED;
+			ms[at + k] = s;
+			rxs[i + k].buf_idx = rb;
+			rxs[i + k].len = 0;
+			rxs[i + k].flags = UNM_NS_BUF_CHANGED;
+		}
+		handed += k;
+		space -= k;
+		i = i + k == ns ? 0 : i + k;
+		at = at + k == ns ? 0 : at + k;
+		if (i == head)
+			break;
+		if (k == chunk && space)
+			continue; /* a ring's end: the next chunk */
+		j = i;
 
 		do { /* one frame: [i, j) */
 			uint32_t b = UNM_READ_ONCE(rxs[j].buf_idx);
