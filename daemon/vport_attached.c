@@ -195,37 +195,28 @@ static void att_destroy(struct vport *p)
 	vport_free(p);
 }
 
-static const struct vport_ops attached_vport_ops = {
-	.type = "attached",
-	.in_fetch = att_in_fetch,
-	.in_release = att_in_release,
-	.out_space = att_out_space,
-	.out_publish = att_out_publish,
-	.round_end = att_round_end,
-	.want_kicks = att_want_kicks,
-	.pending = att_pending,
-	.on_wake = att_on_wake,
-	.set_error = att_set_error,
-	.destroy = att_destroy,
-	.fd = att_fd,
-};
+/* Every attached port's ops; a backend that hands frames over in place
+ * (rx_pull) adds in_pull/in_pull_done. */
+#define ATT_VPORT_OPS \
+	.type = "attached", \
+	.in_fetch = att_in_fetch, \
+	.in_release = att_in_release, \
+	.out_space = att_out_space, \
+	.out_publish = att_out_publish, \
+	.round_end = att_round_end, \
+	.want_kicks = att_want_kicks, \
+	.pending = att_pending, \
+	.on_wake = att_on_wake, \
+	.set_error = att_set_error, \
+	.destroy = att_destroy, \
+	.fd = att_fd
 
-/* the same, for a backend that hands frames over in place (rx_pull) */
+static const struct vport_ops attached_vport_ops = { ATT_VPORT_OPS };
+
 static const struct vport_ops attached_pull_vport_ops = {
-	.type = "attached",
-	.in_fetch = att_in_fetch,
-	.in_release = att_in_release,
+	ATT_VPORT_OPS,
 	.in_pull = att_in_pull,
 	.in_pull_done = att_in_pull_done,
-	.out_space = att_out_space,
-	.out_publish = att_out_publish,
-	.round_end = att_round_end,
-	.want_kicks = att_want_kicks,
-	.pending = att_pending,
-	.on_wake = att_on_wake,
-	.set_error = att_set_error,
-	.destroy = att_destroy,
-	.fd = att_fd,
 };
 
 static void att_ring_setup(struct vring *vr, const struct unm_port *up, const struct unm_kring *kr)

@@ -20,7 +20,7 @@
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 #include "unm-internal.h"
-#include "unm-domain.h"
+#include "../lib/domain.h"
 
 #define STALL_MS "400"
 #define CHILD_SEQ 7777u
@@ -39,7 +39,6 @@ int main(void)
 	uint32_t seq = 1, last_iso = 0, child_got = 0, iso_got = 0, iso_after = 0;
 	struct unm_dom_layout l;
 	struct unm_dom_hdr *h;
-	uint8_t *seen;
 	double done_at = 0;
 	pid_t d, c;
 	int st;
@@ -119,28 +118,7 @@ int main(void)
 	/* every buffer of the domain in exactly one slot (all quiet now) */
 	h = unm_dom_hdr(rp->reg.base);
 	T_ASSERT_EQ(unm_dom_layout(h->max_members, h->nslots, h->buf_size, &l), 0);
-	seen = calloc(l.buf_count, 1);
-	T_ASSERT(seen);
-	for (unsigned k = 0; k < l.max_members; k++)
-		for (unsigned w = 0; w < 3; w++) {
-			struct unm_ring *ring = unm_dom_ring(rp->reg.base, &l, k, w);
-
-			for (unsigned s = 0; s < l.nslots; s++) {
-				uint32_t b = ring->slot[s].buf_idx;
-
-				if (b < 2 || b >= l.buf_count)
-					T_FAIL("member %u ring %u slot %u: buffer %u outside the pool",
-					       k, w, s, b);
-				if (seen[b]++)
-					T_FAIL("buffer %u in two slots (member %u ring %u slot %u)", b,
-					       k, w, s);
-			}
-		}
-	for (uint32_t b = 2; b < l.buf_count; b++)
-		if (!seen[b])
-			T_FAIL("buffer %u in no slot", b);
-	free(seen);
-	printf("%u buffers, each in exactly one slot\n", l.buf_count - 2);
+	t_dom_check_buffers(rp->reg.base, &l);
 
 	T_ASSERT_EQ(kill(c, SIGKILL), 0);
 	T_ASSERT_EQ(waitpid(c, &st, 0), c);

@@ -25,7 +25,7 @@
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 #include "unm-internal.h"
-#include "unm-domain.h"
+#include "../lib/domain.h"
 
 #define STALL_MS "400"
 #define RUN 600u
@@ -99,7 +99,6 @@ int main(void)
 	struct unm_dom_hdr *h;
 	uint32_t next = 1;
 	unsigned early = 0, got = 0, held = 0;
-	uint8_t *seen;
 	pid_t d, c, c2;
 	int st;
 	double t0;
@@ -171,28 +170,7 @@ int main(void)
 	T_ASSERT(got >= 20);
 
 	/* every buffer of the domain in exactly one slot (all quiet now) */
-	seen = calloc(l.buf_count, 1);
-	T_ASSERT(seen);
-	for (unsigned k = 0; k < l.max_members; k++)
-		for (unsigned w = 0; w < 3; w++) {
-			struct unm_ring *ring = unm_dom_ring(rp->reg.base, &l, k, w);
-
-			for (unsigned s = 0; s < l.nslots; s++) {
-				uint32_t b = ring->slot[s].buf_idx;
-
-				if (b < 2 || b >= l.buf_count)
-					T_FAIL("member %u ring %u slot %u: buffer %u outside the pool",
-					       k, w, s, b);
-				if (seen[b]++)
-					T_FAIL("buffer %u in two slots (member %u ring %u slot %u)", b,
-					       k, w, s);
-			}
-		}
-	for (uint32_t b = 2; b < l.buf_count; b++)
-		if (!seen[b])
-			T_FAIL("buffer %u in no slot", b);
-	free(seen);
-	printf("%u buffers, each in exactly one slot\n", l.buf_count - 2);
+	t_dom_check_buffers(rp->reg.base, &l);
 
 	unm_close(q);
 	unm_close(rp);
