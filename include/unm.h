@@ -104,8 +104,9 @@ struct unm_open_opts {
  * thread finishes them, so a txsync may return with fewer free slots than
  * it was handed, and waits (at most 2 ms) while the thread is more than
  * half a ring behind. The environment variable UNM_TAP_TX_THREAD=0 or 1
- * overrides the flag for every tap the process opens. unmd sets it on the
- * taps it attaches to a switch. Other port types ignore it. */
+ * overrides the flag for every tap the process opens (=1 in unmd's
+ * environment gives it to the taps unmd attaches). Other port types
+ * ignore it. */
 #define UNM_OPEN_TAP_TX_THREAD 0x8
 
 /*

@@ -51,8 +51,8 @@
  * TX completes synchronously: when write() returns the kernel has copied
  * the frame, so txsync hands the slots straight back (tail = hwcur - 1).
  *
- * TX writer thread (UNM_OPEN_TAP_TX_THREAD; unmd sets it on the taps it
- * attaches): a write into a tun device costs the writer the kernel's copy
+ * TX writer thread (UNM_OPEN_TAP_TX_THREAD, or UNM_TAP_TX_THREAD=1 in the
+ * environment): a write into a tun device costs the writer the kernel's copy
  * of the frame and, inside the same call, the receiving stack's whole
  * work on it (tun hands the skb to netif_rx and the softirq runs as the
  * call returns): for a 64 KiB TSO frame of a TCP stream that is the
@@ -509,8 +509,8 @@ static void tap_free(struct tap_priv *tp)
 }
 
 /* UNM_OPEN_TAP_TX_THREAD, unless the environment says otherwise:
- * UNM_TAP_TX_THREAD=0 turns it off (unmd's attached taps, for A/B
- * measurements), =1 on for every tap this process opens. */
+ * UNM_TAP_TX_THREAD=1 turns it on for every tap this process opens (unmd's
+ * attached taps), =0 off. */
 static bool tap_want_txt(const struct unm_open_opts *o)
 {
 	const char *e = getenv("UNM_TAP_TX_THREAD");

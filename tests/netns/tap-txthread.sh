@@ -1,6 +1,7 @@
 #!/bin/bash
-# Description: taps attached to a switch write their TX frames from a
-# thread of their own (UNM_OPEN_TAP_TX_THREAD, lib/backend/tap.c): unmd
+# Description: with UNM_TAP_TX_THREAD=1 in unmd's environment, taps attached
+# to a switch write their TX frames from a thread of their own
+# (UNM_OPEN_TAP_TX_THREAD, lib/backend/tap.c): unmd
 # runs one "unm-tap-tx" thread per attached tap; 64 MiB over TCP (TSO
 # frames of up to 64 KiB, default offloads) in four parallel connections
 # arrive intact (SHA-256 of each); the receiving tap's backend counted
@@ -19,7 +20,7 @@ fail() { echo "FAIL: $*"; [ -n "${TMPD:-}" ] && tail -5 "$TMPD/unmd.log" 2>/dev/
 for c in ip python3 sha256sum; do command -v $c >/dev/null || skip "$c not installed"; done
 [ -c /dev/net/tun ] || skip "tap: /dev/net/tun not present"
 [ -x "$UNMD" ] && [ -x "$CTL" ] || skip "unmd/unm-ctl not built"
-unset UNM_TAP_TX_THREAD
+export UNM_TAP_TX_THREAD=1  # unmd's attached taps get writer threads only when asked
 NS_TAG=utt
 . "$(dirname "$0")/../lib/unmd-3ns.inc"
 UPID=${PIDS[0]}
