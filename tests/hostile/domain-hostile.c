@@ -28,7 +28,7 @@
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 #include "unm-internal.h"
-#include "unm-domain.h"
+#include "../lib/domain.h"
 
 struct shm {
 	volatile uint32_t ready;
@@ -162,8 +162,7 @@ int main(void)
 	t_mac(mb, 2);
 	t_mac(mi2, 12);
 	t_mac(me2, 22);
-	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_ADD, "vale0", "", 0), 0);
-	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_SET, "vale0", "domains", 1), 0);
+	t_dom_switch("vale0");
 	a = t_open("vale0:a");
 	b = t_open("vale0:b");
 	i1 = t_open("vale0:i1@conf:domain=none");

@@ -14,7 +14,7 @@
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 #include "unm-internal.h"
-#include "unm-domain.h"
+#include "../lib/domain.h"
 
 static struct unm_dom_member *member(struct unm_port *p, struct unm_dom_layout *l)
 {
@@ -57,8 +57,7 @@ int main(void)
 	t_unmd_start(NULL);
 	t_mac(mb, 2);
 	t_mac(mc, 3);
-	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_ADD, "vale0", "", 0), 0);
-	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_SET, "vale0", "domains", 1), 0);
+	t_dom_switch("vale0");
 	a = t_open("vale0:a");
 	b = t_open("vale0:b");
 	c = t_open("vale0:c@conf:domain=none");

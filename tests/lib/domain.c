@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "test.h"
 #include "domain.h"
+#include "unmd.h"
 
 void t_dom_check_buffers(void *base, const struct unm_dom_layout *l)
 {
@@ -30,4 +31,10 @@ void t_dom_check_buffers(void *base, const struct unm_dom_layout *l)
 			T_FAIL("buffer %u in no slot", b);
 	free(seen);
 	printf("%u buffers, each in exactly one slot\n", l->buf_count - 2);
+}
+
+void t_dom_switch(const char *sw)
+{
+	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_ADD, sw, "", 0), 0);
+	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_SET, sw, "domains", 1), 0);
 }

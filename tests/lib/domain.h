@@ -8,6 +8,9 @@
 
 #include "unm-domain.h"
 
+/* Create switch SW on the test's unmd with trust domains on (domains uid):
+ * the ports this process opens on it then form one domain. */
+void t_dom_switch(const char *sw);
 /* With the domain quiet (no member mid-sync), every buffer of the pool at
  * BASE, laid out as L, sits in exactly one slot of the members' rings:
  * none outside the pool, none in two slots, none lost. Fails the test

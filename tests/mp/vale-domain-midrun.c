@@ -106,8 +106,7 @@ int main(void)
 	t_watchdog(60);
 	d = t_unmd_start(NULL);
 	t_mac(mr, 2);
-	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_ADD, "vale0", "", 0), 0);
-	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_SET, "vale0", "domains", 1), 0);
+	t_dom_switch("vale0");
 	rp = t_open("vale0:r");
 	T_ASSERT(unm_dom_member_of(rp));
 	/* r makes itself known: the senders' runs are unicast to it */

@@ -20,7 +20,7 @@
 #include "../lib/test.h"
 #include "../lib/unmd.h"
 #include "unm-internal.h"
-#include "unm-domain.h"
+#include "../lib/domain.h"
 
 #define NOBODY 65534
 
@@ -151,8 +151,7 @@ int main(void)
 	t_unmd_start(perm);
 	t_mac(ma, 1);
 	t_mac(mb, 2);
-	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_ADD, "vale0", "", 0), 0);
-	T_ASSERT_EQ(t_ctl(UNM_CTL_SWITCH_SET, "vale0", "domains", 1), 0);
+	t_dom_switch("vale0");
 	a = t_open("vale0:a");
 	b = t_open("vale0:b");
 	T_ASSERT(unm_dom_member_of(a) && unm_dom_member_of(b));
