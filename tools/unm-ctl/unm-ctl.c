@@ -684,6 +684,38 @@ static int simple(unsigned op, const char *name, const char *arg, uint32_t value
 }
 
 /*
+ * A listening AF_UNIX socket of TYPE at SA (LEN bytes; PATH names it in
+ * messages, "@NAME" = abstract). A socket file at the path that nobody
+ * accepts on is a stale one of an earlier run and is replaced; a live one
+ * makes bind fail with EADDRINUSE, which is the caller's answer.
+ */
+static int listen_own(int type, const struct sockaddr_un *sa, socklen_t len,
+		      const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd, e;
+
+	if (path[0] != '@' && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (const struct sockaddr *)sa, len) < 0 && errno == ECONNREFUSED)
+			unlink(path);
+		close(fd);
+	}
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (const struct sockaddr *)sa, len) < 0 || listen(fd, 4) < 0) {
+		e = errno;
+		close(fd);
+		snprintf(why, whylen, "cannot listen on %s: %s", path, strerror(e));
+		return -e;
+	}
+	return fd;
+}
+
+/*
  * Open the host resource of port NAME ourselves, with our own rights, for
  * unmd to use: shmif -> the bus file (created if missing, as we may);
  * vhost-user -> a listening socket bound at the path (a stale socket file
@@ -714,28 +746,11 @@ static int open_own(const char *name, char *why, size_t whylen)
 		return fd;
 	case UNM_KIND_VHOST: {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		struct stat st;
 
 		if (getenv("UNM_VHOST_CLIENT") || strlen(s.path) >= sizeof(sa.sun_path))
 			return -ENOTSUP;
 		memcpy(sa.sun_path, s.path, strlen(s.path) + 1);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (lstat(s.path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED)
-			unlink(s.path); /* a stale socket nobody listens on */
-		close(fd);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-			e = errno;
-			close(fd);
-			snprintf(why, whylen, "cannot listen on %s: %s", s.path, strerror(e));
-			return -e;
-		}
-		return fd;
+		return listen_own(SOCK_STREAM, &sa, sizeof(sa), s.path, why, whylen);
 	}
 	case UNM_KIND_MEMIF: {
 		/* master: a listening SOCK_SEQPACKET socket bound here (a
@@ -745,7 +760,6 @@ static int open_own(const char *name, char *why, size_t whylen)
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 		size_t n = strlen(s.path);
 		socklen_t len;
-		struct stat st;
 
 		if (unm_memif_conf_parse(&s, &mc, err, sizeof(err)) || n >= sizeof(sa.sun_path))
 			return -ENOTSUP;
@@ -756,10 +770,10 @@ static int open_own(const char *name, char *why, size_t whylen)
 		} else {
 			len = (socklen_t)sizeof(sa);
 		}
-		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
 		if (!mc.master) {
+			fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+			if (fd < 0)
+				return -errno;
 			if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
 				e = errno;
 				close(fd);
@@ -768,20 +782,7 @@ static int open_own(const char *name, char *why, size_t whylen)
 			}
 			return fd;
 		}
-		if (s.path[0] != '@' && lstat(s.path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-		    connect(fd, (struct sockaddr *)&sa, len) < 0 && errno == ECONNREFUSED)
-			unlink(s.path); /* a stale socket nobody listens on */
-		close(fd);
-		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 4) < 0) {
-			e = errno;
-			close(fd);
-			snprintf(why, whylen, "cannot listen on %s: %s", s.path, strerror(e));
-			return -e;
-		}
-		return fd;
+		return listen_own(SOCK_SEQPACKET, &sa, len, s.path, why, whylen);
 	}
 	case UNM_KIND_TAP: {
 		struct ifreq ifr;
