@@ -40,8 +40,10 @@ static bool frags_seek(const struct unm_frag *f, unsigned nf, size_t off,
 	return k < nf;
 }
 
-size_t unm_frags_read(const struct unm_frag *f, unsigned nf, size_t off,
-		      void *dst, size_t len)
+/* Copy LEN bytes between the fragments at offset OFF and BUF, in the
+ * direction OUT says (true: fragments -> BUF); stops at the chain's end. */
+static size_t frags_copy(const struct unm_frag *f, unsigned nf, size_t off,
+			 uint8_t *buf, size_t len, bool out)
 {
 	unsigned i;
 	size_t o, done = 0;
@@ -50,36 +52,32 @@ size_t unm_frags_read(const struct unm_frag *f, unsigned nf, size_t off,
 		return 0;
 	for (; i < nf && done < len; i++, o = 0) {
 		size_t n = f[i].len - o;
+		uint8_t *p = (uint8_t *)f[i].ptr + o;
 
 		if (n > len - done)
 			n = len - done;
 		if (n == 0)             /* empty fragments may have ptr NULL */
 			continue;
-		memcpy((uint8_t *)dst + done, (const uint8_t *)f[i].ptr + o, n);
+		if (out)
+			memcpy(buf + done, p, n);
+		else
+			memcpy(p, buf + done, n);
 		done += n;
 	}
 	return done;
 }
 
+size_t unm_frags_read(const struct unm_frag *f, unsigned nf, size_t off,
+		      void *dst, size_t len)
+{
+	return frags_copy(f, nf, off, dst, len, true);
+}
+
 size_t unm_frags_write(const struct unm_frag *f, unsigned nf, size_t off,
 		       const void *src, size_t len)
 {
-	unsigned i;
-	size_t o, done = 0;
-
-	if (!frags_seek(f, nf, off, &i, &o))
-		return 0;
-	for (; i < nf && done < len; i++, o = 0) {
-		size_t n = f[i].len - o;
-
-		if (n > len - done)
-			n = len - done;
-		if (n == 0)
-			continue;
-		memcpy((uint8_t *)f[i].ptr + o, (const uint8_t *)src + done, n);
-		done += n;
-	}
-	return done;
+	/* the fragments are the caller's writable buffers; SRC is only read */
+	return frags_copy(f, nf, off, (uint8_t *)(uintptr_t)src, len, false);
 }
 
 /* ---- the fast path ----------------------------------------------------- */
