@@ -67,8 +67,12 @@ struct vring {
 	bool waking;               /* out (client): interrupted, has not released
 	                              a slot since (vport_csb.c) */
 	bool yielded;              /* out: the thread yielded the CPU for it since */
-	bool owed;                 /* in (CSB): TX-completion interrupt deferred
-	                              while this ring drains (vport_csb.c) */
+	bool owed;                 /* CSB: interrupt deferred (vport_csb.c): in,
+	                              while this ring drains; out, while a batch
+	                              fills (UNMD_CSB_RX_MODERATION) */
+	uint64_t owed_at;          /* out: when the deferred interrupt was first owed */
+	uint64_t woke_at;          /* out: when the last interrupt was sent (only
+	                              with UNMD_CSB_YIELD=N us) */
 	bool dirty;                /* in-daemon port: a sync is owed */
 	bool skip;                 /* in: inside an over-long chain being dropped */
 	struct vshare *share;      /* out: who holds which slot (vale_fwd.c), or NULL */
@@ -415,6 +419,10 @@ int vport_csb_create(struct vport **pp, const char *port, const struct unm_ctl_g
 		     char *err, size_t errlen);
 /* Bring rings and CSB to a consistent start for a (new) client. Lock held. */
 void vport_csb_reset(struct vport *p);
+/* Reads the CSB notification policy from unmd's environment
+ * (UNMD_CSB_RX_MODERATION, UNMD_CSB_YIELD: unmd(8)); before the
+ * forwarding thread starts. */
+void vport_csb_config(void);
 /* Fds for the OPEN_PORT reply: memfd, kicks, irqs. Returns the count.
  * The region counts as handed out from then on (vport_csb_stale). */
 unsigned vport_csb_fds(struct vport *p, int *fds, unsigned max);

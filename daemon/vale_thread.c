@@ -195,6 +195,7 @@ int vs_start(struct unmd *d)
 	const char *idle = getenv("UNMD_IDLE_TIMEOUT_MS");
 
 	d->idle_ms = idle && atoi(idle) > 0 ? atoi(idle) : 1000;
+	vport_csb_config();
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->ep < 0 || d->wake_fd < 0)

@@ -19,8 +19,8 @@
  *   [H3] kern_need_kick = 1, full fence (vale_thread.c: vs_sleep), re-read
  *        a2h.head (pending)           pairs with [A3]
  *   [H4] hwtail published, full fence, read appl_need_kick (round_end;
- *        a TX ring's interrupt may be owed to a later round_end, which
- *        fences again: tx_wake_later)  pairs with [A4]
+ *        a ring's interrupt may be owed to a later round_end, which
+ *        fences again: tx_wake_later, rx_wake_later)  pairs with [A4]
  *   [H5] exchange of appl_need_kick with 0 before the interrupt it asked
  *        for (round_end: fire)        pairs with [A4]
  * Threads: forwarding thread for the ops; control thread for create,
@@ -131,6 +131,31 @@ static inline bool fire(struct unm_csb *e)
 }
 
 /*
+ * Notification policy, opt-in from unmd's environment (unmd(8)): which
+ * of these wins depends on how the scheduler places a woken client on a
+ * given machine (bench/csb_policy.sh measures them against each other).
+ *   rx_mod_ns UNMD_CSB_RX_MODERATION=N (microseconds): rx_wake_later,
+ *             holding an interrupt for at most N us (50 is a fair start).
+ *   yield_ns  UNMD_CSB_YIELD=N (microseconds): yield_owed waits until the
+ *             receiver has had N us to run elsewhere; "off": never yield.
+ */
+static struct {
+	uint64_t rx_mod_ns;
+	bool no_yield;
+	uint64_t yield_ns;
+} policy;
+
+void vport_csb_config(void)
+{
+	const char *e = getenv("UNMD_CSB_RX_MODERATION");
+
+	policy.rx_mod_ns = e && atoi(e) > 0 ? (uint64_t)atoi(e) * 1000 : 0;
+	e = getenv("UNMD_CSB_YIELD");
+	policy.no_yield = e && !strcmp(e, "off");
+	policy.yield_ns = e && atoi(e) > 0 ? (uint64_t)atoi(e) * 1000 : 0;
+}
+
+/*
  * A receiver that sleeps shares the CPUs with this thread. Woken by our
  * interrupt it becomes runnable, but the scheduler lets a busy thread
  * finish its slice first (EEVDF's run-to-parity: up to milliseconds), and
@@ -141,19 +166,21 @@ static inline bool fire(struct unm_csb *e)
  * receiver then takes half a ring per wake-up, not a frame, and no round
  * of up to VS_BATCH slots overflows a ring of 2 * VS_BATCH. A receiver
  * on another CPU, or one that never reads, costs one sched_yield per
- * interrupt.
+ * interrupt, unless UNMD_CSB_YIELD=N defers the yield until the receiver
+ * has had N us to run on another CPU (and release a slot).
  */
 static bool yield_owed(struct vport *p)
 {
 	bool owed = false;
 
-	if (p->self_mon) /* a monitor's copies: mon_round_end, no yield */
+	if (p->self_mon || policy.no_yield) /* a monitor's copies: mon_round_end */
 		return false;
 	for (unsigned i = 0; i < p->n_out; i++) {
 		struct vring *vr = &p->out[i];
 
 		if (vr->waking && !vr->yielded &&
-		    vr_dist(vr, vr->hwcur, vr->hwtail) >= vr->nslots / 2) {
+		    vr_dist(vr, vr->hwcur, vr->hwtail) >= vr->nslots / 2 &&
+		    (!policy.yield_ns || unm_now_ns() - vr->woke_at >= policy.yield_ns)) {
 			vr->yielded = owed = true;
 			p->st.yields++;
 		}
@@ -192,6 +219,42 @@ static inline bool tx_wake_later(const struct vring *vr)
 	return head < vr->nslots && vr_dist(vr, vr->hwcur, head) >= vr->nslots / 2;
 }
 
+/*
+ * RX-completion moderation (opt-in, UNMD_CSB_RX_MODERATION=N), the receive
+ * side of tx_wake_later: a receiver asleep on its RX ring is woken by the
+ * first round that fills anything, and then takes what arrived until it
+ * runs; on rings larger than two rounds (VS_BATCH) that is a fraction of
+ * the ring per wake-up. So while rounds keep filling an armed ring that
+ * holds less than half a ring for it, the interrupt is owed, not sent.
+ * A round that fills nothing (the stream paused, the thread going idle:
+ * every round calls round_end) sends it at once, and so does any round
+ * N us after it was first owed: a trickle that never pauses
+ * still reaches a sleeping receiver within that bound, and a lone frame
+ * is sent with the next round. The pending count uses the receiver's
+ * head as of its arm (read after it, as in tx_wake_later), not as seen
+ * by the round's out_space: a receiver that drained and re-armed during
+ * the round is owed nothing yet. Untrusted: a head outside [hwcur,
+ * hwtail] sends the interrupt (the next out_space errors the port); any
+ * head only delays the client's own interrupt.
+ */
+static inline bool rx_wake_later(struct vring *vr)
+{
+	uint32_t head;
+	uint64_t now;
+
+	if (!__atomic_load_n(&vr->csb->a2h.appl_need_kick, __ATOMIC_ACQUIRE))
+		return false; /* not armed: nothing to send or owe */
+	head = UNM_READ_ONCE(vr->csb->a2h.head);
+	if (head >= vr->nslots ||
+	    vr_dist(vr, vr->hwcur, head) > vr_dist(vr, vr->hwcur, vr->hwtail) ||
+	    vr_dist(vr, head, vr->hwtail) >= vr->nslots / 2)
+		return false;
+	now = unm_now_ns();
+	if (!vr->owed)
+		vr->owed_at = now;
+	return now - vr->owed_at < policy.rx_mod_ns;
+}
+
 static int csb_round_end(struct vport *p)
 {
 	struct vring *rings[2] = { p->in, p->out };
@@ -210,15 +273,19 @@ static int csb_round_end(struct vport *p)
 		for (unsigned i = 0; i < counts[d]; i++) {
 			struct vring *vr = &rings[d][i];
 
-			if (d == 0 && vr->progress && tx_wake_later(vr)) {
+			if (vr->progress && (d == 0 ? tx_wake_later(vr)
+						    : policy.rx_mod_ns && rx_wake_later(vr))) {
 				vr->owed = true; /* the client's arm stays set */
 				vr->progress = false;
 				continue;
 			}
 			if ((vr->progress || vr->owed) && fire(vr->csb)) {
 				irq(p, vr);
-				if (d == 1)
+				if (d == 1) {
 					vr->waking = true;
+					if (policy.yield_ns)
+						vr->woke_at = unm_now_ns();
+				}
 			}
 			vr->progress = vr->owed = false;
 		}
