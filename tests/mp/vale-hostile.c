@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unm.h>
 #include "unm-internal.h"
@@ -143,6 +144,10 @@ int main(void)
 	int st;
 
 	t_watchdog(30);
+#ifdef VALE_HOSTILE_POLICY /* vale-hostile-policy.c */
+	setenv("UNMD_CSB_RX_MODERATION", "50", 1);
+	setenv("UNMD_CSB_YIELD", "5", 1);
+#endif
 	d = t_unmd_start(NULL);
 	a = t_open("vale0:a");
 	b = t_open("vale0:b@conf:rx-slots=4096");
