@@ -17,7 +17,7 @@
 # the per-round ratios; the receivers' totals are printed
 # as a check (it must not be lower). testpmd busy-polls a core per
 # instance: keep SECS small unless the machine is yours.
-#   Usage: B=build bench/vhost_tput.sh [SECS [ROUNDS]]   (default 2 5)
+#   Usage: [B=build] [UNMD=path] bench/vhost_tput.sh [SECS [ROUNDS]]   (default 2 5)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SECS=${1:-2}
@@ -25,7 +25,7 @@ ROUNDS=${2:-5}
 PROBE=$PWD/${B:-build}/bench/raw_ring
 TP=/usr/bin/dpdk-testpmd
 SINK=$PWD/${B:-build}/bench/vhost_sink
-UNMD=$PWD/${B:-build}/unmd
+UNMD=${UNMD:-$PWD/${B:-build}/unmd}  # UNMD=: another unmd build (A/B)
 CTL=$PWD/${B:-build}/unm-ctl
 PKTGEN=$PWD/${B:-build}/unm-pktgen
 USER_PATH=${USER_PATH:-1}

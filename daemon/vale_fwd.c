@@ -724,6 +724,126 @@ static void fwd_pass2(struct unmd *d, struct vswitch *sw, struct vport *src, str
 }
 
 /*
+ * fwd_ring_pull's common batch in one pass: a stream (every frame carries
+ * the first one's 12-byte MAC pair, so fwd_lookup would look up once and
+ * give every frame that answer), drop mode, an L2 lookup, a source with
+ * no monitor, domain or vnet header, and one destination (a unicast, or a
+ * flood that reaches one port) that needs no header work or domain
+ * learning and takes each frame in one slot. Then the frames go straight
+ * from the batch's fragments into the destination ring, with the checks,
+ * drops and counters of fwd_lookup + fwd_pass2 + fwd_deliver's one-list
+ * loop, without building entries and lists. Returns false, with nothing
+ * done but a lookup (learning is idempotent: the general path repeats
+ * it), for any other batch.
+ */
+static __attribute__((noinline)) bool fwd_pull_direct(struct unmd *d, struct vswitch *sw,
+						      struct vport *src, struct vring *vr,
+						      struct fwd_batch *b, uint64_t now,
+						      unsigned np)
+{
+	const struct fwd_frag *fr = b->frag;
+	const uint8_t *f0 = (const uint8_t *)fr[0].buf;
+	struct vport *dp = NULL;
+	struct vring *o;
+	struct vshare *sh;
+	uint64_t k8, bytes = 0, dbytes = 0, frames = 0;
+	uint32_t k4, maxlen = 0, end, k, k0, avail, occ;
+	unsigned dst, i;
+	bool ok = true;
+	int rc;
+
+	if (sw->lossless || !sw->lookup->l2_only || src->mons || src->dom ||
+	    src->geom.vnet_hdr_len)
+		return false;
+	memcpy(&k8, f0, 8); /* frames are at least 14 bytes: checked below */
+	memcpy(&k4, f0 + 8, 4);
+	for (i = 0; i < np; i++) {
+		uint32_t len = fr[i].len;
+		uint64_t x8;
+		uint32_t x4;
+
+		if (len < 14 || len > UNM_MAX_FRAME)
+			return false; /* a drop: the general path counts it */
+		memcpy(&x8, fr[i].buf, 8);
+		memcpy(&x4, fr[i].buf + 8, 4);
+		if (x8 != k8 || x4 != k4)
+			return false;
+		bytes += len;
+		maxlen = len > maxlen ? len : maxlen;
+	}
+	dst = sw->lookup->lookup(sw->lt, f0, fr[0].len, src->idx, now);
+	if (dst == VS_BCAST) {
+		for (unsigned a = 0; a < sw->n_active; a++) {
+			struct vport *p = sw->ports[sw->active[a]];
+
+			if (p == src || p->errored)
+				continue;
+			if (dp)
+				return false; /* a flood to several ports */
+			dp = p;
+		}
+	} else if (dst < VS_MAX_PORTS && dst != src->idx) {
+		dp = sw->ports[dst];
+	}
+	if (!dp || dp->errored || dp->dom || dp->geom.vnet_hdr_len)
+		return false;
+	o = &dp->out[vr->id % dp->n_out];
+	if (o->nslots < 2 || maxlen > o->buf_size)
+		return false;
+	/* committed: fwd_pass2's source counters, then fwd_deliver's */
+	src->st.tx_frames += np;
+	src->st.tx_bytes += bytes;
+	if ((rc = dp->ops->out_space(dp, o, &end))) {
+		vs_port_failed(d, dp, rc);
+		for (i = 0; i < np; i++)
+			drop_to(src, dp, UNM_DROP_DST_ERR);
+		if (dp->ops->out_unclaim)
+			dp->ops->out_unclaim(dp, o);
+		return true;
+	}
+	k = k0 = o->hwtail;
+	avail = vr_dist(o, k, end);
+	sh = o->share; /* drop mode, no domain: shares apply */
+	if (sh)
+		share_release(o, end);
+	occ = sh ? sh->occ[src->idx] : 0;
+	for (i = 0; i < np; i++) {
+		uint32_t len = fr[i].len;
+
+		if ((sh && 1 < avail && occ + 1 > VS_SHARE_ALPHA * (avail - 1)) || !avail) {
+			drop_to(src, dp, UNM_DROP_DST_FULL); /* over its share, or full */
+			continue;
+		}
+		if (!(len <= VR_LINE && o->buf_size >= VR_LINE
+			      ? vr_copy_line(o, fr[i].buf, len, 0, &k)
+			      : vr_copy_frame(o, &fr[i], 1, len, 0, &k))) {
+			vs_port_error(d, dp, "RX slot with buffer index outside [2, %u)",
+				      o->buf_count);
+			for (; i < np; i++) /* this frame and the rest */
+				drop_to(src, dp, UNM_DROP_DST_ERR);
+			ok = false;
+			break;
+		}
+		avail--;
+		occ++;
+		frames++;
+		dbytes += len;
+	}
+	src->st.tx_delivered += frames;
+	dp->st.rx_frames += frames;
+	dp->st.rx_bytes += dbytes;
+	if (sh && k != k0)
+		share_take(o, src->idx, k0, k);
+	if (ok && k != o->hwtail && unlikely(dp->mons)) /* monitor hook: frames delivered */
+		mon_ring(d, dp, o, false, o->hwtail, k);
+	if (ok && k != o->hwtail)
+		dp->ops->out_publish(dp, o, k);
+	else if (dp->ops->out_unclaim)
+		dp->ops->out_unclaim(dp, o);
+	return true;
+}
+
+/*
  * One source ring whose frames the port hands over in place (in_pull: a
  * vhost-user port's guest TX frames, in the guest's memory): one copy,
  * from there to each destination, instead of the backend's copy into a
@@ -740,6 +860,12 @@ static __attribute__((noinline)) unsigned fwd_ring_pull(struct unmd *d, struct v
 {
 	unsigned n;
 
+	if (fwd_pull_direct(d, sw, src, vr, b, now, np)) {
+		src->blocked = false;
+		sw->frames += np;
+		src->ops->in_pull_done(src, vr, np);
+		return np;
+	}
 	b->src_buf_size = UNM_MAX_FRAME; /* each fragment is its whole frame */
 	b->now = now;
 	b->n_ent = b->n_frag = np;
