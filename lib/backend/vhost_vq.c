@@ -569,10 +569,20 @@ void vu_vq_pull_done(struct unm_port *p, const struct unm_pull *pl, unsigned n)
 	struct vu_vq *vq = &d->vq[VU_VQ_TX];
 	uint64_t bytes = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		used_push(vq, (uint16_t)(vq->used_idx + i), (uint16_t)pl[i].cookie, 0);
+	if (!n)
+		return;
+	/* IN_ORDER (virtio 1.1, 2.7.9 / 2.6.9): buffers are used in the order
+	 * they were made available, and a batch may be reported by one used
+	 * entry, the last buffer's (the driver counts the others by the used
+	 * index): one line written per pull instead of one entry a frame.
+	 * Each frame here is one descriptor, so its head is its cookie. */
+	if (has_feature(d, VIRTIO_F_IN_ORDER))
+		used_push(vq, (uint16_t)(vq->used_idx + n - 1), (uint16_t)pl[n - 1].cookie, 0);
+	else
+		for (unsigned i = 0; i < n; i++)
+			used_push(vq, (uint16_t)(vq->used_idx + i), (uint16_t)pl[i].cookie, 0);
+	for (unsigned i = 0; i < n; i++)
 		bytes += pl[i].len;
-	}
 	vq->last_avail = (uint16_t)(vq->last_avail + n);
 	p->st.rx_frames += n;
 	p->st.rx_bytes += bytes;

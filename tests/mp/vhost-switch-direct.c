@@ -13,6 +13,9 @@
  * owner gets it); a flood with two receivers (each gets every frame).
  * Every received frame is checked (content and order); the vhost port's
  * counters add up (tx = delivered + drops by reason) after each batch.
+ * VIRTIO_F_IN_ORDER is negotiated: the used ring reports buffers in
+ * order, the last of each batch always, and a batch the switch pulled
+ * whole by one entry (vhost_vq.c vu_vq_pull_done), not one per frame.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 #include "../lib/vhost-fe.inc"
 
 #define QN 256 /* virtqueue entries: one batch of the switch (VS_BATCH 512) holds a whole one */
+#define FE_F_INORDER (1ull << 35) /* VIRTIO_F_IN_ORDER */
 
 static char vname[160];
 static uint32_t seq;
@@ -40,14 +44,19 @@ static struct unm_ctl_port_info vinfo(void)
 
 /* Guest TX: N frames published with ONE avail index store and one kick;
  * frame i is LENS(i) bytes (t_frame, seq from the global counter, or a
- * runt of LEN < 14 bytes) to DST(i). Waits until the port took them all. */
-static void batch(struct fe *f, unsigned n, const uint8_t *dsts, const uint32_t *lens)
+ * runt of LEN < 14 bytes) to DST(i). Waits until the port took them all.
+ * Returns how many of the N used entries the device wrote (IN_ORDER: it
+ * may report a batch by its last buffer's entry, which it must write). */
+static unsigned batch(struct fe *f, unsigned n, const uint8_t *dsts, const uint32_t *lens)
 {
 	struct fe_vq *q = &f->vq[1];
 	uint16_t base = q->avail_idx;
 	uint64_t one = 1;
+	unsigned written = 0;
 
 	T_ASSERT(n <= QN);
+	for (unsigned i = 0; i < n; i++) /* a sentinel the device never writes */
+		fe_used_elem(q, (uint16_t)(base + i))[0] = 0xffffffffu;
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t d = (uint16_t)((base + i) & (QN - 1));
 		uint64_t off = FE_BUFS + (uint64_t)d * 2048; /* the rings sit below */
@@ -69,6 +78,16 @@ static void batch(struct fe *f, unsigned n, const uint8_t *dsts, const uint32_t 
 	for (int i = 0; i < 5000 && fe_used_idx(f, 1) != q->avail_idx; i++)
 		usleep(1000);
 	T_ASSERT_EQ(fe_used_idx(f, 1), q->avail_idx);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t id = fe_used_elem(q, (uint16_t)(base + i))[0];
+
+		if (id != 0xffffffffu) {
+			T_ASSERT_EQ(id, (uint32_t)((base + i) & (QN - 1))); /* in order */
+			written++;
+		}
+	}
+	T_ASSERT_EQ(fe_used_elem(q, (uint16_t)(base + n - 1))[0], (uint32_t)((base + n - 1) & (QN - 1)));
+	return written;
 }
 
 /* Receive frames on P until none comes for 200 ms; each must carry the
@@ -122,7 +141,7 @@ int main(void)
 	r1 = t_open("vale0:r1");
 	T_ASSERT_EQ(t_ctl(UNM_CTL_ATTACH, "vale0", vname, 0), 0);
 	f.port = r1; /* fe_pump's waits */
-	rc = fe_setup(&f, vname + strlen("vhost-user:"), FE_F_V1 | FE_F_MRG | FE_F_EVIDX | FE_F_PROTO, QN);
+	rc = fe_setup(&f, vname + strlen("vhost-user:"), FE_F_V1 | FE_F_MRG | FE_F_EVIDX | FE_F_PROTO | FE_F_INORDER, QN);
 	if (rc)
 		T_FAIL("frontend setup step %d failed", rc);
 	slots = unm_ring_get(r1, 0, 0)->num_slots;
@@ -132,7 +151,8 @@ int main(void)
 		memcpy(dsts + 6 * i, unk1, 6);
 		lens[i] = 60 + (i % 3) * 500; /* line copies and longer ones */
 	}
-	batch(&f, 200, dsts, lens);
+	/* one pull took the batch: one used entry for it, not 200 */
+	T_ASSERT(batch(&f, 200, dsts, lens) <= 4);
 	T_ASSERT_EQ(drain(r1, &n1), 200);
 	check_sums();
 
