@@ -85,6 +85,10 @@
 #define PAGE 4096u
 #define CLAIM_TRIES 256   /* CAS attempts (with a pause) before giving up */
 #define DOM_SPIN_NS 50000 /* a ring keeps polling this long after it last moved */
+/* A zero-copy monitor asleep is woken once 1/MON_WAKE_DIV of its ring is
+ * queued, or at a lull of the monitored port (mon_flush): one wake-up per
+ * many frames, never one per release. */
+#define MON_WAKE_DIV 4
 #define DOM_PUB_CHUNK 128 /* a longer run is published in pieces of this many slots */
 #define SWAP_PF 32        /* swap_in: slots ahead to prefetch (for writing) */
 #define MAC_PF 8          /* dom_txsync's stream path: frames ahead to prefetch */
@@ -299,6 +303,10 @@ struct dom_priv {
 	 * token is mon_tok: the buffer we take back from a slot is the one
 	 * we put there, whatever the monitor writes into its ring */
 	uint32_t *mon_buf, mon_tok;
+	/* frames handed to monitor member mon_lull - 1 since its last
+	 * wake-up check that did not wake it (below MON_WAKE_DIV): the next
+	 * lull (mon_flush) wakes it if asleep; 0: none */
+	unsigned mon_lull;
 	bool is_mon;                                 /* this port is a monitor */
 };
 
@@ -1037,18 +1045,37 @@ static void mon_handoff(struct unm_port *p, struct dom_priv *dp, struct unm_krin
 		}
 		i = j;
 	}
-	/* Wake a sleeping monitor only once a quarter of its ring is queued
-	 * or when our application has consumed everything (a lull), not per
-	 * release: a monitor that keeps up would otherwise cost us an
-	 * eventfd write per rxsync (unmd's copy monitors: MON_IRQ_DIV). */
-	wake = at != start && (head == kr->hwtail ||
-			       dist(UNM_READ_ONCE(m->rx_hwcur) % ns, at, ns) >= ns / 4);
+	/* Wake a sleeping monitor only once 1/MON_WAKE_DIV of its ring is
+	 * queued; below that, the next lull of ours does (mon_flush: when we
+	 * stop spinning to sleep, or poll with nothing new for DOM_SPIN_NS).
+	 * Not per release, not when our application merely caught up: a
+	 * receiver that keeps up catches up at nearly every rxsync, and each
+	 * wake-up costs us an eventfd write and the monitor a context switch
+	 * (unmd's copy monitors: MON_IRQ_DIV). */
+	wake = at != start && dist(UNM_READ_ONCE(m->rx_hwcur) % ns, at, ns) >= ns / MON_WAKE_DIV;
 	if (c && !unclaim(dp, mk, c, at, wake)) {
 		dropped += handed; /* unmd cleared our claim: nothing published */
 		handed = 0;
+	} else if (c && at != start) {
+		dp->mon_lull = wake ? 0 : mk + 1;
 	}
 	dp->my->mon_handed += handed;
 	dp->my->mon_drops += dropped;
+}
+
+/* A lull of ours: wake the monitor we handed frames to without waking it,
+ * if it sleeps. Our publish ([D1] in unclaim, then [D6]) came before:
+ * either the monitor's arm sees the frames ([D5]) or we see its need_wake. */
+static void mon_flush(struct dom_priv *dp)
+{
+	unsigned k = dp->mon_lull - 1;
+
+	dp->mon_lull = 0;
+	if (k >= dp->l.max_members)
+		return;
+	unm_smp_mb();
+	if (UNM_READ_ONCE(dp->m[k]->cons_need_wake))
+		efd_write(dp->wake[k]);
 }
 
 /* A slot's first 8 bytes: buf_idx | len << 32 | flags << 48. */
@@ -1091,8 +1118,12 @@ static int dom_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	/* [D2] acquire: slots before rx_hwtail are filled; pairs with [D1].
 	 * untrusted: producers may fill up to the slot before our head. */
 	t = unm_dom_ct_tail(__atomic_load_n(&my->ctail, __ATOMIC_ACQUIRE));
-	if (t == kr->hwtail)
+	if (t == kr->hwtail) {
+		/* a poller that never sleeps has its lull here */
+		if (unlikely(dp->mon_lull) && unm_now_ns() - dp->rx_progress_ns >= DOM_SPIN_NS)
+			mon_flush(dp);
 		return 0;
+	}
 	limit = kr->hwcur == 0 ? ns - 1 : kr->hwcur - 1;
 	if (t >= ns || dist(kr->hwtail, t, ns) > dist(kr->hwtail, limit, ns)) {
 		p->st.bad_ring++;
@@ -1127,7 +1158,11 @@ static int dom_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		p->st.rx_frames += !((uint16_t)(w >> 48) & UNM_NS_MOREFRAG);
 	}
 	kr->hwtail = t;
-	dp->rx_progress_ns = unm_now_ns();
+	/* A monitor has no spin phase: its producer wakes it per many frames
+	 * (MON_WAKE_DIV), polling between them would take a CPU from the
+	 * port it watches. */
+	if (!dp->is_mon)
+		dp->rx_progress_ns = unm_now_ns();
 	return 0;
 }
 
@@ -1179,6 +1214,8 @@ static bool dom_arm(struct unm_port *p, struct unm_kring *kr)
 			if (dp->blocked >= 0)
 				efd_write(dp->wake[dp->me]);
 		}
+		if (dp->mon_lull) /* about to sleep: our monitor's lull too */
+			mon_flush(dp);
 		UNM_WRITE_ONCE(dp->my->cons_need_wake, 1);
 		/* [D5] full fence: need_wake store / rx_hwtail load; pairs with [D6]. */
 		unm_smp_mb();

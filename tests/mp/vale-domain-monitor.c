@@ -6,14 +6,15 @@
  * received: same buffer index and bytes end to end, the frames a sent
  * by swap (nothing copied, unmd never carries them). A monitor nobody
  * reads never stalls b: b gets every frame, the monitor's ring fills
- * and the rest is counted in b's mon_drops. A TX or TX+RX monitor stays
- * a copy monitor; root monitoring another uid's domain port gets a copy
- * monitor; another uid cannot monitor b at all (-EPERM, as before).
+ * and the rest is counted in b's mon_drops. A sleeping monitor is woken
+ * per quarter ring or at b's lull, not per release, and never spins. A
+ * TX or TX+RX monitor stays a copy monitor; root monitoring another
+ * uid's domain port gets a copy monitor; another uid cannot monitor b at all (-EPERM, as before).
  * When b closes, the monitor returns what is queued, then -EPIPE.
  */
 #include <errno.h>
 #include <grp.h>
-#include <pthread.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unm.h>
@@ -85,29 +86,6 @@ static void release(struct unm_port *p, struct unm_ring *rx)
 {
 	unm_ring_advance(rx, unm_ring_next(rx, rx->head));
 	T_ASSERT_EQ(unm_rxsync(p, 0), 0);
-}
-
-/* The monitor asleep in unm_wait (a thread): woken by b's release. */
-static struct unm_port *g_mon;
-static volatile int g_woke;
-
-static void *sleeper(void *arg)
-{
-	double end = t_now() + 10; /* one wait, generous: no timer rescues it */
-
-	(void)arg;
-	while (t_now() < end) {
-		unm_rxsync(g_mon, 0);
-		if (!unm_ring_empty(unm_ring_get(g_mon, 0, 0))) {
-			g_woke = 1;
-			break;
-		}
-		int rc = unm_wait(g_mon, UNM_WAIT_RX, (int)((end - t_now()) * 1000) + 1);
-
-		if (rc < 0 && rc != -EINTR)
-			break;
-	}
-	return NULL;
 }
 
 /* As NOBODY: open its own domain port, then try to monitor vale0:b. */
@@ -199,26 +177,67 @@ int main(void)
 	T_ASSERT_EQ(pi.mon_copies, 300);
 	T_ASSERT_EQ(pi.mon_drops, 0);
 
-	/* a sleeping monitor is woken when b has consumed all it got */
+	/* Wake-ups (lib/domain.c MON_WAKE_DIV, mon_flush): a sleeping
+	 * monitor is not woken by each release of b, even one that leaves b
+	 * with nothing (a receiver that keeps up does that at nearly every
+	 * rxsync), but once a quarter of its ring is queued, or at b's lull
+	 * (b going to sleep). All checked in one thread: whether an eventfd
+	 * was written is known when the call that would write it returns. */
 	{
-		pthread_t th;
-		double t0 = t_now();
+		struct pollfd pfd = { .fd = unm_fd(mon), .events = POLLIN };
+		uint32_t quarter = unm_ring_get(b, 0, 0)->num_slots / 4;
+		uint64_t w0;
 
-		g_mon = mon;
-		T_ASSERT_EQ(pthread_create(&th, NULL, sleeper, NULL), 0);
-		usleep(100000); /* not needed for correctness: lets it sleep */
+		T_ASSERT_EQ(unm_wait(mon, UNM_WAIT_RX, 1), 0); /* mon asleep */
+		T_ASSERT_EQ(member(mon)->cons_need_wake, 1);
 		send_one(a, mb, 400);
 		T_ASSERT((s = next_rx(b, &rx, &rc)) != NULL);
-		release(b, rx);
-		pthread_join(th, NULL);
-		if (!g_woke)
-			T_FAIL("monitor not woken by b's release (%.1f s)", t_now() - t0);
+		release(b, rx); /* b has consumed all it got */
+		if (poll(&pfd, 1, 0) != 0)
+			T_FAIL("monitor woken by a release of one frame");
+		T_ASSERT_EQ(unm_wait(b, UNM_WAIT_RX, 5), 0); /* b sleeps: its lull */
+		if (poll(&pfd, 1, 0) != 1)
+			T_FAIL("monitor not woken when b went to sleep");
 		T_ASSERT((ms = next_rx(mon, &mrx, &rc)) != NULL);
 		T_ASSERT_EQ(t_frame_check((const uint8_t *)unm_buf(mrx, ms->buf_idx), ms->len),
 			    400);
 		release(mon, mrx);
+
+		/* a monitor has no spin phase: right after it took a frame,
+		 * with nothing queued, its wait sleeps (one wake-up: b's
+		 * signal, which its rxsync did not need) where a member's
+		 * would poll for 50 us */
+		w0 = mon->st.wakeups;
+		T_ASSERT_EQ(unm_wait(mon, UNM_WAIT_RX, 2), 0);
+		if (mon->st.wakeups - w0 > 1)
+			T_FAIL("idle monitor woke %llu times in 2 ms",
+			       (unsigned long long)(mon->st.wakeups - w0));
+
+		/* a quarter of the ring released at once wakes it at once */
+		T_ASSERT_EQ(member(mon)->cons_need_wake, 1);
+		for (uint32_t q = 0; q < quarter; q++)
+			send_one(a, mb, 500 + q);
+		rx = unm_ring_get(b, 0, 0);
+		for (int i = 0; i < 2000 && unm_ring_space(rx) < quarter; i++) {
+			T_ASSERT(unm_rxsync(b, 0) >= 0);
+			if (unm_ring_space(rx) < quarter)
+				T_ASSERT(unm_wait(b, UNM_WAIT_RX, 10) >= 0);
+		}
+		T_ASSERT_EQ(unm_ring_space(rx), quarter);
+		unm_ring_advance(rx, rx->tail);
+		T_ASSERT_EQ(unm_rxsync(b, 0), 0);
+		if (poll(&pfd, 1, 0) != 1)
+			T_FAIL("monitor not woken by %u frames queued", quarter);
+		for (uint32_t q = 0; q < quarter; q++) {
+			T_ASSERT((ms = next_rx(mon, &mrx, &rc)) != NULL);
+			T_ASSERT_EQ(t_frame_check((const uint8_t *)unm_buf(mrx, ms->buf_idx),
+						  ms->len),
+				    500 + q);
+			release(mon, mrx);
+		}
+		T_ASSERT_EQ(bm->mon_handed, 301 + quarter);
+		T_ASSERT_EQ(bm->mon_drops, 0);
 	}
-	T_ASSERT_EQ(bm->mon_handed, 301);
 
 	/* a monitor nobody reads: b still gets everything, the monitor what
 	 * fits in its ring, the rest is counted */
@@ -229,7 +248,7 @@ int main(void)
 		T_ASSERT_EQ(t_frame_check((const uint8_t *)unm_buf(rx, s->buf_idx), s->len), q);
 		release(b, rx);
 	}
-	T_ASSERT_EQ(bm->mon_handed, 301 + ns - 1);
+	T_ASSERT_EQ(bm->mon_handed, 301 + ns / 4 + ns - 1);
 	T_ASSERT_EQ(bm->mon_drops, 3 * ns - (ns - 1));
 	for (uint32_t q = 1; q < ns; q++) {
 		T_ASSERT((ms = next_rx(mon, &mrx, &rc)) != NULL);
