@@ -98,6 +98,16 @@ struct unm_open_opts {
  * on the pipes it opens. */
 #define UNM_OPEN_PIPE_COPY    0x4
 #define UNM_PIPE_COPY_MAX     256
+/* Pipe end: TX slots lend their buffers to the peer's RX ring instead of
+ * swapping (or copying) them. A TX slot stays the port's (the ring's tail
+ * does not pass it) until the peer has released the RX slot; it then has
+ * its own buffer back, untouched by the pipe, with no NS_BUF_CHANGED, or
+ * the buffer the peer left in the RX slot, with NS_BUF_CHANGED. No frame
+ * byte is copied. The peer sees each RX slot with NS_BUF_CHANGED. Note: a
+ * buffer the peer wrote to in place comes back so written. A TX ring with
+ * a monitor copies (UNM_OPEN_PIPE_COPY) or swaps instead. The netmap
+ * compat layer sets it on its pipes with UNM_NETMAP_PIPE_LOAN=1. */
+#define UNM_OPEN_PIPE_LOAN    0x10
 /* tap: each TX queue gets a writer thread of its own that writes the
  * frames txsync hands over (the kernel's copy and the receiving stack's
  * work then run on it, possibly another CPU); TX slots come back as the

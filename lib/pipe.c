@@ -26,7 +26,9 @@
  * and writing back each new slot's first 8 bytes once (check_rx_slots:
  * validation, and it makes the slot lines migrate back to the producer in
  * one transfer instead of two). TX slots
- * complete at once, so a TX ring's tail is always hwcur - 1. Each side keeps
+ * complete at once, so a TX ring's tail is always hwcur - 1 (not so with
+ * UNM_OPEN_PIPE_LOAN: txsync_loan lends buffers and the tail trails the
+ * consumer's releases). Each side keeps
  * private copies (kring hwcur/hwtail, prod_tail, cached rx_hwcur refreshed
  * only when the RX ring looks full), so the fast path touches one shared
  * line per batch besides the slots.
@@ -464,14 +466,173 @@ static inline __attribute__((always_inline)) int txsync_direct(struct unm_port *
 	return get_state(pp) == PS_GONE ? tx_dead(kr, head) : 0;
 }
 
+/*
+ * UNM_OPEN_PIPE_LOAN: lend each TX slot's buffer to the peer instead of
+ * swapping or copying. The RX slot gets the TX slot whole (NS_BUF_CHANGED
+ * set: its buffer index changed); the TX slot keeps its buffer and stays
+ * the port's until the consumer has released the RX slot, so the TX ring's
+ * tail trails hwcur by the slots on loan (pr->loans), as a NIC's does until
+ * it has sent them. When the consumer's rx_hwcur passes a lent slot, the TX
+ * slot gets back whatever buffer the RX slot holds then: its own, left
+ * untouched (the common case: nothing is written), or the one the consumer
+ * put there (a zero-copy forwarder swapped it out), range-checked like a
+ * swap's, with NS_BUF_CHANGED. No frame byte is touched, and a netmap
+ * sender that fills each buffer once never rewrites one.
+ *
+ * The RX ring's own buffers are overwritten in its slots and left unused.
+ * The RX slots a release gave back are read after the acquire of rx_hwcur
+ * in refresh_space ([P2], pairs with [C2]): the consumer's last writes to
+ * them (check_rx_slots' write-back, its own swaps) came before its release.
+ * In flight, the oldest (used - loans) slots of [cons_cache, prod_tail) were
+ * swapped or copied before loan mode (a monitor's time): they need nothing
+ * back. TX and RX ring i have the same size, so the loans are the newest
+ * pr->loans TX slots before hwcur, in the order of their RX slots.
+ */
+static void return_loans(struct unm_port *p, const struct pipe_priv *pp, struct pipe_ring *pr,
+			 struct unm_kring *kr, uint32_t t, uint32_t j, uint32_t k)
+{
+	struct unm_slot *txs = kr->ring->slot, *rxs = pr->peer_slot;
+	const uint32_t nb = pp->nbufs, ns = kr->nslots;
+
+	while (k) {
+		uint32_t chunk = k;
+
+		if (chunk > ns - t)
+			chunk = ns - t;
+		if (chunk > ns - j)
+			chunk = ns - j;
+		const struct unm_slot *rs = rxs + j;
+
+		for (struct unm_slot *ts = txs + t, *end = ts + chunk; ts != end; ts++, rs++) {
+			uint32_t rb = UNM_READ_ONCE(rs->buf_idx); /* untrusted */
+
+			if (unlikely(rb != ts->buf_idx)) {
+				if (rb - 2 >= nb - 2) {
+					p->st.bad_buf++;
+					rb = 1; /* reserved buffer: inside the pool, never valid */
+				}
+				ts->buf_idx = rb;
+				ts->flags = UNM_NS_BUF_CHANGED;
+			}
+		}
+		t = t + chunk == ns ? 0 : t + chunk;
+		j = j + chunk == ns ? 0 : j + chunk;
+		k -= chunk;
+	}
+}
+
+/* Lend M TX slots from T into the peer's RX ring from J. */
+static uint64_t lend_slots(struct pipe_ring *pr, const struct unm_kring *kr, uint32_t t,
+			   uint32_t j, uint32_t m)
+{
+	const struct unm_slot *txs = kr->ring->slot;
+	struct unm_slot *rxs = pr->peer_slot;
+	const uint32_t ns = kr->nslots;
+	uint64_t bytes = 0;
+
+	while (m) {
+		uint32_t chunk = m;
+
+		if (chunk > ns - t)
+			chunk = ns - t;
+		if (chunk > ns - j)
+			chunk = ns - j;
+		struct unm_slot *rs = rxs + j;
+
+		for (const struct unm_slot *ts = txs + t, *end = ts + chunk; ts != end; ts++, rs++) {
+			struct unm_slot s = *ts;
+
+			bytes += s.len;
+			s.flags |= UNM_NS_BUF_CHANGED;
+			*rs = s;
+		}
+		t = t + chunk == ns ? 0 : t + chunk;
+		j = j + chunk == ns ? 0 : j + chunk;
+		m -= chunk;
+	}
+	return bytes;
+}
+
+static int txsync_loan(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	struct pipe_priv *pp = p->priv;
+	struct pipe_ring *pr = kr->priv;
+	const uint32_t ns = kr->nslots;
+	uint32_t n, m, c0, used0, done, space;
+	bool moved = false;
+
+	if (unlikely(get_state(pp) == PS_GONE)) { /* [L2] */
+		pr->loans = 0; /* the dead peer's RX ring keeps nothing of ours */
+		return tx_dead(kr, head);
+	}
+	/* back from the consumer: RX slots [c0, cons_cache) */
+	c0 = pr->cons_cache;
+	used0 = pr->prod_tail >= c0 ? pr->prod_tail - c0 : pr->prod_tail + ns - c0;
+	space = refresh_space(p, pr, ns);
+	done = pr->cons_cache >= c0 ? pr->cons_cache - c0 : pr->cons_cache + ns - c0;
+	if (done > used0 - pr->loans) {
+		uint32_t k = done - (used0 - pr->loans); /* loans back */
+		uint32_t t = kr->hwcur >= pr->loans ? kr->hwcur - pr->loans
+						    : kr->hwcur + ns - pr->loans;
+		uint32_t j = c0 + (used0 - pr->loans);
+
+		return_loans(p, pp, pr, kr, t, j >= ns ? j - ns : j, k);
+		pr->loans -= k;
+		moved = true;
+	}
+	n = kr_dist(kr, kr->hwcur, head);
+	m = n < space ? n : space;
+	if (likely(m)) {
+		uint32_t j = pr->prod_tail;
+
+		p->st.tx_bytes += lend_slots(pr, kr, kr->hwcur, j, m);
+		p->st.tx_frames += m;
+		j += m;
+		if (j >= ns)
+			j -= ns;
+		pr->prod_tail = j;
+		pr->loans += m;
+		/* [P1] release: RX slots up to j are written; pairs with [C1]. */
+		unm_store_release(&pr->ctl->rx_hwtail, j);
+		kr->hwcur = kr->hwcur + m >= ns ? kr->hwcur + m - ns : kr->hwcur + m;
+	}
+	/* the slots before the oldest loan are ours again */
+	kr->hwtail = kr->hwcur >= pr->loans + 1 ? kr->hwcur - pr->loans - 1
+						: kr->hwcur + ns - pr->loans - 1;
+	if (likely(m)) {
+		disarm(pp, pr);
+		/* [P3] full fence: our rx_hwtail store before the read of
+		 * cons_need_wake; pairs with [C4] (double check in pipe_arm). */
+		unm_smp_mb();
+		if (unlikely(UNM_READ_ONCE(pr->ctl->cons_need_wake)))
+			pipe_kick(p, pp);
+		if (unlikely(m < n))
+			pipe_tx_blocked(p, kr, head);
+		return 0;
+	}
+	if (moved) {
+		disarm(pp, pr);
+		return 0;
+	}
+	if (n)
+		pipe_tx_blocked(p, kr, head);
+	pipe_idle_check(pp, pr);
+	return get_state(pp) == PS_GONE ? tx_dead(kr, head) : 0;
+}
+
 int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct pipe_ring *pr = kr->priv;
 
 	/* The one branch a monitor (zero-copy or copy) costs an
-	 * unmonitored ring. */
-	if (unlikely(__atomic_load_n(&pr->zm, __ATOMIC_RELAXED)))
+	 * unmonitored ring. A monitor starts once no slot is on loan. */
+	if (unlikely(__atomic_load_n(&pr->zm, __ATOMIC_RELAXED))) {
+		if (unlikely(pr->loans))
+			return txsync_loan(p, kr, kr->hwcur);
 		return zm_txsync(p, kr, head);
+	}
+	if (((struct pipe_priv *)p->priv)->loan)
+		return txsync_loan(p, kr, head);
 	return txsync_direct(p, kr, head);
 }
 
@@ -679,6 +840,7 @@ static int pipe_open(struct unm_port *p, const struct unm_spec *s, const struct 
 	pp->p = p;
 	pp->role = s->pipe_role;
 	pp->copy_small = (o->flags & UNM_OPEN_PIPE_COPY) != 0;
+	pp->loan = (o->flags & UNM_OPEN_PIPE_LOAN) != 0;
 	pp->lfd = pp->cfd = pp->my_efd = pp->peer_efd = -1;
 	pp->zm_lfd = pp->zm_pend = pp->zm_cfd = pp->zm_efd = pp->zm_memfd = pp->zc_memfd = -1;
 	for (int i = 0; i < PIPE_PENDING; i++)

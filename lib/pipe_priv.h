@@ -84,6 +84,7 @@ struct pipe_ring {
 	uint32_t *my_wake;             /* our need_wake flag in ctl */
 	uint32_t prod_tail;            /* TX: next peer RX slot to fill (= last [P1]) */
 	uint32_t cons_cache;           /* TX: last valid rx_hwcur seen */
+	uint32_t loans;                /* TX, UNM_OPEN_PIPE_LOAN: slots lent, not back */
 	bool armed;                    /* *my_wake is 1 */
 	bool spinning;                 /* in the spin phase (wait is W_SPIN) */
 	bool progressed;               /* progress since the last arm */
@@ -116,6 +117,7 @@ struct pipe_priv {
 	int kick_left;                 /* a kick may have come after its ring moved */
 	uint32_t nbufs, buf_size;      /* private copies of the region's */
 	bool copy_small;               /* UNM_OPEN_PIPE_COPY (copy_slots) */
+	bool loan;                     /* UNM_OPEN_PIPE_LOAN (txsync_loan) */
 	uint64_t spin_ns;
 	uint64_t next_service;         /* pipe_wakeup rate limit in the spin phase */
 	char key[PIPE_KEYLEN];         /* "NAME{ID" */

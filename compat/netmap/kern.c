@@ -182,6 +182,7 @@ static int open_port(const struct nmc_spec *sp, uint32_t mode, uint16_t ringid,
 		     uint64_t flags, const struct unm_open_opts *o, struct unm_port **pp)
 {
 	const char *env = getenv("UNM_NETMAP_BACKEND"), *swap = getenv("UNM_NETMAP_PIPE_SWAP");
+	const char *loan = getenv("UNM_NETMAP_PIPE_LOAN");
 	const char *backends[2] = { "afxdp", "afpacket" };
 	char name[256], first_err[NMC_ERRLEN] = "";
 	struct unm_open_opts oc = *o;
@@ -191,9 +192,16 @@ static int open_port(const struct nmc_spec *sp, uint32_t mode, uint16_t ringid,
 	 * applications take that flag as "rewrite this frame" (pkt-gen copies
 	 * and re-addresses every frame then). Short frames are copied instead
 	 * (UNM_OPEN_PIPE_COPY), so a TX buffer written once stays written;
-	 * UNM_NETMAP_PIPE_SWAP=1 keeps netmap's swapping for every frame. */
-	if ((strchr(sp->base, '{') || strchr(sp->base, '}')) && !(swap && !strcmp(swap, "1")))
+	 * UNM_NETMAP_PIPE_LOAN=1 lends TX buffers to the peer instead
+	 * (UNM_OPEN_PIPE_LOAN: no copy, the buffer comes back unchanged once
+	 * the peer released it; opt-in until a quiet machine has measured it
+	 * against the copy); UNM_NETMAP_PIPE_SWAP=1 keeps netmap's swapping
+	 * for every frame. */
+	if ((strchr(sp->base, '{') || strchr(sp->base, '}')) && !(swap && !strcmp(swap, "1"))) {
 		oc.flags |= UNM_OPEN_PIPE_COPY;
+		if (loan && !strcmp(loan, "1"))
+			oc.flags |= UNM_OPEN_PIPE_LOAN;
+	}
 	o = &oc;
 
 	if (env && *env) {

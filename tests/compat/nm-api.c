@@ -267,13 +267,19 @@ static void selftest(const char *pname)
 	CHECK(ioctl(c->fd, NIOCTXSYNC, NULL) == 0, "TXSYNC");
 	CHECK(ioctl(s->fd, NIOCRXSYNC, NULL) == 0 && rx_avail(s) == 1, "inject lost");
 	take(s, 42, 3);
-	/* fill the ring with inject until it says 0 */
+	/* fill the ring with inject until it says 0; first the receiver
+	 * releases frame 42 and a TX sync takes back its lent buffer (a pipe
+	 * TX slot is the sender's again once the receiver released it) */
+	CHECK(ioctl(s->fd, NIOCRXSYNC, NULL) == 0, "RXSYNC");
+	CHECK(ioctl(c->fd, NIOCTXSYNC, NULL) == 0, "TXSYNC");
 	int n = 0;
 	while (nmport_inject(c, fb, 60) == 60)
 		n++;
 	CHECK(n == (int)c->reg.nr_tx_slots - 1, "inject filled %d slots", n);
-	/* POLLOUT syncs TX even with NO_TX_POLL (netmap's rule) */
-	CHECK(poll(&(struct pollfd){ .fd = c->fd, .events = POLLOUT }, 1, 1000) == 1, "POLLOUT");
+	/* POLLOUT syncs TX even with NO_TX_POLL (netmap's rule); the ring
+	 * is then full of lent buffers until the receiver releases them, so
+	 * POLLOUT itself need not be ready */
+	CHECK(poll(&(struct pollfd){ .fd = c->fd, .events = POLLOUT }, 1, 0) >= 0, "POLLOUT");
 	CHECK(ioctl(s->fd, NIOCRXSYNC, NULL) == 0 && rx_avail(s) + 1 >= (unsigned)n, "POLLOUT sent %u",
 	      rx_avail(s));
 	nmport_close(c);
@@ -281,6 +287,96 @@ static void selftest(const char *pname)
 	close(opipe[0]);
 	close(opipe[1]);
 	printf("PASS\n");
+}
+
+/*
+ * A pipe lends TX buffers (UNM_OPEN_PIPE_LOAN, UNM_NETMAP_PIPE_LOAN=1): the
+ * receiver gets the sender's own buffer (same index, NS_BUF_CHANGED on the
+ * RX slot), the TX slot stays the sender's (tail does not pass it) until
+ * the receiver has released it, and then has its buffer back untouched,
+ * without NS_BUF_CHANGED, for any frame length; a receiver that swaps a
+ * buffer out of its RX slot hands the sender the one it put there, with
+ * NS_BUF_CHANGED, and no buffer is in two slots.
+ */
+static void loan(const char *pname)
+{
+	char mname[80], sname[80];
+
+	snprintf(mname, sizeof(mname), "netmap:%s{3", pname);
+	snprintf(sname, sizeof(sname), "netmap:%s}3", pname);
+	struct nmport_d *m = nmport_open(mname);
+	CHECK(m, "open %s: %s", mname, strerror(errno));
+	struct nmport_d *s = nmport_open(sname);
+	CHECK(s, "open %s: %s", sname, strerror(errno));
+	struct netmap_ring *tx = NETMAP_TXRING(m->nifp, m->first_tx_ring);
+	struct netmap_ring *rx = NETMAP_RXRING(s->nifp, s->first_rx_ring);
+	/* the receiver's own TX ring: a buffer to swap into its RX slot */
+	struct netmap_ring *stx = NETMAP_TXRING(s->nifp, s->first_tx_ring);
+	const uint32_t ns = tx->num_slots;
+	uint32_t idx[8];
+
+	/* 8 frames of 60..1392 bytes (frame_len(9k)): longer than a copy takes */
+	for (uint32_t k = 0; k < 8; k++) {
+		struct netmap_slot *sl = &tx->slot[tx->head];
+
+		idx[k] = sl->buf_idx;
+		sl->len = (uint16_t)frame_make((uint8_t *)NETMAP_BUF(tx, sl->buf_idx), 9 * k, 5);
+		sl->flags = 0;
+		tx->head = tx->cur = nm_ring_next(tx, tx->head);
+	}
+	CHECK(ioctl(m->fd, NIOCTXSYNC, NULL) == 0, "TXSYNC");
+	CHECK(nm_ring_space(tx) == ns - 1 - 8, "TX space %u with 8 frames on loan", nm_ring_space(tx));
+	CHECK(ioctl(s->fd, NIOCRXSYNC, NULL) == 0 && nm_ring_space(rx) == 8, "RX has %u",
+	      nm_ring_space(rx));
+	for (uint32_t k = 0; k < 8; k++) {
+		struct netmap_slot *sl = &rx->slot[(rx->head + k) % rx->num_slots];
+
+		CHECK(sl->buf_idx == idx[k], "frame %u: RX buffer %u, the sender's is %u", k,
+		      sl->buf_idx, idx[k]);
+		CHECK(sl->flags & NS_BUF_CHANGED, "frame %u: RX slot without NS_BUF_CHANGED", k);
+		CHECK(!frame_check((uint8_t *)NETMAP_BUF(rx, sl->buf_idx), sl->len, 9 * k, 5),
+		      "frame %u bad", k);
+	}
+	/* not released yet: a TX sync gives nothing back */
+	CHECK(ioctl(m->fd, NIOCTXSYNC, NULL) == 0 && nm_ring_space(tx) == ns - 1 - 8,
+	      "TX space %u before the release", nm_ring_space(tx));
+	/* the receiver swaps frame 0's buffer for its TX slot's, releases 0..3 */
+	struct netmap_slot *r0 = &rx->slot[rx->head], *t0 = &stx->slot[stx->head];
+	uint32_t mine = t0->buf_idx;
+	t0->buf_idx = r0->buf_idx;
+	t0->flags = NS_BUF_CHANGED;
+	r0->buf_idx = mine;
+	r0->flags = NS_BUF_CHANGED;
+	rx->head = rx->cur = (rx->head + 4) % rx->num_slots;
+	CHECK(ioctl(s->fd, NIOCRXSYNC, NULL) == 0, "RXSYNC");
+	CHECK(ioctl(m->fd, NIOCTXSYNC, NULL) == 0 && nm_ring_space(tx) == ns - 1 - 4,
+	      "TX space %u after 4 released", nm_ring_space(tx));
+	uint32_t first = (tx->head + ns - 8) % ns;
+	CHECK(tx->slot[first].buf_idx == mine && (tx->slot[first].flags & NS_BUF_CHANGED),
+	      "swapped slot: TX buffer %u flags %#x, want %u and NS_BUF_CHANGED",
+	      tx->slot[first].buf_idx, tx->slot[first].flags, mine);
+	for (uint32_t k = 1; k < 4; k++) {
+		struct netmap_slot *sl = &tx->slot[(first + k) % ns];
+
+		CHECK(sl->buf_idx == idx[k] && !(sl->flags & NS_BUF_CHANGED),
+		      "frame %u: TX buffer %u flags %#x, want %u, unchanged", k, sl->buf_idx,
+		      sl->flags, idx[k]);
+		CHECK(!frame_check((uint8_t *)NETMAP_BUF(tx, sl->buf_idx), sl->len, 9 * k, 5),
+		      "frame %u: the buffer came back changed", k);
+	}
+	/* the rest */
+	rx->head = rx->cur = (rx->head + 4) % rx->num_slots;
+	CHECK(ioctl(s->fd, NIOCRXSYNC, NULL) == 0, "RXSYNC");
+	CHECK(ioctl(m->fd, NIOCTXSYNC, NULL) == 0 && nm_ring_space(tx) == ns - 1, "TX space %u",
+	      nm_ring_space(tx));
+	for (uint32_t k = 4; k < 8; k++)
+		CHECK(tx->slot[(first + k) % ns].buf_idx == idx[k] &&
+		      !(tx->slot[(first + k) % ns].flags & NS_BUF_CHANGED), "frame %u's buffer changed", k);
+	/* the buffer the receiver swapped out is in its TX slot only */
+	CHECK(stx->slot[stx->head].buf_idx == idx[0], "receiver's TX slot");
+	nmport_close(m);
+	nmport_close(s);
+	printf("loan: ok\n");
 }
 
 /* netmap side of the VALE round trip */
@@ -349,6 +445,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 3 && !strcmp(argv[1], "selftest"))
 		selftest(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "loan"))
+		loan(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "ping"))
 		ping(argv[2], (unsigned)atoi(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "unm-echo"))
