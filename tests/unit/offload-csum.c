@@ -51,17 +51,27 @@ static void test_vectors(void)
 
 static void test_partial(void)
 {
-	static uint8_t buf[512];
+	/* long enough for the vector path (256 bytes and more, where the
+	 * CPU has it) with every tail and alignment */
+	static uint8_t buf[9000];
 	uint32_t s = 1;
 
 	t_fill(buf, sizeof(buf), &s);
 	for (size_t al = 0; al < 8; al++)
-		for (size_t n = 0; n <= 300; n++) {
+		for (size_t n = 0; n <= 8900; n += n < 600 ? 1 : 1 + t_rand(&s) % 97) {
 			uint16_t want = (uint16_t)htons(t_fold(t_sum(buf + al, n, 0)));
 
 			T_ASSERT_EQ(unm_csum_fold(unm_csum_partial(buf + al, n, 0)), want);
 			T_ASSERT_EQ(unm_csum_fold(unm_csum_partial_naive(buf + al, n, 0)), want);
 		}
+	/* a sum that is zero mod 0xffff keeps the non-zero representation
+	 * (0xffff) on every path: 0x0001 and 0xfffe words */
+	for (size_t n = 0; n < 4096; n += 4) {
+		buf[n] = 0x00, buf[n + 1] = 0x01, buf[n + 2] = 0xff, buf[n + 3] = 0xfe;
+	}
+	T_ASSERT_EQ(unm_csum_fold(unm_csum_partial(buf, 4096, 0)), 0xffff);
+	memset(buf, 0, 4096);
+	T_ASSERT_EQ(unm_csum_fold(unm_csum_partial(buf, 4096, 0)), 0);
 	/* a large buffer of 0xff words: many carries */
 	memset(buf, 0xff, sizeof(buf));
 	T_ASSERT_EQ(unm_csum_fold(unm_csum_partial(buf, sizeof(buf), 0)), 0xffff);
