@@ -90,19 +90,22 @@ window() {
 			$1, $2, cpu, ($9 - $4) / n, ($10 - $5) * 1000 / n, ($11 - $6) * 1000 / n, $12 }'
 }
 ureport() {
-	jq -r -s --arg n "$1" '.[0] as $a | .[1] as $b |
+	# per 1000 frames the switch took from the vhost-user port
+	jq -r -s '.[0] as $a | .[1] as $b |
+		([$b[] | select(.name | test("vhost-user"))][0].tx_frames -
+		 [$a[] | select(.name | test("vhost-user"))][0].tx_frames) as $n |
 		[$b[] | select(.name != "total")] | map(. as $p | ($a[] | select(.name == $p.name)) as $q |
 		"  unmd " + $p.name + ": tx " + (($p.tx_frames - $q.tx_frames) | tostring) +
 		" rx " + (($p.rx_frames - $q.rx_frames) | tostring) +
-		" irqs " + (((($p.irqs // 0) - ($q.irqs // 0)) * 1000 / ($n | tonumber)) * 100 | round / 100 | tostring) + "/1000" +
-		" yields " + (((($p.yields // 0) - ($q.yields // 0)) * 1000 / ($n | tonumber)) * 100 | round / 100 | tostring) + "/1000" +
+		" irqs " + (((($p.irqs // 0) - ($q.irqs // 0)) * 1000 / $n) * 100 | round / 100 | tostring) + "/1000" +
+		" yields " + (((($p.yields // 0) - ($q.yields // 0)) * 1000 / $n) * 100 | round / 100 | tostring) + "/1000" +
 		" drops " + ([($p | to_entries[] | select(.key | test("drop")) | .key) as $k | select(($p[$k] | type) == "number") | select($p[$k] != $q[$k]) | "\($k)=\($p[$k] - $q[$k])"] | join(","))) | .[]' \
 		"$TMPD/c0" "$TMPD/c1"
 }
 for r in $(seq 1 "$ROUNDS"); do
 	echo "== round $r"
-	window vc "$r" "$VCPID" "$UPID" "$RPID" | tee "$TMPD/u.txt"
-	ureport "$(awk '/TX-dropped/ {print $3}' "$TMPD/u.txt" | head -1)" 2>&1 | head -5
+	window vc "$r" "$VCPID" "$UPID" "$RPID"
+	ureport 2>&1 | head -5
 	tp_cmd vh start
 	window vb "$r" "$VBPID" "$VHPID"
 	tp_cmd vh stop
