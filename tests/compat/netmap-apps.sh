@@ -117,8 +117,10 @@ for g in "${gens[@]}"; do
 	sleep 0.5
 	timeout 60 "$PGEN" -i "$sw:t" -f tx -n $N -l 60 -w 1 > "$T/tx" 2>&1 ||
 		{ cat "$T/tx" "$T/rx"; fail "$ver pkt-gen tx into vale"; }
-	sleep 0.5
-	kill -INT $rx; wait_gone $rx; wait $rx
+	# -W: it stops a second after the last frame (a SIGINT that lands
+	# while it is already on its way out can cost its summary)
+	wait_gone $rx || kill -INT $rx
+	wait_gone $rx; wait $rx
 	got=$(received "$T/rx")
 	[ -n "$got" ] && [ "$got" -gt 0 ] && [ "$got" -le $N ] ||
 		{ cat "$T/tx" "$T/rx"; fail "$ver vale: received '${got}' of $N"; }
