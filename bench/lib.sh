@@ -84,7 +84,9 @@ rx_packets() { grep 'RX-packets:' "$TMPD/$1.log" | tail -1 | awk '{print $2}'; }
 # ---- three namespaces, a private unmd, iperf3 --------------------------------
 # netns3_up PREFIX: namespaces NS0 NS1 NS2 = PREFIX{0,1,2}$SUF (SUF
 # random), loopback up, IPv6 off; a private unmd in NS0 on $TMPD/unmd.sock
-# (log $TMPD/unmd.log); ctl ARGS runs unm-ctl against it. The caller sets
+# (log $TMPD/unmd.log), with UNMD_ENV ("VAR=VALUE ...", e.g.
+# UNM_TAP_TX_THREAD=1) in its environment for A/B runs, its PID in
+# UNMD_PID; ctl ARGS runs unm-ctl against it. The caller sets
 # TMPD, UNMD, CTL and defines die. Everything goes in bench_cleanup.
 # netns3_make PREFIX: only the namespaces (for a caller that starts unmd
 # its own way).
@@ -104,7 +106,9 @@ netns3_up() {
 	local i
 	netns3_make "$1"
 	SOCK=$TMPD/unmd.sock
-	ip netns exec $NS0 "$UNMD" -f -s "$SOCK" 2>"$TMPD/unmd.log" &
+	# ip netns exec and env exec: $! is unmd's PID
+	ip netns exec $NS0 env ${UNMD_ENV:-} "$UNMD" -f -s "$SOCK" 2>"$TMPD/unmd.log" &
+	UNMD_PID=$!
 	BENCH_PIDS+=($!)
 	for ((i = 0; i < 300; i++)); do [ -S "$SOCK" ] && break; sleep 0.01; done
 	[ -S "$SOCK" ] || die "unmd did not start"
