@@ -278,6 +278,10 @@ $(COMPAT_TESTS): $(B)/%: %.c $(NMC_SHARED) $(NMC_PC) $(NMC_HDRS)
 check: all
 	@B=$(B) ./tests/run.sh $(TESTS_ARGS)
 
+# tests over fetched code (netmap's own apps: $$NETMAP_SRC, $$NETMAP_2019_SRC)
+check-ext: all
+	@B=$(B) UNM_TESTS_EXT=1 TESTS="$${TESTS:-tests/ext/}" ./tests/run.sh
+
 # ---- fuzzing (clang + libFuzzer) -----------------------------------------------
 FUZZ_TIME ?= 60
 FUZZ_B := build-fuzz
@@ -379,7 +383,7 @@ clean:
 distclean: clean
 	rm -f config-host.mak config-host.h config.log
 
-.PHONY: all check fuzz demo bench install uninstall clean distclean
+.PHONY: all check check-ext fuzz demo bench install uninstall clean distclean
 .DELETE_ON_ERROR:
 .SECONDARY:
 

@@ -8,7 +8,8 @@
 # pkt-gen tx -> pipe -> bridge -> pipe -> pkt-gen rx (every frame), and
 # pkt-gen tx -> vale -> pkt-gen rx on a private unmd (the switch may drop
 # under load: frames must arrive, not all of them). Skips when neither
-# netmap snapshot is there (they are fetched, never part of this tree).
+# netmap snapshot is there (they are fetched, never part of this tree), so
+# `make check-ext` runs it, not `make check`.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/compat/compat.inc
 command -v pkg-config >/dev/null || skip "pkg-config not installed"
