@@ -599,26 +599,33 @@ int nmc_sync(struct nmc_port *np, int tx)
 /* ---- poll ---------------------------------------------------------------- */
 
 /* netmap's rules: TX synced unless NR_NO_TX_POLL (or if POLLOUT asked), RX
- * synced when POLLIN is asked (or NR_DO_RX_POLL); ready means cur != tail. */
+ * synced when POLLIN is asked (or NR_DO_RX_POLL); ready means cur != tail.
+ * A pipe whose peer closed (-EPIPE) reports nothing, as netmap's pipes do:
+ * applications test POLLERR only (pkt-gen's receiver took a POLLHUP for
+ * "ready" and spun on it), and the frames still queued stay readable. */
+static short sync_rev(struct nmc_port *np, int tx)
+{
+	int rc = nmc_sync(np, tx);
+
+	if (rc == -EPIPE) {
+		np->peer_gone = 1;
+		return 0;
+	}
+	return rc < 0 ? POLLERR : 0;
+}
+
 static short np_ready(struct nmc_port *np, short events)
 {
 	short want_tx = events & (POLLOUT | POLLWRNORM);
 	short want_rx = events & (POLLIN | POLLRDNORM);
 	short rev = 0;
-	int rc;
 
 	if (!np->port)
 		return POLLERR;
-	if (want_tx || np->txpoll) {
-		rc = nmc_sync(np, 1);
-		if (rc < 0)
-			rev |= rc == -EPIPE ? POLLHUP : POLLERR;
-	}
-	if (want_rx || np->rxpoll) {
-		rc = nmc_sync(np, 0);
-		if (rc < 0)
-			rev |= rc == -EPIPE ? POLLHUP : POLLERR;
-	}
+	if (want_tx || np->txpoll)
+		rev |= sync_rev(np, 1);
+	if (want_rx || np->rxpoll)
+		rev |= sync_rev(np, 0);
 	if (want_tx)
 		for (unsigned i = 0; i < np->n_txr; i++)
 			if (np->txr[i]->cur != np->txr[i]->tail) {
@@ -688,7 +695,9 @@ static int wait_one(struct pollfd *fd, const struct timespec *ts)
 	unsigned ev = (fd->events & (POLLOUT | POLLWRNORM) ? UNM_WAIT_TX : 0) |
 		      (fd->events & (POLLIN | POLLRDNORM) ? UNM_WAIT_RX : 0);
 	int64_t deadline = ts ? now_ns() + ts->tv_sec * 1000000000LL + ts->tv_nsec : -1;
-	int epfd = np && np->port && ev ? NMC_LIB(unm_fd(np->port)) : -1;
+	/* a pipe whose peer closed keeps its notification fd readable (the
+	 * hang-up): sleep on the clock instead, or the wait would spin */
+	int epfd = np && np->port && ev && !np->peer_gone ? NMC_LIB(unm_fd(np->port)) : -1;
 	int count = 0, e = 0;
 	sigset_t all, old;
 
@@ -720,6 +729,8 @@ static int wait_one(struct pollfd *fd, const struct timespec *ts)
 		}
 		if ((count = scan(fd, 1, 1)))
 			break;
+		if (np && np->peer_gone)
+			epfd = -1;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e)
@@ -767,13 +778,13 @@ int nmc_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 			left = 0; /* just look at the ordinary fds */
 		}
 		for (nfds_t i = 0; i < n; i++) {
-			int ours = nmc_lookup(fds[i].fd) != NULL;
+			struct nmc_port *np = nmc_lookup(fds[i].fd);
 
 			cp[i] = fds[i];
 			cp[i].revents = 0;
-			if (ours) {
+			if (np) {
 				cp[i].events = POLLIN; /* the port's notification fd */
-				if (count)
+				if (count || np->peer_gone) /* gone: a hang-up, always readable */
 					cp[i].fd = -1;
 			}
 		}

@@ -40,6 +40,7 @@ struct nmc_port {
 	unsigned n_txr, n_rxr;        /* bound ring pointers cached */
 	int txpoll;                   /* poll() syncs TX (no NR_NO_TX_POLL) */
 	int rxpoll;                   /* poll() syncs RX without POLLIN */
+	int peer_gone;                /* a pipe whose peer closed: poll() shows nothing */
 	unsigned hdr_len;             /* virtio-net header length */
 	uint16_t mem_id;
 	int mapped;                   /* the application mmap()ed it */

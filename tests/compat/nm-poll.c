@@ -18,6 +18,10 @@
  * 3. poll() still wakes up for a frame sent while it sleeps (a thread
  *    sends after 20 ms; the poll has 5 s).
  * 4. A signal ends the sleep: -1 and EINTR (pkt-gen stops on SIGINT so).
+ * 5. A pipe whose peer closed: the frames still queued stay readable, then
+ *    poll() reports nothing and sleeps its whole timeout, alone and among
+ *    other descriptors (netmap's pipes are silent: pkt-gen tests POLLERR
+ *    only, and a POLLHUP made its receiver spin), without using the CPU.
  * Exit 0 when every check held, 77 when seccomp is not available.
  */
 #include <errno.h>
@@ -185,6 +189,55 @@ int main(int argc, char **argv)
 		CHECK(alarms == 1, "SIGALRM not delivered");
 	}
 
+	/* 5: the peer closed: its last frame readable, then silence */
+	{
+		char m2n[128], s2n[128];
+		struct nmport_d *m2, *s2;
+		struct netmap_ring *rx2;
+		int pfd[2];
+
+		snprintf(m2n, sizeof(m2n), "netmap:%s{1", argv[1]);
+		snprintf(s2n, sizeof(s2n), "netmap:%s}1", argv[1]);
+		m2 = nmport_open(m2n);
+		CHECK(m2, "nmport_open %s: %s", m2n, strerror(errno));
+		s2 = nmport_open(s2n);
+		CHECK(s2, "nmport_open %s: %s", s2n, strerror(errno));
+		rx2 = NETMAP_RXRING(s2->nifp, s2->first_rx_ring);
+		put(m2, 9);
+		CHECK(ioctl(m2->fd, NIOCTXSYNC, NULL) == 0, "NIOCTXSYNC: %s", strerror(errno));
+		nmport_close(m2);
+		struct pollfd p = { .fd = s2->fd, .events = POLLIN };
+		rc = poll(&p, 1, 2000);
+		CHECK(rc == 1 && p.revents == POLLIN, "poll for the closed peer's last frame: %d "
+		      "(revents %#x)", rc, (unsigned)p.revents);
+		CHECK(frame_check((uint8_t *)NETMAP_BUF(rx2, rx2->slot[rx2->head].buf_idx),
+				  rx2->slot[rx2->head].len, 9, 1) == 0, "the closed peer's last frame");
+		rx2->head = rx2->cur = nm_ring_next(rx2, rx2->head);
+		CHECK(pipe(pfd) == 0, "pipe");
+		for (int many = 0; many < 2; many++) {
+			struct pollfd ps[2] = { { .fd = s2->fd, .events = POLLIN },
+						{ .fd = pfd[0], .events = POLLIN } };
+			struct timespec c0, c1;
+			double cpu;
+
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+			t0 = now_ms();
+			rc = poll(ps, many ? 2 : 1, 200);
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+			cpu = (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
+			CHECK(rc == 0 && ps[0].revents == 0, "poll (%d fds) on a pipe whose peer closed: "
+			      "%d, revents %#x (netmap's pipes report nothing)", many + 1, rc,
+			      (unsigned)ps[0].revents);
+			CHECK(now_ms() - t0 >= 199, "poll (%d fds) with 200 ms on a pipe whose peer closed "
+			      "returned after %.1f ms", many + 1, now_ms() - t0);
+			CHECK(cpu < 100, "poll (%d fds) on a pipe whose peer closed spun: %.1f ms of CPU "
+			      "in 200 ms", many + 1, cpu);
+		}
+		close(pfd[0]);
+		close(pfd[1]);
+		nmport_close(s2);
+	}
+
 	/* 1: ready descriptors: no system call that could sleep or yield */
 	CHECK(trap_syscalls(1) == 0, "second seccomp filter: %s", strerror(errno));
 	for (uint32_t i = 0; i < 100; i++) {
@@ -207,6 +260,7 @@ int main(int argc, char **argv)
 	nmport_close(m);
 	nmport_close(s);
 	printf("PASS: poll on ready netmap descriptors makes no poll or yield system call; a waiting one "
-	       "sleeps without spinning and wakes up for a frame\n");
+	       "sleeps without spinning and wakes up for a frame; a pipe whose peer closed is "
+	       "silent\n");
 	return 0;
 }
