@@ -52,12 +52,13 @@ static size_t frags_copy(const struct unm_frag *f, unsigned nf, size_t off,
 		return 0;
 	for (; i < nf && done < len; i++, o = 0) {
 		size_t n = f[i].len - o;
-		uint8_t *p = (uint8_t *)f[i].ptr + o;
+		uint8_t *p;
 
 		if (n > len - done)
 			n = len - done;
 		if (n == 0)             /* empty fragments may have ptr NULL */
 			continue;
+		p = (uint8_t *)f[i].ptr + o;
 		if (out)
 			memcpy(buf + done, p, n);
 		else
