@@ -524,6 +524,23 @@ static inline void drop_to(struct vport *src, struct vport *dp, unsigned reason)
 	dp->st.rx_drops[reason]++;
 }
 
+/*
+ * End of a delivery into destination ring O, claimed by out_space: the
+ * slots up to K are written. Monitors see them, then the port publishes
+ * them; with nothing written, or after a bad slot (OK false: the frames
+ * were counted as dropped), the claim is given back instead.
+ */
+static inline void out_commit(struct unmd *d, struct vport *dp, struct vring *o, bool ok,
+			      uint32_t k)
+{
+	if (ok && k != o->hwtail && unlikely(dp->mons)) /* monitor hook: frames delivered */
+		mon_ring(d, dp, o, false, o->hwtail, k);
+	if (ok && k != o->hwtail)
+		dp->ops->out_publish(dp, o, k);
+	else if (dp->ops->out_unclaim)
+		dp->ops->out_unclaim(dp, o);
+}
+
 /* Deliver DP's unicast list (and the flood list if FLOOD) to port DP. */
 static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, struct vport *dp,
 			struct fwd_batch *b, bool flood)
@@ -659,12 +676,7 @@ static void fwd_deliver(struct unmd *d, struct vport *src, struct vring *vr, str
 		if (sh && k != k0)
 			share_take(o, src->idx, k0, k);
 	}
-	if (ok && k != o->hwtail && unlikely(dp->mons)) /* monitor hook: frames delivered */
-		mon_ring(d, dp, o, false, o->hwtail, k);
-	if (ok && k != o->hwtail)
-		dp->ops->out_publish(dp, o, k);
-	else if (dp->ops->out_unclaim)
-		dp->ops->out_unclaim(dp, o);
+	out_commit(d, dp, o, ok, k);
 }
 
 static void fwd_pass2(struct unmd *d, struct vswitch *sw, struct vport *src, struct vring *vr,
@@ -834,12 +846,7 @@ static __attribute__((noinline)) bool fwd_pull_direct(struct unmd *d, struct vsw
 	dp->st.rx_bytes += dbytes;
 	if (sh && k != k0)
 		share_take(o, src->idx, k0, k);
-	if (ok && k != o->hwtail && unlikely(dp->mons)) /* monitor hook: frames delivered */
-		mon_ring(d, dp, o, false, o->hwtail, k);
-	if (ok && k != o->hwtail)
-		dp->ops->out_publish(dp, o, k);
-	else if (dp->ops->out_unclaim)
-		dp->ops->out_unclaim(dp, o);
+	out_commit(d, dp, o, ok, k);
 	return true;
 }
 
