@@ -452,6 +452,13 @@ UNM_HIDDEN int unm_port_bind_rings(struct unm_port *p, struct unm_if *nifp);
  */
 UNM_HIDDEN int unm_port_watch(struct unm_port *p, int fd, uint32_t events, uint32_t tag);
 
+/*
+ * unm_port_gone - the kernel interface IFNAME behind P went away: error the
+ * port with -ENXIO (once: later calls keep the first error and log nothing)
+ * and return p->error. Every later sync returns that error.
+ */
+UNM_HIDDEN int unm_port_gone(struct unm_port *p, const char *ifname);
+
 UNM_HIDDEN int unm_port_create_self(struct unm_port *p, const struct unm_open_opts *o,
 				    unsigned mtu, const uint8_t mac[6]);
 

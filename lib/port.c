@@ -676,6 +676,17 @@ int unm_port_watch(struct unm_port *p, int fd, uint32_t events, uint32_t tag)
 	return 0;
 }
 
+int unm_port_gone(struct unm_port *p, const char *ifname)
+{
+	if (!p->error) {
+		p->error = -ENXIO;
+		unm_seterr(-ENXIO, "%s: interface '%s' went away", p->ops->type, ifname);
+		unm_log(UNM_LOG_ERR, "%s: interface '%s' went away; port errored",
+			p->ops->type, ifname);
+	}
+	return p->error;
+}
+
 /* Give back the buffers P's slots hold now (a pooled port: its rings are
  * this process's own, and whatever the application swapped in came from
  * the same pool), then P's reference. */

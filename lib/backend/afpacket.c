@@ -480,19 +480,6 @@ static void afp_close(struct unm_port *p)
 	p->priv = NULL;
 }
 
-/* The interface went away: error the port (once). */
-static int afp_gone(struct unm_port *p)
-{
-	struct afp_priv *ap = p->priv;
-
-	if (!p->error) {
-		p->error = -ENXIO;
-		unm_seterr(-ENXIO, "afpacket: interface '%s' went away", ap->ifname);
-		unm_log(UNM_LOG_ERR, "afpacket: interface '%s' went away; port errored", ap->ifname);
-	}
-	return p->error;
-}
-
 /* A socket reported an error (sk_err): consume it; error the port only if
  * the interface no longer exists (link down is not fatal). */
 static void afp_check_sock(struct unm_port *p, int fd)
@@ -505,7 +492,7 @@ static void afp_check_sock(struct unm_port *p, int fd)
 	if (fd >= 0)
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (!if_indextoname((unsigned)ap->ifindex, name) || strcmp(name, ap->ifname) != 0)
-		afp_gone(p);
+		unm_port_gone(p, ap->ifname);
 }
 
 /* ---- TX ------------------------------------------------------------------ */
@@ -612,7 +599,7 @@ static int afp_send_big(struct unm_port *p, struct afp_tx *tx, const struct unm_
 		return 0;
 	switch (errno) {
 	case ENXIO: case ENODEV:
-		return afp_gone(p);
+		return unm_port_gone(p, ((struct afp_priv *)p->priv)->ifname);
 	default: /* EAGAIN, ENOBUFS (device queue full), ENETDOWN: this frame only */
 		p->st.drops++;
 		return 0;
@@ -662,7 +649,7 @@ static int afp_kick(struct unm_port *p, struct afp_tx *tx)
 	case EAGAIN: case ENOBUFS: case EINTR:
 		return 0; /* frames stay queued; the next sync kicks again */
 	case ENXIO: case ENODEV:
-		return afp_gone(p);
+		return unm_port_gone(p, ((struct afp_priv *)p->priv)->ifname);
 	case ENETDOWN:
 		afp_check_sock(p, tx->fd);
 		if (!p->error)

@@ -609,19 +609,6 @@ static void tap_close(struct unm_port *p)
 	p->priv = NULL;
 }
 
-/* The device went away (EBADFD from tun, EPOLLERR): error the port. */
-static int tap_gone(struct unm_port *p)
-{
-	struct tap_priv *tp = p->priv;
-
-	if (!p->error) {
-		p->error = -ENXIO;
-		unm_seterr(-ENXIO, "tap: interface '%s' went away", tp->ifname);
-		unm_log(UNM_LOG_ERR, "tap: interface '%s' went away; port errored", tp->ifname);
-	}
-	return p->error;
-}
-
 static bool tap_dev_gone_errno(int e)
 {
 	return e == EBADFD || e == ENXIO || e == ENODEV;
@@ -738,7 +725,7 @@ static int tap_txsync_write(struct unm_port *p, struct unm_kring *kr, uint32_t h
 			if (e == EAGAIN || e == ENOBUFS)
 				break; /* kernel full: keep the rest, arm() waits for EPOLLOUT */
 			if (tap_dev_gone_errno(e)) {
-				rc = tap_gone(p);
+				rc = unm_port_gone(p, tp->ifname);
 				break;
 			}
 			/* EIO (device down), EINVAL (bad vnet header), ...: this frame only */
@@ -854,7 +841,7 @@ static int tap_txsync_uring(struct unm_port *p, struct unm_kring *kr, uint32_t h
 				p->st.tx_bytes += u->bytes[k];
 				p->st.gso_tx_frames += u->gso[k];
 			} else if (tap_dev_gone_errno(-r)) {
-				rc = tap_gone(p);
+				rc = unm_port_gone(p, tp->ifname);
 				break;
 			} else if ((r == -EAGAIN || r == -ENOBUFS) && (!any_ok || k > last_ok)) {
 				break; /* nothing after it went: keep it for the next sync */
@@ -933,7 +920,7 @@ static int tap_txsync_thread(struct unm_port *p, struct unm_kring *kr, uint32_t 
 
 	txt_fold(p, t);
 	if (__atomic_load_n(&t->gone, __ATOMIC_RELAXED))
-		tap_gone(p);
+		unm_port_gone(p, tp->ifname);
 	while (i != head && !p->error) {
 		struct tap_txjob *j = &t->job[i];
 		size_t total;
@@ -1035,7 +1022,7 @@ static int tap_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			if (e == EAGAIN)
 				break;
 			if (tap_dev_gone_errno(e))
-				return tap_gone(p);
+				return unm_port_gone(p, tp->ifname);
 			return unm_seterr(-e, "tap: %s: read: %s", tp->ifname, strerror(e));
 		}
 		if (n == 0)
@@ -1135,7 +1122,7 @@ static int tap_wakeup(struct unm_port *p)
 		if (qi >= tp->nq)
 			continue;
 		if (ev[k].events & (EPOLLERR | EPOLLHUP))
-			tap_gone(p);
+			unm_port_gone(p, tp->ifname);
 		if ((ev[k].events & EPOLLIN) && qi < p->n_rx)
 			p->rx[qi].armed = false;
 		if ((ev[k].events & EPOLLOUT) && qi < p->n_tx)
