@@ -202,7 +202,8 @@ struct vport_ops {
 	 * has half its ring waiting, vport_csb.c) or -errno. */
 	int (*round_end)(struct vport *p);
 	/* Going to sleep (on) / awake again (off): ask the owner for kicks on
-	 * in rings, and on out rings too when out_too (lossless backpressure). */
+	 * in rings, and on out rings too when out_too (lossless backpressure:
+	 * some input of the switch waits for room, vale_thread.c out_kicks). */
 	void (*want_kicks)(struct vport *p, bool on, bool out_too);
 	/* After want_kicks(on) and a full fence: is there work (double check)? */
 	bool (*pending)(struct vport *p, bool out_too);

@@ -49,16 +49,40 @@ static void mon_flush_all(struct unmd *d)
 	}
 }
 
+/*
+ * Does SW's sleep need to hear of room in its ports' out rings? Only
+ * when lossless backpressure holds frames back: some port's input waits
+ * for room (p->blocked, set by the last round that tried it). Asking
+ * for out kicks without one made every receiver's release wake us (a
+ * domain member's rxsync writes our kick fd once per UNM_DOM_WAIT_UNMD
+ * bit), and a release we never delivered into (a domain's own traffic:
+ * seen_head stays where it was) made pending() true forever: the
+ * thread spun at 100% of a CPU beside a lossless domain it had nothing
+ * to forward for. Stable under the lock from want_kicks_all to
+ * pending_all; a port that becomes blocked later does so in a round,
+ * i.e. awake, and the next sleep asks.
+ */
+static bool out_kicks(const struct vswitch *sw)
+{
+	if (!sw->lossless)
+		return false;
+	for (unsigned k = 0; k < sw->n_active; k++)
+		if (sw->ports[sw->active[k]]->blocked)
+			return true;
+	return false;
+}
+
 static void want_kicks_all(struct unmd *d, bool on)
 {
 	for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
 		struct vswitch *sw = d->sw[s];
+		bool out_too = sw && out_kicks(sw);
 
 		for (unsigned k = 0; sw && k < sw->n_active; k++) {
 			struct vport *p = sw->ports[sw->active[k]];
 
 			if (!p->errored)
-				p->ops->want_kicks(p, on, sw->lossless);
+				p->ops->want_kicks(p, on, out_too);
 		}
 	}
 }
@@ -67,11 +91,12 @@ static bool pending_all(struct unmd *d)
 {
 	for (unsigned s = 0; s < VS_MAX_SWITCHES; s++) {
 		struct vswitch *sw = d->sw[s];
+		bool out_too = sw && out_kicks(sw);
 
 		for (unsigned k = 0; sw && k < sw->n_active; k++) {
 			struct vport *p = sw->ports[sw->active[k]];
 
-			if (!p->errored && p->ops->pending(p, sw->lossless))
+			if (!p->errored && p->ops->pending(p, out_too))
 				return true;
 		}
 	}
