@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * vxlan.c - the vxlan port, "vxlan:REMOTE[,REMOTE...]@conf:vni=N[,port=P]
- * [,local=IP][,ttl=T][,learn=N][,ageing=S]": Ethernet frames carried in
- * UDP (RFC 7348) to and from other VTEPs (Linux vxlan devices, Open
- * vSwitch, other unetmap hosts), over an IPv4 or IPv6 underlay.
+ * [,local=IP][,ttl=T][,learn=N][,ageing=S][,rxcsum=verify|trust]": Ethernet
+ * frames carried in UDP (RFC 7348) to and from other VTEPs (Linux vxlan
+ * devices, Open vSwitch, other unetmap hosts), over an IPv4 or IPv6
+ * underlay.
  *
  * Owns: one UDP socket bound to LOCAL:PORT (any address if no local=;
  * any address and a group membership when the remote is a multicast
@@ -64,6 +65,15 @@
  * with NEEDS_CSUM (as a NIC's LRO hands them up; single ones get
  * DATA_VALID, everything else a zero header). Datagrams read but not yet
  * delivered (ring full) wait in the buffers for the next sync.
+ *
+ * rxcsum=trust (opt-in, @conf): the underlay is trusted not to corrupt
+ * what it carries: the kernel verified each datagram's UDP checksum, or
+ * the sender left it zero (Linux's IPv4 default) on a link that is
+ * trusted anyway. Inner TCP segments are then coalesced on their headers
+ * alone (no pass over the payload, which was most of RX's own work), and
+ * every frame that is not a GSO frame goes up DATA_VALID. A corrupted
+ * payload would reach the VM, or leave through another port with a
+ * fresh checksum: only for underlays where that cannot happen.
  *
  * Threads: the API lets TX and RX rings be synced by different threads;
  * they share the learning table and counters, so each sync holds the
@@ -1018,6 +1028,10 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	uint32_t free_slots, w;
 	unsigned maxs = slots_for(kr, vx->vnet + vx->max_frame);
 	bool can_agg = vx->vnet && kr->buf_size >= vx->vnet + sizeof(a->hdr);
+	/* rxcsum=trust: inner checksums are not read (see the file's head) */
+	bool (*seg_ok)(const uint8_t *, size_t, struct vx_tcp *) =
+		vx->vc.rx_trust_csum ? unm_vxlan_tcp_seg : unm_vxlan_tcp_parse;
+	bool drained = false;     /* a read returned less than asked: the socket was empty */
 	uint64_t now = unm_now_ns();
 	int rc = 0;
 
@@ -1039,7 +1053,11 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		if (vx->rcur == vx->rn) {
 			int r;
 
-			if (free_slots < maxs + (a->open ? a->c.n : 0))
+			/* A short read emptied the socket: another recvmmsg
+			 * now would mostly return EAGAIN (a system call for
+			 * nothing). What arrived since keeps the socket
+			 * readable (level-triggered), so the next sync gets it. */
+			if (drained || free_slots < maxs + (a->open ? a->c.n : 0))
 				break;
 			for (unsigned m = 0; m < VX_RXN; m++) {
 				struct msghdr *h = &vx->rmsg[m].msg_hdr;
@@ -1064,6 +1082,7 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			}
 			if (r == 0)
 				break;
+			drained = r < VX_RXN;
 			for (unsigned m = 0; m < (unsigned)r; m++) {
 				struct msghdr *h = &vx->rmsg[m].msg_hdr;
 				struct cmsghdr *c;
@@ -1142,7 +1161,7 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 			vx->st.rx_csum++;
 		}
 		if (a->open) {
-			if (unm_vxlan_tcp_parse(fr, flen, &t) && t.plen <= a->t.plen &&
+			if (seg_ok(fr, flen, &t) && t.plen <= a->t.plen &&
 			    a->c.len + t.plen - vx->vnet <= UNM_MAX_FRAME &&
 			    slots_for(kr, a->c.len + t.plen) <= UNM_MAX_FRAGS &&
 			    slots_for(kr, a->c.len + t.plen) <= free_slots &&
@@ -1166,7 +1185,7 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 		need = slots_for(kr, vx->vnet + flen);
 		if (need > free_slots)
 			break; /* ring full: this datagram waits for the next sync */
-		if (!tso && can_agg && unm_vxlan_tcp_parse(fr, flen, &t)) {
+		if (!tso && can_agg && seg_ok(fr, flen, &t)) {
 			memset(&a->c, 0, sizeof(a->c));
 			a->c.start = w;
 			a->c.len = vx->vnet; /* the header is written at close */
@@ -1198,6 +1217,8 @@ static int vx_rxsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 					h.csum_start = t.l4;
 					h.csum_offset = 16;
 					vx->st.rx_tso++;
+				} else if (vx->vc.rx_trust_csum) {
+					h.flags = UNM_VNET_F_DATA_VALID;
 				}
 				unm_vnet_hdr_encode(raw, vx->vnet, &h);
 				rc = ch_put(p, kr, &c, raw, vx->vnet);

@@ -50,6 +50,11 @@ struct unm_vxlan_conf {
 	unsigned ttl;                        /* 0: Linux's default (below) */
 	unsigned learn_max;                  /* entries */
 	unsigned ageing_s;
+	/* rxcsum=trust: the underlay is trusted not to corrupt datagrams (the
+	 * kernel verified their UDP checksum, or a zero one is accepted), so
+	 * inner checksums are not verified on RX and frames go up
+	 * checksum-valid (default false: rxcsum=verify) */
+	bool rx_trust_csum;
 };
 
 /*
@@ -166,6 +171,13 @@ struct vx_tcp {
  * travels on uncoalesced. Reads only FRAME[0 .. len).
  */
 UNM_HIDDEN bool unm_vxlan_tcp_parse(const uint8_t *frame, size_t len, struct vx_tcp *t);
+
+/*
+ * unm_vxlan_tcp_seg - unm_vxlan_tcp_parse without the TCP checksum: for
+ * a port whose underlay is trusted (rxcsum=trust), where the payload is
+ * not read at all. Reads only FRAME[0 .. len), at most its headers.
+ */
+UNM_HIDDEN bool unm_vxlan_tcp_seg(const uint8_t *frame, size_t len, struct vx_tcp *t);
 
 /*
  * unm_vxlan_tcp_hdrs - the header checks of unm_vxlan_tcp_parse only (any

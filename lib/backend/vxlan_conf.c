@@ -14,7 +14,7 @@
 #include "backend/vxlan.h"
 #include "offload/offload.h"
 
-static const char *const conf_keys[] = { "vni", "port", "local", "ttl", "learn", "ageing" };
+static const char *const conf_keys[] = { "vni", "port", "local", "ttl", "learn", "ageing", "rxcsum" };
 
 bool unm_vxlan_conf_key(const char *key, size_t klen)
 {
@@ -172,6 +172,13 @@ int unm_vxlan_conf_parse(const struct unm_spec *spec, struct unm_vxlan_conf *vc,
 			if (parse_num(eq + 1, end, 1, 1000000, &v))
 				return cerr(err, errlen, "vxlan: ageing must be 1..1000000 seconds");
 			vc->ageing_s = (unsigned)v;
+		} else if (KEY("rxcsum")) {
+			if ((size_t)(end - eq - 1) == 6 && !memcmp(eq + 1, "verify", 6))
+				vc->rx_trust_csum = false;
+			else if ((size_t)(end - eq - 1) == 5 && !memcmp(eq + 1, "trust", 5))
+				vc->rx_trust_csum = true;
+			else
+				return cerr(err, errlen, "vxlan: rxcsum must be verify or trust");
 		} else if (KEY("local")) {
 			if (parse_addr(eq + 1, end, &vc->local) || addr_unusable(&vc->local) ||
 			    addr_mcast(&vc->local))
@@ -464,13 +471,17 @@ bool unm_vxlan_tcp_hdrs(const uint8_t *f, size_t len, struct vx_tcp *t)
 	return true;
 }
 
+bool unm_vxlan_tcp_seg(const uint8_t *f, size_t len, struct vx_tcp *t)
+{
+	return unm_vxlan_tcp_hdrs(f, len, t) &&
+	       (t->flags == TCPF_ACK || t->flags == (TCPF_ACK | TCPF_PSH));
+}
+
 bool unm_vxlan_tcp_parse(const uint8_t *f, size_t len, struct vx_tcp *t)
 {
 	uint32_t sum;
 
-	if (!unm_vxlan_tcp_hdrs(f, len, t))
-		return false;
-	if (t->flags != TCPF_ACK && t->flags != (TCPF_ACK | TCPF_PSH))
+	if (!unm_vxlan_tcp_seg(f, len, t))
 		return false;
 	sum = t->v6 ? unm_csum_pseudo_v6(f + 22, f + 38, 6, (uint32_t)(len - t->l4))
 		    : unm_csum_pseudo_v4(f + 26, f + 30, 6, (uint32_t)(len - t->l4));

@@ -21,7 +21,9 @@
  * reason; an accepted datagram is at least header + Ethernet header long,
  * carries the I flag and the port's VNI; the table never holds more than
  * its limit; a learned MAC is found again behind the address it came
- * from; a parsed TCP segment's offsets lie inside it; a segment that
+ * from; a parsed TCP segment's offsets lie inside it (with and without
+ * its checksum checked, rxcsum=trust's parse, which accepts a superset
+ * with the same offsets); a segment that
  * follows the previous one, appended to it and fixed up by
  * unm_vxlan_tcp_fix(), gives a frame whose NEEDS_CSUM checksum, once
  * completed, parses again with the summed payload.
@@ -87,9 +89,16 @@ static void fix_sums(uint8_t *f, size_t len)
 static void tcp_checks(const uint8_t *f, size_t len)
 {
 	static uint8_t m[UNM_MAX_FRAME + 2048];
-	struct vx_tcp t, t2, h;
+	struct vx_tcp t, t2, h, ts;
 	struct unm_frag fr;
 	bool hd = unm_vxlan_tcp_hdrs(f, len, &h);
+	bool sg = unm_vxlan_tcp_seg(f, len, &ts);
+
+	/* rxcsum=trust's parse: the headers' checks and the flags, no
+	 * checksum; whatever parses with its checksum parses without */
+	CHECK(!sg || (hd && (ts.flags == 0x10 || ts.flags == 0x18) && ts.poff == h.poff &&
+		      ts.plen == h.plen && ts.seq == h.seq));
+	CHECK(sg || !hd || (h.flags != 0x10 && h.flags != 0x18));
 
 	if (hd) {
 		/* the whole-TSO-frame path: any flags, the checksum field
@@ -106,7 +115,7 @@ static void tcp_checks(const uint8_t *f, size_t len)
 	}
 	if (!unm_vxlan_tcp_parse(f, len, &t))
 		return;
-	CHECK(hd);
+	CHECK(hd && sg);
 	CHECK(t.l4 >= 34 && t.poff >= t.l4 + 20 && t.poff < len && t.plen == len - t.poff);
 	CHECK(t.flags == 0x10 || t.flags == 0x18);
 	if (prev_len && !(prev_t.flags & 0x08) && t.plen <= prev_t.plen &&
