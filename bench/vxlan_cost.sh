@@ -12,13 +12,16 @@
 #   - with -s: strace -c of each unmd (system calls and their counts;
 #     strace slows unmd down: do not read the rate of that run)
 #
-# usage: [B=build] bench/vxlan_cost.sh [-t SECONDS] [-p | -s] [-o OUTDIR]
+#   - with -x OPTS: both vxlan ports add OPTS to their @conf (e.g.
+#     -x rxcsum=trust)
+#
+# usage: [B=build] bench/vxlan_cost.sh [-t SECONDS] [-p | -s] [-o OUTDIR] [-x OPTS]
 # Root; uses tests/lib/vxlan.inc (namespaces with a random suffix,
 # deleted on exit).
 set -u
-T=6 MODE=none OUT=/tmp
-while getopts "t:pso:" o; do
-	case $o in t) T=$OPTARG ;; p) MODE=perf ;; s) MODE=strace ;; o) OUT=$OPTARG ;; *) exit 2 ;; esac
+T=6 MODE=none OUT=/tmp XC=
+while getopts "t:pso:x:" o; do
+	case $o in t) T=$OPTARG ;; p) MODE=perf ;; s) MODE=strace ;; o) OUT=$OPTARG ;; x) XC=,$OPTARG ;; *) exit 2 ;; esac
 done
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib/vxlan.inc
@@ -26,8 +29,8 @@ command -v iperf3 >/dev/null || skip "iperf3 not installed"
 [ $MODE = perf ] && ! command -v perf >/dev/null && skip "perf not installed"
 [ $MODE = strace ] && ! command -v strace >/dev/null && skip "strace not installed"
 hosts 2
-unetmap_host 1 "vxlan:198.18.42.2@conf:vni=42,local=198.18.42.1" "@conf:vnet=12"
-unetmap_host 2 "vxlan:198.18.42.1@conf:vni=42,local=198.18.42.2" "@conf:vnet=12"
+unetmap_host 1 "vxlan:198.18.42.2@conf:vni=42,local=198.18.42.1$XC" "@conf:vnet=12"
+unetmap_host 2 "vxlan:198.18.42.1@conf:vni=42,local=198.18.42.2$XC" "@conf:vnet=12"
 vm_ping 1 2 >/dev/null || fail "no ping"
 U1=${PIDS[0]} U2=${PIDS[1]}
 cpu() { awk '{ print $14 + $15 }' /proc/$1/stat; }
