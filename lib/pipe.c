@@ -553,6 +553,77 @@ static uint64_t lend_slots(struct pipe_ring *pr, const struct unm_kring *kr, uin
 	return bytes;
 }
 
+/*
+ * The peer is gone while slots are on loan (its process exited or was
+ * killed without releasing them; netmap's pkt-gen receiver stops at -n so):
+ * nobody reads its RX ring any more, so the lent slots complete here, once,
+ * and the slots queued after them are discarded, leaving the ring empty
+ * (tail = head - 1): an application that waits for its TX ring to drain
+ * (pkt-gen's nm_tx_pending() loop at its end) sees it drained. Each lent
+ * slot gets the buffer its RX slot holds now, as a release would give it:
+ * its own if the peer did not touch it, or the one a forwarding peer
+ * swapped in before it died (it may have sent ours on, into our RX ring).
+ * The peer wrote those indexes: one that is out of range, or that another
+ * slot of this TX ring holds already, is refused and the slot keeps its
+ * own buffer (if that is taken too: reserved buffer 1, st.bad_buf), so this
+ * ring ends with each buffer at most once. One completion only: later
+ * syncs discard what they are given and show no free slot (tx_dead), so a
+ * sender that keeps sending stalls after one ring, as on a netmap pipe
+ * whose peer's RX ring filled; a sync with nothing new changes nothing.
+ */
+static int txsync_loan_dead(struct unm_port *p, struct unm_kring *kr, uint32_t head)
+{
+	const struct pipe_priv *pp = p->priv;
+	struct pipe_ring *pr = kr->priv;
+	struct unm_slot *txs = kr->ring->slot;
+	const struct unm_slot *rxs = pr->peer_slot;
+	const uint32_t ns = kr->nslots, nb = pp->nbufs, k = pr->loans;
+	uint64_t *seen;
+
+	if (!k) {
+		if (head != kr->hwcur)
+			return tx_dead(kr, head);
+		return -EPIPE;
+	}
+	pr->loans = 0;
+	seen = calloc((nb + 63) / 64, sizeof(*seen));
+	uint32_t t0 = kr->hwcur >= k ? kr->hwcur - k : kr->hwcur + ns - k;
+	uint32_t j0 = pr->prod_tail >= k ? pr->prod_tail - k : pr->prod_tail + ns - k;
+
+	/* the slots not on loan: the application's own buffers */
+	for (uint32_t t = kr->hwcur; seen && t != t0; t = t + 1 == ns ? 0 : t + 1) {
+		uint32_t b = UNM_READ_ONCE(txs[t].buf_idx);
+
+		if (b - 2 < nb - 2)
+			seen[b / 64] |= 1ull << (b % 64);
+	}
+	for (uint32_t i = 0, t = t0, j = j0; i < k;
+	     i++, t = t + 1 == ns ? 0 : t + 1, j = j + 1 == ns ? 0 : j + 1) {
+		uint32_t own = UNM_READ_ONCE(txs[t].buf_idx);
+		uint32_t rb = UNM_READ_ONCE(rxs[j].buf_idx); /* untrusted */
+		uint32_t b;
+
+		if (rb - 2 < nb - 2 && !(seen && seen[rb / 64] & 1ull << (rb % 64)))
+			b = rb;
+		else if (own - 2 < nb - 2 && !(seen && seen[own / 64] & 1ull << (own % 64)))
+			b = own;
+		else
+			b = 1; /* reserved buffer: inside the pool, never valid */
+		if (b != rb)
+			p->st.bad_buf++;
+		if (b != 1 && seen)
+			seen[b / 64] |= 1ull << (b % 64);
+		if (b != own) {
+			txs[t].buf_idx = b;
+			txs[t].flags = UNM_NS_BUF_CHANGED;
+		}
+	}
+	free(seen);
+	kr->hwcur = head;
+	kr->hwtail = head ? head - 1 : ns - 1;
+	return -EPIPE;
+}
+
 static int txsync_loan(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 {
 	struct pipe_priv *pp = p->priv;
@@ -561,10 +632,8 @@ static int txsync_loan(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	uint32_t n, m, c0, used0, done, space;
 	bool moved = false;
 
-	if (unlikely(get_state(pp) == PS_GONE)) { /* [L2] */
-		pr->loans = 0; /* the dead peer's RX ring keeps nothing of ours */
-		return tx_dead(kr, head);
-	}
+	if (unlikely(get_state(pp) == PS_GONE)) /* [L2] */
+		return txsync_loan_dead(p, kr, head);
 	/* back from the consumer: RX slots [c0, cons_cache) */
 	c0 = pr->cons_cache;
 	used0 = pr->prod_tail >= c0 ? pr->prod_tail - c0 : pr->prod_tail + ns - c0;
@@ -617,7 +686,7 @@ static int txsync_loan(struct unm_port *p, struct unm_kring *kr, uint32_t head)
 	if (n)
 		pipe_tx_blocked(p, kr, head);
 	pipe_idle_check(pp, pr);
-	return get_state(pp) == PS_GONE ? tx_dead(kr, head) : 0;
+	return get_state(pp) == PS_GONE ? txsync_loan_dead(p, kr, head) : 0;
 }
 
 int pipe_txsync(struct unm_port *p, struct unm_kring *kr, uint32_t head)

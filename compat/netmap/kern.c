@@ -190,16 +190,17 @@ static int open_port(const struct nmc_spec *sp, uint32_t mode, uint16_t ringid,
 
 	/* A pipe swaps buffers and marks both slots NS_BUF_CHANGED; netmap
 	 * applications take that flag as "rewrite this frame" (pkt-gen copies
-	 * and re-addresses every frame then). Short frames are copied instead
-	 * (UNM_OPEN_PIPE_COPY), so a TX buffer written once stays written;
-	 * UNM_NETMAP_PIPE_LOAN=1 lends TX buffers to the peer instead
-	 * (UNM_OPEN_PIPE_LOAN: no copy, the buffer comes back unchanged once
-	 * the peer released it; opt-in until a quiet machine has measured it
-	 * against the copy); UNM_NETMAP_PIPE_SWAP=1 keeps netmap's swapping
+	 * and re-addresses every frame then). So the compat layer's pipes
+	 * lend TX buffers to the peer instead (UNM_OPEN_PIPE_LOAN: no copy;
+	 * the buffer comes back unchanged, without NS_BUF_CHANGED, once the
+	 * peer released it, or at once if the peer is gone), and fall back
+	 * to copying short frames (UNM_OPEN_PIPE_COPY) where a monitor
+	 * watches the ring. UNM_NETMAP_PIPE_LOAN=0 copies short frames
+	 * instead of lending; UNM_NETMAP_PIPE_SWAP=1 keeps netmap's swapping
 	 * for every frame. */
 	if ((strchr(sp->base, '{') || strchr(sp->base, '}')) && !(swap && !strcmp(swap, "1"))) {
 		oc.flags |= UNM_OPEN_PIPE_COPY;
-		if (loan && !strcmp(loan, "1"))
+		if (!(loan && !strcmp(loan, "0")))
 			oc.flags |= UNM_OPEN_PIPE_LOAN;
 	}
 	o = &oc;

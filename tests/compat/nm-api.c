@@ -7,6 +7,8 @@
  *   nm-api selftest PIPE   every item of the API on pipe PIPE in one process
  *   nm-api ping PORT N     send frame i, wait for its echo, N times (netmap API)
  *   nm-api unm-echo PORT N receive frame i and echo it, N times (unetmap API)
+ *   nm-api drain PIPE N HOLD exit|sigkill|fwd|kill
+ *                          pkt-gen's sender ending while its receiver dies
  * Exit 0 when every check held.
  */
 #include <errno.h>
@@ -16,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <libnetmap.h>
 #include <unm.h>
@@ -379,6 +383,180 @@ static void loan(const char *pname)
 	printf("loan: ok\n");
 }
 
+/* Child of drain(): receive every frame of the pipe's slave end, release
+ * all but the last HOLD, and with "fwd" bounce those HOLD back to the
+ * sender zero-copy (each RX buffer swapped with one of its TX slots and
+ * sent); then die (exit without closing, as pkt-gen's receiver does at -n,
+ * or SIGKILL), or with "kill" loop until the parent kills it. */
+static void drain_child(const char *sname, unsigned n, unsigned hold, const char *how, int ready)
+{
+	struct nmport_d *s = nmport_open(sname);
+
+	if (!s)
+		_exit(3);
+	if (write(ready, "r", 1) != 1)
+		_exit(4);
+	struct netmap_ring *rx = NETMAP_RXRING(s->nifp, s->first_rx_ring);
+	struct netmap_ring *tx = NETMAP_TXRING(s->nifp, s->first_tx_ring);
+	unsigned got = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+		if (poll(&p, 1, 5000) <= 0)
+			_exit(5);
+		got += nm_ring_space(rx);
+		if (!strcmp(how, "kill")) { /* release all, until killed */
+			rx->head = rx->cur = rx->tail;
+			continue;
+		}
+		if (got < n) {
+			uint32_t keep = got + hold >= n ? hold - (n - got) : 0;
+			uint32_t h = rx->tail;
+
+			if (keep > nm_ring_space(rx))
+				keep = nm_ring_space(rx);
+			h = (h + rx->num_slots - keep) % rx->num_slots;
+			rx->head = rx->cur = h;
+			continue;
+		}
+		break;
+	}
+	/* all N seen; release all but the last HOLD */
+	uint32_t h = (rx->tail + rx->num_slots - hold) % rx->num_slots;
+	rx->head = rx->cur = h;
+	ioctl(s->fd, NIOCRXSYNC, NULL);
+	if (!strcmp(how, "fwd")) {
+		for (uint32_t k = 0, i = h; k < hold; k++, i = nm_ring_next(rx, i)) {
+			struct netmap_slot *r = &rx->slot[i], *t = &tx->slot[tx->head];
+			uint32_t b = t->buf_idx;
+
+			if (nm_ring_empty(tx))
+				_exit(6);
+			t->buf_idx = r->buf_idx;
+			t->len = r->len;
+			t->flags = NS_BUF_CHANGED;
+			r->buf_idx = b;
+			r->flags = NS_BUF_CHANGED;
+			tx->head = tx->cur = nm_ring_next(tx, tx->head);
+		}
+		ioctl(s->fd, NIOCTXSYNC, NULL);
+	}
+	if (!strcmp(how, "sigkill") || !strcmp(how, "fwd"))
+		raise(SIGKILL);
+	_exit(0); /* exits without releasing the last HOLD, as pkt-gen rx -n does */
+}
+
+/* D's TX ring (every slot) and RX ring (slots [head, tail)): each buffer
+ * index valid and in one slot only. */
+static void check_owned(struct nmport_d *d, const char *what)
+{
+	struct netmap_ring *tx = NETMAP_TXRING(d->nifp, d->first_tx_ring);
+	struct netmap_ring *rx = NETMAP_RXRING(d->nifp, d->first_rx_ring);
+	static uint8_t seen[1 << 20];
+	unsigned n = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (uint32_t i = 0; i < tx->num_slots; i++, n++) {
+		uint32_t b = tx->slot[i].buf_idx;
+
+		CHECK(b >= 2 && b < sizeof(seen), "%s: TX slot %u has buffer %u", what, i, b);
+		CHECK(!seen[b], "%s: buffer %u in two slots (TX slot %u)", what, b, i);
+		seen[b] = 1;
+	}
+	for (uint32_t i = rx->head; i != rx->tail; i = nm_ring_next(rx, i), n++) {
+		uint32_t b = rx->slot[i].buf_idx;
+
+		CHECK(b >= 2 && b < sizeof(seen), "%s: RX slot %u has buffer %u", what, i, b);
+		CHECK(!seen[b], "%s: buffer %u in two slots (RX slot %u)", what, b, i);
+		seen[b] = 1;
+	}
+	printf("%s: %u buffers, each once\n", what, n);
+}
+
+/*
+ * pkt-gen's sender over a pipe, to its end: send N frames (poll for room,
+ * fill, advance), flush with NIOCTXSYNC, then loop on nm_tx_pending() +
+ * NIOCTXSYNC until the ring drained, while the receiver (a child: HOW =
+ * "exit", "sigkill" or "fwd" after N frames, holding the last HOLD; "kill":
+ * killed by us halfway, and we stop sending) dies holding frames lent to
+ * it. The loop must
+ * end within 10 s; then every TX buffer is the sender's once (with "fwd"
+ * the bounced ones arrive in our RX ring, and the TX slots have the
+ * buffers the receiver swapped in); and a sender that keeps sending gets
+ * one ring of room at most, then none: no fake throughput.
+ */
+static void drain(const char *pname, unsigned n, unsigned hold, const char *how)
+{
+	char mname[80], sname[80];
+	int pfd[2];
+
+	snprintf(mname, sizeof(mname), "netmap:%s{5", pname);
+	snprintf(sname, sizeof(sname), "netmap:%s}5", pname);
+	CHECK(pipe(pfd) == 0, "pipe");
+	pid_t pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		close(pfd[0]);
+		drain_child(sname, n, hold, how, pfd[1]);
+	}
+	close(pfd[1]);
+	char c;
+	CHECK(read(pfd[0], &c, 1) == 1, "child did not open %s", sname);
+	struct nmport_d *m = nmport_open(mname);
+	CHECK(m, "open %s: %s", mname, strerror(errno));
+	struct netmap_ring *tx = NETMAP_TXRING(m->nifp, m->first_tx_ring);
+	const uint32_t ns = tx->num_slots;
+	unsigned sent = 0;
+
+	while (sent < n) {
+		struct pollfd p = { .fd = m->fd, .events = POLLOUT };
+
+		if (!strcmp(how, "kill") && sent >= n / 2) {
+			kill(pid, SIGKILL); /* wherever the receiver is */
+			break;
+		}
+		CHECK(poll(&p, 1, 5000) > 0, "no TX room after %u frames", sent);
+		for (uint32_t k = nm_ring_space(tx); k && sent < n; k--, sent++) {
+			struct netmap_slot *sl = &tx->slot[tx->head];
+
+			sl->len = (uint16_t)frame_make((uint8_t *)NETMAP_BUF(tx, sl->buf_idx), sent, 7);
+			tx->head = tx->cur = nm_ring_next(tx, tx->head);
+		}
+	}
+	ioctl(m->fd, NIOCTXSYNC, NULL);
+	for (unsigned spins = 0; nm_tx_pending(tx); spins++) {
+		CHECK(spins < 10 * 1000 * 10, "TX ring still pending after 10 s (tail %u head %u)",
+		      tx->tail, tx->head);
+		ioctl(m->fd, NIOCTXSYNC, NULL);
+		usleep(100);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+	printf("drain %s: %u sent, TX ring drained\n", how, sent);
+	ioctl(m->fd, NIOCRXSYNC, NULL); /* frames the receiver bounced, if any */
+	check_owned(m, "after the receiver died");
+	/* a sync with nothing new keeps the ring drained */
+	ioctl(m->fd, NIOCTXSYNC, NULL);
+	CHECK(!nm_tx_pending(tx), "an empty sync made the ring pending again");
+	/* keep sending: one ring of room at most, then none */
+	unsigned more = 0;
+	for (int round = 0; round < 4; round++) {
+		struct pollfd p = { .fd = m->fd, .events = POLLOUT };
+
+		if (poll(&p, 1, 100) <= 0)
+			break;
+		for (uint32_t k = nm_ring_space(tx); k; k--, more++)
+			tx->head = tx->cur = nm_ring_next(tx, tx->head);
+		ioctl(m->fd, NIOCTXSYNC, NULL);
+	}
+	CHECK(more <= ns - 1, "%u frames taken after the peer died (ring of %u)", more, ns);
+	CHECK(nm_ring_space(tx) == 0, "TX room %u after the peer died", nm_ring_space(tx));
+	check_owned(m, "after sending on");
+	nmport_close(m);
+	printf("drain %s: ok (%u more frames taken, then stalled)\n", how, more);
+}
+
 /* netmap side of the VALE round trip */
 static void ping(const char *port, unsigned n)
 {
@@ -447,12 +625,15 @@ int main(int argc, char **argv)
 		selftest(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "loan"))
 		loan(argv[2]);
+	else if (argc == 6 && !strcmp(argv[1], "drain"))
+		drain(argv[2], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]), argv[5]);
 	else if (argc == 4 && !strcmp(argv[1], "ping"))
 		ping(argv[2], (unsigned)atoi(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "unm-echo"))
 		unm_echo(argv[2], (unsigned)atoi(argv[3]));
 	else {
-		fprintf(stderr, "usage: nm-api selftest PIPE | ping PORT N | unm-echo PORT N\n");
+		fprintf(stderr, "usage: nm-api selftest PIPE | loan PIPE | drain PIPE N HOLD HOW | ping PORT N | "
+			"unm-echo PORT N\n");
 		return 2;
 	}
 	return 0;
