@@ -25,11 +25,12 @@
 # sender whose loop is as lean as unm-pktgen's, so the ratio is what the
 # compat layer itself costs (needs no netmap sources).
 #
-# UNM_NETMAP_PIPE_LOAN=1 (environment) measures the compat pipe lending TX
-# buffers (UNM_OPEN_PIPE_LOAN) instead of copying short frames; to compare
-# the two directly: bench/ab.sh -A "bench/compat_pktgen.sh --one pktgen 3"
-# -B "UNM_NETMAP_PIPE_LOAN=1 bench/compat_pktgen.sh --one pktgen 3" (after
-# one plain run has built pkt-gen).
+# The compat pipe lends TX buffers (UNM_OPEN_PIPE_LOAN) by default;
+# UNM_NETMAP_PIPE_LOAN=0 (environment) measures it copying short frames
+# instead; to compare the two directly: bench/ab.sh -A
+# "UNM_NETMAP_PIPE_LOAN=0 bench/compat_pktgen.sh --one pktgen 3" -B
+# "bench/compat_pktgen.sh --one pktgen 3" (after one plain run has built
+# pkt-gen).
 #
 # RXCONF=@conf:bufsize=2048 (environment) gives the pipe the power-of-two
 # buffer stride pipes had before UNM_PIPE_DEF_BUF_SIZE (the receiver opens

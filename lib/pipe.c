@@ -580,11 +580,9 @@ static int txsync_loan_dead(struct unm_port *p, struct unm_kring *kr, uint32_t h
 	const uint32_t ns = kr->nslots, nb = pp->nbufs, k = pr->loans;
 	uint64_t *seen;
 
-	if (!k) {
-		if (head != kr->hwcur)
-			return tx_dead(kr, head);
-		return -EPIPE;
-	}
+	if (!k) /* completed already, or nothing was on loan */
+		return head != kr->hwcur || kr->hwtail != (head ? head - 1 : ns - 1) ? tx_dead(kr, head)
+										: -EPIPE;
 	pr->loans = 0;
 	seen = calloc((nb + 63) / 64, sizeof(*seen));
 	uint32_t t0 = kr->hwcur >= k ? kr->hwcur - k : kr->hwcur + ns - k;

@@ -3,9 +3,9 @@
 # Description: nm-gen, the lean netmap-API generator bench/compat_pktgen.sh -g
 # measures, sends exactly COUNT fixed 60-byte frames over a pipe and the
 # unetmap receiver (unm-pktgen rx) gets all of them, byte count included:
-# with the compat layer's copying pipe (each TX buffer written once, then
-# only lengths set), with UNM_NETMAP_PIPE_LOAN=1 (buffers lent, back
-# unchanged) and
+# with the compat layer's default pipe (buffers lent, back unchanged), with
+# UNM_NETMAP_PIPE_LOAN=0 (the copy: each TX buffer written once, then only
+# lengths set) and
 # with UNM_NETMAP_PIPE_SWAP=1 (buffers swap, marked NS_BUF_CHANGED, and the
 # generator rewrites them).
 cd "$(dirname "$0")/../.." || exit 1
@@ -19,8 +19,8 @@ for mode in copy loan swap; do
 	"$PG" -f rx -i "$p}0" -n $N -j -T 0 > "$T/rx.$mode" 2>&1 & rx=$!; PIDS+=($rx)
 	if [ $mode = swap ]; then
 		UNM_NETMAP_PIPE_SWAP=1 timeout 60 "$C/nm-gen" "netmap:$p{0" 60 0 $N > "$T/tx.$mode" 2>&1
-	elif [ $mode = loan ]; then
-		UNM_NETMAP_PIPE_LOAN=1 timeout 60 "$C/nm-gen" "netmap:$p{0" 60 0 $N > "$T/tx.$mode" 2>&1
+	elif [ $mode = copy ]; then
+		UNM_NETMAP_PIPE_LOAN=0 timeout 60 "$C/nm-gen" "netmap:$p{0" 60 0 $N > "$T/tx.$mode" 2>&1
 	else
 		timeout 60 "$C/nm-gen" "netmap:$p{0" 60 0 $N > "$T/tx.$mode" 2>&1
 	fi || { cat "$T/tx.$mode" "$T/rx.$mode"; fail "nm-gen ($mode)"; }
