@@ -105,8 +105,12 @@ struct unm_open_opts {
  * the buffer the peer left in the RX slot, with NS_BUF_CHANGED. No frame
  * byte is copied. The peer sees each RX slot with NS_BUF_CHANGED. Note: a
  * buffer the peer wrote to in place comes back so written. A TX ring with
- * a monitor copies (UNM_OPEN_PIPE_COPY) or swaps instead. The netmap
- * compat layer sets it on its pipes with UNM_NETMAP_PIPE_LOAN=1. */
+ * a monitor copies (UNM_OPEN_PIPE_COPY) or swaps instead. A peer that
+ * goes away holding lent slots: the txsync that finds it gone (-EPIPE)
+ * gives them back (the buffer the RX slot holds, if valid and not in
+ * another TX slot, else their own) and leaves the ring drained, once; see
+ * unm_open(3). The netmap compat layer sets it on its pipes unless
+ * UNM_NETMAP_PIPE_LOAN=0. */
 #define UNM_OPEN_PIPE_LOAN    0x10
 /* tap: each TX queue gets a writer thread of its own that writes the
  * frames txsync hands over (the kernel's copy and the receiving stack's
