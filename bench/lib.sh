@@ -221,3 +221,11 @@ memif_rate() {
 	rm -rf "$sock" "$log_s" "$log_c" "/var/run/dpdk/${tag}s" "/var/run/dpdk/${tag}c"
 	return $rc
 }
+
+# on_cpus LIST CMD...: exec CMD pinned to the CPUs in LIST (taskset), or
+# where the scheduler puts it when LIST is empty; run it in a subshell
+# ( on_cpus ... ) & so that $! is CMD's pid
+on_cpus() {
+	local l=$1; shift
+	if [ -n "$l" ]; then exec taskset -c "$l" "$@"; else exec "$@"; fi
+}

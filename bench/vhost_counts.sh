@@ -13,7 +13,10 @@
 # involuntary context switches per 1000 frames, the CPUs it ran on; for
 # unmd: interrupts to the receiver and yields per 1000 frames, drops by
 # reason; testpmd's TX-dropped (frames its virtqueue could not take).
-#   Usage: [B=build] bench/vhost_counts.sh [SECS [ROUNDS]]  (default 2 2). Root.
+# UNMD_CPUS=LIST and RX_CPUS=LIST pin unmd and unm-pktgen (taskset lists;
+# default: where the scheduler puts them), as in vhost_tput.sh.
+#   Usage: [B=build] [UNMD_CPUS=list] [RX_CPUS=list]
+#          bench/vhost_counts.sh [SECS [ROUNDS]]  (default 2 2). Root.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SECS=${1:-2}
@@ -31,12 +34,12 @@ TP_PREFIX=unmvc$$
 trap bench_cleanup EXIT
 
 USOCK=$TMPD/unmd.sock
-"$UNMD" -f -s "$USOCK" 2>"$TMPD/unmd.log" &
+(on_cpus "${UNMD_CPUS:-}" "$UNMD" -f -s "$USOCK" 2>"$TMPD/unmd.log") &
 UPID=$!
 BENCH_PIDS+=($UPID)
 for _ in $(seq 100); do [ -S "$USOCK" ] && break; sleep 0.05; done
 "$CTL" -s "$USOCK" attach vale0 "vhost-user:$TMPD/user.sock" >/dev/null || exit 1
-UNM_SOCKET=$USOCK "$PKTGEN" -f rx -i vale0:vr -n 1000000000 >"$TMPD/urx.log" 2>&1 &
+(export UNM_SOCKET=$USOCK; on_cpus "${RX_CPUS:-}" "$PKTGEN" -f rx -i vale0:vr -n 1000000000 >"$TMPD/urx.log" 2>&1) &
 RPID=$!
 BENCH_PIDS+=($RPID)
 sleep 0.5

@@ -11,13 +11,18 @@
 #           unm-pktgen rx on vale0:vr, the same testpmd sender; its receiver
 #           column counts what unm-pktgen got (the switch drops toward a
 #           receiver that cannot keep up; USER_PATH=0 leaves this side out)
-# The sender always runs on CPU 0 (main and forwarding lcore). Rate =
+# The sender always runs on CPU 0 (main and forwarding lcore). On the
+# user path the scheduler places unmd and the receiver; UNMD_CPUS=LIST
+# and RX_CPUS=LIST (taskset lists) pin them instead, to tell placement
+# from per-frame cost (e.g. RX_CPUS=1: the receiver never shares the
+# sender's CPU, so a wake-up always finds unmd's yield). Rate =
 # frames the sender's port counts as sent (TX-packets, 64-byte frames)
 # during SECS seconds of forwarding, ROUNDS interleaved rounds, median of
 # the per-round ratios; the receivers' totals are printed
 # as a check (it must not be lower). testpmd busy-polls a core per
 # instance: keep SECS small unless the machine is yours.
-#   Usage: [B=build] [UNMD=path] bench/vhost_tput.sh [SECS [ROUNDS]]   (default 2 5)
+#   Usage: [B=build] [UNMD=path] [UNMD_CPUS=list] [RX_CPUS=list]
+#          bench/vhost_tput.sh [SECS [ROUNDS]]   (default 2 5)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SECS=${1:-2}
@@ -57,11 +62,11 @@ wait_for "$TMPD/vb.log" "testpmd>" 20 || exit 1
 kill -STOP "$SINKPID"
 if [ "$USER_PATH" = 1 ]; then
 	USOCK=$TMPD/unmd.sock
-	"$UNMD" -f -s "$USOCK" 2>"$TMPD/unmd.log" &
+	(on_cpus "${UNMD_CPUS:-}" "$UNMD" -f -s "$USOCK" 2>"$TMPD/unmd.log") &
 	BENCH_PIDS+=($!)
 	for _ in $(seq 100); do [ -S "$USOCK" ] && break; sleep 0.05; done
 	"$CTL" -s "$USOCK" attach vale0 "vhost-user:$TMPD/user.sock" >/dev/null || exit 1
-	UNM_SOCKET=$USOCK "$PKTGEN" -f rx -i vale0:vr -n 1000000000 >"$TMPD/urx.log" 2>&1 &
+	(export UNM_SOCKET=$USOCK; on_cpus "${RX_CPUS:-}" "$PKTGEN" -f rx -i vale0:vr -n 1000000000 >"$TMPD/urx.log" 2>&1) &
 	BENCH_PIDS+=($!)
 	sleep 0.5
 	tp_start vc 0 "net_virtio_user0,path=$TMPD/user.sock,queues=1"
