@@ -294,7 +294,7 @@ static void selftest(const char *pname)
 }
 
 /*
- * A pipe lends TX buffers (UNM_OPEN_PIPE_LOAN, UNM_NETMAP_PIPE_LOAN=1): the
+ * A pipe lends TX buffers (UNM_OPEN_PIPE_LOAN, the compat default): the
  * receiver gets the sender's own buffer (same index, NS_BUF_CHANGED on the
  * RX slot), the TX slot stays the sender's (tail does not pass it) until
  * the receiver has released it, and then has its buffer back untouched,
