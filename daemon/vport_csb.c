@@ -168,6 +168,12 @@ void vport_csb_config(void)
  * on another CPU, or one that never reads, costs one sched_yield per
  * interrupt, unless UNMD_CSB_YIELD=N defers the yield until the receiver
  * has had N us to run on another CPU (and release a slot).
+ * "Has not released a slot" is asked of the receiver's head now, not as
+ * of the round's out_space: the write of the interrupt itself usually
+ * lets the woken receiver preempt this thread (wake-up preemption on a
+ * shared CPU), and a receiver that ran then needs no yield. The round
+ * that follows sees the same head (out_space: waking ends). Untrusted:
+ * any head only spares or costs the client its own yield.
  */
 static bool yield_owed(struct vport *p)
 {
@@ -180,6 +186,7 @@ static bool yield_owed(struct vport *p)
 
 		if (vr->waking && !vr->yielded &&
 		    vr_dist(vr, vr->hwcur, vr->hwtail) >= vr->nslots / 2 &&
+		    UNM_READ_ONCE(vr->csb->a2h.head) == vr->hwcur &&
 		    (!policy.yield_ns || unm_now_ns() - vr->woke_at >= policy.yield_ns)) {
 			vr->yielded = owed = true;
 			p->st.yields++;
