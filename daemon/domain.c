@@ -354,7 +354,13 @@ static struct vdomain *vdom_create(struct unmd *d, struct vswitch *sw, const cha
 	snprintf(dom->name, sizeof(dom->name), "%s", name);
 	dom->uid = uid;
 	dom->sw = sw;
-	if (unm_dom_layout(UNM_DOM_MAX_MEMBERS, slots, g->buf_size, &dom->l)) {
+	/* The default 2048 becomes the pipes' 2112-byte stride: members write
+	 * and read the first line of every buffer in flight, and at a
+	 * power-of-two stride those lines share a thirty-second of the cache
+	 * sets (bench/NOTES.md). */
+	if (unm_dom_layout(UNM_DOM_MAX_MEMBERS, slots,
+			   g->buf_size == UNM_DEF_BUF_SIZE ? UNM_PIPE_DEF_BUF_SIZE : g->buf_size,
+			   &dom->l)) {
 		snprintf(err, errlen, "domain geometry out of range");
 		goto fail;
 	}

@@ -73,7 +73,8 @@ struct unm_open_opts {
 	unsigned tx_rings, rx_rings;  /* 1..UNM_MAX_RINGS, default 1 */
 	unsigned tx_slots, rx_slots;  /* UNM_MIN_SLOTS..UNM_MAX_SLOTS, default 1024 */
 	unsigned buf_size;            /* UNM_MIN_BUF_SIZE..UNM_MAX_BUF_SIZE, default 2048
-	                                 (a pipe: 2112, UNM_PIPE_DEF_BUF_SIZE) */
+	                                 (a pipe, and a trust domain asked for 2048:
+	                                 2112, UNM_PIPE_DEF_BUF_SIZE) */
 	unsigned extra_bufs;          /* extra buffers in unm_if.ni_bufs_head */
 	unsigned vnet_hdr_len;        /* 0, 10 or 12 (ports that support it) */
 	int timeout_ms;               /* rendezvous/daemon timeout, default 5000 */

@@ -12,6 +12,8 @@
  * another uid cannot be joined by name (tested in ctl: uid mismatch is
  * refused). With domains off the same names give isolated ports. Lossless
  * mode: 20000 frames to a receiver that reads slowly arrive all, in order.
+ * A domain's buffers have the pipes' 2112-byte stride when its first member
+ * asked for the default 2048.
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -80,6 +82,11 @@ int main(void)
 	T_ASSERT(region_ino(a) == region_ino(b));
 	T_ASSERT(region_ino(a) != region_ino(c) && region_ino(a) != region_ino(x));
 	T_ASSERT(region_ino(c) != region_ino(x));
+	/* a domain asked for the default buffer size strides its pool at
+	 * 2112 bytes, as pipes do (the buffers' first lines spread over every
+	 * cache set); an isolated port keeps 2048 */
+	T_ASSERT_EQ(unm_ring_get(a, 1, 0)->nr_buf_size, UNM_PIPE_DEF_BUF_SIZE);
+	T_ASSERT_EQ(unm_ring_get(c, 1, 0)->nr_buf_size, UNM_DEF_BUF_SIZE);
 
 	/* b and c announce themselves: everyone else gets the broadcasts */
 	T_ASSERT_EQ(t_send(b, f, t_frame(f, 60, bcast, 2, 0), 1000), 0);
