@@ -133,24 +133,31 @@ static void *late_sender(void *arg)
 	return NULL;
 }
 
+/* Open pipe ID of PIPE: its master end in *M, its slave end in *S. */
+static void open_pair(const char *pipe, int id, struct nmport_d **m, struct nmport_d **s)
+{
+	char mname[128], sname[128];
+
+	snprintf(mname, sizeof(mname), "netmap:%s{%d", pipe, id);
+	snprintf(sname, sizeof(sname), "netmap:%s}%d", pipe, id);
+	*m = nmport_open(mname);
+	CHECK(*m, "nmport_open %s: %s", mname, strerror(errno));
+	*s = nmport_open(sname);
+	CHECK(*s, "nmport_open %s: %s", sname, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 	struct nmport_d *m, *s;
 	struct netmap_ring *rx;
-	char mname[128], sname[128];
 	pthread_t th;
 	double t0;
 	int rc;
 
 	if (argc != 2)
 		FAIL("usage: nm-poll PIPE");
-	snprintf(mname, sizeof(mname), "netmap:%s{0", argv[1]);
-	snprintf(sname, sizeof(sname), "netmap:%s}0", argv[1]);
-	m = nmport_open(mname);
-	CHECK(m, "nmport_open %s: %s", mname, strerror(errno));
-	s = nmport_open(sname);
-	CHECK(s, "nmport_open %s: %s", sname, strerror(errno));
+	open_pair(argv[1], 0, &m, &s);
 	rx = NETMAP_RXRING(s->nifp, s->first_rx_ring);
 	sigaction(SIGSYS, &sa, NULL);
 
@@ -191,17 +198,11 @@ int main(int argc, char **argv)
 
 	/* 5: the peer closed: its last frame readable, then silence */
 	{
-		char m2n[128], s2n[128];
 		struct nmport_d *m2, *s2;
 		struct netmap_ring *rx2;
 		int pfd[2];
 
-		snprintf(m2n, sizeof(m2n), "netmap:%s{1", argv[1]);
-		snprintf(s2n, sizeof(s2n), "netmap:%s}1", argv[1]);
-		m2 = nmport_open(m2n);
-		CHECK(m2, "nmport_open %s: %s", m2n, strerror(errno));
-		s2 = nmport_open(s2n);
-		CHECK(s2, "nmport_open %s: %s", s2n, strerror(errno));
+		open_pair(argv[1], 1, &m2, &s2);
 		rx2 = NETMAP_RXRING(s2->nifp, s2->first_rx_ring);
 		put(m2, 9);
 		CHECK(ioctl(m2->fd, NIOCTXSYNC, NULL) == 0, "NIOCTXSYNC: %s", strerror(errno));
